@@ -1,0 +1,202 @@
+/**
+ * The scoring pipeline shared by the agent router and the tool retriever:
+ * candidate filter → scorers (lexical BM25F, fitted classifier, nearest example, optional
+ * embeddings) → weighted fusion → confidence. Fitted once, synchronous and pure afterwards.
+ */
+import { DEFAULT_CLASSIFIER, fitClassifier, fitFeaturizer, type Classifier, type ClassifierOptions } from './classifier.ts';
+import { targetFields } from './fields.ts';
+import { createLexicalIndex, DEFAULT_LEXICAL, type LexicalOptions } from './lexical.ts';
+import { createNeighborIndex } from './neighbors.ts';
+import type { CandidateScore, RoutingTarget } from './types.ts';
+
+/** Fusion weights per signal; missing signals drop out and the rest are renormalised. */
+export interface FusionWeights {
+  lexical: number;
+  classifier: number;
+  neighbors: number;
+  embedding: number;
+}
+
+/** Options shared by the router and the retriever. Every field has a production default. */
+export interface ScoringOptions {
+  lexical?: LexicalOptions;
+  classifier?: ClassifierOptions;
+  /** Weights when the catalog has example requests (a classifier is fitted). */
+  supervisedWeights?: FusionWeights;
+  /** Weights when it has none (descriptions and parameters only). */
+  unsupervisedWeights?: FusionWeights;
+  /** Fit the classifier when there are at least this many examples per target on average. */
+  minExamplesPerTarget?: number;
+  /** One embedding per target (same order), enabling the `embedding` signal. */
+  targetEmbeddings?: readonly (Float32Array | readonly number[])[];
+  /** How many candidates a decision records (best first). */
+  maxCandidates?: number;
+}
+
+export const DEFAULT_SUPERVISED_WEIGHTS: FusionWeights = { lexical: 0.2, classifier: 0.5, neighbors: 0.3, embedding: 0.4 };
+export const DEFAULT_UNSUPERVISED_WEIGHTS: FusionWeights = {
+  lexical: 0.3,
+  classifier: 0,
+  neighbors: 0.7,
+  embedding: 0.5,
+};
+export const DEFAULT_MAX_CANDIDATES = 10;
+
+/** The outcome of scoring one query. */
+export interface Scored {
+  /** Allowed candidates, best first, truncated to `maxCandidates`. */
+  candidates: CandidateScore[];
+  /** Confidence that the best candidate applies at all, in [0, 1]. */
+  confidence: number;
+  /** Names of the signals that took part. */
+  signals: string[];
+}
+
+/** A fitted scoring pipeline over a fixed catalog. */
+export interface Engine {
+  readonly names: readonly string[];
+  readonly supervised: boolean;
+  readonly fitMs: number;
+  score(
+    query: string,
+    options?: {
+      allowed?: ReadonlySet<string>;
+      queryEmbedding?: Float32Array | readonly number[];
+      limit?: number;
+    },
+  ): Scored;
+}
+
+const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+function cosine(a: Float32Array | readonly number[], b: Float32Array | readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
+/**
+ * Fit the pipeline on a catalog. `clock` measures fit time (defaults to `performance.now`).
+ */
+export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOptions = {}): Engine {
+  const started = performance.now();
+  const names = targets.map((t) => t.name);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new TypeError(`duplicate routing target "${n}"`);
+    seen.add(n);
+  }
+  const fields = targets.map(targetFields);
+  const lexical = createLexicalIndex(fields, options.lexical ?? DEFAULT_LEXICAL);
+  const clfOptions = options.classifier ?? DEFAULT_CLASSIFIER;
+  const docs: { text: string; label: number }[] = [];
+  let exampleCount = 0;
+  fields.forEach((f, i) => {
+    docs.push({ text: `${f.name} . ${f.description} . ${f.parameters}`, label: i });
+    for (const e of f.examples) {
+      docs.push({ text: e, label: i });
+      exampleCount++;
+    }
+  });
+  const fitted = fitFeaturizer(
+    docs.map((d) => d.text),
+    clfOptions,
+  );
+  const supervised =
+    targets.length >= 2 && exampleCount >= (options.minExamplesPerTarget ?? 2) * targets.length;
+  const classifier: Classifier | null = supervised
+    ? fitClassifier(docs, targets.length, clfOptions, fitted)
+    : null;
+  const neighbors = createNeighborIndex(
+    fitted.featurizer,
+    fitted.vectors,
+    docs.map((d) => d.label),
+    targets.length,
+  );
+  const weights = supervised
+    ? (options.supervisedWeights ?? DEFAULT_SUPERVISED_WEIGHTS)
+    : (options.unsupervisedWeights ?? DEFAULT_UNSUPERVISED_WEIGHTS);
+  const embeddings = options.targetEmbeddings;
+  if (embeddings && embeddings.length !== targets.length) {
+    throw new TypeError(`targetEmbeddings has ${embeddings.length} entries for ${targets.length} targets`);
+  }
+  const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
+  const fitMs = performance.now() - started;
+
+  return {
+    names,
+    supervised,
+    fitMs,
+    score(query, scoreOptions = {}) {
+      const allowed = scoreOptions.allowed;
+      const ids: number[] = [];
+      for (let i = 0; i < names.length; i++) if (!allowed || allowed.has(names[i] as string)) ids.push(i);
+      const lex = lexical.score(query);
+      const nn = neighbors.score(query);
+      const prob = classifier ? classifier.predict(query) : null;
+      const emb =
+        embeddings && scoreOptions.queryEmbedding
+          ? ids.map((i) => cosine(embeddings[i] as Float32Array, scoreOptions.queryEmbedding as Float32Array))
+          : null;
+      // Normalise over the allowed candidates only: filtered targets must not shape the scores.
+      let maxLex = 0;
+      let probSum = 0;
+      for (const i of ids) {
+        maxLex = Math.max(maxLex, lex.scores[i] as number);
+        if (prob) probSum += prob[i] as number;
+      }
+      const w = {
+        lexical: weights.lexical,
+        classifier: prob ? weights.classifier : 0,
+        neighbors: weights.neighbors,
+        embedding: emb ? weights.embedding : 0,
+      };
+      const total = w.lexical + w.classifier + w.neighbors + w.embedding || 1;
+      const signals = ['lexical', 'neighbors', ...(prob ? ['classifier'] : []), ...(emb ? ['embedding'] : [])];
+      const rows = ids.map((i, k) => {
+        const s: Record<string, number> = {
+          lexical: maxLex > 0 ? (lex.scores[i] as number) / maxLex : 0,
+          coverage: lex.coverage[i] as number,
+          neighbors: nn[i] as number,
+        };
+        if (prob) s.classifier = probSum > 0 ? (prob[i] as number) / probSum : 0;
+        if (emb) s.embedding = Math.max(0, emb[k] as number);
+        const fused =
+          (w.lexical * (s.lexical as number) +
+            w.classifier * (s.classifier ?? 0) +
+            w.neighbors * (s.neighbors as number) +
+            w.embedding * (s.embedding ?? 0)) /
+          total;
+        // Confidence uses absolute signals only: relative lexical score is 1 for any best match.
+        const absolute =
+          (w.lexical * (s.coverage as number) +
+            w.classifier * (s.classifier ?? 0) +
+            w.neighbors * (s.neighbors as number) +
+            w.embedding * (s.embedding ?? 0)) /
+          total;
+        return { name: names[i] as string, scores: s, fused, absolute };
+      });
+      rows.sort((a, b) => b.fused - a.fused || (a.name < b.name ? -1 : 1));
+      const best = rows[0];
+      const limit = scoreOptions.limit ?? maxCandidates;
+      return {
+        candidates: rows.slice(0, limit).map((r) => ({
+          name: r.name,
+          scores: Object.fromEntries(Object.entries(r.scores).map(([k, v]) => [k, round(v)])),
+          fused: round(r.fused),
+        })),
+        confidence: best ? round(best.absolute) : 0,
+        signals,
+      };
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/** The agent router and the tool retriever, both thin policies over the shared scoring engine. */
+import { fitEngine, type ScoringOptions } from './engine.ts';
+import type {
+  RetrieveOptions,
+  RouteDecision,
+  RouteOptions,
+  Router,
+  RoutingTarget,
+  ToolRetrieval,
+  ToolRetriever,
+} from './types.ts';
+
+/** Confidence thresholds: below them the router escalates and the retriever shows no tools. */
+export const DEFAULT_THRESHOLDS = {
+  /** Catalogs with example requests: a fitted classifier makes confidence sharper. */
+  supervised: 0.5,
+  /** Catalogs with descriptions only. */
+  unsupervised: 0.2,
+} as const;
+
+/** Router options; every field has a production default. */
+export interface RouterOptions extends ScoringOptions {
+  /** Override the confidence threshold below which the router abstains. */
+  threshold?: number;
+}
+
+/** Retriever options; every field has a production default. */
+export interface RetrieverOptions extends ScoringOptions {
+  threshold?: number;
+  /** Tools shown besides pinned ones when the call does not say (default 5). */
+  topK?: number;
+}
+
+const fmt = (x: number): string => x.toFixed(2);
+
+function describe(scores: Record<string, number>): string {
+  return Object.entries(scores)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ');
+}
+
+/**
+ * Create an agent router over `targets`, fitted now (synchronously).
+ * @example
+ * const router = createRouter(agents.map(agentTarget));
+ * const d = router.route('I was charged twice');
+ * if (d.choice === null) escalate(d.reason);
+ */
+export function createRouter(targets: RoutingTarget[], options: RouterOptions = {}): Router {
+  const engine = fitEngine(targets, options);
+  const threshold =
+    options.threshold ?? (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
+  return {
+    fitMs: engine.fitMs,
+    route(query: string, routeOptions: RouteOptions = {}): RouteDecision {
+      const scored = engine.score(query, {
+        ...(routeOptions.allowed ? { allowed: routeOptions.allowed } : {}),
+        ...(routeOptions.queryEmbedding ? { queryEmbedding: routeOptions.queryEmbedding } : {}),
+      });
+      const method = `fusion(${scored.signals.join('+')})`;
+      const best = scored.candidates[0];
+      if (!best) {
+        return { choice: null, confidence: 0, threshold, method, reason: 'no candidate agents', candidates: [] };
+      }
+      if (scored.confidence < threshold) {
+        return {
+          choice: null,
+          confidence: scored.confidence,
+          threshold,
+          method,
+          reason:
+            `escalated: confidence ${fmt(scored.confidence)} is below the threshold ${fmt(threshold)}; ` +
+            `best candidate ${best.name} (${describe(best.scores)})`,
+          candidates: scored.candidates,
+        };
+      }
+      const runnerUp = scored.candidates[1];
+      return {
+        choice: best.name,
+        confidence: scored.confidence,
+        threshold,
+        method,
+        reason:
+          `${best.name}: confidence ${fmt(scored.confidence)} ≥ threshold ${fmt(threshold)} (${describe(best.scores)})` +
+          (runnerUp ? `; next ${runnerUp.name} fused ${fmt(runnerUp.fused)} vs ${fmt(best.fused)}` : ''),
+        candidates: scored.candidates,
+      };
+    },
+  };
+}
+
+/**
+ * Create a tool retriever over an agent's tools. Permission filtering happens before scoring:
+ * tools outside `permitted` are never scored, normalised against, or listed.
+ * @example
+ * const retriever = createToolRetriever(agent.tools.map(toolTarget));
+ * const { shown } = retriever.retrieve(conversation, { permitted, topK: 5, pinned: ['lookup_order'] });
+ */
+export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOptions = {}): ToolRetriever {
+  const engine = fitEngine(tools, options);
+  const threshold =
+    options.threshold ?? (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
+  const defaultTopK = options.topK ?? 5;
+  const known = new Set(engine.names);
+  return {
+    fitMs: engine.fitMs,
+    retrieve(conversation: string, retrieveOptions: RetrieveOptions): ToolRetrieval {
+      const permitted = retrieveOptions.permitted;
+      const topK = retrieveOptions.topK ?? defaultTopK;
+      const limit = Math.max(topK, options.maxCandidates ?? 10);
+      const scored = engine.score(conversation, {
+        allowed: permitted,
+        limit,
+        ...(retrieveOptions.queryEmbedding ? { queryEmbedding: retrieveOptions.queryEmbedding } : {}),
+      });
+      const pinned = (retrieveOptions.pinned ?? []).filter((p) => permitted.has(p) && known.has(p));
+      const shown = [...new Set(pinned)];
+      const abstained = scored.confidence < threshold;
+      if (!abstained) {
+        let added = 0;
+        for (const c of scored.candidates) {
+          if (added >= topK) break;
+          if (shown.includes(c.name)) continue;
+          shown.push(c.name);
+          added++;
+        }
+      }
+      let totalAvailable = 0;
+      for (const name of engine.names) if (permitted.has(name)) totalAvailable++;
+      return { shown, candidates: scored.candidates, totalAvailable, threshold, abstained };
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Text normalisation shared by every routing scorer: tokenisation that understands identifiers
+ * (snake_case, camelCase, dotted names), a light English stemmer, stopwords and feature hashing.
+ * Pure and deterministic.
+ */
+
+/** Words that carry no routing signal on their own (kept in classifier n-grams, dropped by BM25). */
+export const STOPWORDS: ReadonlySet<string> = new Set(
+  (
+    'a an the and or but if then else of to in on at by for with from into onto about as is are was were be been ' +
+    'being am do does did doing have has had having i me my mine myself we us our ours you your yours he him his ' +
+    'she her hers it its they them their theirs this that these those there here what which who whom whose when ' +
+    'where why how can could would should will shall may might must please pls just also so too very really any ' +
+    'some all no not nor only own same than such up down out over under again further once s t don now let lets ' +
+    'want wanted wants need needs needed like would hi hello hey thanks thank tell give show help know get got ' +
+    'make go going im ive id dont cant isnt wasnt doesnt didnt'
+  ).split(' '),
+);
+
+const IRREGULAR: Record<string, string> = { children: 'child', people: 'person', men: 'man', women: 'woman' };
+
+/**
+ * A light suffix stemmer (plural, -ing, -ed, -ly, a few derivational endings). It conflates the
+ * common inflections routing cares about ("transfers", "transferring", "transferred") without the
+ * over-stemming of a full Porter stemmer.
+ */
+export function stem(word: string): string {
+  const irregular = IRREGULAR[word];
+  if (irregular) return irregular;
+  if (word.length <= 3 || /\d/.test(word)) return word;
+  let w = word;
+  if (w.endsWith('ies') && w.length > 4) w = w.slice(0, -3) + 'y';
+  else if (w.endsWith('sses')) w = w.slice(0, -2);
+  else if (/(?:ches|shes|xes|zes)$/.test(w)) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !/(?:ss|us|is)$/.test(w)) w = w.slice(0, -1);
+  if (w.length > 5 && w.endsWith('ing')) w = undouble(w.slice(0, -3));
+  else if (w.length > 4 && w.endsWith('ied')) w = w.slice(0, -3) + 'y';
+  else if (w.length > 4 && w.endsWith('ed') && !w.endsWith('eed')) w = undouble(w.slice(0, -2));
+  if (w.length > 5 && w.endsWith('ly')) w = w.slice(0, -2);
+  if (w.length > 7 && w.endsWith('ation')) w = w.slice(0, -5) + 'e';
+  else if (w.length > 6 && w.endsWith('ment')) w = w.slice(0, -4);
+  else if (w.length > 5 && w.endsWith('er') && !w.endsWith('eer')) w = undouble(w.slice(0, -2));
+  if (w.length > 4 && w.endsWith('e')) w = w.slice(0, -1);
+  return w;
+}
+
+function undouble(w: string): string {
+  const n = w.length;
+  if (n >= 4 && w[n - 1] === w[n - 2] && !/[lsz]/.test(w[n - 1] ?? '')) return w.slice(0, -1);
+  return w;
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/**
+ * Split text into lower-case words, breaking identifiers at case changes, digits, underscores and
+ * dots: `getCurrentWeather` → get current weather, `HNA_WQA.search` → hna wqa search.
+ */
+export function words(text: string): string[] {
+  const spaced = text
+    .replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, '$1 $2')
+    .replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, '$1 $2')
+    .replace(/(\p{L})(\p{N})/gu, '$1 $2')
+    .replace(/(\p{N})(\p{L})/gu, '$1 $2');
+  const out: string[] = [];
+  for (const m of spaced.toLowerCase().matchAll(WORD)) out.push(m[0]);
+  return out;
+}
+
+/** Normalise an apostrophe-free lower-case word list: drop stopwords and stem (BM25 terms). */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const w of words(text.replace(/['’]/g, ''))) {
+    if (STOPWORDS.has(w)) continue;
+    out.push(stem(w));
+  }
+  return out;
+}
+
+/** 32-bit FNV-1a: fast, deterministic feature hashing. */
+export function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A deterministic PRNG (mulberry32) for shuffling training data; routing never uses Math.random. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
