@@ -4,7 +4,7 @@
  * Weights are stored only for features seen in training (compact rows of a Float32Array), so a
  * 500-target catalog predicts in well under a millisecond.
  */
-import { hash32, prng, stem, words } from './text.ts';
+import { hash32, prng, stem, STOPWORDS, words } from './text.ts';
 
 /** Hyper-parameters of the classifier; the defaults are the production defaults. */
 export interface ClassifierOptions {
@@ -18,17 +18,23 @@ export interface ClassifierOptions {
   seed: number;
   /** Only the last `maxChars` of a query are featurised (long conversations). */
   maxChars: number;
+  /**
+   * Drop stopwords from every feature. Description-only catalogs are tiny corpora whose IDF cannot
+   * discount function words, so they would otherwise make unrelated texts look similar.
+   */
+  dropStopwords: boolean;
 }
 
 export const DEFAULT_CLASSIFIER: ClassifierOptions = {
   buckets: 1 << 21,
   charMin: 3,
-  charMax: 5,
-  epochs: 8,
+  charMax: 4,
+  epochs: 6,
   learningRate: 0.6,
   l2: 1e-6,
   seed: 7,
   maxChars: 2000,
+  dropStopwords: false,
 };
 
 /** A training document and its class index. */
@@ -52,7 +58,8 @@ export function rawFeatures(text: string, options: ClassifierOptions): Map<numbe
     out.set(h, (out.get(h) ?? 0) + 1);
   };
   const source = text.length > options.maxChars ? text.slice(-options.maxChars) : text;
-  const ws = words(source.replace(/['’]/g, ''));
+  const all = words(source.replace(/['’]/g, ''));
+  const ws = options.dropStopwords ? all.filter((w) => !STOPWORDS.has(w)) : all;
   const stems = ws.map(stem);
   for (let i = 0; i < stems.length; i++) {
     add('w' + stems[i]);

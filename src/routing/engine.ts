@@ -25,6 +25,9 @@ export interface ScoringOptions {
   supervisedWeights?: FusionWeights;
   /** Weights when it has none (descriptions and parameters only). */
   unsupervisedWeights?: FusionWeights;
+  /** Confidence weights (the lexical weight applies to query coverage) with examples / without. */
+  supervisedConfidence?: FusionWeights;
+  unsupervisedConfidence?: FusionWeights;
   /** Fit the classifier when there are at least this many examples per target on average. */
   minExamplesPerTarget?: number;
   /** One embedding per target (same order), enabling the `embedding` signal. */
@@ -38,6 +41,18 @@ export const DEFAULT_UNSUPERVISED_WEIGHTS: FusionWeights = {
   lexical: 0.3,
   classifier: 0,
   neighbors: 0.7,
+  embedding: 0.5,
+};
+/**
+ * Confidence mixes absolute signals only. Without examples, query coverage (the IDF-weighted share
+ * of the request's terms that the best tool's text contains) separates "no tool applies" from
+ * in-scope requests far better than similarity, so it carries the confidence alone.
+ */
+export const DEFAULT_SUPERVISED_CONFIDENCE: FusionWeights = DEFAULT_SUPERVISED_WEIGHTS;
+export const DEFAULT_UNSUPERVISED_CONFIDENCE: FusionWeights = {
+  lexical: 1,
+  classifier: 0,
+  neighbors: 0,
   embedding: 0.5,
 };
 export const DEFAULT_MAX_CANDIDATES = 10;
@@ -97,7 +112,6 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
   }
   const fields = targets.map(targetFields);
   const lexical = createLexicalIndex(fields, options.lexical ?? DEFAULT_LEXICAL);
-  const clfOptions = options.classifier ?? DEFAULT_CLASSIFIER;
   const docs: { text: string; label: number }[] = [];
   let exampleCount = 0;
   fields.forEach((f, i) => {
@@ -107,12 +121,13 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
       exampleCount++;
     }
   });
+  const supervised =
+    targets.length >= 2 && exampleCount >= (options.minExamplesPerTarget ?? 2) * targets.length;
+  const clfOptions = options.classifier ?? { ...DEFAULT_CLASSIFIER, dropStopwords: !supervised };
   const fitted = fitFeaturizer(
     docs.map((d) => d.text),
     clfOptions,
   );
-  const supervised =
-    targets.length >= 2 && exampleCount >= (options.minExamplesPerTarget ?? 2) * targets.length;
   const classifier: Classifier | null = supervised
     ? fitClassifier(docs, targets.length, clfOptions, fitted)
     : null;
@@ -125,6 +140,9 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
   const weights = supervised
     ? (options.supervisedWeights ?? DEFAULT_SUPERVISED_WEIGHTS)
     : (options.unsupervisedWeights ?? DEFAULT_UNSUPERVISED_WEIGHTS);
+  const confidenceWeights = supervised
+    ? (options.supervisedConfidence ?? DEFAULT_SUPERVISED_CONFIDENCE)
+    : (options.unsupervisedConfidence ?? DEFAULT_UNSUPERVISED_CONFIDENCE);
   const embeddings = options.targetEmbeddings;
   if (embeddings && embeddings.length !== targets.length) {
     throw new TypeError(`targetEmbeddings has ${embeddings.length} entries for ${targets.length} targets`);
@@ -161,6 +179,13 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
         embedding: emb ? weights.embedding : 0,
       };
       const total = w.lexical + w.classifier + w.neighbors + w.embedding || 1;
+      const cw = {
+        lexical: confidenceWeights.lexical,
+        classifier: prob ? confidenceWeights.classifier : 0,
+        neighbors: confidenceWeights.neighbors,
+        embedding: emb ? confidenceWeights.embedding : 0,
+      };
+      const cTotal = cw.lexical + cw.classifier + cw.neighbors + cw.embedding || 1;
       const signals = ['lexical', 'neighbors', ...(prob ? ['classifier'] : []), ...(emb ? ['embedding'] : [])];
       const rows = ids.map((i, k) => {
         const s: Record<string, number> = {
@@ -178,11 +203,11 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
           total;
         // Confidence uses absolute signals only: relative lexical score is 1 for any best match.
         const absolute =
-          (w.lexical * (s.coverage as number) +
-            w.classifier * (s.classifier ?? 0) +
-            w.neighbors * (s.neighbors as number) +
-            w.embedding * (s.embedding ?? 0)) /
-          total;
+          (cw.lexical * (s.coverage as number) +
+            cw.classifier * (s.classifier ?? 0) +
+            cw.neighbors * (s.neighbors as number) +
+            cw.embedding * (s.embedding ?? 0)) /
+          cTotal;
         return { name: names[i] as string, scores: s, fused, absolute };
       });
       rows.sort((a, b) => b.fused - a.fused || (a.name < b.name ? -1 : 1));

@@ -14,8 +14,8 @@ import type {
 export const DEFAULT_THRESHOLDS = {
   /** Catalogs with example requests: a fitted classifier makes confidence sharper. */
   supervised: 0.5,
-  /** Catalogs with descriptions only. */
-  unsupervised: 0.2,
+  /** Catalogs with descriptions only (confidence is query coverage). */
+  unsupervised: 0.18,
 } as const;
 
 /** Router options; every field has a production default. */

@@ -139,6 +139,8 @@ export function evaluateSuite(
   let falseAbstain = 0;
   const recall = new Map<number, number>(ks.map((k) => [k, 0]));
   const latencies: number[] = [];
+  // Warm the JIT on a few cases first so latency percentiles measure steady-state routing.
+  for (const c of suite.cases.slice(0, 50)) catalogFor((c.targets ?? suite.targets) as RoutingTarget[]).rank(c.query, maxK);
   for (const c of suite.cases) {
     const catalog = catalogFor((c.targets ?? suite.targets) as RoutingTarget[]);
     const started = now();
