@@ -1,0 +1,70 @@
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { AnyTool } from './tool.ts';
+import type { Budget } from './budget.ts';
+
+/** Which of an agent's tools the model sees at each step. */
+export interface ToolRetrievalOptions {
+  /** Off by default for agents with fewer than 10 tools. */
+  enabled: boolean;
+  /** How many tools to show besides pinned ones. */
+  topK: number;
+  /** Tool names always shown. */
+  pinned: string[];
+}
+
+/** A specialized agent: one responsibility, a few tools, its own queue and limits. */
+export interface AgentDefinition {
+  name: string;
+  /** One sentence: the business responsibility. Routing and lint use it. */
+  responsibility: string;
+  instructions: string;
+  /** The model this agent runs on; the system default when absent. */
+  model?: LanguageModelV4;
+  tools: AnyTool[];
+  /** Names of agents this agent may delegate to (each becomes a `delegate_to_<name>` tool). */
+  delegates: string[];
+  /** Worker concurrency of this agent's queue. */
+  concurrency: number;
+  /** Example requests this agent handles (routing uses them). */
+  examples: string[];
+  toolRetrieval?: ToolRetrievalOptions;
+  /** Per-run budget overrides for runs of this agent. */
+  budget?: Partial<Budget>;
+  /** Allow 15+ tools (the lint reports an error otherwise). */
+  allowManyTools?: boolean;
+}
+
+export type AgentOptions = Omit<AgentDefinition, 'delegates' | 'concurrency' | 'examples'> & {
+  delegates?: string[];
+  concurrency?: number;
+  examples?: string[];
+};
+
+const AGENT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
+
+/**
+ * Define an agent.
+ * @example
+ * const billing = defineAgent({
+ *   name: 'billing', responsibility: 'Refunds and invoices', instructions: 'Be precise.',
+ *   tools: [refund, invoice], delegates: ['support'],
+ * });
+ */
+export function defineAgent(options: AgentOptions): AgentDefinition {
+  if (!AGENT_NAME.test(options.name)) {
+    throw new TypeError(`agent name "${options.name}" must match ${AGENT_NAME.source}`);
+  }
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new TypeError(`agent ${options.name}: concurrency must be a positive integer`);
+  }
+  const names = new Set<string>();
+  for (const tool of options.tools) {
+    if (names.has(tool.name)) throw new TypeError(`agent ${options.name}: duplicate tool ${tool.name}`);
+    names.add(tool.name);
+  }
+  return { ...options, delegates: options.delegates ?? [], concurrency, examples: options.examples ?? [] };
+}
+
+/** The name of the tool through which an agent delegates to `target`. */
+export const delegateToolName = (target: string): string => `delegate_to_${target}`;

@@ -1,0 +1,80 @@
+/**
+ * Errors by fault. Every error Switchboard raises extends {@link SwitchboardError}; subclasses say
+ * who is at fault and carry typed fields. HTTP mapping happens only at the gateway edge.
+ */
+
+/** Base of every Switchboard error; `name` is the concrete class name. */
+export abstract class SwitchboardError extends Error {
+  /** A stable machine-readable code, e.g. `budget_exceeded`. */
+  abstract readonly code: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration value is wrong; `key` names it. */
+export class ConfigError extends SwitchboardError {
+  readonly code = 'config_error';
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** The caller sent something invalid; `field` names it when known. */
+export class UserError extends SwitchboardError {
+  readonly code = 'bad_request';
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** A named thing (run, agent, approval) does not exist or is not visible to the caller. */
+export class NotFoundError extends SwitchboardError {
+  readonly code = 'not_found';
+}
+
+/** The model emitted something invalid: unknown tool, arguments failing the schema, malformed output. */
+export class ModelBehaviorError extends SwitchboardError {
+  readonly code = 'model_behavior';
+}
+
+/** A tool failed. `retryable` decides whether the retry policy applies. */
+export class ToolError extends SwitchboardError {
+  readonly code = 'tool_error';
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable ?? true;
+  }
+}
+
+/** A run exceeded one of its budgets; the run ends `failed` exactly at the limit. */
+export class BudgetExceededError extends SwitchboardError {
+  readonly code = 'budget_exceeded';
+  readonly budget: string;
+  readonly limit: number;
+  readonly used: number;
+  constructor(budget: string, limit: number, used: number) {
+    super(`budget exceeded: ${budget} limit ${limit}, used ${used}`);
+    this.budget = budget;
+    this.limit = limit;
+    this.used = used;
+  }
+}
+
+/** An append lost a race: the expected seq was taken, or the lease was taken by another worker. */
+export class ConflictError extends SwitchboardError {
+  readonly code = 'conflict';
+  readonly runId: string;
+  readonly expectedSeq: number;
+  constructor(runId: string, expectedSeq: number, message?: string) {
+    super(message ?? `conflicting append to run ${runId} at seq ${expectedSeq}`);
+    this.runId = runId;
+    this.expectedSeq = expectedSeq;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The run journal's event union: closed and versioned. Every fact about a run is one of these,
+ * appended in order with a dense `seq` from 1. Bump {@link EVENT_SCHEMA_VERSION} when a payload
+ * changes shape, and keep the fold able to read every earlier version (test/fixtures holds a corpus).
+ */
+import type { Budget } from './budget.ts';
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+export interface CandidateScoreData {
+  name: string;
+  scores: Record<string, number>;
+  fused: number;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens?: number;
+}
+
+export interface ToolCallData {
+  /** Unique within the run (the idempotency key is `runId:callId`). */
+  callId: string;
+  /** The id the model gave the call, echoed back with its result. */
+  modelCallId: string;
+  toolName: string;
+  /** Parsed JSON arguments, or the raw string when the model emitted invalid JSON. */
+  input: unknown;
+}
+
+export interface ErrorData {
+  name: string;
+  code: string;
+  message: string;
+  /** Typed fields of the error (e.g. budget, limit, used). */
+  details?: Record<string, unknown>;
+}
+
+export interface Totals {
+  steps: number;
+  modelCalls: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  durationMs: number;
+}
+
+export type DenialReason =
+  'not-permitted' | 'invalid-arguments' | 'delegation-cycle' | 'delegation-not-declared' | 'rejected';
+
+/** Payloads by event type. */
+export interface EventPayloads {
+  'run.submitted': {
+    actorId: string;
+    sessionId: string;
+    input: string;
+    channel: string;
+    clientMessageId?: string;
+    /** Explicit agent requested by the caller; routing decides otherwise. */
+    agent?: string;
+    parentRunId?: string;
+    parentCallId?: string;
+    /** Agents from the root run down to this run's parent (cycle detection). */
+    lineage: string[];
+    depth: number;
+    budget: Budget;
+  };
+  'route.decided': {
+    agent: string;
+    method: string;
+    confidence: number;
+    threshold?: number;
+    reason: string;
+    candidates: CandidateScoreData[];
+  };
+  'route.escalated': {
+    reason: string;
+    confidence: number;
+    threshold: number;
+    candidates: CandidateScoreData[];
+  };
+  'agent.started': { agent: string; version: string };
+  'memory.loaded': { turns: number; tokens: number; status: 'ok' | 'disabled' };
+  'memory.persisted': { messages: number };
+  'memory.failed': { error: ErrorData };
+  'tools.retrieved': {
+    candidates: CandidateScoreData[];
+    shown: string[];
+    totalAvailable: number;
+    threshold: number;
+  };
+  'model.requested': { modelId: string; provider: string; tools: string[]; messages: number };
+  'model.responded': {
+    modelId: string;
+    text: string;
+    toolCalls: ToolCallData[];
+    usage: TokenUsage;
+    latencyMs: number;
+    finishReason: string;
+  };
+  'tool.started': {
+    callId: string;
+    tool: string;
+    args: unknown;
+    attempt: number;
+    idempotencyKey: string;
+    /** Set when this start re-runs a call whose earlier outcome was never recorded. */
+    recovery?: 'in-doubt-rerun' | 'reconciled-not-applied' | 'operator-retry';
+  };
+  'tool.succeeded': { callId: string; tool: string; attempt: number; result: unknown; reconciled?: boolean };
+  'tool.failed': {
+    callId: string;
+    tool: string;
+    attempt: number;
+    error: ErrorData;
+    retryable: boolean;
+    /** When the next attempt is due (ms since epoch); absent when the failure is final. */
+    nextAttemptAt?: number;
+  };
+  'tool.denied': { callId: string; tool: string; reason: DenialReason; message: string };
+  'approval.requested': {
+    approvalId: string;
+    callId: string;
+    tool: string;
+    argsDigest: string;
+    reasons: string[];
+    requestedBy: string;
+    expiresAt: number;
+  };
+  'approval.decided': {
+    approvalId: string;
+    callId: string;
+    decision: 'approved' | 'rejected' | 'expired';
+    approver: string;
+    comment?: string;
+  };
+  'delegation.requested': {
+    callId: string;
+    childRunId: string;
+    agent: string;
+    task: string;
+    /** Exactly what the child sees of the parent: the task and the shared context. */
+    context: Record<string, unknown>;
+  };
+  'delegation.completed': {
+    callId: string;
+    childRunId: string;
+    status: 'completed' | 'failed' | 'cancelled';
+    output?: string;
+    error?: ErrorData;
+  };
+  /** A started call's outcome was never recorded and the tool cannot say whether it took effect. */
+  'run.needs_attention': { callId: string; tool: string; idempotencyKey: string; reason: string };
+  /** An operator resolved an in-doubt call. */
+  'run.resumed': {
+    callId: string;
+    resolution: 'succeeded' | 'failed' | 'retry';
+    by: string;
+    result?: unknown;
+    message?: string;
+  };
+  progress: { message: string; callId?: string };
+  'run.completed': { output: string; totals: Totals };
+  'run.failed': { error: ErrorData; totals: Totals };
+  'run.cancelled': { reason: string; by: string; totals: Totals };
+}
+
+export type EventType = keyof EventPayloads;
+
+/** An event before the journal gives it a place. */
+export type NewEvent = { [T in EventType]: { type: T; data: EventPayloads[T] } }[EventType];
+
+/** A journaled event. */
+export type JournalEvent = {
+  [T in EventType]: { runId: string; seq: number; at: number; v: number; type: T; data: EventPayloads[T] };
+}[EventType];
+
+export type EventOf<T extends EventType> = Extract<JournalEvent, { type: T }>;
+
+/** Events after which a run does nothing more (an escalated run waits for a person, outside the run). */
+export const TERMINAL_EVENTS: ReadonlySet<EventType> = new Set([
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+  'route.escalated',
+]);
+
+/** Build a typed event. */
+export function event<T extends EventType>(type: T, data: EventPayloads[T]): NewEvent {
+  return { type, data } as NewEvent;
+}

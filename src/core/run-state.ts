@@ -1,0 +1,348 @@
+/**
+ * A run's state is a pure fold of its journal. Nothing about a run is stored beside the journal
+ * (the runs projection is rebuilt from this fold), so this file is the one definition of "where a
+ * run is". The fold is incremental: `applyEvent` mutates a state in place so a worker can keep the
+ * state it last folded and apply only newer events.
+ */
+import type { Budget } from './budget.ts';
+import type { ErrorData, EventPayloads, JournalEvent, ToolCallData, Totals } from './events.ts';
+
+export type RunStatus =
+  'queued' | 'running' | 'waiting' | 'needs_attention' | 'escalated' | 'completed' | 'failed' | 'cancelled';
+
+/** Statuses in which a run does nothing more. `escalated` waits for a person outside the run. */
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'completed',
+  'failed',
+  'cancelled',
+  'escalated',
+]);
+
+/** One entry of the conversation the model sees. */
+export type Turn =
+  | { role: 'user'; text: string }
+  | { role: 'assistant'; text: string; toolCalls: ToolCallData[] }
+  | { role: 'tool'; callId: string; toolName: string; output: ToolOutput };
+
+export type ToolOutput =
+  | { kind: 'result'; value: unknown }
+  | { kind: 'error'; message: string }
+  | { kind: 'denied'; message: string };
+
+/** Where one model-emitted tool call stands. */
+export interface CallState {
+  call: ToolCallData;
+  phase: 'pending' | 'started' | 'retry-wait' | 'delegated' | 'awaiting-approval' | 'done';
+  attempt: number;
+  nextAttemptAt?: number;
+  childRunId?: string;
+  approvalId?: string;
+  approved?: boolean;
+}
+
+export interface RunState {
+  runId: string;
+  seq: number;
+  status: RunStatus;
+  submitted: EventPayloads['run.submitted'];
+  createdAt: number;
+  updatedAt: number;
+  agent?: string;
+  agentStarted: boolean;
+  turns: Turn[];
+  /** Tool calls of the latest model response, in the order they run. */
+  calls: CallState[];
+  /** True when the latest model response had no tool calls: the run's answer is ready. */
+  answered: boolean;
+  steps: number;
+  modelCalls: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  retries: number;
+  output?: string;
+  error?: ErrorData;
+  attention?: EventPayloads['run.needs_attention'];
+  escalation?: EventPayloads['route.escalated'];
+}
+
+/** Start a fold from a run's first event. */
+export function initialState(first: JournalEvent): RunState {
+  if (first.type !== 'run.submitted' || first.seq !== 1) {
+    throw new Error(`run ${first.runId}: journal must start with run.submitted at seq 1, got ${first.type}`);
+  }
+  return {
+    runId: first.runId,
+    seq: 1,
+    status: 'queued',
+    submitted: first.data,
+    createdAt: first.at,
+    updatedAt: first.at,
+    agentStarted: false,
+    turns: [{ role: 'user', text: first.data.input }],
+    calls: [],
+    answered: false,
+    steps: 0,
+    modelCalls: 0,
+    toolCalls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    retries: 0,
+  };
+}
+
+/** Fold a whole journal. */
+export function foldRun(events: readonly JournalEvent[]): RunState {
+  const [first, ...rest] = events;
+  if (!first) throw new Error('cannot fold an empty journal');
+  const state = initialState(first);
+  for (const e of rest) applyEvent(state, e);
+  return state;
+}
+
+const findCall = (state: RunState, callId: string): CallState | undefined =>
+  state.calls.find((c) => c.call.callId === callId);
+
+function requireCall(state: RunState, callId: string, type: string): CallState {
+  const call = findCall(state, callId);
+  if (!call) throw new Error(`run ${state.runId}: ${type} for unknown call ${callId}`);
+  return call;
+}
+
+function finishCall(state: RunState, c: CallState, output: ToolOutput): void {
+  c.phase = 'done';
+  state.turns.push({ role: 'tool', callId: c.call.callId, toolName: c.call.toolName, output });
+}
+
+/** Apply one event in place. Events must arrive in seq order. */
+export function applyEvent(state: RunState, e: JournalEvent): RunState {
+  if (e.seq !== state.seq + 1) {
+    throw new Error(`run ${state.runId}: expected seq ${state.seq + 1}, got ${e.seq}`);
+  }
+  state.seq = e.seq;
+  state.updatedAt = e.at;
+  switch (e.type) {
+    case 'run.submitted':
+      throw new Error(`run ${state.runId}: run.submitted may only be the first event`);
+    case 'route.decided':
+      state.agent = e.data.agent;
+      state.status = 'running';
+      break;
+    case 'route.escalated':
+      state.escalation = e.data;
+      state.status = 'escalated';
+      break;
+    case 'agent.started':
+      state.agent = e.data.agent;
+      state.agentStarted = true;
+      state.status = 'running';
+      break;
+    case 'model.requested':
+      state.status = 'running';
+      break;
+    case 'model.responded': {
+      state.steps += 1;
+      state.modelCalls += 1;
+      state.inputTokens += e.data.usage.inputTokens;
+      state.outputTokens += e.data.usage.outputTokens;
+      state.turns.push({ role: 'assistant', text: e.data.text, toolCalls: e.data.toolCalls });
+      state.calls = e.data.toolCalls.map((call) => ({ call, phase: 'pending', attempt: 0 }));
+      state.answered = e.data.toolCalls.length === 0;
+      break;
+    }
+    case 'tool.started': {
+      const c = requireCall(state, e.data.callId, e.type);
+      c.phase = 'started';
+      c.attempt = e.data.attempt;
+      delete c.nextAttemptAt;
+      state.toolCalls += 1;
+      if (e.data.attempt > 1 && !e.data.recovery) state.retries += 1;
+      state.status = 'running';
+      break;
+    }
+    case 'tool.succeeded':
+      finishCall(state, requireCall(state, e.data.callId, e.type), { kind: 'result', value: e.data.result });
+      break;
+    case 'tool.failed': {
+      const c = requireCall(state, e.data.callId, e.type);
+      if (e.data.nextAttemptAt !== undefined) {
+        c.phase = 'retry-wait';
+        c.nextAttemptAt = e.data.nextAttemptAt;
+      } else {
+        finishCall(state, c, { kind: 'error', message: e.data.error.message });
+      }
+      break;
+    }
+    case 'tool.denied':
+      finishCall(state, requireCall(state, e.data.callId, e.type), {
+        kind: 'denied',
+        message: e.data.message,
+      });
+      break;
+    case 'approval.requested': {
+      const c = requireCall(state, e.data.callId, e.type);
+      c.phase = 'awaiting-approval';
+      c.approvalId = e.data.approvalId;
+      state.status = 'waiting';
+      break;
+    }
+    case 'approval.decided': {
+      const c = requireCall(state, e.data.callId, e.type);
+      c.approved = e.data.decision === 'approved';
+      c.phase = 'pending';
+      state.status = 'running';
+      break;
+    }
+    case 'delegation.requested': {
+      const c = requireCall(state, e.data.callId, e.type);
+      c.phase = 'delegated';
+      c.childRunId = e.data.childRunId;
+      state.status = 'waiting';
+      break;
+    }
+    case 'delegation.completed': {
+      const c = requireCall(state, e.data.callId, e.type);
+      if (e.data.status === 'completed') {
+        finishCall(state, c, { kind: 'result', value: e.data.output ?? '' });
+      } else {
+        finishCall(state, c, {
+          kind: 'error',
+          message: `delegated run ${e.data.status}: ${e.data.error?.message ?? 'no output'}`,
+        });
+      }
+      if (!TERMINAL_STATUSES.has(state.status)) state.status = 'running';
+      break;
+    }
+    case 'run.needs_attention':
+      state.attention = e.data;
+      state.status = 'needs_attention';
+      break;
+    case 'run.resumed': {
+      const c = requireCall(state, e.data.callId, e.type);
+      delete state.attention;
+      state.status = 'running';
+      if (e.data.resolution === 'succeeded') finishCall(state, c, { kind: 'result', value: e.data.result });
+      else if (e.data.resolution === 'failed') {
+        finishCall(state, c, { kind: 'error', message: e.data.message ?? 'failed (resolved by operator)' });
+      } else c.phase = 'pending';
+      break;
+    }
+    case 'run.completed':
+      state.status = 'completed';
+      state.output = e.data.output;
+      break;
+    case 'run.failed':
+      state.status = 'failed';
+      state.error = e.data.error;
+      break;
+    case 'run.cancelled':
+      state.status = 'cancelled';
+      break;
+    case 'tools.retrieved':
+    case 'memory.loaded':
+    case 'memory.persisted':
+    case 'memory.failed':
+    case 'progress':
+      break;
+  }
+  return state;
+}
+
+/** The run's totals at time `now`. */
+export function totalsOf(state: RunState, now: number): Totals {
+  return {
+    steps: state.steps,
+    modelCalls: state.modelCalls,
+    toolCalls: state.toolCalls,
+    inputTokens: state.inputTokens,
+    outputTokens: state.outputTokens,
+    costUsd: state.costUsd,
+    durationMs: Math.max(0, now - state.createdAt),
+  };
+}
+
+/** What the engine should do next for a run. Pure: the caller supplies the clock and budget. */
+export type NextAction =
+  | { kind: 'none'; reason: 'terminal' | 'waiting' | 'needs_attention' }
+  | { kind: 'route' }
+  | { kind: 'start-agent' }
+  | { kind: 'model' }
+  | { kind: 'complete'; output: string }
+  | { kind: 'call'; call: CallState; attempt: number }
+  | { kind: 'in-doubt'; call: CallState }
+  | { kind: 'sleep'; until: number }
+  | { kind: 'fail'; error: ErrorData };
+
+const budgetError = (budget: string, limit: number, used: number): ErrorData => ({
+  name: 'BudgetExceededError',
+  code: 'budget_exceeded',
+  message: `budget exceeded: ${budget} limit ${limit}, used ${used}`,
+  details: { budget, limit, used },
+});
+
+/**
+ * Decide the one next action. Budgets are checked here so that a run stops exactly at a limit:
+ * the action that would exceed it is never taken.
+ */
+export function decide(state: RunState, now: number, budget: Budget): NextAction {
+  if (TERMINAL_STATUSES.has(state.status)) return { kind: 'none', reason: 'terminal' };
+  if (state.status === 'needs_attention') return { kind: 'none', reason: 'needs_attention' };
+  const elapsed = now - state.createdAt;
+  if (elapsed > budget.deadlineMs) {
+    return { kind: 'fail', error: budgetError('deadlineMs', budget.deadlineMs, elapsed) };
+  }
+  const tokens = state.inputTokens + state.outputTokens;
+  if (tokens > budget.maxTokens)
+    return { kind: 'fail', error: budgetError('maxTokens', budget.maxTokens, tokens) };
+  if (state.agent === undefined) return { kind: 'route' };
+  if (!state.agentStarted) return { kind: 'start-agent' };
+  for (const c of state.calls) {
+    switch (c.phase) {
+      case 'done':
+        continue;
+      case 'delegated':
+      case 'awaiting-approval':
+        return { kind: 'none', reason: 'waiting' };
+      case 'started':
+        // The outcome of a started call was never recorded: the process died mid-call.
+        return { kind: 'in-doubt', call: c };
+      case 'retry-wait':
+        if (c.nextAttemptAt !== undefined && now < c.nextAttemptAt)
+          return { kind: 'sleep', until: c.nextAttemptAt };
+        return { kind: 'call', call: c, attempt: c.attempt + 1 };
+      case 'pending':
+        if (state.toolCalls >= budget.maxToolCalls) {
+          return { kind: 'fail', error: budgetError('maxToolCalls', budget.maxToolCalls, state.toolCalls) };
+        }
+        return { kind: 'call', call: c, attempt: c.attempt + 1 };
+    }
+  }
+  if (state.answered) {
+    const last = state.turns.at(-1);
+    return { kind: 'complete', output: last?.role === 'assistant' ? last.text : '' };
+  }
+  if (state.steps >= budget.maxSteps)
+    return { kind: 'fail', error: budgetError('maxSteps', budget.maxSteps, state.steps) };
+  if (state.modelCalls >= budget.maxModelCalls) {
+    return { kind: 'fail', error: budgetError('maxModelCalls', budget.maxModelCalls, state.modelCalls) };
+  }
+  if (tokens >= budget.maxTokens)
+    return { kind: 'fail', error: budgetError('maxTokens', budget.maxTokens, tokens) };
+  return { kind: 'model' };
+}
+
+/** Exponential backoff with full jitter; `random` in [0,1) is injected to keep core pure. */
+export function backoffDelay(
+  attempt: number,
+  policy: { initialDelayMs: number; maxDelayMs: number; factor: number },
+  random: number,
+): number {
+  const ceiling = Math.min(
+    policy.maxDelayMs,
+    policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1),
+  );
+  // Half fixed, half jittered: never zero, still de-synchronised across runs.
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}

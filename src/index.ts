@@ -1,0 +1,67 @@
+/**
+ * Switchboard's public API. Everything a user imports comes from here (and `switchboard/testing`).
+ */
+
+// Defining agents and tools
+export { defineTool, DEFAULT_RETRY, RISK_CLASSES } from './core/tool.ts';
+export type {
+  ToolDefinition,
+  ToolOptions,
+  ToolContext,
+  RetryPolicy,
+  RiskClass,
+  ReconcileResult,
+  AnyTool,
+} from './core/tool.ts';
+export { defineAgent, delegateToolName } from './core/agent.ts';
+export type { AgentDefinition, AgentOptions, ToolRetrievalOptions } from './core/agent.ts';
+export { DEFAULT_BUDGET } from './core/budget.ts';
+export type { Budget } from './core/budget.ts';
+
+// Errors
+export {
+  SwitchboardError,
+  ConfigError,
+  UserError,
+  NotFoundError,
+  ModelBehaviorError,
+  ToolError,
+  BudgetExceededError,
+  ConflictError,
+} from './core/errors.ts';
+
+// The journal
+export { EVENT_SCHEMA_VERSION, TERMINAL_EVENTS } from './core/events.ts';
+export type {
+  JournalEvent,
+  NewEvent,
+  EventType,
+  EventPayloads,
+  EventOf,
+  Totals,
+  ErrorData,
+} from './core/events.ts';
+export { foldRun, decide, TERMINAL_STATUSES } from './core/run-state.ts';
+export type { RunState, RunStatus, NextAction } from './core/run-state.ts';
+export type { AgentRouter, ToolRetrieverLike, RouteDecisionLike } from './core/routing-port.ts';
+
+// Running a system
+export { createSystem, newId } from './system.ts';
+export type { System, SystemOptions, SubmitRequest, SubmitResult, RunView, Resolution } from './system.ts';
+
+// Stores
+export { createSqliteStore } from './store/sqlite/store.ts';
+export type { SqliteStoreOptions } from './store/sqlite/store.ts';
+export { createMemoryStore } from './store/memory/store.ts';
+export type {
+  Store,
+  Journal,
+  Queue,
+  RunsProjection,
+  Commit,
+  TaskSpec,
+  ClaimedTask,
+  RunRow,
+  RunQuery,
+} from './store/ports.ts';
+export type { Clock } from './store/clock.ts';

@@ -1,0 +1,421 @@
+/**
+ * The engine: `process(task)` folds a run's journal, decides the one next action, performs it,
+ * appends its outcome and moves the run's wake-up — repeating while the run can go on at once on
+ * this worker. Durability points: before a tool's side effect (`tool.started`), after its outcome,
+ * before waiting, and at the end. Model calls are re-issued on recovery, so their events ride in
+ * the next commit.
+ */
+import type { LanguageModelV4Content } from '@ai-sdk/provider';
+import type { Budget } from '../core/budget.ts';
+import { DEFAULT_BUDGET } from '../core/budget.ts';
+import { ConflictError } from '../core/errors.ts';
+import { event, type ErrorData, type ToolCallData } from '../core/events.ts';
+import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import {
+  decide,
+  foldRun,
+  applyEvent,
+  totalsOf,
+  type RunState,
+  TERMINAL_STATUSES,
+} from '../core/run-state.ts';
+import type { ClaimedTask, Commit, Store } from '../store/ports.ts';
+import { agentQueue, ROUTER_QUEUE, type AgentRuntime } from './agents.ts';
+import type { Faults } from './faults.ts';
+import { RunHandle } from './handle.ts';
+import { buildPrompt } from './prompt.ts';
+import { performCall, performInDoubt } from './tools.ts';
+
+export interface EngineOptions {
+  store: Store;
+  agents: Map<string, AgentRuntime>;
+  budget?: Partial<Budget>;
+  defaultAgent?: string;
+  router?: AgentRouter;
+  retrievers?: Map<string, ToolRetrieverLike>;
+  faults: Faults;
+  random: () => number;
+  newId: (prefix: string) => string;
+  /** Most actions one claim performs before yielding the worker slot. */
+  maxActionsPerClaim?: number;
+}
+
+export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
+
+export const errorData = (error: unknown): ErrorData => {
+  if (error instanceof Error) {
+    const details: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(error)) if (k !== 'cause' && k !== 'stack') details[k] = v;
+    const code = typeof details.code === 'string' ? details.code : 'error';
+    return {
+      name: error.name,
+      code,
+      message: error.message,
+      ...(Object.keys(details).length ? { details } : {}),
+    };
+  }
+  return { name: 'Error', code: 'error', message: String(error) };
+};
+
+export class Engine {
+  readonly opts: EngineOptions;
+  readonly store: Store;
+  readonly agents: Map<string, AgentRuntime>;
+  /** Last folded state per run: a warm worker reads only newer events. */
+  readonly #cache = new Map<string, RunState>();
+  readonly #cacheLimit = 5000;
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.agents = opts.agents;
+  }
+
+  budgetOf(state: RunState): Budget {
+    return state.submitted.budget;
+  }
+
+  /** The budget a new run gets: system defaults, then the agent's overrides, then the caller's. */
+  budgetFor(agent: string | undefined, override?: Partial<Budget>): Budget {
+    const a = agent ? this.agents.get(agent)?.def.budget : undefined;
+    return { ...DEFAULT_BUDGET, ...this.opts.budget, ...a, ...override };
+  }
+
+  /** Fold a run, reusing the cached state and reading only newer events. */
+  async load(runId: string): Promise<RunState | null> {
+    const cached = this.#cache.get(runId);
+    if (cached) {
+      const newer = await this.store.journal.read(runId, cached.seq);
+      for (const e of newer) applyEvent(cached, e);
+      return cached;
+    }
+    const events = await this.store.journal.read(runId);
+    if (events.length === 0) return null;
+    const state = foldRun(events);
+    if (this.#cache.size >= this.#cacheLimit) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(runId, state);
+    return state;
+  }
+
+  forget(runId: string): void {
+    this.#cache.delete(runId);
+  }
+
+  /** Advance a claimed run as far as it can go now. Conflicts mean another writer moved first. */
+  async process(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#process(task, signal);
+    } catch (error) {
+      // A lost race: drop the cached fold; the journal says what really happened.
+      this.#cache.delete(task.runId);
+      if (!(error instanceof ConflictError)) throw error;
+      const lost = /fenced/.test(error.message);
+      if (!lost) {
+        // The run moved under us (a notification or a cancel); fold again and go on.
+        await this.#process(task, signal).catch((again: unknown) => {
+          this.#cache.delete(task.runId);
+          if (!(again instanceof ConflictError)) throw again;
+        });
+      }
+    }
+  }
+
+  async #process(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+    const loaded = await this.load(task.runId);
+    if (!loaded) {
+      await this.store.commit({ deleteTasks: [task.runId], fence: { runId: task.runId, fence: task.fence } });
+      return;
+    }
+    // Work on a copy: the cache only ever holds committed state.
+    const h = new RunHandle(this.store, structuredClone(loaded), task.fence);
+    const startedTerminal = TERMINAL_STATUSES.has(loaded.status);
+    const max = this.opts.maxActionsPerClaim ?? 64;
+    for (let i = 0; i < max; i++) {
+      if (signal.aborted) {
+        await h.flush({ upsertTasks: [{ runId: h.runId, queue: task.queue, readyAt: this.store.now() }] });
+        return this.#remember(h);
+      }
+      const done = await this.#step(h, task);
+      if (done) return this.#remember(h);
+      // A run that ended during this claim releases its session slot and its parent's wait.
+      if (!startedTerminal && TERMINAL_STATUSES.has(h.state.status)) {
+        await this.#finish(h, null);
+        return this.#remember(h);
+      }
+    }
+    // Yield the worker slot to other runs; the wake-up stays on this queue.
+    await h.flush({ upsertTasks: [{ runId: h.runId, queue: task.queue, readyAt: this.store.now() }] });
+    this.#remember(h);
+  }
+
+  #remember(h: RunHandle): void {
+    if (TERMINAL_STATUSES.has(h.state.status)) this.#cache.delete(h.runId);
+    else this.#cache.set(h.runId, h.state);
+  }
+
+  /** Perform one action; true when this claim is over. */
+  async #step(h: RunHandle, task: ClaimedTask): Promise<boolean> {
+    const state = h.state;
+    const now = this.store.now();
+    const action = decide(state, now, this.budgetOf(state));
+    switch (action.kind) {
+      case 'none':
+        // Waiting (delegation, approval, a person) or finished: no wake-up until something happens.
+        await h.flush({ deleteTasks: [h.runId] });
+        return true;
+      case 'route':
+        return this.#route(h, task);
+      case 'start-agent': {
+        const agent = this.agents.get(state.agent ?? '');
+        if (!agent)
+          return this.#finish(h, {
+            kind: 'fail',
+            error: { name: 'ConfigError', code: 'config_error', message: `unknown agent ${state.agent}` },
+          });
+        h.emit(event('agent.started', { agent: agent.name, version: agent.version }));
+        return false;
+      }
+      case 'model':
+        await this.#callModel(h);
+        return false;
+      case 'complete':
+        return this.#finish(h, action);
+      case 'fail':
+        return this.#finish(h, action);
+      case 'sleep':
+        await h.flush({ upsertTasks: [{ runId: h.runId, queue: task.queue, readyAt: action.until }] });
+        return true;
+      case 'call':
+        await performCall(this, h, action.call, action.attempt);
+        return false;
+      case 'in-doubt':
+        await performInDoubt(this, h, action.call);
+        return false;
+    }
+  }
+
+  async #route(h: RunHandle, task: ClaimedTask): Promise<boolean> {
+    const sub = h.state.submitted;
+    const names = [...this.agents.keys()];
+    if (sub.agent) {
+      h.emit(
+        event('route.decided', {
+          agent: sub.agent,
+          method: sub.parentRunId ? 'delegation' : 'explicit',
+          confidence: 1,
+          reason: sub.parentRunId
+            ? `delegated by ${sub.lineage.at(-1) ?? 'parent'}`
+            : 'agent named by the caller',
+          candidates: [],
+        }),
+      );
+    } else if (this.opts.router) {
+      const d = this.opts.router.route(sub.input);
+      if (d.choice === null || !this.agents.has(d.choice)) {
+        h.emit(
+          event('route.escalated', {
+            reason: d.choice === null ? d.reason : `router chose unknown agent ${d.choice}`,
+            confidence: d.confidence,
+            threshold: d.threshold,
+            candidates: d.candidates,
+          }),
+        );
+        return this.#finish(h, null);
+      }
+      h.emit(
+        event('route.decided', {
+          agent: d.choice,
+          method: d.method,
+          confidence: d.confidence,
+          threshold: d.threshold,
+          reason: d.reason,
+          candidates: d.candidates,
+        }),
+      );
+    } else {
+      const fallback = this.opts.defaultAgent ?? (names.length === 1 ? names[0] : undefined);
+      if (!fallback) {
+        h.emit(
+          event('route.escalated', {
+            reason: 'no router is configured, no default agent, and the caller named no agent',
+            confidence: 0,
+            threshold: 1,
+            candidates: [],
+          }),
+        );
+        return this.#finish(h, null);
+      }
+      h.emit(
+        event('route.decided', {
+          agent: fallback,
+          method: 'default',
+          confidence: 1,
+          reason: 'the default agent',
+          candidates: [],
+        }),
+      );
+    }
+    const queue = agentQueue(h.state.agent ?? '');
+    if (queue !== task.queue) {
+      // Hand the run to its agent's queue: that agent's concurrency limit applies from here on.
+      await h.flush({ upsertTasks: [{ runId: h.runId, queue, readyAt: this.store.now() }] });
+      return true;
+    }
+    return false;
+  }
+
+  async #callModel(h: RunHandle): Promise<void> {
+    const state = h.state;
+    const agent = this.agents.get(state.agent ?? '');
+    if (!agent) throw new Error(`run ${state.runId}: unknown agent ${state.agent}`);
+    let specs = agent.specs;
+    const retriever = this.opts.retrievers?.get(agent.name);
+    const retrieval = agent.def.toolRetrieval;
+    if (retriever && retrieval?.enabled) {
+      const conversation = state.turns
+        .map((t) =>
+          t.role === 'tool'
+            ? `${t.toolName} ${JSON.stringify(t.output)}`
+            : t.role === 'user'
+              ? t.text
+              : t.text,
+        )
+        .join('\n');
+      const r = retriever.retrieve(conversation, {
+        permitted: new Set(specs.map((s) => s.name)),
+        topK: retrieval.topK,
+        pinned: retrieval.pinned,
+      });
+      h.emit(event('tools.retrieved', r));
+      const order = new Map(r.shown.map((n, i) => [n, i]));
+      specs = specs
+        .filter((s) => order.has(s.name))
+        .sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+    }
+    const prompt = buildPrompt(state, agent);
+    h.emit(
+      event('model.requested', {
+        modelId: agent.model.modelId,
+        provider: agent.model.provider,
+        tools: specs.map((s) => s.name),
+        messages: prompt.length,
+      }),
+    );
+    const started = performance.now();
+    let content: LanguageModelV4Content[];
+    let usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
+    let finishReason: string;
+    try {
+      const result = await agent.model.doGenerate({ prompt, tools: specs });
+      content = result.content;
+      usage = {
+        inputTokens: result.usage.inputTokens.total ?? 0,
+        outputTokens: result.usage.outputTokens.total ?? 0,
+        ...(result.usage.inputTokens.cacheRead !== undefined
+          ? { cachedInputTokens: result.usage.inputTokens.cacheRead }
+          : {}),
+      };
+      finishReason = result.finishReason.unified;
+    } catch (error) {
+      h.emit(
+        event('run.failed', {
+          error: { ...errorData(error), code: 'model_error' },
+          totals: totalsOf(state, this.store.now()),
+        }),
+      );
+      return;
+    }
+    this.opts.faults.hit('afterModelBeforeJournal');
+    let text = '';
+    const toolCalls: ToolCallData[] = [];
+    for (const part of content) {
+      if (part.type === 'text') text += part.text;
+      else if (part.type === 'tool-call') {
+        let input: unknown = part.input;
+        try {
+          input = part.input === '' ? {} : JSON.parse(part.input);
+        } catch {
+          // Kept raw: the call is denied as invalid arguments and the model is told why.
+        }
+        toolCalls.push({
+          callId: `s${state.steps + 1}c${toolCalls.length + 1}`,
+          modelCallId: part.toolCallId,
+          toolName: part.toolName,
+          input,
+        });
+      }
+    }
+    h.emit(
+      event('model.responded', {
+        modelId: agent.model.modelId,
+        text,
+        toolCalls,
+        usage,
+        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        finishReason,
+      }),
+    );
+  }
+
+  /**
+   * End the run (or finish an already-terminal fold): the final event, the wake-up of whoever was
+   * waiting on it (the parent run, the next run of the session), all in one commit.
+   */
+  async #finish(
+    h: RunHandle,
+    action: { kind: 'complete'; output: string } | { kind: 'fail'; error: ErrorData } | null,
+  ): Promise<boolean> {
+    const now = this.store.now();
+    if (action?.kind === 'complete')
+      h.emit(event('run.completed', { output: action.output, totals: totalsOf(h.state, now) }));
+    if (action?.kind === 'fail')
+      h.emit(event('run.failed', { error: action.error, totals: totalsOf(h.state, now) }));
+    this.opts.faults.hit('beforeFinalCommit');
+    await h.flush({ deleteTasks: [h.runId], ...this.endParts(h.state) });
+    return true;
+  }
+
+  /** What a run's end releases: its session slot, and its parent's wait. */
+  endParts(state: RunState): Pick<Commit, 'session' | 'appends' | 'upsertTasks'> {
+    const sub = state.submitted;
+    if (!sub.parentRunId || !sub.parentCallId)
+      return {
+        session: { leave: { sessionKey: sessionKey(sub.actorId, sub.sessionId), runId: state.runId } },
+      };
+    const status =
+      state.status === 'completed' ? 'completed' : state.status === 'cancelled' ? 'cancelled' : 'failed';
+    const parentAgent = sub.lineage.at(-1) ?? '';
+    return {
+      // 'tail': the parent waits on no worker, so nobody else appends to it in between.
+      appends: [
+        {
+          runId: sub.parentRunId,
+          expectedSeq: 'tail',
+          events: [
+            event('delegation.completed', {
+              callId: sub.parentCallId,
+              childRunId: state.runId,
+              status,
+              ...(state.output !== undefined ? { output: state.output } : {}),
+              ...(state.error
+                ? { error: state.error }
+                : state.escalation
+                  ? { error: { name: 'Escalated', code: 'escalated', message: state.escalation.reason } }
+                  : {}),
+            }),
+          ],
+        },
+      ],
+      upsertTasks: [
+        {
+          runId: sub.parentRunId,
+          queue: parentAgent ? agentQueue(parentAgent) : ROUTER_QUEUE,
+          readyAt: this.store.now(),
+        },
+      ],
+    };
+  }
+}

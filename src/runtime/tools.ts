@@ -1,0 +1,265 @@
+/**
+ * Tool calls: permission and argument checks, the `tool.started` bracket before the side effect,
+ * retries with backoff, delegation to another agent's queue, and recovery of in-doubt calls.
+ */
+import { z } from 'zod';
+import { event } from '../core/events.ts';
+import { backoffDelay, totalsOf, type CallState } from '../core/run-state.ts';
+import { BudgetExceededError, ToolError } from '../core/errors.ts';
+import type { AnyTool, ToolContext } from '../core/tool.ts';
+import { delegationInput } from './agents.ts';
+import { agentQueue } from './agents.ts';
+import type { Engine } from './engine.ts';
+import { errorData } from './engine.ts';
+import { projectRun, type RunHandle } from './handle.ts';
+import { initialState } from '../core/run-state.ts';
+import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
+
+/** JSON-safe copy of a tool result (undefined becomes null; functions and cycles are refused). */
+function jsonSafe(value: unknown): unknown {
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
+function deny(
+  h: RunHandle,
+  c: CallState,
+  reason: Parameters<typeof event<'tool.denied'>>[1]['reason'],
+  message: string,
+): void {
+  h.emit(event('tool.denied', { callId: c.call.callId, tool: c.call.toolName, reason, message }));
+}
+
+/** Validate and perform one model-emitted call. */
+export async function performCall(
+  engine: Engine,
+  h: RunHandle,
+  c: CallState,
+  attempt: number,
+): Promise<void> {
+  const agent = engine.agents.get(h.state.agent ?? '');
+  if (!agent) throw new Error(`run ${h.runId}: unknown agent`);
+  const name = c.call.toolName;
+  const target = agent.delegates.get(name);
+  if (target !== undefined) return delegate(engine, h, c, target);
+  const tool = agent.tools.get(name);
+  if (!tool) {
+    const available = [...agent.tools.keys(), ...agent.delegates.keys()].join(', ');
+    return deny(
+      h,
+      c,
+      'not-permitted',
+      `Tool "${name}" is not available to agent "${agent.name}". Available: ${available}.`,
+    );
+  }
+  const parsed = tool.input.safeParse(c.call.input);
+  if (!parsed.success) {
+    return deny(h, c, 'invalid-arguments', `Invalid arguments for ${name}: ${z.prettifyError(parsed.error)}`);
+  }
+  await runTool(engine, h, c, tool, parsed.data, attempt);
+}
+
+/** The bracket: `tool.started` is committed before the effect, the outcome after it. */
+async function runTool(
+  engine: Engine,
+  h: RunHandle,
+  c: CallState,
+  tool: AnyTool,
+  args: unknown,
+  attempt: number,
+  recovery?: 'in-doubt-rerun' | 'reconciled-not-applied' | 'operator-retry',
+): Promise<void> {
+  const { callId } = c.call;
+  const idempotencyKey = `${h.runId}:${callId}`;
+  h.emit(
+    event('tool.started', {
+      callId,
+      tool: tool.name,
+      args,
+      attempt,
+      idempotencyKey,
+      ...(recovery ? { recovery } : {}),
+    }),
+  );
+  if (tool.progress) {
+    const message = typeof tool.progress === 'string' ? tool.progress : tool.progress(args);
+    h.emit(event('progress', { message, callId }));
+  }
+  await h.flush();
+  engine.opts.faults.hit('afterToolStartedCommit');
+  const controller = new AbortController();
+  const ctx = toolContext(h, callId, idempotencyKey, attempt, controller.signal);
+  let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, result: jsonSafe(await tool.run(args, ctx)) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  engine.opts.faults.hit('afterToolBeforeJournal');
+  if (outcome.ok) {
+    h.emit(event('tool.succeeded', { callId, tool: tool.name, attempt, result: outcome.result }));
+  } else {
+    const retryable = outcome.error instanceof ToolError ? outcome.error.retryable : true;
+    const canRetry = retryable && attempt < tool.retry.maxAttempts;
+    const nextAttemptAt = canRetry
+      ? engine.store.now() + backoffDelay(attempt, tool.retry, engine.opts.random())
+      : undefined;
+    h.emit(
+      event('tool.failed', {
+        callId,
+        tool: tool.name,
+        attempt,
+        error: errorData(outcome.error),
+        retryable,
+        ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
+      }),
+    );
+  }
+  await h.flush();
+  engine.opts.faults.hit('afterOutcomeCommit');
+}
+
+function toolContext(
+  h: RunHandle,
+  callId: string,
+  idempotencyKey: string,
+  attempt: number,
+  signal: AbortSignal,
+): ToolContext {
+  const sub = h.state.submitted;
+  return {
+    runId: h.runId,
+    callId,
+    idempotencyKey,
+    attempt,
+    actorId: sub.actorId,
+    sessionId: sub.sessionId,
+    agent: h.state.agent ?? '',
+    signal,
+    progress: (message) => {
+      h.appendNow(event('progress', { message: String(message), callId })).catch(() => {
+        // A progress line lost to a lost lease is harmless: the outcome append will fail too.
+      });
+    },
+  };
+}
+
+/** Hand a task to another agent: the child run and the parent's wait land in one commit. */
+async function delegate(engine: Engine, h: RunHandle, c: CallState, target: string): Promise<void> {
+  const parsed = delegationInput.safeParse(c.call.input);
+  if (!parsed.success) {
+    return deny(
+      h,
+      c,
+      'invalid-arguments',
+      `Invalid arguments for ${c.call.toolName}: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const sub = h.state.submitted;
+  const current = h.state.agent ?? '';
+  const lineage = [...sub.lineage, current];
+  if (lineage.includes(target)) {
+    return deny(
+      h,
+      c,
+      'delegation-cycle',
+      `Delegating to "${target}" would form a cycle (${[...lineage, target].join(' → ')}).`,
+    );
+  }
+  const budget = engine.budgetOf(h.state);
+  const depth = sub.depth + 1;
+  if (depth > budget.maxDelegationDepth) {
+    const error = new BudgetExceededError('maxDelegationDepth', budget.maxDelegationDepth, depth);
+    h.emit(event('run.failed', { error: errorData(error), totals: totalsOf(h.state, engine.store.now()) }));
+    return;
+  }
+  const childRunId = engine.opts.newId('run');
+  const { task, context = {} } = parsed.data;
+  h.emit(event('delegation.requested', { callId: c.call.callId, childRunId, agent: target, task, context }));
+  const input = Object.keys(context).length ? `${task}\n\nContext: ${JSON.stringify(context)}` : task;
+  const submitted = event('run.submitted', {
+    actorId: sub.actorId,
+    sessionId: sub.sessionId,
+    input,
+    channel: 'delegation',
+    agent: target,
+    parentRunId: h.runId,
+    parentCallId: c.call.callId,
+    lineage,
+    depth,
+    budget: {
+      ...engine.budgetFor(target),
+      maxDelegationDepth: budget.maxDelegationDepth,
+      deadlineMs: budget.deadlineMs,
+    },
+  });
+  const now = engine.store.now();
+  const childState = initialState({
+    runId: childRunId,
+    seq: 1,
+    at: now,
+    v: EVENT_SCHEMA_VERSION,
+    ...submitted,
+  });
+  h.include({
+    appends: [{ runId: childRunId, expectedSeq: 1, events: [submitted] }],
+    upsertTasks: [{ runId: childRunId, queue: agentQueue(target), readyAt: now }],
+    projection: [projectRun(childState)],
+  });
+  await h.flush();
+  engine.opts.faults.hit('afterDelegationCommit');
+}
+
+/**
+ * A started call whose outcome was never recorded: the process died between the effect and the
+ * journal. Idempotent tools run again with the same key; others ask `reconcile(key)`; otherwise the
+ * run pauses for a person — never a silent second effect.
+ */
+export async function performInDoubt(engine: Engine, h: RunHandle, c: CallState): Promise<void> {
+  const agent = engine.agents.get(h.state.agent ?? '');
+  const tool = agent?.tools.get(c.call.toolName);
+  const key = `${h.runId}:${c.call.callId}`;
+  const parsed = tool?.input.safeParse(c.call.input);
+  if (!tool || !parsed?.success) {
+    h.emit(
+      event('run.needs_attention', {
+        callId: c.call.callId,
+        tool: c.call.toolName,
+        idempotencyKey: key,
+        reason: `tool ${c.call.toolName} is no longer available to resolve an in-doubt call`,
+      }),
+    );
+    await h.flush({ deleteTasks: [h.runId] });
+    return;
+  }
+  if (tool.idempotent) return runTool(engine, h, c, tool, parsed.data, c.attempt, 'in-doubt-rerun');
+  if (tool.reconcile) {
+    const ctx = toolContext(h, c.call.callId, key, c.attempt, new AbortController().signal);
+    const r = await tool.reconcile(key, ctx);
+    if (r.status === 'applied') {
+      h.emit(
+        event('tool.succeeded', {
+          callId: c.call.callId,
+          tool: tool.name,
+          attempt: c.attempt,
+          result: jsonSafe(r.result),
+          reconciled: true,
+        }),
+      );
+      await h.flush();
+      return;
+    }
+    return runTool(engine, h, c, tool, parsed.data, c.attempt, 'reconciled-not-applied');
+  }
+  h.emit(
+    event('run.needs_attention', {
+      callId: c.call.callId,
+      tool: tool.name,
+      idempotencyKey: key,
+      reason: `${tool.name} was started but its outcome was not recorded; it is not idempotent and has no reconcile hook. Check whether it took effect (key ${key}), then resolve the run as succeeded, failed or retry.`,
+    }),
+  );
+  await h.flush({ deleteTasks: [h.runId] });
+}
+
+export { projectRun };

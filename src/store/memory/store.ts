@@ -1,0 +1,244 @@
+/**
+ * An in-memory store with the same semantics as the durable adapters (the same contract suite runs
+ * against it). Nothing survives the process: use it for tests and benchmarks, never production.
+ */
+import { ConflictError } from '../../core/errors.ts';
+import { EVENT_SCHEMA_VERSION, type JournalEvent } from '../../core/events.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { Listeners } from '../listeners.ts';
+import type {
+  ClaimedTask,
+  Commit,
+  CommitResult,
+  Journal,
+  Queue,
+  RunQuery,
+  RunRow,
+  RunsProjection,
+  Store,
+  StoreListener,
+  TaskSpec,
+} from '../ports.ts';
+
+interface TaskRow extends TaskSpec {
+  owner: string | null;
+  leaseExpiresAt: number | null;
+  fence: number;
+  attempts: number;
+}
+
+/** Create an in-memory store. */
+export function createMemoryStore(options: { clock?: Clock } = {}): MemoryStore {
+  return new MemoryStore(options.clock ?? systemClock);
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  readonly journal: Journal;
+  readonly queue: Queue;
+  readonly runs: RunsProjection;
+  readonly #clock: Clock;
+  readonly #listeners = new Listeners();
+  readonly #events = new Map<string, JournalEvent[]>();
+  readonly #tasks = new Map<string, TaskRow>();
+  readonly #runs = new Map<string, RunRow>();
+  readonly #sessions = new Map<string, { runId: string; queue: string }[]>();
+  readonly #dedup = new Map<string, { runId: string; expiresAt: number }>();
+  #fence = 0;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.journal = {
+      read: async (runId, afterSeq = 0, limit = -1) => {
+        const all = (this.#events.get(runId) ?? []).slice(afterSeq);
+        return limit >= 0 ? all.slice(0, limit) : all;
+      },
+      append: async (runId, expectedSeq, events) =>
+        (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
+      runIds: async () => [...this.#events.keys()],
+    };
+    this.queue = {
+      enqueue: async (task) => {
+        await this.commit({ upsertTasks: [task] });
+      },
+      claim: async (queue, owner, limit, leaseMs) => this.#claim(queue, owner, limit, leaseMs),
+      extend: async (runId, fence, leaseMs) => {
+        const t = this.#tasks.get(runId);
+        if (!t || t.fence !== fence || t.owner === null) return false;
+        t.leaseExpiresAt = this.now() + leaseMs;
+        return true;
+      },
+      release: async (runId, fence, readyAt) => {
+        const t = this.#tasks.get(runId);
+        if (!t || t.fence !== fence) return;
+        t.owner = null;
+        t.leaseExpiresAt = null;
+        if (readyAt !== undefined) t.readyAt = readyAt;
+      },
+      nextReadyAt: async (queue) => {
+        let min: number | null = null;
+        for (const t of this.#tasks.values()) {
+          if (t.queue !== queue) continue;
+          const at = t.owner === null ? t.readyAt : Math.max(t.readyAt, t.leaseExpiresAt ?? 0);
+          if (min === null || at < min) min = at;
+        }
+        return min;
+      },
+      pendingRunIds: async () => new Set(this.#tasks.keys()),
+      depth: async (queue) => [...this.#tasks.values()].filter((t) => t.queue === queue).length,
+    };
+    this.runs = {
+      get: async (runId) => this.#runs.get(runId) ?? null,
+      list: async (q) => this.#list(q),
+      runnable: async () =>
+        [...this.#runs.values()].filter((r) => {
+          if (r.status !== 'queued' && r.status !== 'running') return false;
+          for (const list of this.#sessions.values()) {
+            const i = list.findIndex((e) => e.runId === r.runId);
+            if (i > 0) return false;
+          }
+          return true;
+        }),
+      dedup: async (key, now) => {
+        const d = this.#dedup.get(key);
+        return d && d.expiresAt > now ? d.runId : null;
+      },
+    };
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  listen(listener: StoreListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  async commit(unit: Commit): Promise<CommitResult> {
+    const now = this.now();
+    // Check everything first, then mutate: a unit applies entirely or not at all.
+    if (unit.fence && this.#tasks.get(unit.fence.runId)?.fence !== unit.fence.fence) {
+      throw new ConflictError(unit.fence.runId, -1, `lease on run ${unit.fence.runId} was lost (fenced)`);
+    }
+    for (const a of unit.assertSeq ?? []) {
+      const last = this.#events.get(a.runId)?.length ?? 0;
+      if (last !== a.seq)
+        throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
+    }
+    const planned = new Map<string, number>();
+    for (const op of unit.appends ?? []) {
+      const last = planned.get(op.runId) ?? this.#events.get(op.runId)?.length ?? 0;
+      if (op.expectedSeq !== 'tail' && op.expectedSeq !== last + 1)
+        throw new ConflictError(op.runId, op.expectedSeq);
+      planned.set(op.runId, last + op.events.length);
+    }
+    if (unit.dedup) {
+      const d = this.#dedup.get(unit.dedup.key);
+      if (d && d.expiresAt > now) {
+        throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
+      }
+    }
+    const events: JournalEvent[] = [];
+    for (const op of unit.appends ?? []) {
+      const list = this.#events.get(op.runId) ?? [];
+      this.#events.set(op.runId, list);
+      for (const e of op.events) {
+        const je = {
+          runId: op.runId,
+          seq: list.length + 1,
+          at: now,
+          v: EVENT_SCHEMA_VERSION,
+          ...structuredClone(e),
+        };
+        list.push(je);
+        events.push(je);
+      }
+    }
+    if (unit.dedup)
+      this.#dedup.set(unit.dedup.key, { runId: unit.dedup.runId, expiresAt: unit.dedup.expiresAt });
+    const enqueued: TaskSpec[] = [];
+    for (const runId of unit.deleteTasks ?? []) this.#tasks.delete(runId);
+    for (const t of unit.upsertTasks ?? []) this.#upsert(t, enqueued);
+    for (const r of unit.projection ?? []) {
+      const old = this.#runs.get(r.runId);
+      if (!old || r.lastSeq >= old.lastSeq)
+        this.#runs.set(r.runId, { ...r, createdAt: old?.createdAt ?? r.createdAt });
+    }
+    const woken: TaskSpec[] = [];
+    if (unit.session?.join) {
+      const { sessionKey, runId, queue } = unit.session.join;
+      const list = this.#sessions.get(sessionKey) ?? [];
+      this.#sessions.set(sessionKey, list);
+      list.push({ runId, queue });
+      if (list.length === 1) this.#upsert({ runId, queue, readyAt: now }, enqueued);
+    }
+    if (unit.session?.leave) {
+      const { sessionKey, runId } = unit.session.leave;
+      const list = this.#sessions.get(sessionKey) ?? [];
+      const i = list.findIndex((e) => e.runId === runId);
+      if (i >= 0) list.splice(i, 1);
+      const next = i === 0 ? list[0] : undefined;
+      if (next) {
+        const task = { runId: next.runId, queue: next.queue, readyAt: now };
+        this.#upsert(task, enqueued);
+        woken.push(task);
+      }
+      if (list.length === 0) this.#sessions.delete(sessionKey);
+    }
+    this.#listeners.appended(events);
+    this.#listeners.enqueued(enqueued);
+    return { events, woken };
+  }
+
+  async close(): Promise<void> {}
+
+  #upsert(t: TaskSpec, enqueued: TaskSpec[]): void {
+    const old = this.#tasks.get(t.runId);
+    this.#tasks.set(t.runId, {
+      ...t,
+      owner: null,
+      leaseExpiresAt: null,
+      fence: old?.fence ?? 0,
+      attempts: old?.attempts ?? 0,
+    });
+    enqueued.push(t);
+  }
+
+  #claim(queue: string, owner: string, limit: number, leaseMs: number): ClaimedTask[] {
+    const now = this.now();
+    const ready = [...this.#tasks.values()]
+      .filter(
+        (t) => t.queue === queue && t.readyAt <= now && (t.owner === null || (t.leaseExpiresAt ?? 0) <= now),
+      )
+      .sort((a, b) => a.readyAt - b.readyAt)
+      .slice(0, Math.max(0, limit));
+    return ready.map((t) => {
+      t.owner = owner;
+      t.leaseExpiresAt = now + leaseMs;
+      t.fence = ++this.#fence;
+      t.attempts += 1;
+      return {
+        runId: t.runId,
+        queue,
+        readyAt: t.readyAt,
+        owner,
+        fence: t.fence,
+        leaseExpiresAt: t.leaseExpiresAt,
+        attempts: t.attempts,
+      };
+    });
+  }
+
+  #list(q: RunQuery): RunRow[] {
+    return [...this.#runs.values()]
+      .filter(
+        (r) =>
+          (q.actorId === undefined || r.actorId === q.actorId) &&
+          (q.sessionId === undefined || r.sessionId === q.sessionId) &&
+          (q.status === undefined || r.status === q.status) &&
+          (q.parentRunId === undefined || r.parentRunId === q.parentRunId),
+      )
+      .sort((a, b) => b.createdAt - a.createdAt || a.runId.localeCompare(b.runId))
+      .slice(0, q.limit ?? 100);
+  }
+}

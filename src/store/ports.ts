@@ -1,0 +1,137 @@
+/**
+ * Ports of the store. The engine speaks only these interfaces; SQLite (default), in-memory and
+ * PostgreSQL adapters implement them, and one contract suite (test/contract) runs against each.
+ *
+ * The central operation is {@link Store.commit}: a unit of work that appends to one or more
+ * journals, moves wake-up tasks, updates the runs projection, session order and dedup keys — all
+ * in one transaction. Nothing (no wake-up, no progress message, no answer) is released before the
+ * commit that records it.
+ */
+import type { JournalEvent, NewEvent } from '../core/events.ts';
+import type { RunStatus } from '../core/run-state.ts';
+
+/** Append `events` to `runId`'s journal. `expectedSeq` is the seq the first event must get; `'tail'` appends after whatever is there (used only for notifications into a run no worker holds). */
+export interface AppendOp {
+  runId: string;
+  expectedSeq: number | 'tail';
+  events: NewEvent[];
+}
+
+/** A wake-up: "advance run R on queue Q at time T". At most one per run. */
+export interface TaskSpec {
+  runId: string;
+  queue: string;
+  readyAt: number;
+}
+
+/** A task claimed by a worker. `fence` changes on every claim: holding it proves the lease. */
+export interface ClaimedTask extends TaskSpec {
+  owner: string;
+  fence: number;
+  leaseExpiresAt: number;
+  attempts: number;
+}
+
+/** One row of the runs projection (listing runs without folding each journal). */
+export interface RunRow {
+  runId: string;
+  actorId: string;
+  sessionId: string;
+  agent: string | null;
+  status: RunStatus;
+  parentRunId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastSeq: number;
+  summary: string | null;
+}
+
+export interface SessionOp {
+  /** Add the run at the end of its session's order; when it is the head, it gets a wake-up on `queue`. */
+  join?: { sessionKey: string; runId: string; queue: string };
+  /** Remove the run (it ended); the next run of the session gets a wake-up on the queue it joined with. */
+  leave?: { sessionKey: string; runId: string };
+}
+
+export interface Commit {
+  appends?: AppendOp[];
+  /** The caller's lease; the commit fails with ConflictError if the lease was taken. */
+  fence?: { runId: string; fence: number };
+  /** Also verify that these runs' journals end at the given seq (no events appended). */
+  assertSeq?: { runId: string; seq: number }[];
+  /** Create or move tasks; an existing task for the run is replaced (its lease, if any, is kept only for the fence holder's own reschedule). */
+  upsertTasks?: TaskSpec[];
+  deleteTasks?: string[];
+  projection?: RunRow[];
+  session?: SessionOp;
+  /** Record a client message id for dedup; fails with ConflictError if a live one exists. */
+  dedup?: { key: string; runId: string; expiresAt: number };
+}
+
+export interface CommitResult {
+  /** The events as journaled, per appended run, in order. */
+  events: JournalEvent[];
+  /** Runs that got a wake-up through session order (`leave`). */
+  woken: TaskSpec[];
+}
+
+/** Listing filter for the runs projection. */
+export interface RunQuery {
+  actorId?: string;
+  sessionId?: string;
+  status?: RunStatus;
+  parentRunId?: string;
+  limit?: number;
+}
+
+export interface Journal {
+  /** Events of a run with seq > afterSeq, in order. */
+  read(runId: string, afterSeq?: number, limit?: number): Promise<JournalEvent[]>;
+  /** Append in its own commit; shorthand for `commit({ appends: [...] })`. */
+  append(runId: string, expectedSeq: number, events: NewEvent[]): Promise<JournalEvent[]>;
+  /** Ids of every run that has a journal (projection rebuild). */
+  runIds(): Promise<string[]>;
+}
+
+export interface Queue {
+  enqueue(task: TaskSpec): Promise<void>;
+  /** Claim up to `limit` ready tasks (ready_at <= now, not leased or lease expired) of a queue. */
+  claim(queue: string, owner: string, limit: number, leaseMs: number): Promise<ClaimedTask[]>;
+  /** Extend a held lease; false when it was lost. */
+  extend(runId: string, fence: number, leaseMs: number): Promise<boolean>;
+  /** Drop the lease but keep the task (e.g. on shutdown), optionally re-timed. */
+  release(runId: string, fence: number, readyAt?: number): Promise<void>;
+  /** Earliest ready time of an unleased task on the queue, or of a lease expiry. */
+  nextReadyAt(queue: string): Promise<number | null>;
+  /** Run ids that have a task (sweeper). */
+  pendingRunIds(): Promise<Set<string>>;
+  /** Number of tasks on a queue (health). */
+  depth(queue: string): Promise<number>;
+}
+
+export interface RunsProjection {
+  get(runId: string): Promise<RunRow | null>;
+  list(query: RunQuery): Promise<RunRow[]>;
+  /** Active runs that are runnable: queued/running, at the head of their session (sweeper). */
+  runnable(): Promise<RunRow[]>;
+  /** The run a live dedup key points to. */
+  dedup(key: string, now: number): Promise<string | null>;
+}
+
+/** Notifications of appends and wake-ups, in-process (and cross-process where the adapter can). */
+export interface StoreListener {
+  appended?(events: readonly JournalEvent[]): void;
+  enqueued?(task: TaskSpec): void;
+}
+
+export interface Store {
+  readonly kind: string;
+  readonly journal: Journal;
+  readonly queue: Queue;
+  readonly runs: RunsProjection;
+  /** The store's clock: leases and ready times are judged by it, never by a worker's. */
+  now(): number;
+  commit(unit: Commit): Promise<CommitResult>;
+  listen(listener: StoreListener): () => void;
+  close(): Promise<void>;
+}

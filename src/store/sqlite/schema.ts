@@ -1,0 +1,64 @@
+import type { DatabaseSync } from 'node:sqlite';
+
+/** Ordered, append-only list of migrations. Never edit a released one; add a new one. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'journal, runs projection, tasks, session order, dedup',
+    sql: `
+      CREATE TABLE events (
+        run_id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, v INTEGER NOT NULL,
+        type TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, actor_id TEXT NOT NULL, session_id TEXT NOT NULL, agent TEXT,
+        status TEXT NOT NULL, parent_run_id TEXT, created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, summary TEXT
+      );
+      CREATE INDEX runs_actor_session ON runs (actor_id, session_id, created_at);
+      CREATE INDEX runs_status ON runs (status);
+      CREATE INDEX runs_parent ON runs (parent_run_id);
+      CREATE TABLE tasks (
+        run_id TEXT PRIMARY KEY, queue TEXT NOT NULL, ready_at INTEGER NOT NULL,
+        lease_owner TEXT, lease_expires INTEGER, fence INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX tasks_queue_ready ON tasks (queue, ready_at);
+      CREATE TABLE session_runs (
+        pos INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL,
+        run_id TEXT NOT NULL UNIQUE, queue TEXT NOT NULL
+      );
+      CREATE INDEX session_runs_key ON session_runs (session_key, pos);
+      CREATE TABLE dedup (key TEXT PRIMARY KEY, run_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('fence', 0);
+    `,
+  },
+];
+
+/** Run pending migrations in order, each in its own transaction; returns the versions applied. */
+export function migrate(db: DatabaseSync, now: number): number[] {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT coalesce(max(version), 0) AS v FROM migrations').get() as { v: number };
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= row.v) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        now,
+      );
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,407 @@
+/**
+ * The embedded store on `node:sqlite`: one file, WAL mode, `synchronous=FULL` so a committed step
+ * survives power loss. Commits requested in the same turn of the event loop share one transaction
+ * (group commit); each unit runs in its own savepoint so one conflict never fails its neighbours.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import { ConflictError } from '../../core/errors.ts';
+import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import type { RunStatus } from '../../core/run-state.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { Listeners } from '../listeners.ts';
+import type {
+  ClaimedTask,
+  Commit,
+  CommitResult,
+  Journal,
+  Queue,
+  RunQuery,
+  RunRow,
+  RunsProjection,
+  Store,
+  StoreListener,
+  TaskSpec,
+} from '../ports.ts';
+import { migrate } from './schema.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file; `:memory:` for a private in-memory database. */
+  path: string;
+  /** `FULL` (default) fsyncs every commit; `NORMAL` may lose the last commits on power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+  clock?: Clock;
+  /** How long a writer waits for another process's lock, in ms. */
+  busyTimeoutMs?: number;
+}
+
+interface Pending {
+  unit: Commit;
+  resolve: (result: CommitResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type Row = Record<string, SQLInputValue>;
+
+/** Open (creating and migrating if needed) an embedded SQLite store. */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly journal: Journal;
+  readonly queue: Queue;
+  readonly runs: RunsProjection;
+  readonly db: DatabaseSync;
+  readonly #clock: Clock;
+  readonly #listeners = new Listeners();
+  readonly #statements = new Map<string, StatementSync>();
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#clock = options.clock ?? systemClock;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new DatabaseSync(options.path);
+    this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.exec('PRAGMA foreign_keys = ON');
+    migrate(this.db, this.#clock.now());
+    this.journal = {
+      read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
+      append: async (runId, expectedSeq, events) =>
+        (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
+      runIds: async () =>
+        (this.#stmt('SELECT DISTINCT run_id FROM events').all() as { run_id: string }[]).map((r) => r.run_id),
+    };
+    this.queue = {
+      enqueue: async (task) => {
+        await this.commit({ upsertTasks: [task] });
+      },
+      claim: async (queue, owner, limit, leaseMs) => this.#claim(queue, owner, limit, leaseMs),
+      extend: async (runId, fence, leaseMs) =>
+        this.#stmt(
+          'UPDATE tasks SET lease_expires = ? WHERE run_id = ? AND fence = ? AND lease_owner IS NOT NULL',
+        ).run(this.now() + leaseMs, runId, fence).changes === 1,
+      release: async (runId, fence, readyAt) => {
+        this.#stmt(
+          'UPDATE tasks SET lease_owner = NULL, lease_expires = NULL, ready_at = coalesce(?, ready_at) WHERE run_id = ? AND fence = ?',
+        ).run(readyAt ?? null, runId, fence);
+      },
+      nextReadyAt: async (queue) => {
+        const row = this.#stmt(
+          'SELECT min(CASE WHEN lease_owner IS NULL THEN ready_at ELSE max(ready_at, lease_expires) END) AS t FROM tasks WHERE queue = ?',
+        ).get(queue) as { t: number | null };
+        return row.t;
+      },
+      pendingRunIds: async () =>
+        new Set((this.#stmt('SELECT run_id FROM tasks').all() as { run_id: string }[]).map((r) => r.run_id)),
+      depth: async (queue) =>
+        (this.#stmt('SELECT count(*) AS n FROM tasks WHERE queue = ?').get(queue) as { n: number }).n,
+    };
+    this.runs = {
+      get: async (runId) => {
+        const row = this.#stmt('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
+        return row ? toRunRow(row) : null;
+      },
+      list: async (query) => this.#listRuns(query),
+      runnable: async () => {
+        const rows = this.#stmt(
+          `SELECT r.* FROM runs r WHERE r.status IN ('queued', 'running') AND NOT EXISTS (
+             SELECT 1 FROM session_runs s JOIN session_runs h ON h.session_key = s.session_key AND h.pos < s.pos
+             WHERE s.run_id = r.run_id)`,
+        ).all() as Row[];
+        return rows.map(toRunRow);
+      },
+      dedup: async (key, now) => {
+        const row = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(key, now) as
+          { run_id: string } | undefined;
+        return row?.run_id ?? null;
+      },
+    };
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  listen(listener: StoreListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  commit(unit: Commit): Promise<CommitResult> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ unit, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // Group commit: every unit requested before the next macrotask shares one fsync.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#pending.length > 0) this.#flush();
+    this.#closed = true;
+    this.db.close();
+  }
+
+  readEvents(runId: string, afterSeq: number, limit: number): JournalEvent[] {
+    const rows = this.#stmt(
+      'SELECT run_id, seq, at, v, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ).all(runId, afterSeq, limit) as {
+      run_id: string;
+      seq: number;
+      at: number;
+      v: number;
+      type: string;
+      data: string;
+    }[];
+    return rows.map(
+      (r) =>
+        ({
+          runId: r.run_id,
+          seq: r.seq,
+          at: r.at,
+          v: r.v,
+          type: r.type,
+          data: JSON.parse(r.data) as unknown,
+        }) as JournalEvent,
+    );
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    const settled: { p: Pending; result?: CommitResult; error?: unknown }[] = [];
+    const enqueued: TaskSpec[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const p of batch) {
+        this.db.exec('SAVEPOINT unit');
+        try {
+          const result = this.#apply(p.unit, enqueued);
+          this.db.exec('RELEASE unit');
+          settled.push({ p, result });
+        } catch (error) {
+          this.db.exec('ROLLBACK TO unit');
+          this.db.exec('RELEASE unit');
+          settled.push({ p, error });
+        }
+      }
+      // The durability point: nothing below is released before this returns.
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const appended: JournalEvent[] = [];
+    for (const s of settled) if (s.result) appended.push(...s.result.events);
+    this.#listeners.appended(appended);
+    this.#listeners.enqueued(enqueued);
+    for (const s of settled) {
+      if (s.result) s.p.resolve(s.result);
+      else s.p.reject(s.error);
+    }
+  }
+
+  #apply(unit: Commit, enqueued: TaskSpec[]): CommitResult {
+    const now = this.now();
+    if (unit.fence) {
+      const row = this.#stmt('SELECT fence FROM tasks WHERE run_id = ?').get(unit.fence.runId) as
+        { fence: number } | undefined;
+      if (row?.fence !== unit.fence.fence) {
+        throw new ConflictError(unit.fence.runId, -1, `lease on run ${unit.fence.runId} was lost (fenced)`);
+      }
+    }
+    for (const a of unit.assertSeq ?? []) {
+      const last = this.#lastSeq(a.runId);
+      if (last !== a.seq)
+        throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
+    }
+    const events: JournalEvent[] = [];
+    for (const op of unit.appends ?? [])
+      events.push(...this.#append(op.runId, op.expectedSeq, op.events, now));
+    if (unit.dedup) {
+      const live = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(
+        unit.dedup.key,
+        now,
+      );
+      if (live) throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
+      this.#stmt('INSERT OR REPLACE INTO dedup (key, run_id, expires_at) VALUES (?, ?, ?)').run(
+        unit.dedup.key,
+        unit.dedup.runId,
+        unit.dedup.expiresAt,
+      );
+    }
+    for (const runId of unit.deleteTasks ?? []) this.#stmt('DELETE FROM tasks WHERE run_id = ?').run(runId);
+    for (const t of unit.upsertTasks ?? []) this.#upsertTask(t, enqueued);
+    for (const r of unit.projection ?? []) this.#project(r);
+    const woken: TaskSpec[] = [];
+    if (unit.session?.join) {
+      const { sessionKey, runId, queue } = unit.session.join;
+      this.#stmt('INSERT INTO session_runs (session_key, run_id, queue) VALUES (?, ?, ?)').run(
+        sessionKey,
+        runId,
+        queue,
+      );
+      const head = this.#sessionHead(sessionKey);
+      if (head?.run_id === runId) this.#upsertTask({ runId, queue, readyAt: now }, enqueued);
+    }
+    if (unit.session?.leave) {
+      const { sessionKey, runId } = unit.session.leave;
+      const wasHead = this.#sessionHead(sessionKey)?.run_id === runId;
+      this.#stmt('DELETE FROM session_runs WHERE run_id = ?').run(runId);
+      const next = wasHead ? this.#sessionHead(sessionKey) : undefined;
+      if (next) {
+        const task = { runId: next.run_id, queue: next.queue, readyAt: now };
+        this.#upsertTask(task, enqueued);
+        woken.push(task);
+      }
+    }
+    return { events, woken };
+  }
+
+  #sessionHead(sessionKey: string): { run_id: string; queue: string } | undefined {
+    return this.#stmt(
+      'SELECT run_id, queue FROM session_runs WHERE session_key = ? ORDER BY pos LIMIT 1',
+    ).get(sessionKey) as { run_id: string; queue: string } | undefined;
+  }
+
+  #lastSeq(runId: string): number {
+    return (
+      this.#stmt('SELECT coalesce(max(seq), 0) AS s FROM events WHERE run_id = ?').get(runId) as { s: number }
+    ).s;
+  }
+
+  #append(runId: string, expectedSeq: number | 'tail', events: NewEvent[], now: number): JournalEvent[] {
+    const last = this.#lastSeq(runId);
+    if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
+    const insert = this.#stmt(
+      'INSERT INTO events (run_id, seq, at, v, type, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    return events.map((e, i) => {
+      const seq = last + 1 + i;
+      insert.run(runId, seq, now, EVENT_SCHEMA_VERSION, e.type, JSON.stringify(e.data));
+      return { runId, seq, at: now, v: EVENT_SCHEMA_VERSION, type: e.type, data: e.data } as JournalEvent;
+    });
+  }
+
+  #upsertTask(t: TaskSpec, enqueued: TaskSpec[]): void {
+    this.#stmt(
+      `INSERT INTO tasks (run_id, queue, ready_at) VALUES (?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET queue = excluded.queue, ready_at = excluded.ready_at,
+         lease_owner = NULL, lease_expires = NULL`,
+    ).run(t.runId, t.queue, t.readyAt);
+    enqueued.push(t);
+  }
+
+  #project(r: RunRow): void {
+    this.#stmt(
+      `INSERT INTO runs (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET agent = excluded.agent, status = excluded.status,
+         updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary
+       WHERE excluded.last_seq >= runs.last_seq`,
+    ).run(
+      r.runId,
+      r.actorId,
+      r.sessionId,
+      r.agent,
+      r.status,
+      r.parentRunId,
+      r.createdAt,
+      r.updatedAt,
+      r.lastSeq,
+      r.summary,
+    );
+  }
+
+  #claim(queue: string, owner: string, limit: number, leaseMs: number): ClaimedTask[] {
+    if (limit <= 0) return [];
+    const now = this.now();
+    const expires = now + leaseMs;
+    const claimed: ClaimedTask[] = [];
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const rows = this.#stmt(
+        `SELECT run_id, ready_at, attempts FROM tasks WHERE queue = ? AND ready_at <= ?
+           AND (lease_owner IS NULL OR lease_expires <= ?) ORDER BY ready_at LIMIT ?`,
+      ).all(queue, now, now, limit) as { run_id: string; ready_at: number; attempts: number }[];
+      const nextFence = this.#stmt("UPDATE meta SET value = value + 1 WHERE key = 'fence' RETURNING value");
+      const take = this.#stmt(
+        'UPDATE tasks SET lease_owner = ?, lease_expires = ?, fence = ?, attempts = attempts + 1 WHERE run_id = ?',
+      );
+      for (const r of rows) {
+        // A new fence per claim: a worker whose lease was taken can no longer commit for this run.
+        const fence = (nextFence.get() as { value: number }).value;
+        take.run(owner, expires, fence, r.run_id);
+        claimed.push({
+          runId: r.run_id,
+          queue,
+          readyAt: r.ready_at,
+          owner,
+          fence,
+          leaseExpiresAt: expires,
+          attempts: r.attempts + 1,
+        });
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+    return claimed;
+  }
+
+  #listRuns(q: RunQuery): RunRow[] {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    const add = (sql: string, v: SQLInputValue | undefined): void => {
+      if (v === undefined) return;
+      where.push(sql);
+      args.push(v);
+    };
+    add('actor_id = ?', q.actorId);
+    add('session_id = ?', q.sessionId);
+    add('status = ?', q.status);
+    add('parent_run_id = ?', q.parentRunId);
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
+  }
+}
+
+function toRunRow(r: Row): RunRow {
+  const str = (v: SQLInputValue): string => (typeof v === 'string' ? v : String(v));
+  const opt = (v: SQLInputValue): string | null => (v === null || v === undefined ? null : str(v));
+  return {
+    runId: str(r.run_id ?? null),
+    actorId: str(r.actor_id ?? null),
+    sessionId: str(r.session_id ?? null),
+    agent: opt(r.agent ?? null),
+    status: str(r.status ?? null) as RunStatus,
+    parentRunId: opt(r.parent_run_id ?? null),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    lastSeq: Number(r.last_seq),
+    summary: opt(r.summary ?? null),
+  };
+}

@@ -1,0 +1,470 @@
+/**
+ * The composition root: the one place that wires a configuration into a running system — store,
+ * agents, router, workers, sweeper. Everything else receives its dependencies.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { AgentDefinition } from './core/agent.ts';
+import type { Budget } from './core/budget.ts';
+import { ConflictError, NotFoundError, UserError } from './core/errors.ts';
+import { event, TERMINAL_EVENTS, type ErrorData, type JournalEvent, type Totals } from './core/events.ts';
+import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
+import { foldRun, totalsOf, TERMINAL_STATUSES, type RunState, type RunStatus } from './core/run-state.ts';
+import { agentQueue, buildAgents, ROUTER_QUEUE } from './runtime/agents.ts';
+import { Engine, sessionKey } from './runtime/engine.ts';
+import { noFaults, parseFaults, type Faults } from './runtime/faults.ts';
+import { projectRun } from './runtime/handle.ts';
+import { WorkerPool } from './runtime/workers.ts';
+import { systemClock, type Clock } from './store/clock.ts';
+import type { RunQuery, RunRow, Store } from './store/ports.ts';
+import { createSqliteStore } from './store/sqlite/store.ts';
+
+export interface SystemOptions {
+  agents: AgentDefinition[];
+  /** Default model of agents that name none. */
+  model?: LanguageModelV4;
+  /** Defaults to SQLite at `<dataDir>/switchboard.db`. */
+  store?: Store;
+  /** Defaults to `$SWITCHBOARD_DATA_DIR` or `./.switchboard`. */
+  dataDir?: string;
+  defaultAgent?: string;
+  router?: AgentRouter;
+  /** Tool retriever per agent name (used by agents with `toolRetrieval.enabled`). */
+  retrievers?: Map<string, ToolRetrieverLike>;
+  budget?: Partial<Budget>;
+  clock?: Clock;
+  random?: () => number;
+  /** Fault spec (see runtime/faults.ts); defaults to `$SWITCHBOARD_FAULTS`. */
+  faults?: string | Faults;
+  leaseMs?: number;
+  pollMs?: number;
+  sweepIntervalMs?: number;
+  /** Start workers for these agents only (all by default); `false` for a gateway-only process. */
+  workers?: boolean | { agents: string[] };
+  /** Dedup window for client message ids, in ms (5 minutes). */
+  dedupWindowMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface SubmitRequest {
+  actorId: string;
+  sessionId: string;
+  input: string;
+  agent?: string;
+  clientMessageId?: string;
+  channel?: string;
+  budget?: Partial<Budget>;
+}
+
+export interface SubmitResult {
+  runId: string;
+  status: RunStatus;
+  /** True when a repeated client message id returned the existing run. */
+  deduplicated: boolean;
+}
+
+/** A run as callers see it. */
+export interface RunView {
+  runId: string;
+  status: RunStatus;
+  agent: string | null;
+  actorId: string;
+  sessionId: string;
+  parentRunId: string | null;
+  input: string;
+  output?: string;
+  error?: ErrorData;
+  attention?: { callId: string; tool: string; reason: string };
+  escalation?: { reason: string };
+  totals: Totals;
+  createdAt: number;
+  updatedAt: number;
+  lastSeq: number;
+}
+
+export type Resolution =
+  | { callId: string; resolution: 'succeeded'; result?: unknown; by: string }
+  | { callId: string; resolution: 'failed'; message?: string; by: string }
+  | { callId: string; resolution: 'retry'; by: string };
+
+export interface System {
+  readonly store: Store;
+  readonly engine: Engine;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  submit(request: SubmitRequest): Promise<SubmitResult>;
+  get(runId: string): Promise<RunView>;
+  list(query?: RunQuery): Promise<RunRow[]>;
+  /** Journal events after `after`, following live appends until the run ends (or `follow: false`). */
+  events(
+    runId: string,
+    options?: { after?: number; follow?: boolean; signal?: AbortSignal },
+  ): AsyncIterable<JournalEvent>;
+  /** Resolves when the run reaches a terminal status (or needs attention, with `untilAttention`). */
+  wait(runId: string, options?: { signal?: AbortSignal; untilAttention?: boolean }): Promise<RunView>;
+  cancel(runId: string, options?: { by?: string; reason?: string }): Promise<RunView>;
+  resolve(runId: string, resolution: Resolution): Promise<RunView>;
+  /** Re-enqueue active runs that have no wake-up; returns how many. */
+  sweep(): Promise<number>;
+  /** Rebuild the runs projection from the journal; returns how many runs. */
+  rebuildProjection(): Promise<number>;
+}
+
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** Time-ordered, collision-resistant ids: `run_<time36><random>`. */
+export function newId(prefix: string): string {
+  const bytes = randomBytes(10);
+  let rand = '';
+  for (const b of bytes) rand += ID_ALPHABET[b % 36];
+  return `${prefix}_${Date.now().toString(36)}${rand}`;
+}
+
+function viewOf(state: RunState, now: number): RunView {
+  const sub = state.submitted;
+  return {
+    runId: state.runId,
+    status: state.status,
+    agent: state.agent ?? null,
+    actorId: sub.actorId,
+    sessionId: sub.sessionId,
+    parentRunId: sub.parentRunId ?? null,
+    input: sub.input,
+    ...(state.output !== undefined ? { output: state.output } : {}),
+    ...(state.error ? { error: state.error } : {}),
+    ...(state.attention
+      ? {
+          attention: {
+            callId: state.attention.callId,
+            tool: state.attention.tool,
+            reason: state.attention.reason,
+          },
+        }
+      : {}),
+    ...(state.escalation ? { escalation: { reason: state.escalation.reason } } : {}),
+    totals: totalsOf(state, TERMINAL_STATUSES.has(state.status) ? state.updatedAt : now),
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    lastSeq: state.seq,
+  };
+}
+
+const nonEmpty = (value: unknown, field: string, max = 200): string => {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new UserError(`${field} is required (a non-empty string)`, field);
+  if (value.length > max) throw new UserError(`${field} is longer than ${max} characters`, field);
+  return value;
+};
+
+/**
+ * Create a system.
+ * @example
+ * const system = createSystem({ agents: [support, billing], model });
+ * await system.start();
+ * const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: 'Where is order 42?' });
+ * console.log((await system.wait(runId)).output);
+ */
+export function createSystem(options: SystemOptions): System {
+  const clock = options.clock ?? systemClock;
+  const agents = buildAgents(options.agents, options.model);
+  if (options.defaultAgent !== undefined && !agents.has(options.defaultAgent)) {
+    throw new UserError(`defaultAgent: unknown agent "${options.defaultAgent}"`, 'defaultAgent');
+  }
+  const ownsStore = options.store === undefined;
+  const dataDir = options.dataDir ?? process.env.SWITCHBOARD_DATA_DIR ?? '.switchboard';
+  const store = options.store ?? createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock });
+  const faults =
+    typeof options.faults === 'object'
+      ? options.faults
+      : options.faults !== undefined || process.env.SWITCHBOARD_FAULTS
+        ? parseFaults(options.faults ?? process.env.SWITCHBOARD_FAULTS)
+        : noFaults;
+  const engine = new Engine({
+    store,
+    agents,
+    ...(options.budget ? { budget: options.budget } : {}),
+    ...(options.defaultAgent ? { defaultAgent: options.defaultAgent } : {}),
+    ...(options.router ? { router: options.router } : {}),
+    ...(options.retrievers ? { retrievers: options.retrievers } : {}),
+    faults,
+    random: options.random ?? Math.random,
+    newId,
+  });
+  const onError = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
+  const pools = new Map<string, WorkerPool>();
+  const owner = newId('worker');
+  let unlisten: (() => void) | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
+  const dedupWindowMs = options.dedupWindowMs ?? 5 * 60_000;
+
+  const fold = async (runId: string): Promise<RunState> => {
+    const events = await store.journal.read(runId);
+    if (events.length === 0) throw new NotFoundError(`run ${runId} not found`);
+    return foldRun(events);
+  };
+
+  const system: System = {
+    store,
+    engine,
+
+    async start() {
+      const wanted = options.workers ?? true;
+      if (wanted !== false) {
+        const only = wanted === true ? null : new Set(wanted.agents);
+        const queues: [string, number][] = [[ROUTER_QUEUE, 4]];
+        for (const a of agents.values())
+          if (!only || only.has(a.name)) queues.push([a.queue, a.def.concurrency]);
+        for (const [queue, concurrency] of queues) {
+          const pool = new WorkerPool(engine, store, {
+            queue,
+            concurrency,
+            owner,
+            leaseMs: options.leaseMs ?? 30_000,
+            pollMs: options.pollMs ?? 500,
+            onError: (error) => onError(error),
+          });
+          pools.set(queue, pool);
+        }
+        unlisten = store.listen({ enqueued: (task) => pools.get(task.queue)?.kick() });
+        // Recovery first: runs left active by a crash get their wake-ups back before workers claim.
+        await system.sweep();
+        for (const pool of pools.values()) pool.start();
+        const every = options.sweepIntervalMs ?? 30_000;
+        sweeper = setInterval(() => {
+          system.sweep().catch(onError);
+        }, every);
+        sweeper.unref();
+      }
+    },
+
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+      sweeper = null;
+      await Promise.all([...pools.values()].map((p) => p.stop()));
+      pools.clear();
+      unlisten?.();
+      unlisten = null;
+      if (ownsStore) await store.close();
+    },
+
+    async submit(req) {
+      const actorId = nonEmpty(req.actorId, 'actorId');
+      const sessionId = nonEmpty(req.sessionId, 'sessionId');
+      const input = nonEmpty(req.input, 'input', 100_000);
+      if (req.agent !== undefined && !agents.has(req.agent))
+        throw new UserError(`agent: unknown agent "${req.agent}"`, 'agent');
+      const cmid =
+        req.clientMessageId === undefined ? undefined : nonEmpty(req.clientMessageId, 'clientMessageId');
+      const key = cmid === undefined ? undefined : `${actorId}\u0000${sessionId}\u0000${cmid}`;
+      const existing = async (): Promise<SubmitResult | null> => {
+        const runId = key ? await store.runs.dedup(key, store.now()) : null;
+        if (!runId) return null;
+        const row = await store.runs.get(runId);
+        return { runId, status: row?.status ?? 'queued', deduplicated: true };
+      };
+      const prior = await existing();
+      if (prior) return prior;
+      const runId = newId('run');
+      const submitted = event('run.submitted', {
+        actorId,
+        sessionId,
+        input,
+        channel: req.channel ?? 'api',
+        ...(cmid !== undefined ? { clientMessageId: cmid } : {}),
+        ...(req.agent !== undefined ? { agent: req.agent } : {}),
+        lineage: [],
+        depth: 0,
+        budget: engine.budgetFor(req.agent, req.budget),
+      });
+      const now = store.now();
+      const state = foldRun([{ runId, seq: 1, at: now, v: 1, ...submitted }]);
+      try {
+        await store.commit({
+          appends: [{ runId, expectedSeq: 1, events: [submitted] }],
+          projection: [projectRun(state)],
+          // FIFO per session: the run gets its wake-up when it reaches the head of its session.
+          session: {
+            join: {
+              sessionKey: sessionKey(actorId, sessionId),
+              runId,
+              queue: req.agent ? agentQueue(req.agent) : ROUTER_QUEUE,
+            },
+          },
+          ...(key ? { dedup: { key, runId, expiresAt: now + dedupWindowMs } } : {}),
+        });
+      } catch (error) {
+        // Lost a race with the same client message id: the other submit's run is the answer.
+        if (error instanceof ConflictError && key) {
+          const winner = await existing();
+          if (winner) return winner;
+        }
+        throw error;
+      }
+      faults.hit('afterSubmitCommit');
+      return { runId, status: 'queued', deduplicated: false };
+    },
+
+    async get(runId) {
+      return viewOf(await fold(runId), store.now());
+    },
+
+    list: (query = {}) => store.runs.list(query),
+
+    events(runId, opts = {}) {
+      return followEvents(
+        store,
+        runId,
+        opts.after ?? 0,
+        opts.follow ?? true,
+        opts.signal,
+        options.pollMs ?? 500,
+      );
+    },
+
+    async wait(runId, opts = {}) {
+      await fold(runId);
+      for await (const e of system.events(runId, { ...(opts.signal ? { signal: opts.signal } : {}) })) {
+        if (opts.untilAttention && e.type === 'run.needs_attention') break;
+      }
+      return system.get(runId);
+    },
+
+    async cancel(runId, opts = {}) {
+      for (;;) {
+        const state = await fold(runId);
+        if (TERMINAL_STATUSES.has(state.status)) return viewOf(state, store.now());
+        const cancelled = event('run.cancelled', {
+          reason: opts.reason ?? 'cancelled',
+          by: opts.by ?? 'api',
+          totals: totalsOf(state, store.now()),
+        });
+        const after = foldRun([
+          ...(await store.journal.read(runId)),
+          { runId, seq: state.seq + 1, at: store.now(), v: 1, ...cancelled },
+        ]);
+        const end = engine.endParts(after);
+        try {
+          await store.commit({
+            ...end,
+            appends: [{ runId, expectedSeq: state.seq + 1, events: [cancelled] }, ...(end.appends ?? [])],
+            deleteTasks: [runId],
+            projection: [projectRun(after)],
+          });
+        } catch (error) {
+          if (error instanceof ConflictError) continue;
+          throw error;
+        }
+        engine.forget(runId);
+        // Children working for a cancelled run are cancelled too.
+        for (const child of await store.runs.list({ parentRunId: runId })) {
+          if (!TERMINAL_STATUSES.has(child.status))
+            await system.cancel(child.runId, { by: opts.by ?? 'api', reason: 'parent run cancelled' });
+        }
+        return viewOf(after, store.now());
+      }
+    },
+
+    async resolve(runId, r) {
+      for (;;) {
+        const state = await fold(runId);
+        if (state.status !== 'needs_attention' || state.attention?.callId !== r.callId) {
+          throw new UserError(`run ${runId} has no in-doubt call ${r.callId} awaiting resolution`, 'callId');
+        }
+        const resumed = event('run.resumed', {
+          callId: r.callId,
+          resolution: r.resolution,
+          by: r.by,
+          ...(r.resolution === 'succeeded' ? { result: r.result ?? null } : {}),
+          ...(r.resolution === 'failed' && r.message ? { message: r.message } : {}),
+        });
+        const after = foldRun([
+          ...(await store.journal.read(runId)),
+          { runId, seq: state.seq + 1, at: store.now(), v: 1, ...resumed },
+        ]);
+        try {
+          await store.commit({
+            appends: [{ runId, expectedSeq: state.seq + 1, events: [resumed] }],
+            upsertTasks: [{ runId, queue: agentQueue(state.agent ?? ''), readyAt: store.now() }],
+            projection: [projectRun(after)],
+          });
+        } catch (error) {
+          if (error instanceof ConflictError) continue;
+          throw error;
+        }
+        engine.forget(runId);
+        return viewOf(after, store.now());
+      }
+    },
+
+    async sweep() {
+      const pending = await store.queue.pendingRunIds();
+      let n = 0;
+      for (const row of await store.runs.runnable()) {
+        if (pending.has(row.runId)) continue;
+        const queue = row.agent && agents.has(row.agent) ? agentQueue(row.agent) : ROUTER_QUEUE;
+        await store.queue.enqueue({ runId: row.runId, queue, readyAt: store.now() });
+        n++;
+      }
+      return n;
+    },
+
+    async rebuildProjection() {
+      const ids = await store.journal.runIds();
+      for (const runId of ids) await store.commit({ projection: [projectRun(await fold(runId))] });
+      return ids.length;
+    },
+  };
+  return system;
+}
+
+/** Read a run's journal, then follow appends: in-process notifications first, a poll as a backstop. */
+async function* followEvents(
+  store: Store,
+  runId: string,
+  after: number,
+  follow: boolean,
+  signal: AbortSignal | undefined,
+  pollMs: number,
+): AsyncGenerator<JournalEvent> {
+  let seq = after;
+  let wake: (() => void) | null = null;
+  let notified = false;
+  const unlisten = store.listen({
+    appended: (events) => {
+      if (events.some((e) => e.runId === runId)) {
+        notified = true;
+        wake?.();
+      }
+    },
+  });
+  const onAbort = (): void => wake?.();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    for (;;) {
+      const batch = await store.journal.read(runId, seq);
+      for (const e of batch) {
+        seq = e.seq;
+        yield e;
+        if (follow && TERMINAL_EVENTS.has(e.type)) return;
+      }
+      if (!follow || signal?.aborted) return;
+      if (batch.length > 0 || notified) {
+        notified = false;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pollMs);
+        function done(): void {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      });
+    }
+  } finally {
+    unlisten();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
