@@ -1,0 +1,180 @@
+/**
+ * The enterprise support desk: four narrow agents over the 18 business tools, each with one
+ * responsibility, 4–5 tools and declared delegations.
+ */
+import { join } from 'node:path';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import { createSqliteStore, createSystem, defineAgent, delegateToolName } from '../../src/index.ts';
+import type { AgentDefinition, Store, System, SystemOptions } from '../../src/index.ts';
+import { createOfflineModel } from '../../src/models/offline.ts';
+import { agentTarget, createRouter, createToolRetriever, toolTarget } from '../../src/routing/index.ts';
+import { openBusinessDb, resetBusinessDb, type BusinessDb, type OpenBusinessDbOptions } from './db.ts';
+import { createEnterpriseTools } from './tools/index.ts';
+
+export interface EnterpriseAgentsOptions {
+  /** Where CSV exports are written. */
+  exportDir: string;
+  refundApprovalLimit?: number;
+}
+
+/**
+ * Define the support, commerce, operations and engagement agents over a business database.
+ * @example
+ * const agents = createEnterpriseAgents(openBusinessDb('biz.db'), { exportDir: 'exports' });
+ */
+export function createEnterpriseAgents(biz: BusinessDb, options: EnterpriseAgentsOptions): AgentDefinition[] {
+  const tools = createEnterpriseTools(biz, options);
+  const support = defineAgent({
+    name: 'support',
+    responsibility:
+      'Front desk for customer accounts: customer lookup and identity verification, support tickets, help-centre answers and escalation to humans.',
+    instructions: [
+      'You are the support desk of an online retailer. Identify the customer (lookup_customer) before acting on an account,',
+      'and verify identity (verify_identity) before any account change. Answer policy questions from the knowledge base.',
+      'Open a ticket for problems that need follow-up; escalate to a human for legal threats, abuse or anything out of policy.',
+      'Orders, refunds, discounts and payments belong to commerce; parcels, stock and reports to operations;',
+      'emails, calls, feedback and translation to engagement — delegate those.',
+    ].join(' '),
+    tools: tools.support,
+    delegates: ['commerce', 'operations', 'engagement'],
+    examples: [
+      'Look up the account of jane.cooper@example.com',
+      'What is your return policy?',
+      'I want to open a complaint about a broken kettle',
+      'I want to talk to a manager',
+      'Verify my identity, my date of birth is 1985-04-12',
+    ],
+    budget: { maxDelegationDepth: 2 },
+  });
+  const commerce = defineAgent({
+    name: 'commerce',
+    responsibility: 'Orders and money: order search, refunds, discount codes and payments.',
+    instructions: [
+      'You handle orders and money. Find orders with search_orders. Refund only paid orders, never more than was paid;',
+      'large refunds and every payment wait for an approver — tell the customer so. One discount code per unpaid order.',
+      'For parcel tracking delegate to operations; for confirmation emails delegate to engagement.',
+    ].join(' '),
+    tools: tools.commerce,
+    delegates: ['operations', 'engagement'],
+    examples: [
+      'Refund order ORD-10042',
+      'Show my recent orders',
+      'Apply discount code SAVE15 to ORD-10042',
+      'Pay for order ORD-10042 by card',
+    ],
+  });
+  const operations = defineAgent({
+    name: 'operations',
+    responsibility:
+      'Logistics and back office: shipment tracking and delivery dates, product inventory and stock, business reports and CSV data exports.',
+    instructions: [
+      'You handle parcels, stock and reporting. Track shipments by order id or tracking number; the carrier API is flaky,',
+      'so a retry is normal. Check stock by SKU or product name. Generate reports and export data to CSV when asked.',
+    ].join(' '),
+    tools: tools.operations,
+    examples: [
+      'Where is my order ORD-10042?',
+      'Track TRK-AB12CD34',
+      'Is the Aurora Desk Lamp in stock?',
+      'Generate a sales report',
+      'Export all customers to CSV',
+    ],
+  });
+  const engagement = defineAgent({
+    name: 'engagement',
+    responsibility:
+      'Customer communication: emails, booking calls with a representative, feedback and ratings, sentiment of messages and translation.',
+    instructions: [
+      'You handle customer communication. Send emails through send_email (they queue in the outbox), book calls in free',
+      'calendar slots, record feedback with its rating, read the sentiment of messages and translate short texts.',
+      'Translation and sentiment here are small deterministic implementations; say so if asked.',
+    ].join(' '),
+    tools: tools.engagement,
+    examples: [
+      'Email jane.cooper@example.com that her parcel has shipped',
+      'Book a call for CUS-0042 on 2025-06-04',
+      'I want to leave feedback: 5 stars',
+      'Translate "thank you for your order" into spanish',
+      'Is this message angry?',
+    ],
+  });
+  return [support, commerce, operations, engagement];
+}
+
+/** Paths the enterprise example uses under a data directory. */
+export function enterprisePaths(dataDir: string) {
+  return {
+    businessDb: join(dataDir, 'business.db'),
+    store: join(dataDir, 'switchboard.db'),
+    exports: join(dataDir, 'exports'),
+  };
+}
+
+/** Open (creating and seeding on first use) the business database under `dataDir`. */
+export function openEnterpriseBusiness(dataDir: string, options: OpenBusinessDbOptions = {}): BusinessDb {
+  return openBusinessDb(enterprisePaths(dataDir).businessDb, options);
+}
+
+export interface EnterpriseSystemOptions {
+  /** Holds business.db, switchboard.db (unless a store is given) and exports/. */
+  dataDir: string;
+  /** The agents' model; the offline model (no LLM) when absent. */
+  model?: LanguageModelV4;
+  store?: Store;
+  /** Recreate the business database from its seed first. */
+  reset?: boolean;
+  /** Tools shown per model step besides pinned ones (tool retrieval); default 4. */
+  toolsShown?: number;
+  /** Passed through to createSystem (clock, leases, faults, …). */
+  system?: Partial<Omit<SystemOptions, 'agents' | 'model' | 'store'>>;
+}
+
+export interface EnterpriseSystem {
+  system: System;
+  business: BusinessDb;
+  agents: AgentDefinition[];
+  paths: ReturnType<typeof enterprisePaths>;
+}
+
+/** Routing targets of an agent's delegation tools: the target agent's responsibility and examples. */
+function delegateTargets(agent: AgentDefinition, all: AgentDefinition[]) {
+  return agent.delegates.flatMap((name) => {
+    const to = all.find((a) => a.name === name);
+    return to
+      ? [{ name: delegateToolName(name), description: `Hand a task to the ${name} agent: ${to.responsibility}`, examples: to.examples }]
+      : [];
+  });
+}
+
+/**
+ * The enterprise support desk as a running Switchboard system: business data seeded on first use,
+ * four agents, an agent router and a tool retriever per agent.
+ * @example
+ * const { system } = createEnterpriseSystem({ dataDir: '.switchboard' });
+ * await system.start();
+ * const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: 'Where is ORD-10042?' });
+ * console.log((await system.wait(runId)).output);
+ */
+export function createEnterpriseSystem(options: EnterpriseSystemOptions): EnterpriseSystem {
+  const paths = enterprisePaths(options.dataDir);
+  const business = options.reset ? resetBusinessDb(paths.businessDb) : openBusinessDb(paths.businessDb);
+  const agents = createEnterpriseAgents(business, { exportDir: paths.exports }).map((a) => ({
+    ...a,
+    toolRetrieval: { enabled: true, topK: options.toolsShown ?? 4, pinned: [] },
+  }));
+  const router = createRouter(agents.map(agentTarget));
+  const retrievers = new Map(
+    agents.map((a) => [a.name, createToolRetriever([...a.tools.map(toolTarget), ...delegateTargets(a, agents)])]),
+  );
+  const system = createSystem({
+    ...options.system,
+    agents,
+    model: options.model ?? createOfflineModel(),
+    store: options.store ?? createSqliteStore({ path: paths.store }),
+    dataDir: options.dataDir,
+    defaultAgent: 'support',
+    router,
+    retrievers,
+  });
+  return { system, business, agents, paths };
+}

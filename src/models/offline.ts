@@ -1,0 +1,643 @@
+/**
+ * The offline model (no LLM): a deterministic `LanguageModelV4` that runs agents without any
+ * provider. It reads the prompt and the tools it is shown — best-first, as the tool retriever
+ * ordered them — and follows a small, explainable policy:
+ *
+ * 1. Split the user's request into clauses and give each clause the shown tool that fits it best
+ *    (lexical match of the clause against the tool's name, description and parameters, with the
+ *    shown order as the tie-break).
+ * 2. For each clause in order, extract the tool's arguments from the request by the tool's JSON
+ *    schema: patterns (ids), emails, dates, amounts, ratings, enum values, quoted text, free text.
+ *    Identifiers may also come from the conversation (earlier turns, tool results), most recent
+ *    first. When a required argument is missing, call a shown lookup tool that can be called and
+ *    may reveal it; failing that, ask a clarifying question.
+ * 3. When every clause has its tool result, answer from templates that summarise the results (a
+ *    result's `summary` field is quoted as is).
+ *
+ * It is the default for demos, tests and degraded operation, and is labelled "offline model (no
+ * LLM)" everywhere. It is general — it knows nothing about any particular tool — but it is not
+ * clever: it does what the schema and the words support, and asks otherwise.
+ */
+import type {
+  JSONSchema7,
+  JSONSchema7Definition,
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4Content,
+  LanguageModelV4FunctionTool,
+  LanguageModelV4GenerateResult,
+  LanguageModelV4Message,
+  LanguageModelV4StreamPart,
+  LanguageModelV4ToolResultOutput,
+  LanguageModelV4Usage,
+} from '@ai-sdk/provider';
+
+/** How the offline model is labelled in the CLI, console and journal. */
+export const OFFLINE_MODEL_LABEL = 'offline model (no LLM)';
+
+export interface OfflineModelOptions {
+  /** Minimum lexical score for a tool to count as fitting a clause. Default 1. */
+  minScore?: number;
+  /** Most tool calls in one turn before the model answers with what it has. Default 6. */
+  maxCallsPerTurn?: number;
+}
+
+/** A decision of the policy, exposed for tests and explanations. */
+export type OfflineDecision =
+  | { kind: 'call'; toolName: string; input: Record<string, unknown>; reason: string }
+  | { kind: 'ask'; text: string; toolName: string; missing: string[] }
+  | { kind: 'answer'; text: string };
+
+interface ToolResultView {
+  toolName: string;
+  output: LanguageModelV4ToolResultOutput;
+}
+
+interface Conversation {
+  /** The text the policy works on (the pending request merged with a reply to a question). */
+  request: string;
+  /** The latest user message alone. */
+  latest: string;
+  /** Tool calls made since the latest user message, in order. */
+  calls: Array<{ toolName: string; input: unknown }>;
+  /** Tool results since the latest user message, in order. */
+  results: ToolResultView[];
+  /** Earlier texts (user, assistant, tool results), most recent first. */
+  history: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+const STOPWORDS = new Set(
+  'a an the and or of to for in on at is are be been do does did i me my mine we our you your it its this that these those with please can could would should will just want need like some any also then there here hi hello thanks thank'.split(
+    ' ',
+  ),
+);
+
+/** A tiny English stemmer, enough to match "refunds"/"refund" and "shipping"/"ship". */
+export function stem(word: string): string {
+  if (word.length <= 4) return word;
+  for (const suffix of ['ing', 'ies', 'ed', 'es', 's', 'ly']) {
+    if (word.endsWith(suffix) && word.length - suffix.length >= 3) {
+      const base = word.slice(0, -suffix.length);
+      if (suffix === 'ies') return `${base}y`;
+      return suffix === 'ing' && /(.)\1$/.test(base) ? base.slice(0, -1) : base;
+    }
+  }
+  return word;
+}
+
+/** Lower-cased, stemmed content words. */
+export function terms(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []).filter((w) => !STOPWORDS.has(w)).map(stem);
+}
+
+const QUOTED = /"([^"]+)"|“([^”]+)”|'([^']{3,})'/g;
+const quotedStrings = (text: string): string[] => [...text.matchAll(QUOTED)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+const withoutQuotes = (text: string): string => text.replace(QUOTED, ' ');
+const ANAPHORA = /\b(my|mine|her|his|their|its|it|this|that|same|them|they|she|he|the customer|the order)\b/i;
+
+/** Split a request into clauses at sentence ends and at "and"/"then", keeping quoted text whole. */
+export function splitClauses(text: string): string[] {
+  const quotes: string[] = [];
+  const masked = text.replace(QUOTED, (m) => {
+    quotes.push(m);
+    return `\u0000${quotes.length - 1}\u0000`;
+  });
+  const parts = masked
+    .split(/(?<=[.!?;])\s+|\s+(?:and then|then|and also|and|also|plus)\s+/i)
+    .map((p) => p.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => quotes[Number(i)] ?? '').trim())
+    .filter((p) => p.length > 0);
+  return parts.length ? parts : [text];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the prompt
+
+function textOf(message: LanguageModelV4Message): string {
+  if (message.role === 'system') return message.content;
+  return message.content
+    .map((part) => (part.type === 'text' ? part.text : part.type === 'tool-result' ? outputText(part.output) : ''))
+    .filter(Boolean)
+    .join('\n');
+}
+
+function outputText(output: LanguageModelV4ToolResultOutput): string {
+  switch (output.type) {
+    case 'text':
+    case 'error-text':
+      return output.value;
+    case 'json':
+    case 'error-json':
+      return JSON.stringify(output.value);
+    case 'execution-denied':
+      return output.reason ?? 'denied';
+    case 'content':
+      return output.value.map((v) => (v.type === 'text' ? v.text : '')).join('\n');
+  }
+}
+
+function readConversation(prompt: LanguageModelV4Message[]): Conversation {
+  let lastUser = -1;
+  for (let i = prompt.length - 1; i >= 0; i--) {
+    if (prompt[i]?.role === 'user') {
+      lastUser = i;
+      break;
+    }
+  }
+  const latest = lastUser >= 0 ? textOf(prompt[lastUser] as LanguageModelV4Message) : '';
+  const calls: Conversation['calls'] = [];
+  const results: ToolResultView[] = [];
+  for (const message of prompt.slice(lastUser + 1)) {
+    if (message.role === 'assistant') {
+      for (const part of message.content) {
+        if (part.type === 'tool-call') calls.push({ toolName: part.toolName, input: part.input });
+        if (part.type === 'tool-result') results.push({ toolName: part.toolName, output: part.output });
+      }
+    } else if (message.role === 'tool') {
+      for (const part of message.content) {
+        if (part.type === 'tool-result') results.push({ toolName: part.toolName, output: part.output });
+      }
+    }
+  }
+  const earlier = prompt.slice(0, Math.max(lastUser, 0)).filter((m) => m.role !== 'system');
+  const history = earlier.map(textOf).filter(Boolean).reverse();
+  // A reply to our clarifying question completes the request that raised it.
+  let request = latest;
+  const previous = earlier.at(-1);
+  if (previous?.role === 'assistant') {
+    const asked = previous.content.every((p) => p.type !== 'tool-call') && textOf(previous).trim().endsWith('?');
+    const pending = [...earlier].reverse().find((m) => m.role === 'user');
+    if (asked && pending) request = `${textOf(pending)}\n${latest}`;
+  }
+  return { request, latest, calls, results, history };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring tools against a clause
+
+interface ToolProfile {
+  tool: LanguageModelV4FunctionTool;
+  rank: number;
+  weights: Map<string, number>;
+  delegate: boolean;
+}
+
+function profile(tool: LanguageModelV4FunctionTool, rank: number): ToolProfile {
+  const weights = new Map<string, number>();
+  const add = (text: string, w: number) => {
+    for (const t of terms(text)) weights.set(t, Math.max(weights.get(t) ?? 0, w));
+  };
+  const delegate = tool.name.startsWith('delegate_to_');
+  const schema = tool.inputSchema;
+  if (!delegate) {
+    for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+      add(name.replace(/([a-z])([A-Z])/g, '$1 $2'), 0.5);
+      if (typeof prop === 'object' && prop.description) add(prop.description, 0.5);
+    }
+  }
+  add(tool.description ?? '', 1);
+  if (delegate) for (const w of ['hand', 'task', 'agent', 'answer', 'back', 'get']) weights.delete(w);
+  add(tool.name.replace(/^delegate_to_/, '').replace(/[_-]+/g, ' '), delegate ? 1 : 2);
+  return { tool, rank, weights, delegate };
+}
+
+function scoreTools(clause: string, profiles: ToolProfile[]): Array<{ p: ToolProfile; score: number }> {
+  const query = [...new Set(terms(withoutQuotes(clause)))];
+  const n = profiles.length;
+  return profiles
+    .map((p) => {
+      let score = 0;
+      for (const t of query) {
+        const w = p.weights.get(t);
+        if (!w) continue;
+        // Rarer terms among the shown tools discriminate more (an IDF over this call's tools).
+        const df = profiles.filter((q) => q.weights.has(t)).length;
+        score += w * Math.log(1 + n / df);
+      }
+      // A value in the clause that fits one of the tool's identifier patterns is strong evidence.
+      for (const name of requiredOf(p.tool.inputSchema)) {
+        const prop = propSchema(p.tool.inputSchema, name);
+        if (prop?.pattern && findPattern(prop.pattern, withoutQuotes(clause)).length) score += 0.5;
+      }
+      // The shown order is the retriever's ranking: a small prior, mostly a tie-break.
+      score += (0.2 * (n - p.rank)) / n - (p.delegate ? 0.3 : 0);
+      return { p, score };
+    })
+    .sort((a, b) => b.score - a.score || a.p.rank - b.p.rank);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extracting arguments by schema
+
+const requiredOf = (schema: JSONSchema7): string[] => (Array.isArray(schema.required) ? schema.required : []);
+function propSchema(schema: JSONSchema7, name: string): JSONSchema7 | undefined {
+  const p: JSONSchema7Definition | undefined = schema.properties?.[name];
+  return typeof p === 'object' ? p : undefined;
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/** Matches of a JSON-schema pattern anywhere in text, as whole tokens. */
+export function findPattern(pattern: string, text: string): string[] {
+  const body = pattern.replace(/^\^/, '').replace(/\$$/, '');
+  const guarded = `(?<![\\w-])(?:${body})(?![\\w-]|@)`;
+  let found: string[] = [];
+  try {
+    found = [...text.matchAll(new RegExp(guarded, 'g'))].map((m) => m[0]);
+    if (!found.length && /[A-Z]/.test(body) && !/[a-z]/.test(body.replace(/\\[a-z]/g, ''))) {
+      // People type ids in lower case; the schema wants them upper case.
+      found = [...text.matchAll(new RegExp(guarded, 'gi'))].map((m) => m[0].toUpperCase());
+    }
+  } catch {
+    return [];
+  }
+  return found.filter((v) => v.trim().length > 0);
+}
+
+const MONEY = /\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:usd|dollars?|eur|euros?|€)/i;
+const PERCENT = /(\d+(?:\.\d+)?)\s?%/;
+const RATING = /\b([0-9]|10)(?:\s?\/\s?(?:5|10)|\s+out of\s+(?:5|10)|\s+stars?)\b|\brat\w*\s+(?:\w+\s+){0,2}?([0-9]|10)\b/i;
+const ID_LIKE = /\b[A-Za-z]+-[A-Za-z0-9]+\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+function numberFor(name: string, prop: JSONSchema7, text: string): number | undefined {
+  const label = `${name} ${prop.description ?? ''}`.toLowerCase();
+  const clean = text.replace(ID_LIKE, ' ');
+  let value: number | undefined;
+  if (/amount|price|total|cost|sum|dollar|money|fee/.test(label)) {
+    const m = MONEY.exec(clean);
+    if (m) value = Number((m[1] ?? m[2] ?? '').replace(',', '.'));
+  } else if (/percent|pct|rate\b/.test(label)) {
+    const m = PERCENT.exec(clean);
+    if (m) value = Number(m[1]);
+  } else if (/rating|stars?|score/.test(label)) {
+    const m = RATING.exec(clean);
+    if (m) value = Number(m[1] ?? m[2]);
+  } else {
+    // A count: a number right before or after one of the parameter's own words ("top 3", "3 orders").
+    const words = terms(label).filter((w) => w.length > 2);
+    const tokens = clean.toLowerCase().match(/[a-z]+|\d+(?:\.\d+)?/g) ?? [];
+    tokens.forEach((tok, i) => {
+      if (value !== undefined || !/^\d/.test(tok)) return;
+      const near = [tokens[i - 1], tokens[i + 1]].filter((x): x is string => !!x).map(stem);
+      if (near.some((w) => words.includes(w) || ['top', 'last', 'first'].includes(w))) value = Number(tok);
+    });
+  }
+  if (value === undefined || Number.isNaN(value)) return undefined;
+  if (prop.type === 'integer' && !Number.isInteger(value)) return undefined;
+  if (typeof prop.minimum === 'number' && value < prop.minimum) return undefined;
+  if (typeof prop.maximum === 'number' && value > prop.maximum) return undefined;
+  if (typeof prop.exclusiveMinimum === 'number' && value <= prop.exclusiveMinimum) return undefined;
+  return value;
+}
+
+function enumFor(values: unknown[], text: string, loose: boolean): unknown {
+  const plain = ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ')} `;
+  const stems = new Set(terms(text));
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    const phrase = v.toLowerCase().replace(/[_-]+/g, ' ');
+    if (plain.includes(` ${phrase} `)) return v;
+  }
+  if (!loose) return undefined;
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    const vt = terms(v.replace(/[_-]+/g, ' '));
+    if (vt.length && vt.every((t) => stems.has(t))) return v;
+  }
+  return undefined;
+}
+
+const CUES: Array<[RegExp, RegExp]> = [
+  [/reason|why|cause/, /\b(?:because|since|due to|as)\s+(.+)$/i],
+  [/subject|topic|about|title/, /\b(?:about|regarding|re:|concerning|for a|for an)\s+(.+)$/i],
+  [/body|message|text|comment|content|note/, /(?:\bsaying|\bthat says|\bthat|:)\s+(.+)$/i],
+];
+
+/** Free text for a string parameter without quotes: a cue's tail ("because …") or the clause. */
+function freeText(name: string, prop: JSONSchema7, clause: string): string | undefined {
+  const label = `${name} ${prop.description ?? ''}`.toLowerCase();
+  for (const [labelRe, cue] of CUES) {
+    if (labelRe.test(label)) {
+      const m = cue.exec(clause);
+      if (m?.[1] && m[1].trim().length >= 3) return m[1].trim().replace(/[.?!]+$/, '');
+    }
+  }
+  return undefined;
+}
+
+interface Extraction {
+  input: Record<string, unknown>;
+  missing: string[];
+}
+
+/**
+ * Extract a tool's arguments by its JSON schema from a clause, the whole request and the
+ * conversation (identifiers only), most specific source first.
+ */
+export function extractArguments(
+  tool: LanguageModelV4FunctionTool,
+  clause: string,
+  context: { request: string; sources: string[] },
+): Extraction {
+  const schema = tool.inputSchema;
+  const required = new Set(requiredOf(schema));
+  const props = Object.entries(schema.properties ?? {}).filter(
+    (e): e is [string, JSONSchema7] => typeof e[1] === 'object',
+  );
+  const input: Record<string, unknown> = {};
+  const used = new Set<string>();
+  const plainClause = withoutQuotes(clause);
+  const plainRequest = withoutQuotes(context.request);
+  const take = (values: string[]): string | undefined => {
+    const v = values.find((x) => !used.has(x));
+    if (v !== undefined) used.add(v);
+    return v;
+  };
+  const identifier = (prop: JSONSchema7): ((text: string) => string[]) | undefined => {
+    if (prop.type !== 'string' || prop.enum) return undefined;
+    if (prop.format === 'email') return (t) => [...t.matchAll(EMAIL)].map((m) => m[0]);
+    if (prop.pattern) return (t) => findPattern(prop.pattern as string, t);
+    return undefined;
+  };
+
+  // 1. Identifiers (patterns, emails) from the clause, then from the rest of the request.
+  for (const [name, prop] of props) {
+    const find = identifier(prop);
+    if (!find) continue;
+    const v = take(find(plainClause)) ?? (required.has(name) ? take(find(plainRequest)) : undefined);
+    if (v !== undefined) input[name] = v;
+  }
+  // 2. Enum values, numbers, booleans.
+  for (const [name, prop] of props) {
+    if (name in input) continue;
+    if (Array.isArray(prop.enum)) {
+      const v = enumFor(prop.enum, plainClause, required.has(name)) ?? (required.has(name) ? enumFor(prop.enum, plainRequest, true) : undefined);
+      if (v !== undefined) input[name] = v;
+    } else if (prop.type === 'number' || prop.type === 'integer') {
+      const v = numberFor(name, prop, plainClause) ?? (required.has(name) ? numberFor(name, prop, plainRequest) : undefined);
+      if (v !== undefined) input[name] = v;
+    }
+  }
+  // 3. Free text: quoted strings go to required text parameters first, then optional ones.
+  const texts = props.filter(([name, p]) => p.type === 'string' && !p.enum && !identifier(p) && !(name in input));
+  const ordered = [...texts.filter(([n]) => required.has(n)), ...texts.filter(([n]) => !required.has(n))];
+  const quotes = quotedStrings(clause).length ? quotedStrings(clause) : quotedStrings(context.request);
+  for (const [name] of ordered) {
+    const q = quotes.shift();
+    if (q === undefined) break;
+    input[name] = q;
+  }
+  for (const [name, prop] of ordered) {
+    if (name in input) continue;
+    const cued = freeText(name, prop, clause);
+    if (cued !== undefined) input[name] = cued;
+    else if (required.has(name)) input[name] = clause.trim();
+  }
+  // 4. Identifiers still missing come from the conversation, most recent first. Optional ones only
+  //    when the clause points back ("my order", "her account"), and then only the most recent one.
+  const pointsBack = ANAPHORA.test(plainClause);
+  let optionalFilled = false;
+  for (const source of context.sources) {
+    for (const [name, prop] of props) {
+      if (name in input) continue;
+      const find = identifier(prop);
+      if (!find) continue;
+      if (!required.has(name) && (!pointsBack || optionalFilled)) continue;
+      const v = take(find(source));
+      if (v !== undefined) {
+        input[name] = v;
+        if (!required.has(name)) optionalFilled = true;
+      }
+    }
+  }
+  // A tool whose parameters are all optional still needs something to work on.
+  const missing = [...required].filter((n) => !(n in input));
+  if (required.size === 0 && Object.keys(input).length === 0 && props.length > 0) {
+    const firstId = props.find(([, p]) => identifier(p));
+    if (firstId) missing.push(firstId[0]);
+  }
+  return { input, missing };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The policy
+
+const describeParam = (tool: LanguageModelV4FunctionTool, name: string): string => {
+  const prop = propSchema(tool.inputSchema, name);
+  if (prop?.description) return prop.description.charAt(0).toLowerCase() + prop.description.slice(1);
+  if (Array.isArray(prop?.enum)) return `${name} (one of ${prop.enum.join(', ')})`;
+  return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+};
+
+const purpose = (tool: LanguageModelV4FunctionTool): string => {
+  const d = (tool.description ?? tool.name).split(/[.:;]/)[0] ?? tool.name;
+  return d.charAt(0).toLowerCase() + d.slice(1);
+};
+
+function summarize(result: ToolResultView, tools: Map<string, LanguageModelV4FunctionTool>): string {
+  const tool = tools.get(result.toolName);
+  const what = tool ? purpose(tool) : result.toolName.replaceAll('_', ' ');
+  const o = result.output;
+  switch (o.type) {
+    case 'execution-denied':
+      return `I could not ${what}: ${o.reason ?? 'the step was not approved'}.`;
+    case 'error-text':
+    case 'error-json':
+      return `I could not ${what}: ${outputText(o)}.`;
+    case 'text':
+    case 'content':
+      return outputText(o).trim();
+    case 'json': {
+      const v = o.value;
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const summary = (v as Record<string, unknown>).summary;
+        if (typeof summary === 'string') return summary;
+        const fields = Object.entries(v)
+          .filter(([, x]) => x === null || ['string', 'number', 'boolean'].includes(typeof x))
+          .slice(0, 6)
+          .map(([k, x]) => `${k}: ${String(x)}`);
+        return `Done (${what}) — ${fields.join(', ')}.`;
+      }
+      if (Array.isArray(v)) return `Done (${what}): ${v.length} result(s).`;
+      return `Done (${what}): ${JSON.stringify(v)}.`;
+    }
+  }
+}
+
+/**
+ * Decide the next step for a prompt and the tools shown (best first). Pure and deterministic.
+ * @example
+ * decide(prompt, tools); // { kind: 'call', toolName: 'track_shipment', input: { reference: 'ORD-10042' }, ... }
+ */
+export function decide(
+  prompt: LanguageModelV4Message[],
+  shown: LanguageModelV4FunctionTool[],
+  options: OfflineModelOptions = {},
+): OfflineDecision {
+  const minScore = options.minScore ?? 1;
+  const maxCalls = options.maxCallsPerTurn ?? 6;
+  const conv = readConversation(prompt);
+  const byName = new Map(shown.map((t) => [t.name, t]));
+  const profiles = shown.map((t, i) => profile(t, i));
+  const answer = (lead?: string): OfflineDecision => {
+    const parts = conv.results.map((r) => summarize(r, byName)).filter(Boolean);
+    if (lead) parts.push(lead);
+    return { kind: 'answer', text: parts.join('\n') || 'Done.' };
+  };
+  if (!conv.request.trim()) return { kind: 'answer', text: 'How can I help you today?' };
+  if (conv.calls.length >= maxCalls) return answer();
+
+  // One intent per clause; a clause that fits no tool, or the same tool as the clause before it,
+  // belongs to the previous intent.
+  const intents: Array<{ clause: string; profile: ToolProfile; score: number }> = [];
+  for (const clause of splitClauses(conv.request)) {
+    const best = scoreTools(clause, profiles)[0];
+    const prev = intents.at(-1);
+    if (!best || best.score < minScore) {
+      if (prev) prev.clause += ` ${clause}`;
+      continue;
+    }
+    if (prev && prev.profile === best.p) prev.clause += ` ${clause}`;
+    else intents.push({ clause, profile: best.p, score: best.score });
+  }
+  if (intents.length === 0) {
+    if (conv.results.length) return answer();
+    const offer = shown.filter((t) => !t.name.startsWith('delegate_to_')).map(purpose);
+    return {
+      kind: 'answer',
+      text: `I'm not sure how to help with that. I can ${offer.slice(0, 5).join('; ') || 'answer questions'}. What would you like to do?`,
+    };
+  }
+
+  const sources = [...conv.results.map((r) => outputText(r.output)).reverse(), conv.latest, ...conv.history];
+  const seen = new Map<string, number>();
+  const calledCount = (name: string) => conv.calls.filter((c) => c.toolName === name).length;
+  for (const intent of intents) {
+    const name = intent.profile.tool.name;
+    const nth = (seen.get(name) ?? 0) + 1;
+    seen.set(name, nth);
+    if (calledCount(name) >= nth) continue;
+    const tool = intent.profile.tool;
+    if (intent.profile.delegate) {
+      // Hand the clause over with the identifiers the other agent will need.
+      const known = new Set<string>();
+      for (const s of [intent.clause, conv.request, ...conv.history.slice(0, 4)]) {
+        for (const m of s.match(ID_LIKE) ?? []) if (!/^\d/.test(m)) known.add(m);
+      }
+      const extra = [...known].filter((k) => !intent.clause.includes(k));
+      const task = extra.length ? `${intent.clause} (context: ${extra.join(', ')})` : intent.clause;
+      return { kind: 'call', toolName: name, input: { task }, reason: `delegation fits "${intent.clause}"` };
+    }
+    const { input, missing } = extractArguments(tool, intent.clause, { request: conv.request, sources });
+    if (missing.length === 0) {
+      return { kind: 'call', toolName: name, input, reason: `best fit for "${intent.clause}" (score ${intent.score.toFixed(2)})` };
+    }
+    // A lookup that can run now may reveal what is missing (e.g. the order id of "my last order").
+    const helpers = scoreTools(intent.clause, profiles).filter(
+      (s) => s.p !== intent.profile && !s.p.delegate && s.score >= minScore / 2 && calledCount(s.p.tool.name) === 0,
+    );
+    for (const h of helpers) {
+      const ex = extractArguments(h.p.tool, intent.clause, { request: conv.request, sources });
+      const gives = Object.keys(ex.input).some((k) => /id|customer|email|reference|order/i.test(k));
+      if (ex.missing.length === 0 && gives) {
+        return { kind: 'call', toolName: h.p.tool.name, input: ex.input, reason: `looks up what ${name} needs` };
+      }
+    }
+    const wanted = missing.map((m) => describeParam(tool, m));
+    const done = conv.results.map((r) => summarize(r, byName));
+    const question = `To ${purpose(tool)}, I need the ${wanted.join(' and the ')}. Could you give me ${missing.length > 1 ? 'them' : 'it'}?`;
+    return { kind: 'ask', text: [...done, question].join('\n'), toolName: name, missing };
+  }
+  return answer();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The LanguageModelV4
+
+const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
+
+/**
+ * Create the offline model.
+ * @example
+ * const model = createOfflineModel();
+ * const system = createSystem({ agents, model });
+ */
+export function createOfflineModel(options: OfflineModelOptions = {}): LanguageModelV4 & { label: string } {
+  let callNo = 0;
+  const generate = (call: LanguageModelV4CallOptions): LanguageModelV4GenerateResult => {
+    const shown = (call.tools ?? []).filter((t): t is LanguageModelV4FunctionTool => t.type === 'function');
+    const usable = call.toolChoice?.type === 'none' ? [] : shown;
+    const decision = decide(call.prompt, usable, options);
+    callNo++;
+    const content: LanguageModelV4Content[] = [];
+    let outputText: string;
+    if (decision.kind === 'call') {
+      const input = JSON.stringify(decision.input);
+      content.push({ type: 'tool-call', toolCallId: `offline-${callNo}-${decision.toolName}`, toolName: decision.toolName, input });
+      outputText = decision.toolName + input;
+    } else {
+      content.push({ type: 'text', text: decision.text });
+      outputText = decision.text;
+    }
+    const inputTokens = estimateTokens(JSON.stringify(call.prompt) + JSON.stringify(shown));
+    const outputTokens = estimateTokens(outputText);
+    const usage: LanguageModelV4Usage = {
+      inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: undefined, cacheWrite: undefined },
+      outputTokens: { total: outputTokens, text: outputTokens, reasoning: undefined },
+      raw: { decision: decision.kind, estimated: true },
+    };
+    return {
+      content,
+      finishReason: decision.kind === 'call' ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: decision.kind },
+      usage,
+      warnings: [],
+      response: { modelId: 'offline' },
+      providerMetadata: { switchboard: { label: OFFLINE_MODEL_LABEL, decision: decision.kind } },
+    };
+  };
+  return {
+    specificationVersion: 'v4',
+    provider: 'switchboard',
+    modelId: 'offline',
+    label: OFFLINE_MODEL_LABEL,
+    supportedUrls: {},
+    async doGenerate(call) {
+      return generate(call);
+    },
+    async doStream(call) {
+      const result = generate(call);
+      const parts: LanguageModelV4StreamPart[] = [
+        { type: 'stream-start', warnings: [] },
+        { type: 'response-metadata', modelId: 'offline' },
+      ];
+      for (const [i, part] of result.content.entries()) {
+        if (part.type === 'text') {
+          const id = `text-${i}`;
+          parts.push({ type: 'text-start', id });
+          for (const chunk of part.text.match(/\S+\s*|\s+/g) ?? []) parts.push({ type: 'text-delta', id, delta: chunk });
+          parts.push({ type: 'text-end', id });
+        } else if (part.type === 'tool-call') {
+          parts.push({ type: 'tool-input-start', id: part.toolCallId, toolName: part.toolName });
+          parts.push({ type: 'tool-input-delta', id: part.toolCallId, delta: part.input });
+          parts.push({ type: 'tool-input-end', id: part.toolCallId });
+          parts.push(part);
+        }
+      }
+      parts.push({
+        type: 'finish',
+        usage: result.usage,
+        finishReason: result.finishReason,
+        ...(result.providerMetadata ? { providerMetadata: result.providerMetadata } : {}),
+      });
+      const stream = new ReadableStream<LanguageModelV4StreamPart>({
+        start(controller) {
+          for (const p of parts) controller.enqueue(p);
+          controller.close();
+        },
+      });
+      return { stream };
+    },
+  };
+}
