@@ -13,10 +13,14 @@ const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toF
 
 /** Render the human-readable report. */
 export function formatEval(result: EvalResult, details: EvalDetails): string[] {
-  const lines = [`suite ${result.suite} (${result.kind}): ${result.cases} cases, ${details.inScope} in scope, ${details.outOfScope} out of scope`];
+  const lines = [
+    `suite ${result.suite} (${result.kind}): ${result.cases} cases, ${details.inScope} in scope, ${details.outOfScope} out of scope`,
+  ];
   if (result.kind === 'agents') {
     lines.push(`top-1 accuracy (in scope)   ${pct(result.top1)}`);
-    lines.push(`decided accuracy (in scope) ${pct(details.decidedAccuracy)}  (right agent and not escalated)`);
+    lines.push(
+      `decided accuracy (in scope) ${pct(details.decidedAccuracy)}  (right agent and not escalated)`,
+    );
   }
   const recall = Object.entries(result.recallAt)
     .map(([k, v]) => `R@${k} ${pct(v)}`)

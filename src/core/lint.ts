@@ -45,7 +45,9 @@ const ERROR_FROM = 15;
 const DEFAULT_DUPLICATE_SIMILARITY = 0.8;
 
 const STOP = new Set(
-  'a an the and or of to in on at by for with from into is are be this that it its as any all given specified'.split(' '),
+  'a an the and or of to in on at by for with from into is are be this that it its as any all given specified'.split(
+    ' ',
+  ),
 );
 
 function termVector(text: string): Map<string, number> {
@@ -95,7 +97,8 @@ function delegationCycles(agents: readonly AgentDefinition[]): string[][] {
     stack.pop();
     state.set(name, 'done');
   };
-  for (const a of [...agents].sort((x, y) => (x.name < y.name ? -1 : 1))) if (!state.has(a.name)) visit(a.name);
+  for (const a of [...agents].sort((x, y) => (x.name < y.name ? -1 : 1)))
+    if (!state.has(a.name)) visit(a.name);
   return [...cycles.values()];
 }
 

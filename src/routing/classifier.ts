@@ -87,7 +87,10 @@ export interface Featurizer {
 }
 
 /** Fit vocabulary and IDF on the training texts (features unseen in training are dropped). */
-export function fitFeaturizer(texts: readonly string[], options: ClassifierOptions = DEFAULT_CLASSIFIER): {
+export function fitFeaturizer(
+  texts: readonly string[],
+  options: ClassifierOptions = DEFAULT_CLASSIFIER,
+): {
   featurizer: Featurizer;
   vectors: SparseVector[];
 } {

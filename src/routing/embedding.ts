@@ -5,7 +5,14 @@
  */
 import { createRouter, createToolRetriever, type RetrieverOptions, type RouterOptions } from './router.ts';
 import { targetFields } from './fields.ts';
-import type { RetrieveOptions, RouteDecision, Router, RoutingTarget, ToolRetrieval, ToolRetriever } from './types.ts';
+import type {
+  RetrieveOptions,
+  RouteDecision,
+  Router,
+  RoutingTarget,
+  ToolRetrieval,
+  ToolRetriever,
+} from './types.ts';
 
 /** Turns texts into vectors (one per text, same order). */
 export interface EmbeddingPort {
@@ -51,11 +58,14 @@ export function openAIEmbeddings(config: OpenAIEmbeddingsConfig): EmbeddingPort 
         const body = (await res.json()) as { data?: { index?: number; embedding?: unknown }[] };
         const data = body.data;
         if (!Array.isArray(data) || data.length !== batch.length) {
-          throw new Error(`embeddings endpoint ${url} returned ${data?.length ?? 0} vectors for ${batch.length} texts`);
+          throw new Error(
+            `embeddings endpoint ${url} returned ${data?.length ?? 0} vectors for ${batch.length} texts`,
+          );
         }
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
         for (const d of ordered) {
-          if (!Array.isArray(d.embedding)) throw new Error(`embeddings endpoint ${url} returned no embedding`);
+          if (!Array.isArray(d.embedding))
+            throw new Error(`embeddings endpoint ${url} returned no embedding`);
           out.push(Float32Array.from(d.embedding as number[]));
         }
       }
@@ -95,7 +105,10 @@ export async function createEmbeddedRouter(
 
 /** A tool retriever whose conversations are embedded first. */
 export interface EmbeddedToolRetriever extends ToolRetriever {
-  retrieveAsync(conversation: string, options: Omit<RetrieveOptions, 'queryEmbedding'>): Promise<ToolRetrieval>;
+  retrieveAsync(
+    conversation: string,
+    options: Omit<RetrieveOptions, 'queryEmbedding'>,
+  ): Promise<ToolRetrieval>;
 }
 
 /** Embed the tool catalog once, then fit the retriever with the `embedding` signal on. */

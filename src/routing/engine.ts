@@ -3,7 +3,13 @@
  * candidate filter → scorers (lexical BM25F, fitted classifier, nearest example, optional
  * embeddings) → weighted fusion → confidence. Fitted once, synchronous and pure afterwards.
  */
-import { DEFAULT_CLASSIFIER, fitClassifier, fitFeaturizer, type Classifier, type ClassifierOptions } from './classifier.ts';
+import {
+  DEFAULT_CLASSIFIER,
+  fitClassifier,
+  fitFeaturizer,
+  type Classifier,
+  type ClassifierOptions,
+} from './classifier.ts';
 import { targetFields } from './fields.ts';
 import { createLexicalIndex, DEFAULT_LEXICAL, type LexicalOptions } from './lexical.ts';
 import { createNeighborIndex } from './neighbors.ts';
@@ -36,7 +42,12 @@ export interface ScoringOptions {
   maxCandidates?: number;
 }
 
-export const DEFAULT_SUPERVISED_WEIGHTS: FusionWeights = { lexical: 0.2, classifier: 0.5, neighbors: 0.3, embedding: 0.4 };
+export const DEFAULT_SUPERVISED_WEIGHTS: FusionWeights = {
+  lexical: 0.2,
+  classifier: 0.5,
+  neighbors: 0.3,
+  embedding: 0.4,
+};
 export const DEFAULT_UNSUPERVISED_WEIGHTS: FusionWeights = {
   lexical: 0.3,
   classifier: 0,
@@ -186,7 +197,12 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
         embedding: emb ? confidenceWeights.embedding : 0,
       };
       const cTotal = cw.lexical + cw.classifier + cw.neighbors + cw.embedding || 1;
-      const signals = ['lexical', 'neighbors', ...(prob ? ['classifier'] : []), ...(emb ? ['embedding'] : [])];
+      const signals = [
+        'lexical',
+        'neighbors',
+        ...(prob ? ['classifier'] : []),
+        ...(emb ? ['embedding'] : []),
+      ];
       const rows = ids.map((i, k) => {
         const s: Record<string, number> = {
           lexical: maxLex > 0 ? (lex.scores[i] as number) / maxLex : 0,

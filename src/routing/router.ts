@@ -49,7 +49,8 @@ function describe(scores: Record<string, number>): string {
 export function createRouter(targets: RoutingTarget[], options: RouterOptions = {}): Router {
   const engine = fitEngine(targets, options);
   const threshold =
-    options.threshold ?? (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
+    options.threshold ??
+    (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
   return {
     fitMs: engine.fitMs,
     route(query: string, routeOptions: RouteOptions = {}): RouteDecision {
@@ -60,7 +61,14 @@ export function createRouter(targets: RoutingTarget[], options: RouterOptions = 
       const method = `fusion(${scored.signals.join('+')})`;
       const best = scored.candidates[0];
       if (!best) {
-        return { choice: null, confidence: 0, threshold, method, reason: 'no candidate agents', candidates: [] };
+        return {
+          choice: null,
+          confidence: 0,
+          threshold,
+          method,
+          reason: 'no candidate agents',
+          candidates: [],
+        };
       }
       if (scored.confidence < threshold) {
         return {
@@ -99,7 +107,8 @@ export function createRouter(targets: RoutingTarget[], options: RouterOptions = 
 export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOptions = {}): ToolRetriever {
   const engine = fitEngine(tools, options);
   const threshold =
-    options.threshold ?? (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
+    options.threshold ??
+    (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
   const defaultTopK = options.topK ?? 5;
   const known = new Set(engine.names);
   return {

@@ -46,7 +46,11 @@ export const suiteSchema = z
         }
       });
       if (suite.kind === 'agents' && c.expected.length > 1) {
-        ctx.addIssue({ code: 'custom', path: ['cases', i, 'expected'], message: 'agents cases expect at most one' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cases', i, 'expected'],
+          message: 'agents cases expect at most one',
+        });
       }
     });
   });
@@ -140,9 +144,9 @@ export function evaluateSuite(
   const recall = new Map<number, number>(ks.map((k) => [k, 0]));
   const latencies: number[] = [];
   // Warm the JIT on a few cases first so latency percentiles measure steady-state routing.
-  for (const c of suite.cases.slice(0, 50)) catalogFor((c.targets ?? suite.targets) as RoutingTarget[]).rank(c.query, maxK);
+  for (const c of suite.cases.slice(0, 50)) catalogFor(c.targets ?? suite.targets).rank(c.query, maxK);
   for (const c of suite.cases) {
-    const catalog = catalogFor((c.targets ?? suite.targets) as RoutingTarget[]);
+    const catalog = catalogFor(c.targets ?? suite.targets);
     const started = now();
     const r = catalog.rank(c.query, maxK);
     latencies.push(now() - started);
