@@ -69,6 +69,8 @@ export const stats = {
   handoffs: 0,
   /** Time spent inside the policy and the tool bodies: the work that is not the framework's. */
   payloadMs: 0,
+  /** Time actually spent waiting out the simulated model latency (timers overshoot a little). */
+  sleptMs: 0,
   /** Tool calls with their arguments, in order; only filled while `tracing` is on (concurrency 1). */
   trace: [] as string[],
   tracing: false,
@@ -182,7 +184,11 @@ export async function modelStep(
   stats.modelCalls++;
   if (decision.kind === 'handoff') stats.handoffs++;
   stats.payloadMs += performance.now() - t0;
-  if (latencyMs > 0) await sleep(latencyMs);
+  if (latencyMs > 0) {
+    const s0 = performance.now();
+    await sleep(latencyMs);
+    stats.sleptMs += performance.now() - s0;
+  }
   return decision;
 }
 

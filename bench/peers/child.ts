@@ -1,0 +1,159 @@
+// One framework, one process: run.ts forks this file once per framework per round, so that peak
+// RSS, heap and cold start belong to that framework alone. Results go back over the IPC channel.
+//
+//   node --expose-gc bench/peers/child.ts <framework> verify|bench [--quick]
+import { GCProfiler } from 'node:v8';
+import {
+  EXPECTED_ANSWER,
+  INPUT,
+  setModelLatency,
+  stats,
+  type CreateHarness,
+  type Harness,
+} from './workload.ts';
+
+const [framework = '', mode = 'bench'] = process.argv.slice(2);
+const quick = process.argv.includes('--quick');
+const LATENCY_MS = 50;
+
+/** Reports to the parent (or prints, when run by hand). */
+function send(message: Record<string, unknown>): void {
+  if (process.send) process.send(message);
+  else console.log(JSON.stringify(message));
+}
+
+const lifetime = new GCProfiler();
+lifetime.start();
+
+const { create } = (await import(`./frameworks/${framework}.ts`)) as { create: CreateHarness };
+
+function check(answer: string): void {
+  if (answer !== EXPECTED_ANSWER) throw new Error(`${framework} answered ${JSON.stringify(answer)}`);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Sequential runs: per-run overhead per step (wall minus policy/tool time minus model latency). */
+async function sequential(h: Harness, seconds: number, minRuns: number, maxRuns: number) {
+  const perStep: number[] = [];
+  const steps: number[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  while (perStep.length < maxRuns && (perStep.length < minRuns || performance.now() < deadline)) {
+    const z0 = stats.sleptMs;
+    const s0 = stats.modelCalls + stats.toolCalls + stats.handoffs;
+    const p0 = stats.payloadMs;
+    const r0 = performance.now();
+    check(await h.run(INPUT));
+    const wall = performance.now() - r0;
+    const n = stats.modelCalls + stats.toolCalls + stats.handoffs - s0;
+    // At concurrency 1 the timers that simulate model latency overlap nothing else, so the time
+    // they actually took (a little over 50 ms each) is model time, not framework overhead.
+    perStep.push((wall - (stats.payloadMs - p0) - (stats.sleptMs - z0)) / n);
+    steps.push(n);
+  }
+  return {
+    overheadMsPerStep: median(perStep),
+    runsPerSec: perStep.length / ((performance.now() - t0) / 1000),
+    stepsPerRun: median(steps),
+    runs: perStep.length,
+  };
+}
+
+/** `concurrency` runs in flight at all times until the deadline (or `maxRuns` started). */
+async function concurrent(h: Harness, concurrency: number, seconds: number, maxRuns: number) {
+  let started = 0;
+  let done = 0;
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < maxRuns && (started < concurrency || performance.now() < deadline)) {
+        started++;
+        check(await h.run(INPUT));
+        done++;
+      }
+    }),
+  );
+  return { runsPerSec: done / ((performance.now() - t0) / 1000), runs: done };
+}
+
+/** Bytes allocated on the V8 heap per run, from heap use before/after every GC in the window. */
+async function allocations(h: Harness, runs: number): Promise<number> {
+  globalThis.gc?.();
+  const profiler = new GCProfiler();
+  const start = process.memoryUsage().heapUsed;
+  profiler.start();
+  for (let i = 0; i < runs; i++) check(await h.run(INPUT));
+  const end = process.memoryUsage().heapUsed;
+  const gcs = profiler.stop()?.statistics ?? [];
+  let allocated = 0;
+  let last = start;
+  for (const g of gcs) {
+    allocated += g.beforeGC.heapStatistics.usedHeapSize - last;
+    last = g.afterGC.heapStatistics.usedHeapSize;
+  }
+  allocated += end - last;
+  return allocated / runs;
+}
+
+const h = await create();
+
+if (mode === 'verify') {
+  stats.tracing = true;
+  const answer = await h.run(INPUT);
+  send({
+    type: 'verify',
+    framework,
+    answer,
+    toolCalls: stats.trace,
+    modelCalls: stats.modelCalls,
+    handoffs: stats.handoffs,
+  });
+  await h.close();
+  process.exit(0);
+}
+
+check(await h.run(INPUT));
+// Cold start ends here: the parent timed fork → this message.
+send({ type: 'first', rssAfterFirstRun: process.memoryUsage().rss });
+
+const scale = quick ? 0.25 : 1;
+await sequential(h, 1.5 * scale, 20, 2000); // warm-up: JIT, caches, pools
+const c1 = await sequential(h, 2 * scale, 30, 5000);
+const c32 = await concurrent(h, 32, 3 * scale, 1e9);
+setModelLatency(LATENCY_MS);
+const c1Latency = await sequential(h, 0, quick ? 3 : 8, quick ? 3 : 8);
+const c32Latency = await concurrent(h, 32, 0, quick ? 64 : 128);
+setModelLatency(0);
+const allocBytesPerRun = await allocations(h, quick ? 20 : 100);
+
+globalThis.gc?.();
+const heapAfterGc = process.memoryUsage().heapUsed;
+const gcs = lifetime.stop()?.statistics ?? [];
+const peakHeap = Math.max(
+  process.memoryUsage().heapUsed,
+  ...gcs.map((g) => g.beforeGC.heapStatistics.usedHeapSize),
+);
+send({
+  type: 'result',
+  framework,
+  overheadMsPerStep: c1.overheadMsPerStep,
+  stepsPerRun: c1.stepsPerRun,
+  runsPerSecC1: c1.runsPerSec,
+  runsPerSecC32: c32.runsPerSec,
+  overheadMsPerStepLatency: c1Latency.overheadMsPerStep,
+  runsPerSecC1Latency: c1Latency.runsPerSec,
+  runsPerSecC32Latency: c32Latency.runsPerSec,
+  allocBytesPerRun,
+  peakRss: process.resourceUsage().maxRSS * 1024,
+  peakHeap,
+  heapAfterGc,
+  runsMeasured: c1.runs + c32.runs + c1Latency.runs + c32Latency.runs,
+});
+await h.close();
+process.exit(0);

@@ -1,0 +1,150 @@
+// Switchboard: a triage agent that delegates to a worker agent (the runtime gives triage the tool
+// `delegate_to_worker`; the child run's output comes back as its result, and triage answers). Every
+// step is journaled in the store: SQLite on disk (durable) or the in-memory store.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4StreamPart,
+} from '@ai-sdk/provider';
+import {
+  createMemoryStore,
+  createSqliteStore,
+  createSystem,
+  defineAgent,
+  defineTool,
+} from '../../../src/index.ts';
+// Switchboard's own zod (the one a user of Switchboard would have), not bench/peers' copy.
+import { z } from '../../../node_modules/zod/index.js';
+import {
+  TOOL_NAMES,
+  TOOL_SPECS,
+  TRIAGE_INSTRUCTIONS,
+  WORKER_DESCRIPTION,
+  WORKER_INSTRUCTIONS,
+  callTool,
+  fromAiSdkPrompt,
+  modelStep,
+  nextCallId,
+  type Harness,
+} from '../workload.ts';
+
+/** Runs in flight per agent: the peers have no limit, so neither does the benchmark (default 4). */
+const CONCURRENCY = 32;
+
+async function generate(options: LanguageModelV4CallOptions) {
+  const shown = (options.tools ?? []).map((t) => t.name);
+  const decision = await modelStep(
+    shown,
+    fromAiSdkPrompt(options.prompt as Parameters<typeof fromAiSdkPrompt>[0]),
+  );
+  const usage = {
+    inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: 10, text: 10, reasoning: undefined },
+  };
+  if (decision.kind === 'final') {
+    return {
+      content: [{ type: 'text' as const, text: decision.text }],
+      finishReason: { unified: 'stop' as const, raw: undefined },
+      usage,
+      warnings: [],
+    };
+  }
+  const toolName =
+    decision.kind === 'handoff' ? (shown.find((n) => n.includes('worker')) ?? '') : decision.name;
+  const input = decision.kind === 'handoff' ? { task: decision.task } : decision.args;
+  return {
+    content: [
+      { type: 'tool-call' as const, toolCallId: nextCallId(), toolName, input: JSON.stringify(input) },
+    ],
+    finishReason: { unified: 'tool-calls' as const, raw: undefined },
+    usage,
+    warnings: [],
+  };
+}
+
+/**
+ * The fake model: the shared policy behind the AI SDK LanguageModelV4 interface. (Switchboard's
+ * own `policyModel` test helper records every prompt it sees, which a benchmark must not retain.)
+ */
+const policyModel = {
+  specificationVersion: 'v4',
+  provider: 'bench',
+  modelId: 'policy',
+  supportedUrls: {},
+  doGenerate: generate,
+  async doStream(options: LanguageModelV4CallOptions) {
+    const result = await generate(options);
+    const stream = new ReadableStream<LanguageModelV4StreamPart>({
+      start(controller) {
+        controller.enqueue({ type: 'stream-start', warnings: [] });
+        for (const part of result.content) {
+          if (part.type === 'text') {
+            controller.enqueue({ type: 'text-start', id: 't' });
+            controller.enqueue({ type: 'text-delta', id: 't', delta: part.text });
+            controller.enqueue({ type: 'text-end', id: 't' });
+          } else controller.enqueue(part);
+        }
+        controller.enqueue({ type: 'finish', finishReason: result.finishReason, usage: result.usage });
+        controller.close();
+      },
+    });
+    return { stream };
+  },
+} as unknown as LanguageModelV4;
+
+export async function createSwitchboard(storeKind: 'sqlite' | 'memory'): Promise<Harness> {
+  const tools = TOOL_NAMES.map((name) => {
+    const spec = TOOL_SPECS[name];
+    return defineTool({
+      name,
+      description: spec.description,
+      input: z.object(Object.fromEntries(Object.keys(spec.fields).map((f) => [f, z.string()]))),
+      risk: name === 'open_ticket' ? 'write' : 'read',
+      idempotent: true,
+      run: async (args: Record<string, string>) => callTool(name, args),
+    });
+  });
+  const worker = defineAgent({
+    name: 'worker',
+    responsibility: WORKER_DESCRIPTION,
+    instructions: WORKER_INSTRUCTIONS,
+    tools,
+    concurrency: CONCURRENCY,
+  });
+  const triage = defineAgent({
+    name: 'triage',
+    responsibility: 'Routes customer requests to the agent that owns them.',
+    instructions: TRIAGE_INSTRUCTIONS,
+    tools: [],
+    delegates: ['worker'],
+    concurrency: CONCURRENCY,
+  });
+  const dir = storeKind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'switchboard-bench-')) : undefined;
+  const store = dir ? createSqliteStore({ path: join(dir, 'switchboard.db') }) : createMemoryStore();
+  const system = createSystem({ agents: [triage, worker], model: policyModel, store });
+  await system.start();
+  let session = 0;
+  return {
+    async run(input) {
+      // One session per run: runs in one session are processed in order, and the peers' runs are
+      // independent conversations too.
+      const { runId } = await system.submit({
+        actorId: 'bench',
+        sessionId: `s${++session}`,
+        input,
+        agent: 'triage',
+      });
+      const run = await system.wait(runId);
+      if (run.status !== 'completed')
+        throw new Error(`run ${runId} ended ${run.status}: ${JSON.stringify(run.error)}`);
+      return run.output ?? '';
+    },
+    async close() {
+      await system.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
