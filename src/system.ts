@@ -40,6 +40,8 @@ export interface SystemOptions {
   leaseMs?: number;
   pollMs?: number;
   sweepIntervalMs?: number;
+  /** Pause before retrying a run whose processing threw (a store or programming error), in ms. */
+  errorRetryMs?: number;
   /** Start workers for these agents only (all by default); `false` for a gateway-only process. */
   workers?: boolean | { agents: string[] };
   /** Dedup window for client message ids, in ms (5 minutes). */
@@ -222,6 +224,7 @@ export function createSystem(options: SystemOptions): System {
             owner,
             leaseMs: options.leaseMs ?? 30_000,
             pollMs: options.pollMs ?? 500,
+            errorRetryMs: options.errorRetryMs ?? 1000,
             onError: (error) => onError(error),
           });
           pools.set(queue, pool);

@@ -45,8 +45,11 @@ export const sessionKey = (actorId: string, sessionId: string): string => `${act
 export const errorData = (error: unknown): ErrorData => {
   if (error instanceof Error) {
     const details: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(error)) if (k !== 'cause' && k !== 'stack') details[k] = v;
-    const code = typeof details.code === 'string' ? details.code : 'error';
+    for (const [k, v] of Object.entries(error)) {
+      if (!['cause', 'stack', 'name', 'code', 'message'].includes(k)) details[k] = v;
+    }
+    const own = (error as { code?: unknown }).code;
+    const code = typeof own === 'string' ? own : 'error';
     return {
       name: error.name,
       code,

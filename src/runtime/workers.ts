@@ -12,6 +12,8 @@ export interface PoolOptions {
   leaseMs: number;
   /** Longest sleep between claims when nothing signals (other processes' enqueues). */
   pollMs: number;
+  /** Pause before a run whose processing threw is tried again. */
+  errorRetryMs: number;
   onError: (error: unknown, task: ClaimedTask) => void;
 }
 
@@ -129,7 +131,9 @@ export class WorkerPool {
     } catch (error) {
       this.opts.onError(error, task);
       // Give the run back after a pause; the journal is intact, so the next claim resumes it.
-      await this.#store.queue.release(task.runId, task.fence, this.#store.now() + 1000).catch(() => {});
+      await this.#store.queue
+        .release(task.runId, task.fence, this.#store.now() + this.opts.errorRetryMs)
+        .catch(() => {});
     } finally {
       clearInterval(heartbeat);
       this.#abort.signal.removeEventListener('abort', onStop);

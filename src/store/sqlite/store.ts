@@ -390,7 +390,8 @@ export class SqliteStore implements Store {
 }
 
 function toRunRow(r: Row): RunRow {
-  const str = (v: SQLInputValue): string => (typeof v === 'string' ? v : String(v));
+  const str = (v: SQLInputValue): string =>
+    typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? `${v}` : '';
   const opt = (v: SQLInputValue): string | null => (v === null || v === undefined ? null : str(v));
   return {
     runId: str(r.run_id ?? null),
