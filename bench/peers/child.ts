@@ -1,7 +1,7 @@
 // One framework, one process: run.ts forks this file once per framework per round, so that peak
 // RSS, heap and cold start belong to that framework alone. Results go back over the IPC channel.
 //
-//   node --expose-gc bench/peers/child.ts <framework> verify|bench [--quick]
+//   node --expose-gc bench/peers/child.ts <framework> verify|bench|profile [--quick]
 import { GCProfiler } from 'node:v8';
 import {
   EXPECTED_ANSWER,
@@ -114,6 +114,19 @@ if (mode === 'verify') {
     modelCalls: stats.modelCalls,
     handoffs: stats.handoffs,
   });
+  await h.close();
+  process.exit(0);
+}
+
+if (mode === 'profile') {
+  // What run.ts --profile records: sequential runs (the overhead/step metric), or --concurrency N.
+  const concurrency = Number(process.argv[process.argv.indexOf('--concurrency') + 1] ?? 1) || 1;
+  await sequential(h, 1, 20, 2000);
+  const result =
+    concurrency > 1
+      ? await concurrent(h, concurrency, quick ? 2 : 6, 1e9)
+      : await sequential(h, quick ? 2 : 6, 50, 1e6);
+  send({ type: 'profile', concurrency, ...result });
   await h.close();
   process.exit(0);
 }

@@ -1,6 +1,9 @@
 // Switchboard against its peers, side by side in one run.
 //
-//   node bench/peers/run.ts [--json] [--rounds 5] [--quick] [--only a,b] [--profile <framework>]
+//   node bench/peers/run.ts [--json] [--rounds 5] [--quick] [--only a,b] [--profile <framework> [--concurrency N]]
+//
+// Frameworks: switchboard-sqlite, switchboard-memory, switchboard-sqlite-normal, langgraph,
+// openai-agents, mastra, strands.
 //
 // 1. Verify: each framework runs the workload once in its own process; all must return the same
 //    answer with the same tool calls, or nothing is timed.
@@ -26,11 +29,17 @@ const json = flag('--json');
 const quick = flag('--quick');
 const rounds = Number(option('--rounds') ?? (quick ? 1 : 5));
 const profile = option('--profile');
+const concurrencyOption = option('--concurrency') ?? '1';
 
 /** Frameworks, with the npm package whose version identifies each. */
 const FRAMEWORKS: { name: string; label: string; pkg: string }[] = [
   { name: 'switchboard-sqlite', label: 'Switchboard (SQLite, durable)', pkg: 'switchboard' },
   { name: 'switchboard-memory', label: 'Switchboard (in-memory store)', pkg: 'switchboard' },
+  {
+    name: 'switchboard-sqlite-normal',
+    label: 'Switchboard (SQLite, synchronous=NORMAL; diagnostic)',
+    pkg: 'switchboard',
+  },
   { name: 'langgraph', label: 'LangGraph.js + supervisor', pkg: '@langchain/langgraph' },
   { name: 'openai-agents', label: 'OpenAI Agents SDK', pkg: '@openai/agents' },
   { name: 'mastra', label: 'Mastra', pkg: '@mastra/core' },
@@ -56,15 +65,24 @@ function version(pkg: string): string {
 type Message = Record<string, unknown> & { type: string };
 
 /** Forks one child; resolves with its messages and the fork → first-run time. */
-function runChild(framework: string, mode: 'verify' | 'bench', profiled = false) {
+function runChild(framework: string, mode: 'verify' | 'bench' | 'profile') {
   return new Promise<{ messages: Message[]; coldStartMs?: number }>((resolve, reject) => {
     const execArgv = ['--expose-gc'];
-    if (profiled) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(here, 'profiles')}`);
+    if (mode === 'profile')
+      execArgv.push(
+        '--cpu-prof',
+        `--cpu-prof-dir=${join(here, 'profiles')}`,
+        `--cpu-prof-name=${framework}.cpuprofile`,
+      );
     const messages: Message[] = [];
     let coldStartMs: number | undefined;
     let stderr = '';
     const t0 = performance.now();
-    const child = fork(join(here, 'child.ts'), [framework, mode, ...(quick ? ['--quick'] : [])], {
+    const extra = [
+      ...(quick ? ['--quick'] : []),
+      ...(mode === 'profile' ? ['--concurrency', concurrencyOption] : []),
+    ];
+    const child = fork(join(here, 'child.ts'), [framework, mode, ...extra], {
       execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -115,8 +133,15 @@ for (const f of selected) {
 const runnable = selected.filter((f) => !unavailable.has(f.name));
 
 if (profile) {
-  await runChild(profile, 'bench', true);
-  log(`CPU profile of ${profile} written to ${join(here, 'profiles')}`);
+  // Concurrency 1 by default (the case behind overhead/step), or --concurrency N. The profile is
+  // written to profiles/<framework>.cpuprofile; summarize it with profile-summary.ts.
+  const { messages } = await runChild(profile, 'profile');
+  const p = messages.find((m) => m.type === 'profile');
+  log(
+    `${profile} at concurrency ${concurrencyOption}: ${Number(p?.runsPerSec).toFixed(0)} runs/s` +
+      (p?.overheadMsPerStep === undefined ? '' : `, ${Number(p.overheadMsPerStep).toFixed(3)} ms/step`) +
+      `; CPU profile in ${join(here, 'profiles', `${profile}.cpuprofile`)}`,
+  );
   process.exit(0);
 }
 

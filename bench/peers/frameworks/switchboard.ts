@@ -95,7 +95,12 @@ const policyModel = {
   },
 } as unknown as LanguageModelV4;
 
-export async function createSwitchboard(storeKind: 'sqlite' | 'memory'): Promise<Harness> {
+/**
+ * `sqlite`: the default, durable store (synchronous=FULL: every commit is fsynced, so a committed
+ * step survives power loss). `sqlite-normal`: synchronous=NORMAL, which survives a process crash
+ * but may lose the last commits on power loss — a diagnostic that separates fsync from engine time.
+ */
+export async function createSwitchboard(storeKind: 'sqlite' | 'sqlite-normal' | 'memory'): Promise<Harness> {
   const tools = TOOL_NAMES.map((name) => {
     const spec = TOOL_SPECS[name];
     return defineTool({
@@ -122,8 +127,13 @@ export async function createSwitchboard(storeKind: 'sqlite' | 'memory'): Promise
     delegates: ['worker'],
     concurrency: CONCURRENCY,
   });
-  const dir = storeKind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'switchboard-bench-')) : undefined;
-  const store = dir ? createSqliteStore({ path: join(dir, 'switchboard.db') }) : createMemoryStore();
+  const dir = storeKind === 'memory' ? undefined : mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const store = dir
+    ? createSqliteStore({
+        path: join(dir, 'switchboard.db'),
+        synchronous: storeKind === 'sqlite-normal' ? 'NORMAL' : 'FULL',
+      })
+    : createMemoryStore();
   const system = createSystem({ agents: [triage, worker], model: policyModel, store });
   await system.start();
   let session = 0;
