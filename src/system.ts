@@ -11,7 +11,10 @@ import { ConflictError, NotFoundError, UserError } from './core/errors.ts';
 import { event, TERMINAL_EVENTS, type ErrorData, type JournalEvent, type Totals } from './core/events.ts';
 import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import { foldRun, totalsOf, TERMINAL_STATUSES, type RunState, type RunStatus } from './core/run-state.ts';
-import { agentQueue, buildAgents, ROUTER_QUEUE } from './runtime/agents.ts';
+import { agentQueue, buildAgents, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
+import { lintAgents } from './core/lint.ts';
+import { formatLint } from './cli/lint.ts';
+import { agentTarget, createRouter, createToolRetriever } from './routing/index.ts';
 import { Engine, sessionKey } from './runtime/engine.ts';
 import { noFaults, parseFaults, type Faults } from './runtime/faults.ts';
 import { projectRun } from './runtime/handle.ts';
@@ -29,9 +32,16 @@ export interface SystemOptions {
   /** Defaults to `$SWITCHBOARD_DATA_DIR` or `./.switchboard`. */
   dataDir?: string;
   defaultAgent?: string;
-  router?: AgentRouter;
-  /** Tool retriever per agent name (used by agents with `toolRetrieval.enabled`). */
+  /**
+   * Picks the agent of runs submitted without one. By default (several agents, no `defaultAgent`)
+   * a router fitted on the agents' responsibilities and examples: retrieval before reasoning.
+   * `false` routes only to the default agent.
+   */
+  router?: AgentRouter | false;
+  /** Tool retriever per agent name; by default one is fitted for each agent with `toolRetrieval.enabled`. */
   retrievers?: Map<string, ToolRetrieverLike>;
+  /** Where start-up lint findings go (default: stderr). */
+  onWarning?: (message: string) => void;
   budget?: Partial<Budget>;
   clock?: Clock;
   random?: () => number;
@@ -123,6 +133,22 @@ export function newId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${rand}`;
 }
 
+/** A tool retriever for every agent that enables retrieval, fitted on what the model could be shown. */
+function defaultRetrievers(agents: Map<string, AgentRuntime>): Map<string, ToolRetrieverLike> {
+  const out = new Map<string, ToolRetrieverLike>();
+  for (const a of agents.values()) {
+    if (!a.def.toolRetrieval?.enabled) continue;
+    const targets = a.specs.map((spec) => ({
+      name: spec.name,
+      description: spec.description ?? '',
+      parameters: spec.inputSchema,
+      examples: a.tools.get(spec.name)?.examples ?? [],
+    }));
+    out.set(a.name, createToolRetriever(targets));
+  }
+  return out;
+}
+
 function viewOf(state: RunState, now: number): RunView {
   const sub = state.submitted;
   return {
@@ -182,13 +208,21 @@ export function createSystem(options: SystemOptions): System {
       : options.faults !== undefined || process.env.SWITCHBOARD_FAULTS
         ? parseFaults(options.faults ?? process.env.SWITCHBOARD_FAULTS)
         : noFaults;
+  const router =
+    options.router === false
+      ? undefined
+      : (options.router ??
+        (agents.size > 1 && options.defaultAgent === undefined
+          ? createRouter(options.agents.map(agentTarget))
+          : undefined));
+  const retrievers = options.retrievers ?? defaultRetrievers(agents);
   const engine = new Engine({
     store,
     agents,
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.defaultAgent ? { defaultAgent: options.defaultAgent } : {}),
-    ...(options.router ? { router: options.router } : {}),
-    ...(options.retrievers ? { retrievers: options.retrievers } : {}),
+    ...(router ? { router } : {}),
+    retrievers,
     faults,
     random: options.random ?? Math.random,
     newId,
@@ -211,6 +245,9 @@ export function createSystem(options: SystemOptions): System {
     engine,
 
     async start() {
+      const warn = options.onWarning ?? ((m: string) => console.warn(m));
+      const findings = lintAgents(options.agents).filter((f) => f.severity !== 'info');
+      if (findings.length) warn(formatLint(findings));
       const wanted = options.workers ?? true;
       if (wanted !== false) {
         const only = wanted === true ? null : new Set(wanted.agents);

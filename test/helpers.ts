@@ -30,7 +30,14 @@ export async function startSystem(
   options: Omit<SystemOptions, 'store'>,
 ): Promise<{ system: System; store: Store; close: () => Promise<void> }> {
   const { store, cleanup } = makeStore(adapter);
-  const system = createSystem({ pollMs: 50, errorRetryMs: 0, onError: () => {}, ...options, store });
+  const system = createSystem({
+    pollMs: 50,
+    errorRetryMs: 0,
+    onError: () => {},
+    onWarning: () => {},
+    ...options,
+    store,
+  });
   await system.start();
   return {
     system,

@@ -90,6 +90,8 @@ export interface EventPayloads {
     shown: string[];
     totalAvailable: number;
     threshold: number;
+    /** True when no tool reached the threshold (only pinned tools were shown). */
+    abstained?: boolean;
   };
   'model.requested': { modelId: string; provider: string; tools: string[]; messages: number };
   'model.responded': {

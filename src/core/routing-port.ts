@@ -23,6 +23,7 @@ export interface ToolRetrievalLike {
   candidates: CandidateScoreData[];
   totalAvailable: number;
   threshold: number;
+  abstained?: boolean;
 }
 
 export interface ToolRetrieverLike {

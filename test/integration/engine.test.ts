@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { defineAgent } from '../../src/core/agent.ts';
 import { ToolError } from '../../src/core/errors.ts';
-import { defineTool } from '../../src/core/tool.ts';
+import { defineTool, type AnyTool } from '../../src/core/tool.ts';
 import { policyModel, scriptedModel, toolResults } from '../../src/models/scripted.ts';
 import { ADAPTERS, journal, ofType, startSystem } from '../helpers.ts';
 
@@ -17,7 +17,7 @@ const lookup = defineTool({
   run: async ({ id }) => ({ id, status: 'shipped' }),
 });
 
-const orders = (tools = [lookup]) =>
+const orders = (tools: AnyTool[] = [lookup]) =>
   defineAgent({ name: 'orders', responsibility: 'Answer order questions', instructions: 'Be brief.', tools });
 
 for (const adapter of ADAPTERS) {
@@ -222,7 +222,10 @@ for (const adapter of ADAPTERS) {
           failed.map((e) => e.data.attempt),
           [1, 2],
         );
-        for (const f of failed) assert.ok((f.data.nextAttemptAt ?? 0) >= f.at + 1);
+        const starts = ofType(events, 'tool.started');
+        failed.forEach((f, i) => assert.ok((f.data.nextAttemptAt ?? 0) >= (starts[i]?.at ?? Infinity) + 1));
+        // Each retry starts no earlier than the time its failure scheduled.
+        failed.forEach((f, i) => assert.ok((starts[i + 1]?.at ?? 0) >= (f.data.nextAttemptAt ?? Infinity)));
         assert.deepEqual(
           ofType(events, 'tool.started').map((e) => e.data.attempt),
           [1, 2, 3],
