@@ -53,26 +53,38 @@ export interface Classifier {
 export function rawFeatures(text: string, options: ClassifierOptions): Map<number, number> {
   const out = new Map<number, number>();
   const mask = options.buckets - 1;
-  const add = (f: string): void => {
-    const h = hash32(f) & mask;
-    out.set(h, (out.get(h) ?? 0) + 1);
+  const add = (h: number): void => {
+    const k = h & mask;
+    out.set(k, (out.get(k) ?? 0) + 1);
   };
   const source = text.length > options.maxChars ? text.slice(-options.maxChars) : text;
   const all = words(source.replace(/['’]/g, ''));
   const ws = options.dropStopwords ? all.filter((w) => !STOPWORDS.has(w)) : all;
   const stems = ws.map(stem);
   for (let i = 0; i < stems.length; i++) {
-    add('w' + stems[i]);
-    if (i + 1 < stems.length) add('b' + stems[i] + ' ' + stems[i + 1]);
+    add(hash32('w' + stems[i]));
+    if (i + 1 < stems.length) add(hash32('b' + stems[i] + ' ' + stems[i + 1]));
   }
+  // Character n-grams of the space-padded word, hashed in place (equal to hash32('c' + gram)) so a
+  // long request allocates no n-gram strings.
   for (const w of ws) {
-    const padded = ' ' + w + ' ';
+    const last = w.length + 1; // index of the trailing pad in ' ' + w + ' '
     for (let n = options.charMin; n <= options.charMax; n++) {
-      for (let i = 0; i + n <= padded.length; i++) add('c' + padded.slice(i, i + n));
+      for (let i = 0; i + n <= last + 1; i++) {
+        let h = CHAR_PREFIX;
+        for (let j = i; j < i + n; j++) {
+          h ^= j === 0 || j === last ? 32 : w.charCodeAt(j - 1);
+          h = Math.imul(h, 0x01000193);
+        }
+        add(h >>> 0);
+      }
     }
   }
   return out;
 }
+
+/** FNV-1a state after the feature-kind prefix 'c'. */
+const CHAR_PREFIX = Math.imul(0x811c9dc5 ^ 99, 0x01000193);
 
 /** A sparse, L2-normalised TF-IDF vector over the featurizer's vocabulary. */
 export interface SparseVector {

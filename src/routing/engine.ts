@@ -95,6 +95,35 @@ export interface Engine {
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;
 
+/**
+ * Positions (into `ids`) of the `limit` best fused scores, best first; ties break by name. A bounded
+ * insertion list: linear in the catalog for the small limits decisions use.
+ */
+function topIndices(
+  fused: Float64Array,
+  ids: readonly number[],
+  names: readonly string[],
+  limit: number,
+): number[] {
+  const top: number[] = [];
+  if (limit <= 0) return top;
+  const better = (a: number, b: number): boolean => {
+    const d = (fused[a] as number) - (fused[b] as number);
+    if (d !== 0) return d > 0;
+    return (names[ids[a] as number] as string) < (names[ids[b] as number] as string);
+  };
+  for (let k = 0; k < fused.length; k++) {
+    if (top.length === limit && !better(k, top[limit - 1] as number)) continue;
+    let at = top.length === limit ? limit - 1 : top.length;
+    while (at > 0 && better(k, top[at - 1] as number)) {
+      top[at] = top[at - 1] as number;
+      at--;
+    }
+    top[at] = k;
+  }
+  return top;
+}
+
 function cosine(a: Float32Array | readonly number[], b: Float32Array | readonly number[]): number {
   let dot = 0;
   let na = 0;
@@ -203,39 +232,48 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
         ...(prob ? ['classifier'] : []),
         ...(emb ? ['embedding'] : []),
       ];
-      const rows = ids.map((i, k) => {
-        const s: Record<string, number> = {
-          lexical: maxLex > 0 ? (lex.scores[i] as number) / maxLex : 0,
-          coverage: lex.coverage[i] as number,
-          neighbors: nn[i] as number,
-        };
-        if (prob) s.classifier = probSum > 0 ? (prob[i] as number) / probSum : 0;
-        if (emb) s.embedding = Math.max(0, emb[k] as number);
-        const fused =
-          (w.lexical * (s.lexical as number) +
-            w.classifier * (s.classifier ?? 0) +
-            w.neighbors * (s.neighbors as number) +
-            w.embedding * (s.embedding ?? 0)) /
+      // Fused and absolute scores for every allowed candidate in flat arrays; per-signal records are
+      // built only for the candidates a decision reports (a 500-tool catalog lists 10).
+      const m = ids.length;
+      const fused = new Float64Array(m);
+      const absolute = new Float64Array(m);
+      for (let k = 0; k < m; k++) {
+        const i = ids[k] as number;
+        const lexical = maxLex > 0 ? (lex.scores[i] as number) / maxLex : 0;
+        const classifierScore = prob && probSum > 0 ? (prob[i] as number) / probSum : 0;
+        const embeddingScore = emb ? Math.max(0, emb[k] as number) : 0;
+        const neighbor = nn[i] as number;
+        fused[k] =
+          (w.lexical * lexical +
+            w.classifier * classifierScore +
+            w.neighbors * neighbor +
+            w.embedding * embeddingScore) /
           total;
         // Confidence uses absolute signals only: relative lexical score is 1 for any best match.
-        const absolute =
-          (cw.lexical * (s.coverage as number) +
-            cw.classifier * (s.classifier ?? 0) +
-            cw.neighbors * (s.neighbors as number) +
-            cw.embedding * (s.embedding ?? 0)) /
+        absolute[k] =
+          (cw.lexical * (lex.coverage[i] as number) +
+            cw.classifier * classifierScore +
+            cw.neighbors * neighbor +
+            cw.embedding * embeddingScore) /
           cTotal;
-        return { name: names[i] as string, scores: s, fused, absolute };
-      });
-      rows.sort((a, b) => b.fused - a.fused || (a.name < b.name ? -1 : 1));
-      const best = rows[0];
+      }
       const limit = scoreOptions.limit ?? maxCandidates;
+      const top = topIndices(fused, ids, names, Math.max(1, limit));
+      const best = top[0];
+      const candidates = top.slice(0, limit).map((k): CandidateScore => {
+        const i = ids[k] as number;
+        const s: Record<string, number> = {
+          lexical: round(maxLex > 0 ? (lex.scores[i] as number) / maxLex : 0),
+          coverage: round(lex.coverage[i] as number),
+          neighbors: round(nn[i] as number),
+        };
+        if (prob) s.classifier = round(probSum > 0 ? (prob[i] as number) / probSum : 0);
+        if (emb) s.embedding = round(Math.max(0, emb[k] as number));
+        return { name: names[i] as string, scores: s, fused: round(fused[k] as number) };
+      });
       return {
-        candidates: rows.slice(0, limit).map((r) => ({
-          name: r.name,
-          scores: Object.fromEntries(Object.entries(r.scores).map(([k, v]) => [k, round(v)])),
-          fused: round(r.fused),
-        })),
-        confidence: best ? round(best.absolute) : 0,
+        candidates,
+        confidence: best === undefined ? 0 : round(absolute[best] as number),
         signals,
       };
     },
