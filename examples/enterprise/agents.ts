@@ -39,10 +39,22 @@ export function createEnterpriseAgents(biz: BusinessDb, options: EnterpriseAgent
     delegates: ['commerce', 'operations', 'engagement'],
     examples: [
       'Look up the account of jane.cooper@example.com',
+      'Find the customer account of Omar Haddad',
+      'Who is customer CUS-0042?',
       'What is your return policy?',
+      'How do I reset my password?',
+      'How long do refunds take to arrive?',
+      'Is there a warranty on your products?',
+      'Do you ship internationally?',
       'I want to open a complaint about a broken kettle',
+      'Open a support ticket for CUS-0042: the blender is defective',
       'I want to talk to a manager',
+      'I will sue you, get me a human now',
+      'Escalate ticket TCK-5012 to a specialist',
       'Verify my identity, my date of birth is 1985-04-12',
+      'Authenticate customer jane.cooper@example.com with postcode 62701',
+      'Please verify the identity of this customer, postcode 53703',
+      'Look up the customer and show their loyalty tier',
     ],
     budget: { maxDelegationDepth: 2 },
   });
@@ -58,15 +70,26 @@ export function createEnterpriseAgents(biz: BusinessDb, options: EnterpriseAgent
     delegates: ['operations', 'engagement'],
     examples: [
       'Refund order ORD-10042',
+      'I want my money back for order ORD-10042',
+      'Please refund $25 on ORD-10042, the item arrived damaged',
+      'I want a refund',
       'Show my recent orders',
+      'Show me order ORD-10042',
+      'What did jane.cooper@example.com buy recently?',
+      'List the pending orders of CUS-0042',
       'Apply discount code SAVE15 to ORD-10042',
+      'Can I use the coupon WELCOME10 on my order?',
       'Pay for order ORD-10042 by card',
+      'Take payment for ORD-10042 with paypal',
+      'Charge my pending order by bank transfer',
+      'Refund my last order',
+      'The promo code did not work on my order',
     ],
   });
   const operations = defineAgent({
     name: 'operations',
     responsibility:
-      'Logistics and back office: shipment tracking and delivery dates, product inventory and stock, business reports and CSV data exports.',
+      'Logistics and back office: where a parcel or order delivery is (shipment tracking, carrier, delivery dates), product inventory and stock, business reports and CSV data exports.',
     instructions: [
       'You handle parcels, stock and reporting. Track shipments by order id or tracking number; the carrier API is flaky,',
       'so a retry is normal. Check stock by SKU or product name. Generate reports and export data to CSV when asked.',
@@ -74,10 +97,22 @@ export function createEnterpriseAgents(biz: BusinessDb, options: EnterpriseAgent
     tools: tools.operations,
     examples: [
       'Where is my order ORD-10042?',
+      'Where is my parcel?',
       'Track TRK-AB12CD34',
+      'When will my package be delivered?',
+      'Has my order shipped yet?',
       'Is the Aurora Desk Lamp in stock?',
-      'Generate a sales report',
+      'How many units of SKU-1042 are in the warehouse?',
+      'Which products are low in stock?',
+      'Generate a sales report for May',
+      'Make a report of support tickets',
+      'Give me the refunds report',
       'Export all customers to CSV',
+      'Download the orders data as a CSV file',
+      'Do you have the Cedar Kettle in stock?',
+      'Is this product available or out of stock?',
+      'How many units of SKU-1042 are left?',
+      'Track my delivery, has it shipped?',
     ],
   });
   const engagement = defineAgent({
@@ -92,10 +127,20 @@ export function createEnterpriseAgents(biz: BusinessDb, options: EnterpriseAgent
     tools: tools.engagement,
     examples: [
       'Email jane.cooper@example.com that her parcel has shipped',
+      'Send an email to the customer saying the replacement is on its way',
       'Book a call for CUS-0042 on 2025-06-04',
+      'Schedule a call with a representative',
+      'I would like an appointment with someone',
       'I want to leave feedback: 5 stars',
+      'Rate your service 4 out of 5',
       'Translate "thank you for your order" into spanish',
+      'Translate this message to english',
       'Is this message angry?',
+      'What is the sentiment of this review?',
+      'Translate "merci beaucoup" to english',
+      'Leave feedback for customer CUS-0042, "great service"',
+      'Give us 3 stars',
+      'Email the customer a confirmation',
     ],
   });
   return [support, commerce, operations, engagement];
@@ -125,6 +170,8 @@ export interface EnterpriseSystemOptions {
   reset?: boolean;
   /** Tools shown per model step besides pinned ones (tool retrieval); default 4. */
   toolsShown?: number;
+  /** Router confidence below which a request is escalated; default 0.35. */
+  routerThreshold?: number;
   /** Passed through to createSystem (clock, leases, faults, …). */
   system?: Partial<Omit<SystemOptions, 'agents' | 'model' | 'store'>>;
 }
@@ -162,9 +209,13 @@ export function createEnterpriseSystem(options: EnterpriseSystemOptions): Enterp
     ...a,
     toolRetrieval: { enabled: true, topK: options.toolsShown ?? 4, pinned: [] },
   }));
-  const router = createRouter(agents.map(agentTarget));
+  // Calibrated on the scenario suite: in-scope requests score >= 0.4, chit-chat and off-topic <= 0.3.
+  const router = createRouter(agents.map(agentTarget), { threshold: options.routerThreshold ?? 0.35 });
   const retrievers = new Map(
-    agents.map((a) => [a.name, createToolRetriever([...a.tools.map(toolTarget), ...delegateTargets(a, agents)])]),
+    agents.map((a) => [a.name, createToolRetriever([...a.tools.map(toolTarget), ...delegateTargets(a, agents)], {
+        // A narrow agent's catalog is small: always show its best few tools rather than abstain.
+        threshold: 0,
+      })]),
   );
   const system = createSystem({
     ...options.system,

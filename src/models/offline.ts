@@ -199,12 +199,13 @@ function profile(tool: LanguageModelV4FunctionTool, rank: number): ToolProfile {
   }
   add(tool.description ?? '', 1);
   if (delegate) for (const w of ['hand', 'task', 'agent', 'answer', 'back', 'get']) weights.delete(w);
-  add(tool.name.replace(/^delegate_to_/, '').replace(/[_-]+/g, ' '), delegate ? 1 : 2);
+  add(tool.name.replace(/^delegate_to_/, '').replace(/[_-]+/g, ' '), delegate ? 1 : 3);
   return { tool, rank, weights, delegate };
 }
 
 function scoreTools(clause: string, profiles: ToolProfile[]): Array<{ p: ToolProfile; score: number }> {
-  const query = [...new Set(terms(withoutQuotes(clause)))];
+  const all = terms(withoutQuotes(clause));
+  const query = [...new Set(all)];
   const n = profiles.length;
   return profiles
     .map((p) => {
@@ -212,9 +213,10 @@ function scoreTools(clause: string, profiles: ToolProfile[]): Array<{ p: ToolPro
       for (const t of query) {
         const w = p.weights.get(t);
         if (!w) continue;
-        // Rarer terms among the shown tools discriminate more (an IDF over this call's tools).
+        // Rarer terms among the shown tools discriminate more (an IDF over this call's tools); the
+        // clause's first content word is usually its verb or topic ("refund …", "email …") and counts double.
         const df = profiles.filter((q) => q.weights.has(t)).length;
-        score += w * Math.log(1 + n / df);
+        score += w * Math.log(1 + n / df) * (t === all[0] ? 2 : 1);
       }
       // A value in the clause that fits one of the tool's identifier patterns is strong evidence.
       for (const name of requiredOf(p.tool.inputSchema)) {
@@ -492,11 +494,21 @@ export function decide(
   // One intent per clause; a clause that fits no tool, or the same tool as the clause before it,
   // belongs to the previous intent.
   const intents: Array<{ clause: string; profile: ToolProfile; score: number }> = [];
-  for (const clause of splitClauses(conv.request)) {
-    const best = scoreTools(clause, profiles)[0];
+  const clauses = splitClauses(conv.request).map((clause) => ({ clause, best: scoreTools(clause, profiles)[0] }));
+  // A clause is its own intent only when it fits a tool nearly as well as the strongest clause does.
+  const strongest = Math.max(0, ...clauses.map((c) => c.best?.score ?? 0));
+  const bar = Math.max(minScore, strongest * 0.4);
+  let lead = '';
+  for (const { clause, best } of clauses) {
     const prev = intents.at(-1);
-    if (!best || best.score < minScore) {
+    if (!best || best.score < bar) {
+      // Context before the first intent ("I'm going to sue you. Escalate this!") belongs to it.
       if (prev) prev.clause += ` ${clause}`;
+      else lead += `${clause} `;
+      continue;
+    }
+    if (!prev && lead) {
+      intents.push({ clause: lead + clause, profile: best.p, score: best.score });
       continue;
     }
     if (prev && prev.profile === best.p) prev.clause += ` ${clause}`;

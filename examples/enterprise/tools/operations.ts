@@ -115,7 +115,7 @@ export function operationsTools(env: ToolEnv) {
       });
       const sku = /\bSKU-\d{4}\b/i.exec(product)?.[0];
       const all = biz.db.prepare('SELECT * FROM products ORDER BY id').all() as unknown as Product[];
-      if (!sku && /\b(low|out of) stock\b|\breorder\b|\brunning low\b/i.test(product)) {
+      if (!sku && /\blow (?:in |on )?stock\b|\bout of stock\b|\breorder\b|\brunning low\b/i.test(product)) {
         const low = all.filter((p) => p.stock < p.reorder_level).sort((a, b) => a.stock - b.stock || a.id.localeCompare(b.id));
         return {
           products: low.slice(0, 10).map(describe),

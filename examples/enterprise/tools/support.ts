@@ -35,7 +35,7 @@ export function supportTools(env: ToolEnv) {
   const lookupCustomer = defineTool({
     name: 'lookup_customer',
     description:
-      "Look up a customer's account profile by customer id, email address or full name: contact details, loyalty tier, language, order count and open tickets.",
+      "Look up a customer's account profile by customer id, email address or full name: contact details, loyalty tier, language and open tickets.",
     input: z.object({
       query: z.string().min(2).describe('Customer id (CUS-0042), email address or full name'),
     }),

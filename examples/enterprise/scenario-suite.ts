@@ -1,0 +1,340 @@
+/**
+ * The scenario suite: multi-turn conversations against the enterprise system with expected
+ * outcomes (routing, tools called, delegations, approvals, escalations, final database state).
+ * Each scenario runs on its own fresh copy of the seeded business database and its own store.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import { getEncoding } from 'js-tiktoken';
+import { z } from 'zod';
+import type { AgentDefinition, JournalEvent, System } from '../../src/index.ts';
+import { createEnterpriseSystem, enterprisePaths } from './agents.ts';
+import { openBusinessDb, type BusinessDb } from './db.ts';
+
+const SCENARIO_DIR = join(import.meta.dirname, 'scenarios');
+
+const turnExpect = z
+  .object({
+    /** The run's final state for this turn. */
+    status: z.enum(['completed', 'failed', 'escalated', 'awaiting-approval']).optional(),
+    /** The agent the router chose for the root run. */
+    agent: z.string().optional(),
+    /** Tools called in this turn, delegated runs included (a subset check). */
+    tools: z.array(z.string()).optional(),
+    /** Tools that must not be called in this turn. */
+    notTools: z.array(z.string()).optional(),
+    /** Agents delegated to in this turn. */
+    delegations: z.array(z.string()).optional(),
+    /** Approvals raised in this turn. */
+    approvals: z.number().int().optional(),
+    /** At least one tool call needed a retry. */
+    retried: z.boolean().optional(),
+    /** Substrings the answer must contain (case-insensitive). */
+    outputIncludes: z.array(z.string()).optional(),
+    /** The answer is a question back to the user. */
+    asks: z.boolean().optional(),
+  })
+  .strict();
+
+const dbCheck = z
+  .object({
+    sql: z.string(),
+    /** The exact rows expected (column → value). */
+    rows: z.array(z.record(z.string(), z.unknown())).optional(),
+    /** Or just how many rows. */
+    count: z.number().int().optional(),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    turns: z
+      .array(
+        z
+          .object({
+            input: z.string(),
+            /** Address an agent directly instead of routing. */
+            agent: z.string().optional(),
+            /** How to decide approvals this turn raises, when the system supports deciding them. */
+            approval: z.enum(['approve', 'reject']).optional(),
+            expect: turnExpect,
+          })
+          .strict(),
+      )
+      .min(1),
+    db: z.array(dbCheck).default([]),
+  })
+  .strict();
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+/** Load every scenario file, in name order. */
+export function loadScenarios(dir = SCENARIO_DIR): Scenario[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const parsed = scenarioSchema.safeParse(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+      if (!parsed.success) throw new Error(`${f}: ${parsed.error.message}`);
+      return parsed.data;
+    });
+}
+
+/** What one turn did, read from the journal of its run and its child runs. */
+export interface TurnObservation {
+  runId: string;
+  status: string;
+  agent: string | null;
+  output: string;
+  tools: string[];
+  delegations: string[];
+  approvals: number;
+  retried: boolean;
+  /** Names of the tools shown at each model call. */
+  shownPerModelCall: string[][];
+}
+
+export interface ScenarioResult {
+  name: string;
+  passed: boolean;
+  failures: string[];
+  turns: TurnObservation[];
+  agents: string[];
+  tools: string[];
+}
+
+export interface SuiteResult {
+  scenarios: number;
+  passed: number;
+  toolDefinitionTokens: { routed: number; allTools: number };
+  results: ScenarioResult[];
+  /** Tools and agents no scenario exercised. */
+  uncovered: { tools: string[]; agents: string[] };
+}
+
+const TERMINAL = new Set(['run.completed', 'run.failed', 'run.cancelled', 'route.escalated']);
+
+/** Approval API of the system when the engine offers one (checked at run time). */
+interface ApprovalCapable {
+  decideApproval?: (approvalId: string, decision: { decision: 'approved' | 'rejected'; approver: string }) => Promise<unknown>;
+}
+
+async function collect(system: System, runId: string, timeoutMs: number, approval?: 'approve' | 'reject') {
+  const events: JournalEvent[] = [];
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const decider = (system as unknown as ApprovalCapable).decideApproval;
+  try {
+    for await (const e of system.events(runId, { after: 0, follow: true, signal: controller.signal })) {
+      events.push(e);
+      if (TERMINAL.has(e.type)) break;
+      if (e.type === 'approval.requested') {
+        const { approvalId } = e.data as { approvalId: string };
+        if (!approval || !decider) break;
+        await decider.call(system, approvalId, {
+          decision: approval === 'approve' ? 'approved' : 'rejected',
+          approver: 'scenario-approver',
+        });
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return events;
+}
+
+async function observe(system: System, runId: string, timeoutMs: number, approval?: 'approve' | 'reject'): Promise<TurnObservation> {
+  const obs: TurnObservation = {
+    runId,
+    status: 'running',
+    agent: null,
+    output: '',
+    tools: [],
+    delegations: [],
+    approvals: 0,
+    retried: false,
+    shownPerModelCall: [],
+  };
+  const visit = async (id: string, root: boolean) => {
+    const events = await collect(system, id, timeoutMs, approval);
+    const children: string[] = [];
+    let pendingApproval = false;
+    for (const e of events) {
+      const d = e.data as Record<string, unknown>;
+      switch (e.type) {
+        case 'route.decided':
+          if (root) obs.agent = String(d.agent);
+          break;
+        case 'model.requested':
+          obs.shownPerModelCall.push((d.tools as string[]) ?? []);
+          break;
+        case 'tool.started':
+          if (Number(d.attempt) === 1) obs.tools.push(String(d.tool));
+          else obs.retried = true;
+          break;
+        case 'approval.requested':
+          obs.approvals++;
+          pendingApproval = true;
+          break;
+        case 'approval.decided':
+          pendingApproval = false;
+          break;
+        case 'delegation.requested':
+          obs.delegations.push(String(d.agent));
+          children.push(String(d.childRunId));
+          break;
+        case 'run.completed':
+          if (root) obs.output = String(d.output);
+          break;
+      }
+      if (root && TERMINAL.has(e.type)) {
+        obs.status = e.type === 'route.escalated' ? 'escalated' : e.type.slice(4);
+      }
+    }
+    if (pendingApproval && root) obs.status = 'awaiting-approval';
+    for (const child of children) await visit(child, false);
+    if (pendingApproval && !root && obs.status === 'running') obs.status = 'awaiting-approval';
+  };
+  await visit(runId, true);
+  return obs;
+}
+
+function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, turn: number): string[] {
+  const f: string[] = [];
+  const at = `turn ${turn + 1}`;
+  if (expect.status && expect.status !== obs.status) f.push(`${at}: status ${obs.status}, expected ${expect.status}`);
+  if (expect.agent && expect.agent !== obs.agent) f.push(`${at}: routed to ${obs.agent}, expected ${expect.agent}`);
+  for (const t of expect.tools ?? []) if (!obs.tools.includes(t)) f.push(`${at}: ${t} not called (called: ${obs.tools.join(', ') || 'none'})`);
+  for (const t of expect.notTools ?? []) if (obs.tools.includes(t)) f.push(`${at}: ${t} called but should not be`);
+  for (const a of expect.delegations ?? []) if (!obs.delegations.includes(a)) f.push(`${at}: no delegation to ${a}`);
+  if (expect.approvals !== undefined && expect.approvals !== obs.approvals) {
+    f.push(`${at}: ${obs.approvals} approvals raised, expected ${expect.approvals}`);
+  }
+  if (expect.retried !== undefined && expect.retried !== obs.retried) f.push(`${at}: retried=${obs.retried}`);
+  for (const s of expect.outputIncludes ?? []) {
+    if (!obs.output.toLowerCase().includes(s.toLowerCase())) f.push(`${at}: answer lacks "${s}": ${obs.output.slice(0, 200)}`);
+  }
+  if (expect.asks !== undefined && expect.asks !== obs.output.trim().endsWith('?')) {
+    f.push(`${at}: asks=${!expect.asks}: ${obs.output.slice(0, 200)}`);
+  }
+  return f;
+}
+
+function checkDb(biz: BusinessDb, checks: Scenario['db']): string[] {
+  const f: string[] = [];
+  for (const c of checks) {
+    const rows = biz.db.prepare(c.sql).all().map((r) => ({ ...r }));
+    if (c.count !== undefined && rows.length !== c.count) f.push(`db: ${c.sql} → ${rows.length} rows, expected ${c.count}`);
+    if (c.rows && JSON.stringify(rows) !== JSON.stringify(c.rows)) {
+      f.push(`db: ${c.sql} → ${JSON.stringify(rows)}, expected ${JSON.stringify(c.rows)}`);
+    }
+  }
+  return f;
+}
+
+/** Token counts of tool definitions as a model receives them (name, description, JSON schema). */
+function toolTokenCounter(agents: AgentDefinition[]) {
+  const enc = getEncoding('o200k_base');
+  const delegation = z.object({
+    task: z.string().min(1).describe('What the other agent should do, in plain words'),
+    context: z.record(z.string(), z.unknown()).optional().describe('Facts the other agent needs (ids, amounts)'),
+  });
+  const tokens = new Map<string, number>();
+  const count = (name: string, description: string, schema: z.ZodType) => {
+    const spec = { type: 'function', name, description, inputSchema: z.toJSONSchema(schema, { io: 'input' }) };
+    tokens.set(name, enc.encode(JSON.stringify(spec)).length);
+  };
+  for (const a of agents) {
+    for (const t of a.tools) count(t.name, t.description, t.input);
+    for (const target of a.delegates) {
+      const to = agents.find((x) => x.name === target);
+      count(`delegate_to_${target}`, `Hand a task to the ${target} agent (${to?.responsibility ?? ''}) and get its answer back.`, delegation);
+    }
+  }
+  const allTools = agents.flatMap((a) => a.tools.map((t) => tokens.get(t.name) ?? 0)).reduce((s, n) => s + n, 0);
+  return { of: (names: string[]) => names.reduce((s, n) => s + (tokens.get(n) ?? 0), 0), allTools };
+}
+
+export interface RunSuiteOptions {
+  /** The model under test; the offline model when absent. */
+  model?: LanguageModelV4;
+  /** Only scenarios whose name includes this. */
+  filter?: string;
+  /** Per-turn time limit. */
+  turnTimeoutMs?: number;
+  onResult?: (result: ScenarioResult) => void;
+}
+
+/** Run the suite and report pass counts and the routed vs all-tools definition tokens. */
+export async function runScenarios(options: RunSuiteOptions = {}): Promise<SuiteResult> {
+  const scenarios = loadScenarios().filter((s) => !options.filter || s.name.includes(options.filter));
+  const root = mkdtempSync(join(tmpdir(), 'switchboard-scenarios-'));
+  // Seed once; every scenario starts from a copy of the same file.
+  const template = join(root, 'template.db');
+  openBusinessDb(template).close();
+  const results: ScenarioResult[] = [];
+  let routed = 0;
+  let allTools = 0;
+  const usedTools = new Set<string>();
+  const usedAgents = new Set<string>();
+  let agentDefs: AgentDefinition[] = [];
+  try {
+    for (const [i, scenario] of scenarios.entries()) {
+      const dataDir = join(root, `s${i}`);
+      mkdirSync(dataDir, { recursive: true });
+      copyFileSync(template, enterprisePaths(dataDir).businessDb);
+      const ent = createEnterpriseSystem({ dataDir, ...(options.model ? { model: options.model } : {}) });
+      agentDefs = ent.agents;
+      const counter = toolTokenCounter(ent.agents);
+      await ent.system.start();
+      const failures: string[] = [];
+      const turns: TurnObservation[] = [];
+      try {
+        for (const [t, turn] of scenario.turns.entries()) {
+          const { runId } = await ent.system.submit({
+            actorId: 'scenario-user',
+            sessionId: `scenario-${scenario.name}`,
+            input: turn.input,
+            ...(turn.agent ? { agent: turn.agent } : {}),
+          });
+          const obs = await observe(ent.system, runId, options.turnTimeoutMs ?? 10_000, turn.approval);
+          turns.push(obs);
+          failures.push(...checkTurn(turn.expect, obs, t));
+          for (const shown of obs.shownPerModelCall) {
+            routed += counter.of(shown);
+            allTools += counter.allTools;
+          }
+        }
+        failures.push(...checkDb(ent.business, scenario.db));
+      } finally {
+        await ent.system.stop();
+        ent.business.close();
+      }
+      const tools = [...new Set(turns.flatMap((t) => t.tools))];
+      const agents = [...new Set(turns.flatMap((t) => [t.agent ?? '', ...t.delegations]).filter(Boolean))];
+      tools.forEach((x) => usedTools.add(x));
+      agents.forEach((x) => usedAgents.add(x));
+      const result = { name: scenario.name, passed: failures.length === 0, failures, turns, agents, tools };
+      results.push(result);
+      options.onResult?.(result);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const allToolNames = agentDefs.flatMap((a) => a.tools.map((t) => t.name));
+  return {
+    scenarios: results.length,
+    passed: results.filter((r) => r.passed).length,
+    toolDefinitionTokens: { routed, allTools },
+    results,
+    uncovered: {
+      tools: allToolNames.filter((n) => !usedTools.has(n)),
+      agents: agentDefs.map((a) => a.name).filter((n) => !usedAgents.has(n)),
+    },
+  };
+}
