@@ -7,8 +7,17 @@
 import type { Budget } from './budget.ts';
 import type { ErrorData, EventPayloads, JournalEvent, ToolCallData, Totals } from './events.ts';
 
-export type RunStatus =
-  'queued' | 'running' | 'waiting' | 'needs_attention' | 'escalated' | 'completed' | 'failed' | 'cancelled';
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'needs_attention',
+  'escalated',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Statuses in which a run does nothing more. `escalated` waits for a person outside the run. */
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([

@@ -1,0 +1,94 @@
+/** `switchboard trace`: a readable timeline of one run's journal. */
+import type { JournalEvent } from '../core/events.ts';
+
+const short = (v: unknown, max = 100): string => {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+};
+
+const scores = (c: { name: string; scores: Record<string, number>; fused: number }): string =>
+  `${c.name} ${c.fused.toFixed(2)} (${Object.entries(c.scores)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ')})`;
+
+/** One line (sometimes a few) per event: what happened, in words. */
+export function describeEvent(e: JournalEvent): string {
+  switch (e.type) {
+    case 'run.submitted':
+      return `submitted by ${e.data.actorId} in session ${e.data.sessionId}${e.data.parentRunId ? ` (delegated by ${e.data.parentRunId})` : ''}: ${short(e.data.input)}`;
+    case 'route.decided': {
+      const lines = [
+        `routed to ${e.data.agent} by ${e.data.method}, confidence ${e.data.confidence.toFixed(2)}${e.data.threshold !== undefined ? ` (threshold ${e.data.threshold.toFixed(2)})` : ''}: ${e.data.reason}`,
+      ];
+      for (const c of e.data.candidates.slice(0, 5)) lines.push(`    candidate ${scores(c)}`);
+      return lines.join('\n');
+    }
+    case 'route.escalated': {
+      const lines = [
+        `escalated (confidence ${e.data.confidence.toFixed(2)} < ${e.data.threshold.toFixed(2)}): ${e.data.reason}`,
+      ];
+      for (const c of e.data.candidates.slice(0, 5)) lines.push(`    candidate ${scores(c)}`);
+      return lines.join('\n');
+    }
+    case 'agent.started':
+      return `agent ${e.data.agent} started (version ${e.data.version})`;
+    case 'memory.loaded':
+      return `memory loaded: ${e.data.turns} turns, ${e.data.tokens} tokens (${e.data.status})`;
+    case 'memory.persisted':
+      return `memory persisted: ${e.data.messages} messages`;
+    case 'memory.failed':
+      return `memory failed: ${e.data.error.message} (continuing stateless)`;
+    case 'tools.retrieved': {
+      const lines = [
+        `tools shown: ${e.data.shown.join(', ') || '(none)'} of ${e.data.totalAvailable} (threshold ${e.data.threshold.toFixed(2)})`,
+      ];
+      for (const c of e.data.candidates.slice(0, 6)) lines.push(`    candidate ${scores(c)}`);
+      return lines.join('\n');
+    }
+    case 'model.requested':
+      return `model ${e.data.provider}:${e.data.modelId} called with ${e.data.messages} messages, tools [${e.data.tools.join(', ')}]`;
+    case 'model.responded': {
+      const calls = e.data.toolCalls.map((c) => `${c.toolName}(${short(c.input, 60)})`).join(', ');
+      return `model answered in ${e.data.latencyMs} ms, ${e.data.usage.inputTokens}+${e.data.usage.outputTokens} tokens, ${e.data.finishReason}${calls ? `: calls ${calls}` : ''}${e.data.text ? `: "${short(e.data.text, 80)}"` : ''}`;
+    }
+    case 'tool.started':
+      return `tool ${e.data.tool} started, attempt ${e.data.attempt}${e.data.recovery ? ` (${e.data.recovery})` : ''}, key ${e.data.idempotencyKey}, args ${short(e.data.args, 80)}`;
+    case 'tool.succeeded':
+      return `tool ${e.data.tool} succeeded${e.data.reconciled ? ' (reconciled)' : ''}: ${short(e.data.result)}`;
+    case 'tool.failed':
+      return `tool ${e.data.tool} failed, attempt ${e.data.attempt}: ${e.data.error.message}${e.data.nextAttemptAt !== undefined ? ` — retry at ${new Date(e.data.nextAttemptAt).toISOString()}` : ' — final'}`;
+    case 'tool.denied':
+      return `tool call ${e.data.tool} denied (${e.data.reason}): ${e.data.message}`;
+    case 'approval.requested':
+      return `approval ${e.data.approvalId} requested for ${e.data.tool}: ${e.data.reasons.join('; ')}`;
+    case 'approval.decided':
+      return `approval ${e.data.approvalId} ${e.data.decision} by ${e.data.approver}${e.data.comment ? `: ${e.data.comment}` : ''}`;
+    case 'delegation.requested':
+      return `delegated to ${e.data.agent} as run ${e.data.childRunId}: ${short(e.data.task)}${Object.keys(e.data.context).length ? ` with context ${short(e.data.context, 60)}` : ''}`;
+    case 'delegation.completed':
+      return `delegation ${e.data.childRunId} ${e.data.status}${e.data.output !== undefined ? `: ${short(e.data.output)}` : ''}${e.data.error ? `: ${e.data.error.message}` : ''}`;
+    case 'run.needs_attention':
+      return `NEEDS ATTENTION: ${e.data.reason}`;
+    case 'run.resumed':
+      return `resumed by ${e.data.by}: call ${e.data.callId} resolved as ${e.data.resolution}`;
+    case 'progress':
+      return `progress: ${e.data.message}`;
+    case 'run.completed':
+      return `completed in ${e.data.totals.durationMs} ms (${e.data.totals.steps} steps, ${e.data.totals.toolCalls} tool calls, ${e.data.totals.inputTokens + e.data.totals.outputTokens} tokens): ${short(e.data.output, 200)}`;
+    case 'run.failed':
+      return `failed: ${e.data.error.name}: ${e.data.error.message}`;
+    case 'run.cancelled':
+      return `cancelled by ${e.data.by}: ${e.data.reason}`;
+  }
+}
+
+/** The whole timeline, with times relative to submission. */
+export function formatTrace(events: readonly JournalEvent[]): string {
+  const t0 = events[0]?.at ?? 0;
+  return events
+    .map(
+      (e) =>
+        `#${String(e.seq).padStart(3)} +${String(e.at - t0).padStart(6)}ms  ${e.type.padEnd(21)} ${describeEvent(e)}`,
+    )
+    .join('\n');
+}
