@@ -168,7 +168,7 @@ export interface EnterpriseSystemOptions {
   store?: Store;
   /** Recreate the business database from its seed first. */
   reset?: boolean;
-  /** Tools shown per model step besides pinned ones (tool retrieval); default 4. */
+  /** Tools shown per model step besides pinned ones (tool retrieval); default 5. */
   toolsShown?: number;
   /** Router confidence below which a request is escalated; default 0.35. */
   routerThreshold?: number;
@@ -207,7 +207,7 @@ export function createEnterpriseSystem(options: EnterpriseSystemOptions): Enterp
   const business = options.reset ? resetBusinessDb(paths.businessDb) : openBusinessDb(paths.businessDb);
   const agents = createEnterpriseAgents(business, { exportDir: paths.exports }).map((a) => ({
     ...a,
-    toolRetrieval: { enabled: true, topK: options.toolsShown ?? 4, pinned: [] },
+    toolRetrieval: { enabled: true, topK: options.toolsShown ?? 5, pinned: [] },
   }));
   // Calibrated on the scenario suite: in-scope requests score >= 0.4, chit-chat and off-topic <= 0.3.
   const router = createRouter(agents.map(agentTarget), { threshold: options.routerThreshold ?? 0.35 });

@@ -184,7 +184,7 @@ interface ToolProfile {
   delegate: boolean;
 }
 
-function profile(tool: LanguageModelV4FunctionTool, rank: number): ToolProfile {
+export function profile(tool: LanguageModelV4FunctionTool, rank: number): ToolProfile {
   const weights = new Map<string, number>();
   const add = (text: string, w: number) => {
     for (const t of terms(text)) weights.set(t, Math.max(weights.get(t) ?? 0, w));
@@ -197,13 +197,18 @@ function profile(tool: LanguageModelV4FunctionTool, rank: number): ToolProfile {
       if (typeof prop === 'object' && prop.description) add(prop.description, 0.5);
     }
   }
-  add(tool.description ?? '', 1);
+  // A delegation tool's description is the other agent's responsibility: its every word is a reason to hand over.
+  add(tool.description ?? '', delegate ? 1.5 : 1);
   if (delegate) for (const w of ['hand', 'task', 'agent', 'answer', 'back', 'get']) weights.delete(w);
   add(tool.name.replace(/^delegate_to_/, '').replace(/[_-]+/g, ' '), delegate ? 1 : 3);
   return { tool, rank, weights, delegate };
 }
 
-function scoreTools(clause: string, profiles: ToolProfile[]): Array<{ p: ToolProfile; score: number }> {
+export function scoreTools(
+  clause: string,
+  profiles: ToolProfile[],
+  earlier: ReadonlySet<string> = new Set(),
+): Array<{ p: ToolProfile; score: number }> {
   const all = terms(withoutQuotes(clause));
   const query = [...new Set(all)];
   const n = profiles.length;
@@ -216,7 +221,9 @@ function scoreTools(clause: string, profiles: ToolProfile[]): Array<{ p: ToolPro
         // Rarer terms among the shown tools discriminate more (an IDF over this call's tools); the
         // clause's first content word is usually its verb or topic ("refund …", "email …") and counts double.
         const df = profiles.filter((q) => q.weights.has(t)).length;
-        score += w * Math.log(1 + n / df) * (t === all[0] ? 2 : 1);
+        // A word an earlier clause already used mostly refers back ("… and email her that the refund
+        // was issued"), so it counts for little.
+        score += w * Math.log(1 + n / df) * (t === all[0] ? 2 : 1) * (earlier.has(t) ? 0.25 : 1);
       }
       // A value in the clause that fits one of the tool's identifier patterns is strong evidence.
       for (const name of requiredOf(p.tool.inputSchema)) {
@@ -224,7 +231,7 @@ function scoreTools(clause: string, profiles: ToolProfile[]): Array<{ p: ToolPro
         if (prop?.pattern && findPattern(prop.pattern, withoutQuotes(clause)).length) score += 0.5;
       }
       // The shown order is the retriever's ranking: a small prior, mostly a tie-break.
-      score += (0.2 * (n - p.rank)) / n - (p.delegate ? 0.3 : 0);
+      score += (0.2 * (n - p.rank)) / n - (p.delegate ? 0.2 : 0);
       return { p, score };
     })
     .sort((a, b) => b.score - a.score || a.p.rank - b.p.rank);
@@ -494,10 +501,15 @@ export function decide(
   // One intent per clause; a clause that fits no tool, or the same tool as the clause before it,
   // belongs to the previous intent.
   const intents: Array<{ clause: string; profile: ToolProfile; score: number }> = [];
-  const clauses = splitClauses(conv.request).map((clause) => ({ clause, best: scoreTools(clause, profiles)[0] }));
+  const earlier = new Set<string>();
+  const clauses = splitClauses(conv.request).map((clause) => {
+    const best = scoreTools(clause, profiles, earlier)[0];
+    for (const t of terms(withoutQuotes(clause))) earlier.add(t);
+    return { clause, best };
+  });
   // A clause is its own intent only when it fits a tool nearly as well as the strongest clause does.
   const strongest = Math.max(0, ...clauses.map((c) => c.best?.score ?? 0));
-  const bar = Math.max(minScore, strongest * 0.4);
+  const bar = Math.max(minScore, strongest * 0.25);
   let lead = '';
   for (const { clause, best } of clauses) {
     const prev = intents.at(-1);

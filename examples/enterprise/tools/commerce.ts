@@ -24,7 +24,7 @@ export function commerceTools(env: ToolEnv) {
   const searchOrders = defineTool({
     name: 'search_orders',
     description:
-      "Search orders by order id or by customer (id or email), optionally filtered by status; returns items, totals, discounts and refunds, newest first.",
+      "Search orders by order id or by customer, optionally filtered by status; returns items, totals, discounts and refunds, newest first.",
     input: z.object({
       orderId: orderId().optional(),
       customer: customerRef().optional(),
