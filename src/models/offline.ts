@@ -589,17 +589,17 @@ const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
  * const system = createSystem({ agents, model });
  */
 export function createOfflineModel(options: OfflineModelOptions = {}): LanguageModelV4 & { label: string } {
-  let callNo = 0;
   const generate = (call: LanguageModelV4CallOptions): LanguageModelV4GenerateResult => {
     const shown = (call.tools ?? []).filter((t): t is LanguageModelV4FunctionTool => t.type === 'function');
     const usable = call.toolChoice?.type === 'none' ? [] : shown;
     const decision = decide(call.prompt, usable, options);
-    callNo++;
+    // Derived from the prompt, not a counter: the same prompt gives the same call id (replay, doStream).
+    const step = call.prompt.filter((m) => m.role === 'assistant').length + 1;
     const content: LanguageModelV4Content[] = [];
     let outputText: string;
     if (decision.kind === 'call') {
       const input = JSON.stringify(decision.input);
-      content.push({ type: 'tool-call', toolCallId: `offline-${callNo}-${decision.toolName}`, toolName: decision.toolName, input });
+      content.push({ type: 'tool-call', toolCallId: `offline-${step}-${decision.toolName}`, toolName: decision.toolName, input });
       outputText = decision.toolName + input;
     } else {
       content.push({ type: 'text', text: decision.text });
