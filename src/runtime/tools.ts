@@ -115,6 +115,10 @@ async function runTool(
       }),
     );
   }
+  // An idempotent tool's outcome rides with the run's next commit: if a crash loses it, the call is
+  // in doubt and re-runs with the same key and the same (journaled) arguments — harmless by contract.
+  // Any other outcome is committed now, so a crash never leaves a non-idempotent effect in doubt.
+  if (tool.idempotent) return;
   await h.flush();
   engine.opts.faults.hit('afterOutcomeCommit');
 }
