@@ -11,8 +11,8 @@
 //    always runs first or last on a noisy machine); medians over rounds are reported.
 // Without --json it prints Markdown tables (the ones in BENCHMARKS.md); with --json, one JSON
 // object per framework per line on stdout, progress on stderr.
-import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,22 @@ const only = option('--only')?.split(',');
 const selected = FRAMEWORKS.filter((f) => !only || only.includes(f.name));
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// The peers live in bench/peers' own install. Install it (exactly the lock file) when it is missing
+// or older than the lock file; npm's output goes to stderr so that --json output stays clean.
+const installed = join(here, 'node_modules', '.package-lock.json');
+if (
+  !existsSync(installed) ||
+  statSync(installed).mtimeMs < statSync(join(here, 'package-lock.json')).mtimeMs
+) {
+  log('installing bench/peers dependencies (npm ci)…');
+  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: here,
+    stdio: ['ignore', 2, 2],
+    shell: process.platform === 'win32',
+  });
+  if (npm.status !== 0) throw new Error(`npm ci in ${here} failed (${npm.status ?? npm.signal})`);
+}
 
 function version(pkg: string): string {
   const path =
