@@ -6,13 +6,43 @@ import type { JournalEvent, EventType, EventOf } from '../src/core/events.ts';
 import { createSystem, type System, type SystemOptions } from '../src/system.ts';
 import { createMemoryStore } from '../src/store/memory/store.ts';
 import { createSqliteStore } from '../src/store/sqlite/store.ts';
+import { createPostgresStore } from '../src/store/postgres/store.ts';
+import { dropPostgresSchemas, postgresReachable } from '../src/store/postgres/admin.ts';
 import type { Store } from '../src/store/ports.ts';
 
-export const ADAPTERS = ['sqlite', 'memory'] as const;
-export type Adapter = (typeof ADAPTERS)[number];
+/** PostgreSQL runs only where a server answers: `$SWITCHBOARD_TEST_DATABASE_URL` or the local `test` database. */
+export const POSTGRES = 'postgres' as const;
+export type Adapter = 'sqlite' | 'memory' | typeof POSTGRES;
+
+/**
+ * The adapters the engine suites run on: SQLite and memory. test/integration/postgres-engine.test.ts
+ * sets `SWITCHBOARD_TEST_ADAPTERS=postgres` in its own process and reruns them on PostgreSQL.
+ */
+export const ADAPTERS: readonly Adapter[] =
+  process.env.SWITCHBOARD_TEST_ADAPTERS === POSTGRES ? [POSTGRES] : (['sqlite', 'memory'] as const);
+
+export const POSTGRES_URL =
+  process.env.SWITCHBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Whether the test PostgreSQL server is reachable (checked once). */
+export const postgresAvailable: Promise<boolean> = postgresReachable(POSTGRES_URL);
+
+/** A fresh schema name per store: tests never see each other's rows. */
+export const testSchema = (): string =>
+  `sb_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
 export function makeStore(adapter: Adapter): { store: Store; cleanup: () => Promise<void> } {
   if (adapter === 'memory') return { store: createMemoryStore(), cleanup: async () => {} };
+  if (adapter === 'postgres') {
+    const schema = testSchema();
+    const store = createPostgresStore({ url: POSTGRES_URL, schema, onError: () => {} });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
+      },
+    };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-'));
   const store = createSqliteStore({ path: join(dir, 'switchboard.db') });
   return {

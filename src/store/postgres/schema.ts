@@ -1,0 +1,88 @@
+/**
+ * Versioned migrations of the PostgreSQL store. Every table lives in the store's own schema, so
+ * several systems can share one database. Migrations run at start-up (or alone with
+ * `switchboard migrate`) under an advisory lock: processes starting together migrate once.
+ */
+import type { PoolClient } from 'pg';
+
+/** Ordered, append-only list of migrations. Never edit a released one; add a new one. */
+export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: string) => string }[] = [
+  {
+    version: 1,
+    name: 'journal, runs projection, tasks, session order, dedup',
+    sql: (s) => `
+      CREATE TABLE ${s}.events (
+        run_id text NOT NULL, seq integer NOT NULL, at bigint NOT NULL, v integer NOT NULL,
+        type text NOT NULL, data text NOT NULL, PRIMARY KEY (run_id, seq)
+      );
+      CREATE TABLE ${s}.runs (
+        run_id text PRIMARY KEY, actor_id text NOT NULL, session_id text NOT NULL, agent text,
+        status text NOT NULL, parent_run_id text, created_at bigint NOT NULL,
+        updated_at bigint NOT NULL, last_seq integer NOT NULL, summary text
+      );
+      CREATE INDEX runs_actor_session ON ${s}.runs (actor_id, session_id, created_at);
+      CREATE INDEX runs_status ON ${s}.runs (status);
+      CREATE INDEX runs_parent ON ${s}.runs (parent_run_id);
+      CREATE INDEX runs_created ON ${s}.runs (created_at DESC, run_id);
+      CREATE TABLE ${s}.tasks (
+        run_id text PRIMARY KEY, queue text NOT NULL, ready_at bigint NOT NULL,
+        lease_owner text, lease_expires bigint, fence bigint NOT NULL DEFAULT 0,
+        attempts integer NOT NULL DEFAULT 0
+      );
+      CREATE INDEX tasks_queue_ready ON ${s}.tasks (queue, ready_at);
+      CREATE SEQUENCE ${s}.fence_seq;
+      CREATE TABLE ${s}.session_runs (
+        pos bigserial PRIMARY KEY, session_key text NOT NULL,
+        run_id text NOT NULL UNIQUE, queue text NOT NULL
+      );
+      CREATE INDEX session_runs_key ON ${s}.session_runs (session_key, pos);
+      CREATE TABLE ${s}.dedup (key text PRIMARY KEY, run_id text NOT NULL, expires_at bigint NOT NULL);
+    `,
+  },
+];
+
+/** Quote an identifier for SQL (schema names come from configuration). */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Run pending migrations in order, each in its own transaction, serialized across processes by an
+ * advisory lock on the schema name; returns the versions applied.
+ */
+export async function migratePg(client: PoolClient, schema: string, now: number): Promise<number[]> {
+  const s = ident(schema);
+  // Session-level lock: a second process waits here and then finds nothing left to apply.
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 7))', [`switchboard:${schema}`]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
+    );
+    const { rows } = await client.query<{ v: number }>(
+      `SELECT coalesce(max(version), 0)::int AS v FROM ${s}.migrations`,
+    );
+    const current = rows[0]?.v ?? 0;
+    const applied: number[] = [];
+    for (const m of PG_MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql(s));
+        await client.query(`INSERT INTO ${s}.migrations (version, name, applied_at) VALUES ($1, $2, $3)`, [
+          m.version,
+          m.name,
+          now,
+        ]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+      applied.push(m.version);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 7))', [`switchboard:${schema}`]);
+  }
+}

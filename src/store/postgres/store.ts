@@ -1,0 +1,725 @@
+/**
+ * The scale-out store on PostgreSQL (pure-JS `pg`): the same semantics as the SQLite adapter, and
+ * the same contract suite, for many gateway and worker processes sharing one database.
+ *
+ * - Every unit of work is one transaction on a pooled connection. SQLite's group commit exists to
+ *   share one fsync between units of one process; PostgreSQL already does that across connections
+ *   (WAL group flush), so units run side by side instead of queueing behind each other.
+ * - Fencing: a commit carrying a fence locks the run's task row (`FOR UPDATE`) before comparing,
+ *   so a concurrent claim either happened before (the fence differs: refused) or waits for us.
+ * - Wake-ups: the `tasks` table is the lease authority; pg-boss carries deliveries across
+ *   processes (see wakeups.ts). Appends are announced with LISTEN/NOTIFY (see notify.ts).
+ * - A lost connection is retried with backoff wherever a retry cannot double an effect: reads,
+ *   claims, lease moves, and commits that failed before COMMIT was sent. A commit whose COMMIT
+ *   itself was cut off is ambiguous and surfaces as an error; the journal then says what happened.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ConflictError } from '../../core/errors.ts';
+import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import type { RunStatus } from '../../core/run-state.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { Listeners } from '../listeners.ts';
+import type {
+  ClaimedTask,
+  Commit,
+  CommitResult,
+  Journal,
+  Queue,
+  RunQuery,
+  RunRow,
+  RunsProjection,
+  Store,
+  StoreListener,
+  TaskSpec,
+} from '../ports.ts';
+import {
+  backoffMs,
+  DEFAULT_RETRY,
+  isConnectionError,
+  isSeqRace,
+  isTransientTxError,
+  sleep,
+  type RetryPolicy,
+} from './errors.ts';
+import { NoticeListener, noticePayloads, type AppendNotice } from './notify.ts';
+import { ident, migratePg } from './schema.ts';
+import { BossWakeups } from './wakeups.ts';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:port/db` */
+  url: string;
+  /** Schema holding every table (default `switchboard`); several systems can share a database. */
+  schema?: string;
+  /** pg-boss's schema (default `<schema>_boss`). */
+  bossSchema?: string;
+  clock?: Clock;
+  /** Connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** Deliver wake-ups across processes on pg-boss (default true). */
+  wakeups?: boolean;
+  /** Announce appends across processes with LISTEN/NOTIFY (default true). */
+  notify?: boolean;
+  /** Retries of a lost connection. */
+  retry?: Partial<RetryPolicy>;
+  /** `application_name` of every connection, so operators can find them (default `switchboard`). */
+  applicationName?: string;
+  /** Background errors (a dropped listener, pg-boss); the store keeps going. */
+  onError?: (error: unknown) => void;
+}
+
+/** Readiness of a store: the database answered, and cross-process notifications are connected. */
+export interface PostgresHealth {
+  ok: boolean;
+  database: boolean;
+  notifications: boolean;
+  error?: string;
+}
+
+type Int = number;
+interface EventRow {
+  run_id: string;
+  seq: Int;
+  at: Int;
+  v: Int;
+  type: string;
+  data: string;
+}
+type RunDbRow = {
+  run_id: string;
+  actor_id: string;
+  session_id: string;
+  agent: string | null;
+  status: string;
+  parent_run_id: string | null;
+  created_at: Int;
+  updated_at: Int;
+  last_seq: Int;
+  summary: string | null;
+};
+
+/** A seq race on an append: `tail` appends retry, the others are a ConflictError. */
+class SeqRace extends Error {
+  readonly runId: string;
+  readonly expectedSeq: number | 'tail';
+  constructor(runId: string, expectedSeq: number | 'tail') {
+    super(`seq race on ${runId}`);
+    this.runId = runId;
+    this.expectedSeq = expectedSeq;
+  }
+}
+
+// int8 (bigint) columns hold ms timestamps and fences, all far below 2^53: parse them as numbers.
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === 20
+      ? (v: string) => Number(v)
+      : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Create a PostgreSQL store. It connects and migrates lazily: the first operation (or
+ * {@link PostgresStore.ready}) runs pending migrations and starts pg-boss and the listener.
+ * @example
+ * const store = createPostgresStore({ url: process.env.SWITCHBOARD_DATABASE_URL!, schema: 'shop' });
+ * await store.ready();
+ * const system = createSystem({ agents, model, store });
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  return new PostgresStore(options);
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly journal: Journal;
+  readonly queue: Queue;
+  readonly runs: RunsProjection;
+  readonly schema: string;
+  readonly pool: pg.Pool;
+  /** Identifies this process's store in notifications: its own appends were already announced locally. */
+  readonly origin = randomBytes(6).toString('hex');
+  readonly #s: string;
+  readonly #clock: Clock;
+  readonly #retry: RetryPolicy;
+  readonly #listeners = new Listeners();
+  readonly #channel: string;
+  readonly #wakeups: BossWakeups | null;
+  readonly #notices: NoticeListener | null;
+  readonly #onError: (error: unknown) => void;
+  #appendListeners = 0;
+  #init: Promise<void> | null = null;
+  #closed = false;
+  #notificationsUp = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? 'switchboard';
+    if (!/^[A-Za-z_][\w]{0,40}$/.test(this.schema))
+      throw new Error(`schema: "${this.schema}" must be a plain identifier of at most 41 characters`);
+    this.#s = ident(this.schema);
+    this.#clock = options.clock ?? systemClock;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#onError = options.onError ?? ((e) => console.error('[switchboard:postgres]', e));
+    this.#channel = `switchboard_${this.schema}`;
+    const app = options.applicationName ?? 'switchboard';
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      application_name: app,
+      connectionTimeoutMillis: 10_000,
+      types: TYPES,
+    });
+    // An idle connection that dies (terminated backend) is reported here; unhandled it would crash.
+    this.pool.on('error', (error) => this.#onError(error));
+    this.#wakeups =
+      options.wakeups === false
+        ? null
+        : new BossWakeups({
+            url: options.url,
+            schema: options.bossSchema ?? `${this.schema}_boss`,
+            applicationName: `${app}-boss`,
+            onError: (error) => this.#onError(error),
+            onDelivered: (task) => this.#listeners.enqueued([task]),
+          });
+    this.#notices =
+      options.notify === false
+        ? null
+        : new NoticeListener({
+            url: options.url,
+            channel: this.#channel,
+            applicationName: `${app}-listen`,
+            onNotice: (n) => this.#onNotice(n),
+            onState: (up) => {
+              this.#notificationsUp = up;
+            },
+            onError: (error) => this.#onError(error),
+          });
+
+    this.journal = {
+      read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
+      append: async (runId, expectedSeq, events) =>
+        (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
+      runIds: async () =>
+        (await this.#query<{ run_id: string }>(`SELECT DISTINCT run_id FROM ${this.#s}.events`)).map(
+          (r) => r.run_id,
+        ),
+    };
+    this.queue = {
+      enqueue: async (task) => {
+        await this.commit({ upsertTasks: [task] });
+      },
+      claim: async (queue, owner, limit, leaseMs) => this.#claim(queue, owner, limit, leaseMs),
+      extend: async (runId, fence, leaseMs) =>
+        (
+          await this.#query(
+            `UPDATE ${this.#s}.tasks SET lease_expires = $1 WHERE run_id = $2 AND fence = $3 AND lease_owner IS NOT NULL RETURNING 1`,
+            [this.now() + leaseMs, runId, fence],
+          )
+        ).length === 1,
+      release: async (runId, fence, readyAt) => {
+        const rows = await this.#query<{ queue: string; ready_at: Int }>(
+          `UPDATE ${this.#s}.tasks SET lease_owner = NULL, lease_expires = NULL, ready_at = coalesce($1, ready_at)
+           WHERE run_id = $2 AND fence = $3 RETURNING queue, ready_at`,
+          [readyAt ?? null, runId, fence],
+        );
+        // Tell the other processes too: the released run may be theirs to pick up.
+        const row = rows[0];
+        if (row && this.#wakeups) {
+          const task = { runId, queue: row.queue, readyAt: row.ready_at };
+          await this.#withClient(async (c) => this.#wakeups?.send(c, [task])).catch((e: unknown) =>
+            this.#onError(e),
+          );
+        }
+      },
+      nextReadyAt: async (queue) => {
+        const rows = await this.#query<{ t: Int | null }>(
+          `SELECT min(CASE WHEN lease_owner IS NULL THEN ready_at ELSE greatest(ready_at, lease_expires) END) AS t
+           FROM ${this.#s}.tasks WHERE queue = $1`,
+          [queue],
+        );
+        return rows[0]?.t ?? null;
+      },
+      pendingRunIds: async () =>
+        new Set(
+          (await this.#query<{ run_id: string }>(`SELECT run_id FROM ${this.#s}.tasks`)).map((r) => r.run_id),
+        ),
+      depth: async (queue) =>
+        (
+          await this.#query<{ n: Int }>(`SELECT count(*)::int AS n FROM ${this.#s}.tasks WHERE queue = $1`, [
+            queue,
+          ])
+        )[0]?.n ?? 0,
+    };
+    this.runs = {
+      get: async (runId) => {
+        const rows = await this.#query<RunDbRow>(`SELECT * FROM ${this.#s}.runs WHERE run_id = $1`, [runId]);
+        return rows[0] ? toRunRow(rows[0]) : null;
+      },
+      list: async (query) => this.#listRuns(query),
+      runnable: async () =>
+        (
+          await this.#query<RunDbRow>(
+            `SELECT r.* FROM ${this.#s}.runs r WHERE r.status IN ('queued', 'running') AND NOT EXISTS (
+               SELECT 1 FROM ${this.#s}.session_runs s
+               JOIN ${this.#s}.session_runs h ON h.session_key = s.session_key AND h.pos < s.pos
+               WHERE s.run_id = r.run_id)`,
+          )
+        ).map(toRunRow),
+      dedup: async (key, now) =>
+        (
+          await this.#query<{ run_id: string }>(
+            `SELECT run_id FROM ${this.#s}.dedup WHERE key = $1 AND expires_at > $2`,
+            [pgText(key), now],
+          )
+        )[0]?.run_id ?? null,
+    };
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** Connect, run pending migrations, start pg-boss and the listener. Safe to call repeatedly. */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    this.#init ??= this.#start().catch((error: unknown) => {
+      // Let the next caller try again (the database may come back).
+      this.#init = null;
+      throw error;
+    });
+    return this.#init;
+  }
+
+  /** Run pending migrations only; returns the versions applied (`switchboard migrate`). */
+  async migrate(): Promise<number[]> {
+    return this.#withClient((c) => migratePg(c, this.schema, this.now()));
+  }
+
+  /** Readiness for a load balancer: the database answers and notifications are connected. */
+  async health(): Promise<PostgresHealth> {
+    try {
+      await this.ready();
+      await this.pool.query('SELECT 1');
+      const notifications = this.#notices === null || this.#notificationsUp;
+      return { ok: notifications, database: true, notifications };
+    } catch (error) {
+      return {
+        ok: false,
+        database: false,
+        notifications: this.#notificationsUp,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  listen(listener: StoreListener): () => void {
+    const counts = listener.appended !== undefined;
+    if (counts) this.#appendListeners++;
+    const remove = this.#listeners.add(listener);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      if (counts) this.#appendListeners--;
+      remove();
+    };
+  }
+
+  async commit(unit: Commit): Promise<CommitResult> {
+    if (this.#closed) throw new Error('store is closed');
+    await this.ready();
+    let enqueued: TaskSpec[] = [];
+    const result = await this.#transaction(unit, async (c) => {
+      enqueued = [];
+      return this.#apply(c, unit, enqueued);
+    });
+    this.#listeners.appended(result.events);
+    this.#listeners.enqueued(enqueued);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#init?.catch(() => {});
+    await Promise.allSettled([this.#wakeups?.stop(), this.#notices?.close()]);
+    await this.pool.end();
+  }
+
+  async readEvents(runId: string, afterSeq: number, limit: number): Promise<JournalEvent[]> {
+    const rows = await this.#query<EventRow>(
+      `SELECT run_id, seq, at, v, type, data FROM ${this.#s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq
+       ${limit >= 0 ? 'LIMIT $3' : ''}`,
+      limit >= 0 ? [runId, afterSeq, limit] : [runId, afterSeq],
+    );
+    return rows.map(toEvent);
+  }
+
+  async #start(): Promise<void> {
+    await this.migrate();
+    await this.#wakeups?.start();
+    await this.#notices?.start();
+  }
+
+  /** A query that is safe to repeat (a read or an idempotent write), retried on a lost connection. */
+  async #query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    await this.ready();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.pool.query<R & pg.QueryResultRow>(sql, params)).rows;
+      } catch (error) {
+        if (!isConnectionError(error) || attempt + 1 >= this.#retry.attempts || this.#closed) throw error;
+        await sleep(backoffMs(this.#retry, attempt));
+      }
+    }
+  }
+
+  async #withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let client: pg.PoolClient | null = null;
+      try {
+        client = await this.pool.connect();
+        const result = await fn(client);
+        client.release();
+        return result;
+      } catch (error) {
+        client?.release(isConnectionError(error));
+        if (!isConnectionError(error) || attempt + 1 >= this.#retry.attempts || this.#closed) throw error;
+        await sleep(backoffMs(this.#retry, attempt));
+      }
+    }
+  }
+
+  /**
+   * Run `fn` in a transaction. Deadlocks, serialization failures, and connections lost before COMMIT
+   * was sent roll back entirely, so the unit runs again; a race for a seq is a ConflictError.
+   */
+  async #transaction<T>(unit: Commit, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let client: pg.PoolClient | null = null;
+      let committing = false;
+      try {
+        client = await this.pool.connect();
+        await client.query('BEGIN');
+        const result = await fn(client);
+        committing = true;
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        const lostConnection = isConnectionError(error);
+        if (client) {
+          if (!lostConnection && !committing) await client.query('ROLLBACK').catch(() => {});
+          client.release(lostConnection || committing);
+        }
+        const again = attempt + 1 < this.#retry.attempts && !this.#closed;
+        if (error instanceof SeqRace) {
+          // Lost the race for a seq: a 'tail' append just goes after the winner; any other is a conflict.
+          if (error.expectedSeq === 'tail' && again) continue;
+          throw new ConflictError(error.runId, error.expectedSeq === 'tail' ? -1 : error.expectedSeq);
+        }
+        if (isTransientTxError(error) && again) {
+          await sleep(backoffMs(this.#retry, Math.min(attempt, 3)));
+          continue;
+        }
+        // Cut off before COMMIT: nothing was applied, so running the unit again doubles nothing.
+        if (lostConnection && !committing && again) {
+          await sleep(backoffMs(this.#retry, attempt));
+          continue;
+        }
+        if (committing && lostConnection) {
+          throw Object.assign(new Error(`commit outcome unknown: ${(error as Error).message}`), {
+            code: 'commit_unknown',
+            cause: error,
+            unit: describe(unit),
+          });
+        }
+        throw error;
+      }
+    }
+  }
+
+  async #apply(c: pg.PoolClient, unit: Commit, enqueued: TaskSpec[]): Promise<CommitResult> {
+    const s = this.#s;
+    const now = this.now();
+    if (unit.fence) {
+      // Lock the task row: a concurrent claim (which moves the fence) is ordered before or after us.
+      const { rows } = await c.query<{ fence: Int }>(
+        `SELECT fence FROM ${s}.tasks WHERE run_id = $1 FOR UPDATE`,
+        [unit.fence.runId],
+      );
+      if (rows[0]?.fence !== unit.fence.fence) {
+        throw new ConflictError(unit.fence.runId, -1, `lease on run ${unit.fence.runId} was lost (fenced)`);
+      }
+    }
+    for (const a of unit.assertSeq ?? []) {
+      const last = await this.#lastSeq(c, a.runId);
+      if (last !== a.seq)
+        throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
+    }
+    const events: JournalEvent[] = [];
+    for (const op of unit.appends ?? [])
+      events.push(...(await this.#append(c, op.runId, op.expectedSeq, op.events, now)));
+    if (unit.dedup) {
+      // One statement decides: a live key is never overwritten, an expired one is.
+      const { rowCount } = await c.query(
+        `INSERT INTO ${s}.dedup (key, run_id, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+         WHERE ${s}.dedup.expires_at <= $4`,
+        [pgText(unit.dedup.key), unit.dedup.runId, unit.dedup.expiresAt, now],
+      );
+      if (rowCount !== 1)
+        throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
+    }
+    if (unit.deleteTasks?.length)
+      await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);
+    for (const t of unit.upsertTasks ?? []) await this.#upsertTask(c, t, enqueued);
+    for (const r of unit.projection ?? []) await this.#project(c, r);
+    const woken: TaskSpec[] = [];
+    if (unit.session?.join) {
+      const { sessionKey, runId, queue } = unit.session.join;
+      // Serialize a session's joins and leaves: two runs joining at once must not both see themselves as head.
+      await this.#lockSession(c, sessionKey);
+      await c.query(`INSERT INTO ${s}.session_runs (session_key, run_id, queue) VALUES ($1, $2, $3)`, [
+        pgText(sessionKey),
+        runId,
+        queue,
+      ]);
+      const head = await this.#sessionHead(c, sessionKey);
+      if (head?.run_id === runId) await this.#upsertTask(c, { runId, queue, readyAt: now }, enqueued);
+    }
+    if (unit.session?.leave) {
+      const { sessionKey, runId } = unit.session.leave;
+      await this.#lockSession(c, sessionKey);
+      const wasHead = (await this.#sessionHead(c, sessionKey))?.run_id === runId;
+      await c.query(`DELETE FROM ${s}.session_runs WHERE run_id = $1`, [runId]);
+      const next = wasHead ? await this.#sessionHead(c, sessionKey) : undefined;
+      if (next) {
+        const task = { runId: next.run_id, queue: next.queue, readyAt: now };
+        await this.#upsertTask(c, task, enqueued);
+        woken.push(task);
+      }
+    }
+    // Deliveries and notices ride in the transaction: PostgreSQL releases them only on COMMIT.
+    if (enqueued.length > 0 && this.#wakeups) await this.#wakeups.send(c, enqueued);
+    if (events.length > 0 && this.#notices) await this.#announce(c, events);
+    return { events, woken };
+  }
+
+  async #announce(c: pg.PoolClient, events: JournalEvent[]): Promise<void> {
+    const ranges = new Map<string, [string, number, number]>();
+    for (const e of events) {
+      const r = ranges.get(e.runId);
+      if (r) r[2] = e.seq;
+      else ranges.set(e.runId, [e.runId, e.seq, e.seq]);
+    }
+    for (const payload of noticePayloads(this.origin, [...ranges.values()]))
+      await c.query('SELECT pg_notify($1, $2)', [this.#channel, payload]);
+  }
+
+  /** Another process appended: read what it appended (the journal is the truth) and fan it out. */
+  #onNotice(n: AppendNotice): void {
+    if (n.o === this.origin || this.#appendListeners === 0 || this.#closed) return;
+    const runIds = n.a.map((r) => r[0]);
+    const from = n.a.map((r) => r[1]);
+    const to = n.a.map((r) => r[2]);
+    this.#query<EventRow>(
+      `SELECT e.run_id, e.seq, e.at, e.v, e.type, e.data
+       FROM unnest($1::text[], $2::int[], $3::int[]) AS n(run_id, f, t)
+       JOIN ${this.#s}.events e ON e.run_id = n.run_id AND e.seq BETWEEN n.f AND n.t
+       ORDER BY e.run_id, e.seq`,
+      [runIds, from, to],
+    ).then(
+      (rows) => this.#listeners.appended(rows.map(toEvent)),
+      (error: unknown) => this.#onError(error),
+    );
+  }
+
+  async #lockSession(c: pg.PoolClient, sessionKey: string): Promise<void> {
+    await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 11))', [
+      `${this.schema}:${pgText(sessionKey)}`,
+    ]);
+  }
+
+  async #sessionHead(
+    c: pg.PoolClient,
+    sessionKey: string,
+  ): Promise<{ run_id: string; queue: string } | undefined> {
+    const { rows } = await c.query<{ run_id: string; queue: string }>(
+      `SELECT run_id, queue FROM ${this.#s}.session_runs WHERE session_key = $1 ORDER BY pos LIMIT 1`,
+      [pgText(sessionKey)],
+    );
+    return rows[0];
+  }
+
+  async #lastSeq(c: pg.PoolClient, runId: string): Promise<number> {
+    const { rows } = await c.query<{ s: Int }>(
+      `SELECT coalesce(max(seq), 0)::int AS s FROM ${this.#s}.events WHERE run_id = $1`,
+      [runId],
+    );
+    return rows[0]?.s ?? 0;
+  }
+
+  async #append(
+    c: pg.PoolClient,
+    runId: string,
+    expectedSeq: number | 'tail',
+    events: NewEvent[],
+    now: number,
+  ): Promise<JournalEvent[]> {
+    const last = await this.#lastSeq(c, runId);
+    if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
+    if (events.length === 0) return [];
+    const seqs = events.map((_, i) => last + 1 + i);
+    try {
+      // The primary key (run_id, seq) is the real arbiter: of two writers that read the same tail,
+      // the second insert fails (after the first commits) and that writer lost the step.
+      await c.query(
+        `INSERT INTO ${this.#s}.events (run_id, seq, at, v, type, data)
+         SELECT $1, x.seq, $2, $3, x.type, x.data FROM unnest($4::int[], $5::text[], $6::text[]) AS x(seq, type, data)`,
+        [
+          runId,
+          now,
+          EVENT_SCHEMA_VERSION,
+          seqs,
+          events.map((e) => e.type),
+          events.map((e) => JSON.stringify(e.data)),
+        ],
+      );
+    } catch (error) {
+      if (isSeqRace(error)) throw new SeqRace(runId, expectedSeq);
+      throw error;
+    }
+    return events.map(
+      (e, i) =>
+        ({
+          runId,
+          seq: seqs[i],
+          at: now,
+          v: EVENT_SCHEMA_VERSION,
+          type: e.type,
+          data: e.data,
+        }) as JournalEvent,
+    );
+  }
+
+  async #upsertTask(c: pg.PoolClient, t: TaskSpec, enqueued: TaskSpec[]): Promise<void> {
+    await c.query(
+      `INSERT INTO ${this.#s}.tasks (run_id, queue, ready_at) VALUES ($1, $2, $3)
+       ON CONFLICT (run_id) DO UPDATE SET queue = excluded.queue, ready_at = excluded.ready_at,
+         lease_owner = NULL, lease_expires = NULL`,
+      [t.runId, t.queue, t.readyAt],
+    );
+    enqueued.push(t);
+  }
+
+  async #project(c: pg.PoolClient, r: RunRow): Promise<void> {
+    await c.query(
+      `INSERT INTO ${this.#s}.runs AS old (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (run_id) DO UPDATE SET agent = excluded.agent, status = excluded.status,
+         updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary
+       WHERE excluded.last_seq >= old.last_seq`,
+      [
+        r.runId,
+        pgText(r.actorId),
+        pgText(r.sessionId),
+        r.agent,
+        r.status,
+        r.parentRunId,
+        r.createdAt,
+        r.updatedAt,
+        r.lastSeq,
+        r.summary,
+      ],
+    );
+  }
+
+  async #claim(queue: string, owner: string, limit: number, leaseMs: number): Promise<ClaimedTask[]> {
+    if (limit <= 0) return [];
+    // This process serves the queue: receive its deliveries from now on.
+    this.#wakeups?.subscribe(queue).catch((error: unknown) => this.#onError(error));
+    const now = this.now();
+    const expires = now + leaseMs;
+    // SKIP LOCKED: claimers never wait on each other, and a row locked by a fenced commit is skipped.
+    const rows = await this.#query<{ run_id: string; ready_at: Int; fence: Int; attempts: Int }>(
+      `WITH ready AS (
+         SELECT run_id FROM ${this.#s}.tasks
+         WHERE queue = $1 AND ready_at <= $2 AND (lease_owner IS NULL OR lease_expires <= $2)
+         ORDER BY ready_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE ${this.#s}.tasks t SET lease_owner = $4, lease_expires = $5,
+         fence = nextval('${this.#s}.fence_seq'), attempts = t.attempts + 1
+       FROM ready WHERE t.run_id = ready.run_id
+       RETURNING t.run_id, t.ready_at, t.fence, t.attempts`,
+      [queue, now, limit, owner, expires],
+    );
+    return rows
+      .sort((a, b) => a.ready_at - b.ready_at)
+      .map((r) => ({
+        runId: r.run_id,
+        queue,
+        readyAt: r.ready_at,
+        owner,
+        fence: r.fence,
+        leaseExpiresAt: expires,
+        attempts: r.attempts,
+      }));
+  }
+
+  async #listRuns(q: RunQuery): Promise<RunRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (column: string, v: unknown): void => {
+      if (v === undefined) return;
+      args.push(v);
+      where.push(`${column} = $${args.length}`);
+    };
+    add('actor_id', q.actorId === undefined ? undefined : pgText(q.actorId));
+    add('session_id', q.sessionId === undefined ? undefined : pgText(q.sessionId));
+    add('status', q.status);
+    add('parent_run_id', q.parentRunId);
+    args.push(q.limit ?? 100);
+    const sql = `SELECT * FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, run_id LIMIT $${args.length}`;
+    return (await this.#query<RunDbRow>(sql, args)).map(toRunRow);
+  }
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, which composite keys use as a separator (`actor\u0000session`):
+ * escape backslash and NUL reversibly.
+ */
+export const pgText = (v: string): string => v.replace(/\\/g, '\\\\').replaceAll('\u0000', '\\0');
+export const fromPgText = (v: string): string =>
+  v.replace(/\\(\\|0)/g, (_, c: string) => (c === '0' ? '\u0000' : '\\'));
+
+function toEvent(r: EventRow): JournalEvent {
+  return {
+    runId: r.run_id,
+    seq: r.seq,
+    at: r.at,
+    v: r.v,
+    type: r.type,
+    data: JSON.parse(r.data) as unknown,
+  } as JournalEvent;
+}
+
+function toRunRow(r: RunDbRow): RunRow {
+  return {
+    runId: r.run_id,
+    actorId: fromPgText(r.actor_id),
+    sessionId: fromPgText(r.session_id),
+    agent: r.agent,
+    status: r.status as RunStatus,
+    parentRunId: r.parent_run_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastSeq: r.last_seq,
+    summary: r.summary,
+  };
+}
+
+/** A short description of a unit for error reports. */
+function describe(unit: Commit): string {
+  const parts = (unit.appends ?? []).map((a) => `${a.runId}@${a.expectedSeq}+${a.events.length}`);
+  return parts.join(',') || 'no appends';
+}
