@@ -188,7 +188,13 @@ function delegateTargets(agent: AgentDefinition, all: AgentDefinition[]) {
   return agent.delegates.flatMap((name) => {
     const to = all.find((a) => a.name === name);
     return to
-      ? [{ name: delegateToolName(name), description: `Hand a task to the ${name} agent: ${to.responsibility}`, examples: to.examples }]
+      ? [
+          {
+            name: delegateToolName(name),
+            description: `Hand a task to the ${name} agent: ${to.responsibility}`,
+            examples: to.examples,
+          },
+        ]
       : [];
   });
 }
@@ -212,10 +218,13 @@ export function createEnterpriseSystem(options: EnterpriseSystemOptions): Enterp
   // Calibrated on the scenario suite: in-scope requests score >= 0.4, chit-chat and off-topic <= 0.3.
   const router = createRouter(agents.map(agentTarget), { threshold: options.routerThreshold ?? 0.35 });
   const retrievers = new Map(
-    agents.map((a) => [a.name, createToolRetriever([...a.tools.map(toolTarget), ...delegateTargets(a, agents)], {
+    agents.map((a) => [
+      a.name,
+      createToolRetriever([...a.tools.map(toolTarget), ...delegateTargets(a, agents)], {
         // A narrow agent's catalog is small: always show its best few tools rather than abstain.
         threshold: 0,
-      })]),
+      }),
+    ]),
   );
   const system = createSystem({
     ...options.system,

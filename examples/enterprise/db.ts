@@ -99,19 +99,88 @@ CREATE TABLE identity_checks (
 `;
 
 const FIRST = [
-  'Jane', 'Omar', 'Priya', 'Lucas', 'Mei', 'Carlos', 'Amara', 'Noah', 'Sofia', 'Kenji', 'Fatima', 'Liam',
-  'Elena', 'Mateo', 'Aisha', 'Ethan', 'Yuki', 'Hugo', 'Zara', 'Felix', 'Ines', 'David', 'Chloe', 'Ravi',
-  'Greta', 'Tomas', 'Leila', 'Owen', 'Nadia', 'Samuel', 'Ivy', 'Marco', 'Hana', 'Jonas', 'Alba', 'Victor',
+  'Jane',
+  'Omar',
+  'Priya',
+  'Lucas',
+  'Mei',
+  'Carlos',
+  'Amara',
+  'Noah',
+  'Sofia',
+  'Kenji',
+  'Fatima',
+  'Liam',
+  'Elena',
+  'Mateo',
+  'Aisha',
+  'Ethan',
+  'Yuki',
+  'Hugo',
+  'Zara',
+  'Felix',
+  'Ines',
+  'David',
+  'Chloe',
+  'Ravi',
+  'Greta',
+  'Tomas',
+  'Leila',
+  'Owen',
+  'Nadia',
+  'Samuel',
+  'Ivy',
+  'Marco',
+  'Hana',
+  'Jonas',
+  'Alba',
+  'Victor',
 ];
 const LAST = [
-  'Cooper', 'Haddad', 'Sharma', 'Martin', 'Chen', 'Rivera', 'Okafor', 'Smith', 'Rossi', 'Tanaka', 'Khan',
-  'Murphy', 'Petrova', 'Garcia', 'Bello', 'Brown', 'Sato', 'Dubois', 'Ali', 'Wagner', 'Silva', 'Levi',
-  'Moreau', 'Patel', 'Berg', 'Novak', 'Hassan', 'Evans', 'Ivanova', 'Cohen',
+  'Cooper',
+  'Haddad',
+  'Sharma',
+  'Martin',
+  'Chen',
+  'Rivera',
+  'Okafor',
+  'Smith',
+  'Rossi',
+  'Tanaka',
+  'Khan',
+  'Murphy',
+  'Petrova',
+  'Garcia',
+  'Bello',
+  'Brown',
+  'Sato',
+  'Dubois',
+  'Ali',
+  'Wagner',
+  'Silva',
+  'Levi',
+  'Moreau',
+  'Patel',
+  'Berg',
+  'Novak',
+  'Hassan',
+  'Evans',
+  'Ivanova',
+  'Cohen',
 ];
 const CITIES: Array<[string, string]> = [
-  ['Springfield', '62701'], ['Riverton', '82501'], ['Lakewood', '80226'], ['Fairview', '37062'],
-  ['Madison', '53703'], ['Georgetown', '78626'], ['Salem', '97301'], ['Franklin', '37064'],
-  ['Clinton', '52732'], ['Arlington', '22201'], ['Ashland', '97520'], ['Burlington', '05401'],
+  ['Springfield', '62701'],
+  ['Riverton', '82501'],
+  ['Lakewood', '80226'],
+  ['Fairview', '37062'],
+  ['Madison', '53703'],
+  ['Georgetown', '78626'],
+  ['Salem', '97301'],
+  ['Franklin', '37064'],
+  ['Clinton', '52732'],
+  ['Arlington', '22201'],
+  ['Ashland', '97520'],
+  ['Burlington', '05401'],
 ];
 const CATEGORIES: Record<string, string[]> = {
   audio: ['Headphones', 'Speaker', 'Earbuds', 'Soundbar', 'Microphone', 'Turntable'],
@@ -121,8 +190,21 @@ const CATEGORIES: Record<string, string[]> = {
   home: ['Throw Blanket', 'Table Lamp', 'Plant Pot', 'Wall Clock', 'Candle Set', 'Rug'],
 };
 const ADJECTIVES = [
-  'Aurora', 'Summit', 'Nimbus', 'Cedar', 'Harbor', 'Lumen', 'Terra', 'Quartz', 'Vista', 'Ember', 'Atlas',
-  'Pioneer', 'Coral', 'Granite', 'Meadow',
+  'Aurora',
+  'Summit',
+  'Nimbus',
+  'Cedar',
+  'Harbor',
+  'Lumen',
+  'Terra',
+  'Quartz',
+  'Vista',
+  'Ember',
+  'Atlas',
+  'Pioneer',
+  'Coral',
+  'Granite',
+  'Meadow',
 ];
 const WAREHOUSES = ['east', 'west', 'central'];
 const CARRIERS = ['UPS', 'FedEx', 'DHL', 'USPS'];
@@ -131,26 +213,126 @@ const REPS = ['Alex Morgan', 'Sam Lee', 'Jordan Reyes'];
 
 /** Knowledge-base topics: [category, title, body, tags]; expanded into ~60 articles. */
 const KB_TOPICS: Array<[string, string, string, string]> = [
-  ['returns', 'Return policy', 'Items can be returned within 30 days of delivery in original condition. Refunds go to the original payment method within 5-7 business days.', 'return refund policy 30 days'],
-  ['returns', 'How to start a return', 'Open your order, choose Return item, print the prepaid label and drop the parcel at any carrier location.', 'return label start parcel'],
-  ['returns', 'Refund timelines', 'Card refunds take 5-7 business days; bank transfers up to 10. PayPal refunds are usually instant.', 'refund timeline card bank paypal'],
-  ['returns', 'Damaged or defective items', 'Report damaged items within 14 days with a photo; we send a replacement or a full refund without needing a return.', 'damaged defective broken replacement'],
-  ['shipping', 'Shipping times', 'Standard shipping takes 3-5 business days, express 1-2. Orders placed before 2pm ship the same day.', 'shipping delivery time express standard'],
-  ['shipping', 'Tracking your parcel', 'Every shipment has a tracking number (TRK-...). Tracking updates can lag the carrier by up to 12 hours.', 'tracking parcel carrier number'],
-  ['shipping', 'Lost or late parcels', 'If a parcel is more than 5 days late we open a carrier investigation and reship or refund.', 'lost late missing parcel delay'],
-  ['shipping', 'International shipping', 'We ship to 30 countries. Duties are prepaid at checkout so there are no surprise fees on delivery.', 'international customs duties countries'],
-  ['shipping', 'Changing a delivery address', 'The address can be changed until the label is created. After that, ask the carrier to redirect the parcel.', 'address change delivery redirect'],
-  ['billing', 'Payment methods', 'We accept cards, bank transfer and PayPal. Bank transfers clear in 1-2 business days.', 'payment methods card paypal bank'],
-  ['billing', 'Invoices and receipts', 'Invoices are emailed when an order is paid and can be downloaded from your account at any time.', 'invoice receipt download vat'],
-  ['billing', 'Discount codes', 'One discount code per order, applied before payment. Codes have a minimum order value and an expiry date.', 'discount code coupon promo voucher'],
-  ['billing', 'Double charges', 'A pending authorisation can look like a double charge; it disappears within 3 days. Contact us if both settle.', 'double charge charged twice authorisation'],
-  ['account', 'Resetting your password', 'Use Forgot password on the sign-in page; the reset link is valid for one hour.', 'password reset login sign in'],
-  ['account', 'Verifying your identity', 'For account changes we verify identity with your date of birth or postcode on file.', 'identity verification security'],
-  ['account', 'Deleting your account', 'You can request deletion of your account and data; we confirm within 30 days as required by law.', 'delete account privacy data gdpr'],
-  ['account', 'Loyalty tiers', 'Gold and platinum members get free express shipping and a dedicated support line.', 'loyalty tier gold platinum membership'],
-  ['products', 'Warranty coverage', 'All products carry a 2-year warranty against manufacturing defects. Keep your order number as proof.', 'warranty guarantee defect repair'],
-  ['products', 'Product care', 'Clean electronics with a dry cloth; kitchen items are dishwasher safe unless the label says otherwise.', 'care cleaning maintenance dishwasher'],
-  ['products', 'Out-of-stock items', 'Out-of-stock items are usually restocked within 2 weeks; you can ask to be notified.', 'stock restock availability notify'],
+  [
+    'returns',
+    'Return policy',
+    'Items can be returned within 30 days of delivery in original condition. Refunds go to the original payment method within 5-7 business days.',
+    'return refund policy 30 days',
+  ],
+  [
+    'returns',
+    'How to start a return',
+    'Open your order, choose Return item, print the prepaid label and drop the parcel at any carrier location.',
+    'return label start parcel',
+  ],
+  [
+    'returns',
+    'Refund timelines',
+    'Card refunds take 5-7 business days; bank transfers up to 10. PayPal refunds are usually instant.',
+    'refund timeline card bank paypal',
+  ],
+  [
+    'returns',
+    'Damaged or defective items',
+    'Report damaged items within 14 days with a photo; we send a replacement or a full refund without needing a return.',
+    'damaged defective broken replacement',
+  ],
+  [
+    'shipping',
+    'Shipping times',
+    'Standard shipping takes 3-5 business days, express 1-2. Orders placed before 2pm ship the same day.',
+    'shipping delivery time express standard',
+  ],
+  [
+    'shipping',
+    'Tracking your parcel',
+    'Every shipment has a tracking number (TRK-...). Tracking updates can lag the carrier by up to 12 hours.',
+    'tracking parcel carrier number',
+  ],
+  [
+    'shipping',
+    'Lost or late parcels',
+    'If a parcel is more than 5 days late we open a carrier investigation and reship or refund.',
+    'lost late missing parcel delay',
+  ],
+  [
+    'shipping',
+    'International shipping',
+    'We ship to 30 countries. Duties are prepaid at checkout so there are no surprise fees on delivery.',
+    'international customs duties countries',
+  ],
+  [
+    'shipping',
+    'Changing a delivery address',
+    'The address can be changed until the label is created. After that, ask the carrier to redirect the parcel.',
+    'address change delivery redirect',
+  ],
+  [
+    'billing',
+    'Payment methods',
+    'We accept cards, bank transfer and PayPal. Bank transfers clear in 1-2 business days.',
+    'payment methods card paypal bank',
+  ],
+  [
+    'billing',
+    'Invoices and receipts',
+    'Invoices are emailed when an order is paid and can be downloaded from your account at any time.',
+    'invoice receipt download vat',
+  ],
+  [
+    'billing',
+    'Discount codes',
+    'One discount code per order, applied before payment. Codes have a minimum order value and an expiry date.',
+    'discount code coupon promo voucher',
+  ],
+  [
+    'billing',
+    'Double charges',
+    'A pending authorisation can look like a double charge; it disappears within 3 days. Contact us if both settle.',
+    'double charge charged twice authorisation',
+  ],
+  [
+    'account',
+    'Resetting your password',
+    'Use Forgot password on the sign-in page; the reset link is valid for one hour.',
+    'password reset login sign in',
+  ],
+  [
+    'account',
+    'Verifying your identity',
+    'For account changes we verify identity with your date of birth or postcode on file.',
+    'identity verification security',
+  ],
+  [
+    'account',
+    'Deleting your account',
+    'You can request deletion of your account and data; we confirm within 30 days as required by law.',
+    'delete account privacy data gdpr',
+  ],
+  [
+    'account',
+    'Loyalty tiers',
+    'Gold and platinum members get free express shipping and a dedicated support line.',
+    'loyalty tier gold platinum membership',
+  ],
+  [
+    'products',
+    'Warranty coverage',
+    'All products carry a 2-year warranty against manufacturing defects. Keep your order number as proof.',
+    'warranty guarantee defect repair',
+  ],
+  [
+    'products',
+    'Product care',
+    'Clean electronics with a dry cloth; kitchen items are dishwasher safe unless the label says otherwise.',
+    'care cleaning maintenance dishwasher',
+  ],
+  [
+    'products',
+    'Out-of-stock items',
+    'Out-of-stock items are usually restocked within 2 weeks; you can ask to be notified.',
+    'stock restock availability notify',
+  ],
 ];
 const KB_VARIANTS = ['', ' (FAQ)', ' (for business customers)'];
 
@@ -189,7 +371,18 @@ function seed(db: DatabaseSync, seedValue: number): void {
     const dob = `${int(1950, 2004)}-${pad(int(1, 12), 2)}-${pad(int(1, 28), 2)}`;
     const id = `CUS-${pad(i, 4)}`;
     customerIds.push(id);
-    insCustomer.run(id, `${first} ${last}`, email, `+1-555-${pad(int(0, 9999), 4)}`, tier, language, city, postcode, dob, daysAgo(int(30, 900)));
+    insCustomer.run(
+      id,
+      `${first} ${last}`,
+      email,
+      `+1-555-${pad(int(0, 9999), 4)}`,
+      tier,
+      language,
+      city,
+      postcode,
+      dob,
+      daysAgo(int(30, 900)),
+    );
   }
 
   const products: Array<{ id: string; price: number }> = [];
@@ -214,7 +407,9 @@ function seed(db: DatabaseSync, seedValue: number): void {
   const insOrder = db.prepare(
     'INSERT INTO orders (id, customer_id, status, created_at, subtotal_cents, total_cents) VALUES (?,?,?,?,?,?)',
   );
-  const insItem = db.prepare('INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (?,?,?,?)');
+  const insItem = db.prepare(
+    'INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (?,?,?,?)',
+  );
   const insShipment = db.prepare(
     'INSERT INTO shipments (id, order_id, carrier, tracking_number, status, shipped_at, eta, last_location, carrier_failures_remaining) VALUES (?,?,?,?,?,?,?,?,?)',
   );
@@ -232,10 +427,18 @@ function seed(db: DatabaseSync, seedValue: number): void {
     const roll = rand();
     const status =
       age < 3
-        ? roll < 0.5 ? 'pending' : 'paid'
+        ? roll < 0.5
+          ? 'pending'
+          : 'paid'
         : age < 10
-          ? roll < 0.15 ? 'paid' : roll < 0.75 ? 'shipped' : 'delivered'
-          : roll < 0.04 ? 'cancelled' : 'delivered';
+          ? roll < 0.15
+            ? 'paid'
+            : roll < 0.75
+              ? 'shipped'
+              : 'delivered'
+          : roll < 0.04
+            ? 'cancelled'
+            : 'delivered';
     const lines = int(1, 3);
     let subtotal = 0;
     const chosen = new Set<string>();
@@ -253,7 +456,14 @@ function seed(db: DatabaseSync, seedValue: number): void {
     for (const [productId, qty, price] of items) insItem.run(id, productId, qty, price);
     if (status !== 'pending' && status !== 'cancelled') {
       paymentNo++;
-      insPayment.run(`PAY-${pad(paymentNo, 5)}`, id, subtotal, pick(['card', 'card', 'paypal', 'bank_transfer']), 'captured', createdAt);
+      insPayment.run(
+        `PAY-${pad(paymentNo, 5)}`,
+        id,
+        subtotal,
+        pick(['card', 'card', 'paypal', 'bank_transfer']),
+        'captured',
+        createdAt,
+      );
     }
     if (status === 'shipped' || status === 'delivered') {
       shipmentNo++;
@@ -261,23 +471,54 @@ function seed(db: DatabaseSync, seedValue: number): void {
       for (let c = 0; c < 8; c++) tracking += alphabet[Math.floor(rand() * alphabet.length)];
       const shippedAt = daysAgo(Math.max(age - 1, 0));
       const eta = isoDay(new Date(new Date(shippedAt).getTime() + int(2, 5) * 86_400_000));
-      const shipStatus = status === 'delivered' ? 'delivered' : pick(['in_transit', 'in_transit', 'out_for_delivery', 'exception']);
+      const shipStatus =
+        status === 'delivered'
+          ? 'delivered'
+          : pick(['in_transit', 'in_transit', 'out_for_delivery', 'exception']);
       // About one shipment in eight hits a flaky carrier API once, so retries show up in traces.
       const flaky = shipmentNo % 8 === 3 ? 1 : 0;
-      insShipment.run(`SHP-${pad(shipmentNo, 5)}`, id, pick(CARRIERS), tracking, shipStatus, shippedAt, eta, status === 'delivered' ? 'Delivered to recipient' : pick(LOCATIONS), flaky);
+      insShipment.run(
+        `SHP-${pad(shipmentNo, 5)}`,
+        id,
+        pick(CARRIERS),
+        tracking,
+        shipStatus,
+        shippedAt,
+        eta,
+        status === 'delivered' ? 'Delivered to recipient' : pick(LOCATIONS),
+        flaky,
+      );
     }
   }
 
   const insTicket = db.prepare(
     'INSERT INTO tickets (id, customer_id, subject, description, priority, status, created_at) VALUES (?,?,?,?,?,?,?)',
   );
-  const ticketSubjects = ['Late delivery', 'Wrong item received', 'Billing question', 'Damaged parcel', 'Password reset', 'Warranty claim', 'Change of address'];
+  const ticketSubjects = [
+    'Late delivery',
+    'Wrong item received',
+    'Billing question',
+    'Damaged parcel',
+    'Password reset',
+    'Warranty claim',
+    'Change of address',
+  ];
   for (let i = 1; i <= 120; i++) {
     const subject = pick(ticketSubjects);
-    insTicket.run(`TCK-${5000 + i}`, pick(customerIds), subject, `${subject} reported by the customer.`, pick(['low', 'normal', 'normal', 'high']), pick(['open', 'open', 'pending', 'closed']), daysAgo(int(0, 120)));
+    insTicket.run(
+      `TCK-${5000 + i}`,
+      pick(customerIds),
+      subject,
+      `${subject} reported by the customer.`,
+      pick(['low', 'normal', 'normal', 'high']),
+      pick(['open', 'open', 'pending', 'closed']),
+      daysAgo(int(0, 120)),
+    );
   }
 
-  const insArticle = db.prepare('INSERT INTO kb_articles (id, title, category, body, tags) VALUES (?,?,?,?,?)');
+  const insArticle = db.prepare(
+    'INSERT INTO kb_articles (id, title, category, body, tags) VALUES (?,?,?,?,?)',
+  );
   let articleNo = 0;
   for (const variant of KB_VARIANTS) {
     for (const [category, title, body, tags] of KB_TOPICS) {
@@ -291,16 +532,26 @@ function seed(db: DatabaseSync, seedValue: number): void {
   );
   const codes: Array<[string, number, number, number, number, number]> = [
     // code, percent, min order $, expires in days (negative = expired), active, max uses
-    ['WELCOME10', 10, 0, 180, 1, 10000], ['SAVE15', 15, 50, 60, 1, 5000], ['VIP20', 20, 100, 90, 1, 1000],
-    ['SPRING25', 25, 150, -10, 1, 1000], ['SUMMER30', 30, 200, 45, 1, 200], ['FLASH40', 40, 0, 2, 1, 50],
-    ['LOYAL5', 5, 0, 365, 1, 100000], ['BULK12', 12, 300, 120, 1, 500], ['OLDCODE50', 50, 0, 30, 0, 100],
-    ['STUDENT15', 15, 0, 200, 1, 3000], ['HOLIDAY20', 20, 80, -40, 1, 2000], ['FREESHIP8', 8, 25, 30, 1, 8000],
+    ['WELCOME10', 10, 0, 180, 1, 10000],
+    ['SAVE15', 15, 50, 60, 1, 5000],
+    ['VIP20', 20, 100, 90, 1, 1000],
+    ['SPRING25', 25, 150, -10, 1, 1000],
+    ['SUMMER30', 30, 200, 45, 1, 200],
+    ['FLASH40', 40, 0, 2, 1, 50],
+    ['LOYAL5', 5, 0, 365, 1, 100000],
+    ['BULK12', 12, 300, 120, 1, 500],
+    ['OLDCODE50', 50, 0, 30, 0, 100],
+    ['STUDENT15', 15, 0, 200, 1, 3000],
+    ['HOLIDAY20', 20, 80, -40, 1, 2000],
+    ['FREESHIP8', 8, 25, 30, 1, 8000],
   ];
   for (const [code, pct, min, days, active, maxUses] of codes) {
     insCode.run(code, pct, min * 100, daysAgo(-days), active, maxUses, int(0, 40));
   }
 
-  const insSlot = db.prepare('INSERT INTO calendar_slots (id, starts_at, representative, status) VALUES (?,?,?,?)');
+  const insSlot = db.prepare(
+    'INSERT INTO calendar_slots (id, starts_at, representative, status) VALUES (?,?,?,?)',
+  );
   let slotNo = 0;
   for (let day = 0; day < 14; day++) {
     const date = new Date(epoch + day * 86_400_000);
@@ -344,7 +595,21 @@ export function resetBusinessDb(path: string, options: OpenBusinessDbOptions = {
 
 /** Row counts per table, for the demo banner and tests. */
 export function businessStats(biz: BusinessDb): Record<string, number> {
-  const tables = ['customers', 'products', 'orders', 'shipments', 'payments', 'refunds', 'tickets', 'kb_articles', 'discount_codes', 'calendar_slots', 'outbox', 'feedback', 'escalations'];
+  const tables = [
+    'customers',
+    'products',
+    'orders',
+    'shipments',
+    'payments',
+    'refunds',
+    'tickets',
+    'kb_articles',
+    'discount_codes',
+    'calendar_slots',
+    'outbox',
+    'feedback',
+    'escalations',
+  ];
   const stats: Record<string, number> = {};
   for (const table of tables) {
     const row = biz.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };

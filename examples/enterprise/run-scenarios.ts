@@ -9,14 +9,20 @@ import { parseArgs } from 'node:util';
 import { runScenarios } from './scenario-suite.ts';
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, filter: { type: 'string' }, verbose: { type: 'boolean', default: false } },
+  options: {
+    json: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  },
 });
 
 const suite = await runScenarios({
   ...(values.filter ? { filter: values.filter } : {}),
   onResult: (r) => {
     if (values.json) return;
-    console.log(`${r.passed ? 'PASS' : 'FAIL'}  ${r.name.padEnd(40)} ${r.agents.join(',').padEnd(36)} ${r.tools.join(',')}`);
+    console.log(
+      `${r.passed ? 'PASS' : 'FAIL'}  ${r.name.padEnd(40)} ${r.agents.join(',').padEnd(36)} ${r.tools.join(',')}`,
+    );
     for (const f of r.failures) console.log(`        ${f}`);
     if (values.verbose) for (const t of r.turns) console.log(`        [${t.agent} ${t.status}] ${t.output}`);
   },
@@ -27,7 +33,9 @@ if (values.json) {
   console.log(JSON.stringify({ scenarios, passed, toolDefinitionTokens }));
 } else {
   const reduction = 1 - toolDefinitionTokens.routed / Math.max(toolDefinitionTokens.allTools, 1);
-  console.log(`\n${passed}/${scenarios} scenarios passed (${((passed / Math.max(scenarios, 1)) * 100).toFixed(1)}%)`);
+  console.log(
+    `\n${passed}/${scenarios} scenarios passed (${((passed / Math.max(scenarios, 1)) * 100).toFixed(1)}%)`,
+  );
   console.log(
     `tool-definition tokens: routed ${toolDefinitionTokens.routed} vs all tools ${toolDefinitionTokens.allTools} (${(reduction * 100).toFixed(1)}% fewer)`,
   );

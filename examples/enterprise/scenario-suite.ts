@@ -119,7 +119,10 @@ const TERMINAL = new Set(['run.completed', 'run.failed', 'run.cancelled', 'route
 
 /** Approval API of the system when the engine offers one (checked at run time). */
 interface ApprovalCapable {
-  decideApproval?: (approvalId: string, decision: { decision: 'approved' | 'rejected'; approver: string }) => Promise<unknown>;
+  decideApproval?: (
+    approvalId: string,
+    decision: { decision: 'approved' | 'rejected'; approver: string },
+  ) => Promise<unknown>;
 }
 
 async function collect(system: System, runId: string, timeoutMs: number, approval?: 'approve' | 'reject') {
@@ -148,7 +151,12 @@ async function collect(system: System, runId: string, timeoutMs: number, approva
   return events;
 }
 
-async function observe(system: System, runId: string, timeoutMs: number, approval?: 'approve' | 'reject'): Promise<TurnObservation> {
+async function observe(
+  system: System,
+  runId: string,
+  timeoutMs: number,
+  approval?: 'approve' | 'reject',
+): Promise<TurnObservation> {
   const obs: TurnObservation = {
     runId,
     status: 'running',
@@ -207,17 +215,23 @@ async function observe(system: System, runId: string, timeoutMs: number, approva
 function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, turn: number): string[] {
   const f: string[] = [];
   const at = `turn ${turn + 1}`;
-  if (expect.status && expect.status !== obs.status) f.push(`${at}: status ${obs.status}, expected ${expect.status}`);
-  if (expect.agent && expect.agent !== obs.agent) f.push(`${at}: routed to ${obs.agent}, expected ${expect.agent}`);
-  for (const t of expect.tools ?? []) if (!obs.tools.includes(t)) f.push(`${at}: ${t} not called (called: ${obs.tools.join(', ') || 'none'})`);
-  for (const t of expect.notTools ?? []) if (obs.tools.includes(t)) f.push(`${at}: ${t} called but should not be`);
-  for (const a of expect.delegations ?? []) if (!obs.delegations.includes(a)) f.push(`${at}: no delegation to ${a}`);
+  if (expect.status && expect.status !== obs.status)
+    f.push(`${at}: status ${obs.status}, expected ${expect.status}`);
+  if (expect.agent && expect.agent !== obs.agent)
+    f.push(`${at}: routed to ${obs.agent}, expected ${expect.agent}`);
+  for (const t of expect.tools ?? [])
+    if (!obs.tools.includes(t)) f.push(`${at}: ${t} not called (called: ${obs.tools.join(', ') || 'none'})`);
+  for (const t of expect.notTools ?? [])
+    if (obs.tools.includes(t)) f.push(`${at}: ${t} called but should not be`);
+  for (const a of expect.delegations ?? [])
+    if (!obs.delegations.includes(a)) f.push(`${at}: no delegation to ${a}`);
   if (expect.approvals !== undefined && expect.approvals !== obs.approvals) {
     f.push(`${at}: ${obs.approvals} approvals raised, expected ${expect.approvals}`);
   }
   if (expect.retried !== undefined && expect.retried !== obs.retried) f.push(`${at}: retried=${obs.retried}`);
   for (const s of expect.outputIncludes ?? []) {
-    if (!obs.output.toLowerCase().includes(s.toLowerCase())) f.push(`${at}: answer lacks "${s}": ${obs.output.slice(0, 200)}`);
+    if (!obs.output.toLowerCase().includes(s.toLowerCase()))
+      f.push(`${at}: answer lacks "${s}": ${obs.output.slice(0, 200)}`);
   }
   if (expect.asks !== undefined && expect.asks !== obs.output.trim().endsWith('?')) {
     f.push(`${at}: asks=${!expect.asks}: ${obs.output.slice(0, 200)}`);
@@ -228,8 +242,12 @@ function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, tur
 function checkDb(biz: BusinessDb, checks: Scenario['db']): string[] {
   const f: string[] = [];
   for (const c of checks) {
-    const rows = biz.db.prepare(c.sql).all().map((r) => ({ ...r }));
-    if (c.count !== undefined && rows.length !== c.count) f.push(`db: ${c.sql} → ${rows.length} rows, expected ${c.count}`);
+    const rows = biz.db
+      .prepare(c.sql)
+      .all()
+      .map((r) => ({ ...r }));
+    if (c.count !== undefined && rows.length !== c.count)
+      f.push(`db: ${c.sql} → ${rows.length} rows, expected ${c.count}`);
     if (c.rows && JSON.stringify(rows) !== JSON.stringify(c.rows)) {
       f.push(`db: ${c.sql} → ${JSON.stringify(rows)}, expected ${JSON.stringify(c.rows)}`);
     }
@@ -242,21 +260,35 @@ function toolTokenCounter(agents: AgentDefinition[]) {
   const enc = getEncoding('o200k_base');
   const delegation = z.object({
     task: z.string().min(1).describe('What the other agent should do, in plain words'),
-    context: z.record(z.string(), z.unknown()).optional().describe('Facts the other agent needs (ids, amounts)'),
+    context: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Facts the other agent needs (ids, amounts)'),
   });
   const tokens = new Map<string, number>();
   const count = (name: string, description: string, schema: z.ZodType) => {
-    const spec = { type: 'function', name, description, inputSchema: z.toJSONSchema(schema, { io: 'input' }) };
+    const spec = {
+      type: 'function',
+      name,
+      description,
+      inputSchema: z.toJSONSchema(schema, { io: 'input' }),
+    };
     tokens.set(name, enc.encode(JSON.stringify(spec)).length);
   };
   for (const a of agents) {
     for (const t of a.tools) count(t.name, t.description, t.input);
     for (const target of a.delegates) {
       const to = agents.find((x) => x.name === target);
-      count(`delegate_to_${target}`, `Hand a task to the ${target} agent (${to?.responsibility ?? ''}) and get its answer back.`, delegation);
+      count(
+        `delegate_to_${target}`,
+        `Hand a task to the ${target} agent (${to?.responsibility ?? ''}) and get its answer back.`,
+        delegation,
+      );
     }
   }
-  const allTools = agents.flatMap((a) => a.tools.map((t) => tokens.get(t.name) ?? 0)).reduce((s, n) => s + n, 0);
+  const allTools = agents
+    .flatMap((a) => a.tools.map((t) => tokens.get(t.name) ?? 0))
+    .reduce((s, n) => s + n, 0);
   return { of: (names: string[]) => names.reduce((s, n) => s + (tokens.get(n) ?? 0), 0), allTools };
 }
 

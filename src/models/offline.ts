@@ -94,7 +94,8 @@ export function terms(text: string): string[] {
 }
 
 const QUOTED = /"([^"]+)"|“([^”]+)”|'([^']{3,})'/g;
-const quotedStrings = (text: string): string[] => [...text.matchAll(QUOTED)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+const quotedStrings = (text: string): string[] =>
+  [...text.matchAll(QUOTED)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 const withoutQuotes = (text: string): string => text.replace(QUOTED, ' ');
 const ANAPHORA = /\b(my|mine|her|his|their|its|it|this|that|same|them|they|she|he|the customer|the order)\b/i;
 
@@ -103,11 +104,11 @@ export function splitClauses(text: string): string[] {
   const quotes: string[] = [];
   const masked = text.replace(QUOTED, (m) => {
     quotes.push(m);
-    return `\u0000${quotes.length - 1}\u0000`;
+    return `\u{E000}${quotes.length - 1}\u{E001}`;
   });
   const parts = masked
     .split(/(?<=[.!?;])\s+|\s+(?:and then|then|and also|and|also|plus)\s+/i)
-    .map((p) => p.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => quotes[Number(i)] ?? '').trim())
+    .map((p) => p.replace(/\u{E000}(\d+)\u{E001}/gu, (_m, i: string) => quotes[Number(i)] ?? '').trim())
     .filter((p) => p.length > 0);
   return parts.length ? parts : [text];
 }
@@ -118,7 +119,9 @@ export function splitClauses(text: string): string[] {
 function textOf(message: LanguageModelV4Message): string {
   if (message.role === 'system') return message.content;
   return message.content
-    .map((part) => (part.type === 'text' ? part.text : part.type === 'tool-result' ? outputText(part.output) : ''))
+    .map((part) =>
+      part.type === 'text' ? part.text : part.type === 'tool-result' ? outputText(part.output) : '',
+    )
     .filter(Boolean)
     .join('\n');
 }
@@ -167,7 +170,8 @@ function readConversation(prompt: LanguageModelV4Message[]): Conversation {
   let request = latest;
   const previous = earlier.at(-1);
   if (previous?.role === 'assistant') {
-    const asked = previous.content.every((p) => p.type !== 'tool-call') && textOf(previous).trim().endsWith('?');
+    const asked =
+      previous.content.every((p) => p.type !== 'tool-call') && textOf(previous).trim().endsWith('?');
     const pending = [...earlier].reverse().find((m) => m.role === 'user');
     if (asked && pending) request = `${textOf(pending)}\n${latest}`;
   }
@@ -252,7 +256,7 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 export function findPattern(pattern: string, text: string): string[] {
   const body = pattern.replace(/^\^/, '').replace(/\$$/, '');
   const guarded = `(?<![\\w-])(?:${body})(?![\\w-]|@)`;
-  let found: string[] = [];
+  let found: string[];
   try {
     found = [...text.matchAll(new RegExp(guarded, 'g'))].map((m) => m[0]);
     if (!found.length && /[A-Z]/.test(body) && !/[a-z]/.test(body.replace(/\\[a-z]/g, ''))) {
@@ -267,8 +271,10 @@ export function findPattern(pattern: string, text: string): string[] {
 
 const MONEY = /\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:usd|dollars?|eur|euros?|€)/i;
 const PERCENT = /(\d+(?:\.\d+)?)\s?%/;
-const RATING = /\b([0-9]|10)(?:\s?\/\s?(?:5|10)|\s+out of\s+(?:5|10)|\s+stars?)\b|\brat\w*\s+(?:\w+\s+){0,2}?([0-9]|10)\b/i;
-const ID_LIKE = /\b[A-Za-z]+-[A-Za-z0-9]+\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+const RATING =
+  /\b([0-9]|10)(?:\s?\/\s?(?:5|10)|\s+out of\s+(?:5|10)|\s+stars?)\b|\brat\w*\s+(?:\w+\s+){0,2}?([0-9]|10)\b/i;
+const ID_LIKE =
+  /\b[A-Za-z]+-[A-Za-z0-9]+\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 function numberFor(name: string, prop: JSONSchema7, text: string): number | undefined {
   const label = `${name} ${prop.description ?? ''}`.toLowerCase();
@@ -382,15 +388,21 @@ export function extractArguments(
   for (const [name, prop] of props) {
     if (name in input) continue;
     if (Array.isArray(prop.enum)) {
-      const v = enumFor(prop.enum, plainClause, required.has(name)) ?? (required.has(name) ? enumFor(prop.enum, plainRequest, true) : undefined);
+      const v =
+        enumFor(prop.enum, plainClause, required.has(name)) ??
+        (required.has(name) ? enumFor(prop.enum, plainRequest, true) : undefined);
       if (v !== undefined) input[name] = v;
     } else if (prop.type === 'number' || prop.type === 'integer') {
-      const v = numberFor(name, prop, plainClause) ?? (required.has(name) ? numberFor(name, prop, plainRequest) : undefined);
+      const v =
+        numberFor(name, prop, plainClause) ??
+        (required.has(name) ? numberFor(name, prop, plainRequest) : undefined);
       if (v !== undefined) input[name] = v;
     }
   }
   // 3. Free text: quoted strings go to required text parameters first, then optional ones.
-  const texts = props.filter(([name, p]) => p.type === 'string' && !p.enum && !identifier(p) && !(name in input));
+  const texts = props.filter(
+    ([name, p]) => p.type === 'string' && !p.enum && !identifier(p) && !(name in input),
+  );
   const ordered = [...texts.filter(([n]) => required.has(n)), ...texts.filter(([n]) => !required.has(n))];
   const quotes = quotedStrings(clause).length ? quotedStrings(clause) : quotedStrings(context.request);
   for (const [name] of ordered) {
@@ -436,7 +448,8 @@ export function extractArguments(
 const describeParam = (tool: LanguageModelV4FunctionTool, name: string): string => {
   const prop = propSchema(tool.inputSchema, name);
   if (prop?.description) return prop.description.charAt(0).toLowerCase() + prop.description.slice(1);
-  if (Array.isArray(prop?.enum)) return `${name} (one of ${prop.enum.join(', ')})`;
+  if (Array.isArray(prop?.enum))
+    return `${name} (one of ${prop.enum.map((v) => JSON.stringify(v)).join(', ')})`;
   return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 };
 
@@ -466,7 +479,7 @@ function summarize(result: ToolResultView, tools: Map<string, LanguageModelV4Fun
         const fields = Object.entries(v)
           .filter(([, x]) => x === null || ['string', 'number', 'boolean'].includes(typeof x))
           .slice(0, 6)
-          .map(([k, x]) => `${k}: ${String(x)}`);
+          .map(([k, x]) => `${k}: ${JSON.stringify(x)}`);
         return `Done (${what}) — ${fields.join(', ')}.`;
       }
       if (Array.isArray(v)) return `Done (${what}): ${v.length} result(s).`;
@@ -556,17 +569,31 @@ export function decide(
     }
     const { input, missing } = extractArguments(tool, intent.clause, { request: conv.request, sources });
     if (missing.length === 0) {
-      return { kind: 'call', toolName: name, input, reason: `best fit for "${intent.clause}" (score ${intent.score.toFixed(2)})` };
+      return {
+        kind: 'call',
+        toolName: name,
+        input,
+        reason: `best fit for "${intent.clause}" (score ${intent.score.toFixed(2)})`,
+      };
     }
     // A lookup that can run now may reveal what is missing (e.g. the order id of "my last order").
     const helpers = scoreTools(intent.clause, profiles).filter(
-      (s) => s.p !== intent.profile && !s.p.delegate && s.score >= minScore / 2 && calledCount(s.p.tool.name) === 0,
+      (s) =>
+        s.p !== intent.profile &&
+        !s.p.delegate &&
+        s.score >= minScore / 2 &&
+        calledCount(s.p.tool.name) === 0,
     );
     for (const h of helpers) {
       const ex = extractArguments(h.p.tool, intent.clause, { request: conv.request, sources });
       const gives = Object.keys(ex.input).some((k) => /id|customer|email|reference|order/i.test(k));
       if (ex.missing.length === 0 && gives) {
-        return { kind: 'call', toolName: h.p.tool.name, input: ex.input, reason: `looks up what ${name} needs` };
+        return {
+          kind: 'call',
+          toolName: h.p.tool.name,
+          input: ex.input,
+          reason: `looks up what ${name} needs`,
+        };
       }
     }
     const wanted = missing.map((m) => describeParam(tool, m));
@@ -599,7 +626,12 @@ export function createOfflineModel(options: OfflineModelOptions = {}): LanguageM
     let outputText: string;
     if (decision.kind === 'call') {
       const input = JSON.stringify(decision.input);
-      content.push({ type: 'tool-call', toolCallId: `offline-${step}-${decision.toolName}`, toolName: decision.toolName, input });
+      content.push({
+        type: 'tool-call',
+        toolCallId: `offline-${step}-${decision.toolName}`,
+        toolName: decision.toolName,
+        input,
+      });
       outputText = decision.toolName + input;
     } else {
       content.push({ type: 'text', text: decision.text });
@@ -614,7 +646,10 @@ export function createOfflineModel(options: OfflineModelOptions = {}): LanguageM
     };
     return {
       content,
-      finishReason: decision.kind === 'call' ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: decision.kind },
+      finishReason:
+        decision.kind === 'call'
+          ? { unified: 'tool-calls', raw: 'tool_calls' }
+          : { unified: 'stop', raw: decision.kind },
       usage,
       warnings: [],
       response: { modelId: 'offline' },
@@ -640,7 +675,8 @@ export function createOfflineModel(options: OfflineModelOptions = {}): LanguageM
         if (part.type === 'text') {
           const id = `text-${i}`;
           parts.push({ type: 'text-start', id });
-          for (const chunk of part.text.match(/\S+\s*|\s+/g) ?? []) parts.push({ type: 'text-delta', id, delta: chunk });
+          for (const chunk of part.text.match(/\S+\s*|\s+/g) ?? [])
+            parts.push({ type: 'text-delta', id, delta: chunk });
           parts.push({ type: 'text-end', id });
         } else if (part.type === 'tool-call') {
           parts.push({ type: 'tool-input-start', id: part.toolCallId, toolName: part.toolName });

@@ -5,63 +5,132 @@ import type {
   LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
 } from '@ai-sdk/provider';
-import { createOfflineModel, decide, extractArguments, findPattern, splitClauses } from '../../src/models/offline.ts';
+import {
+  createOfflineModel,
+  decide,
+  extractArguments,
+  findPattern,
+  splitClauses,
+} from '../../src/models/offline.ts';
 
 // Tools defined here, not taken from the example: the model must work on any schema.
 const tool = (name: string, description: string, properties: Record<string, unknown>, required: string[]) =>
-  ({ type: 'function', name, description, inputSchema: { type: 'object', properties, required } }) as LanguageModelV4FunctionTool;
+  ({
+    type: 'function',
+    name,
+    description,
+    inputSchema: { type: 'object', properties, required },
+  }) as LanguageModelV4FunctionTool;
 
-const track = tool('track_parcel', 'Track where a parcel is with the carrier by shipment number.', {
-  shipment: { type: 'string', pattern: '^SHP-\\d{6}$', description: 'Shipment number, e.g. SHP-000123' },
-}, ['shipment']);
-const refund = tool('refund_invoice', 'Refund an invoice, fully or a given amount.', {
-  invoice: { type: 'string', pattern: '^INV-\\d{4}$' },
-  amount: { type: 'number', exclusiveMinimum: 0, description: 'Amount in dollars' },
-  reason: { type: 'string', description: 'Why' },
-}, ['invoice']);
-const notify = tool('notify_client', 'Send an email notification message to a client.', {
-  to: { type: 'string', format: 'email' },
-  message: { type: 'string', description: 'The message text' },
-}, ['to', 'message']);
-const rate = tool('record_rating', 'Record a star rating from a client.', {
-  client: { type: 'string', pattern: '^CL-\\d{3}$' },
-  stars: { type: 'integer', minimum: 1, maximum: 5, description: 'Rating 1-5 stars' },
-}, ['client', 'stars']);
-const book = tool('book_visit', 'Book a visit for a client on a day.', {
-  client: { type: 'string', pattern: '^CL-\\d{3}$' },
-  day: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-  slot: { type: 'string', enum: ['morning', 'afternoon'] },
-}, ['client', 'day']);
-const delegate = tool('delegate_to_billing', 'Hand a task to the billing agent (invoices, refunds and payments) and get its answer back.', {
-  task: { type: 'string' },
-}, ['task']);
+const track = tool(
+  'track_parcel',
+  'Track where a parcel is with the carrier by shipment number.',
+  {
+    shipment: { type: 'string', pattern: '^SHP-\\d{6}$', description: 'Shipment number, e.g. SHP-000123' },
+  },
+  ['shipment'],
+);
+const refund = tool(
+  'refund_invoice',
+  'Refund an invoice, fully or a given amount.',
+  {
+    invoice: { type: 'string', pattern: '^INV-\\d{4}$' },
+    amount: { type: 'number', exclusiveMinimum: 0, description: 'Amount in dollars' },
+    reason: { type: 'string', description: 'Why' },
+  },
+  ['invoice'],
+);
+const notify = tool(
+  'notify_client',
+  'Send an email notification message to a client.',
+  {
+    to: { type: 'string', format: 'email' },
+    message: { type: 'string', description: 'The message text' },
+  },
+  ['to', 'message'],
+);
+const rate = tool(
+  'record_rating',
+  'Record a star rating from a client.',
+  {
+    client: { type: 'string', pattern: '^CL-\\d{3}$' },
+    stars: { type: 'integer', minimum: 1, maximum: 5, description: 'Rating 1-5 stars' },
+  },
+  ['client', 'stars'],
+);
+const book = tool(
+  'book_visit',
+  'Book a visit for a client on a day.',
+  {
+    client: { type: 'string', pattern: '^CL-\\d{3}$' },
+    day: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+    slot: { type: 'string', enum: ['morning', 'afternoon'] },
+  },
+  ['client', 'day'],
+);
+const delegate = tool(
+  'delegate_to_billing',
+  'Hand a task to the billing agent (invoices, refunds and payments) and get its answer back.',
+  {
+    task: { type: 'string' },
+  },
+  ['task'],
+);
 
-const user = (text: string): LanguageModelV4Prompt[number] => ({ role: 'user', content: [{ type: 'text', text }] });
+const user = (text: string): LanguageModelV4Prompt[number] => ({
+  role: 'user',
+  content: [{ type: 'text', text }],
+});
 const callThenResult = (name: string, input: unknown, value: unknown): LanguageModelV4Prompt => [
   { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: name, input }] },
-  { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'c1', toolName: name, output: { type: 'json', value: value as never } }] },
+  {
+    role: 'tool',
+    content: [
+      {
+        type: 'tool-result',
+        toolCallId: 'c1',
+        toolName: name,
+        output: { type: 'json', value: value as never },
+      },
+    ],
+  },
 ];
 
 test('picks the fitting tool and extracts an id by its schema pattern', () => {
   const d = decide([user('Where is my parcel SHP-004211?')], [refund, track, notify]);
-  assert.deepEqual(d, { kind: 'call', toolName: 'track_parcel', input: { shipment: 'SHP-004211' }, reason: d.kind === 'call' ? d.reason : '' });
+  assert.deepEqual(d, {
+    kind: 'call',
+    toolName: 'track_parcel',
+    input: { shipment: 'SHP-004211' },
+    reason: d.kind === 'call' ? d.reason : '',
+  });
 });
 
 test('extracts amounts, cue-introduced free text and upper-cases ids typed in lower case', () => {
-  const { input, missing } = extractArguments(refund, 'please refund $12.50 on inv-4242 because it arrived broken', {
-    request: 'please refund $12.50 on inv-4242 because it arrived broken',
-    sources: [],
-  });
+  const { input, missing } = extractArguments(
+    refund,
+    'please refund $12.50 on inv-4242 because it arrived broken',
+    {
+      request: 'please refund $12.50 on inv-4242 because it arrived broken',
+      sources: [],
+    },
+  );
   assert.deepEqual(missing, []);
   assert.deepEqual(input, { invoice: 'INV-4242', amount: 12.5, reason: 'it arrived broken' });
 });
 
 test('extracts emails, quoted text, ratings, dates and enum values', () => {
-  const n = extractArguments(notify, 'email ann@example.org "Your visit is confirmed"', { request: '', sources: [] });
+  const n = extractArguments(notify, 'email ann@example.org "Your visit is confirmed"', {
+    request: '',
+    sources: [],
+  });
   assert.deepEqual(n.input, { to: 'ann@example.org', message: 'Your visit is confirmed' });
   const r = extractArguments(rate, 'CL-007 gives us 4 stars', { request: '', sources: [] });
   assert.deepEqual(r.input, { client: 'CL-007', stars: 4 });
-  const b = extractArguments(book, 'book CL-007 on 2025-06-04 in the afternoon', { request: '', sources: [] });
+  const b = extractArguments(book, 'book CL-007 on 2025-06-04 in the afternoon', {
+    request: '',
+    sources: [],
+  });
   assert.deepEqual(b.input, { client: 'CL-007', day: '2025-06-04', slot: 'afternoon' });
 });
 
@@ -75,7 +144,10 @@ test('asks a clarifying question naming the missing required argument', () => {
 test('a reply to its question completes the pending request', () => {
   const prompt: LanguageModelV4Prompt = [
     user('I would like to book a visit for CL-007'),
-    { role: 'assistant', content: [{ type: 'text', text: 'To book a visit, I need the day. Could you give me it?' }] },
+    {
+      role: 'assistant',
+      content: [{ type: 'text', text: 'To book a visit, I need the day. Could you give me it?' }],
+    },
     user('2025-06-05'),
   ];
   const d = decide(prompt, [book, notify]);
@@ -94,7 +166,14 @@ test('identifiers missing from the request come from the conversation, most rece
 });
 
 test('answers from the result summary once the request is served', () => {
-  const prompt = [user('Track SHP-004211'), ...callThenResult('track_parcel', { shipment: 'SHP-004211' }, { summary: 'In transit, arriving Friday.' })];
+  const prompt = [
+    user('Track SHP-004211'),
+    ...callThenResult(
+      'track_parcel',
+      { shipment: 'SHP-004211' },
+      { summary: 'In transit, arriving Friday.' },
+    ),
+  ];
   assert.deepEqual(decide(prompt, [track, refund]), { kind: 'answer', text: 'In transit, arriving Friday.' });
 });
 
@@ -102,7 +181,10 @@ test('serves a second clause with a second tool before answering', () => {
   const request = 'Refund INV-4242 and email ann@example.org that the refund was issued';
   const first = decide([user(request)], [refund, notify, track]);
   assert.equal(first.kind === 'call' && first.toolName, 'refund_invoice');
-  const second = decide([user(request), ...callThenResult('refund_invoice', { invoice: 'INV-4242' }, { summary: 'Refunded.' })], [refund, notify, track]);
+  const second = decide(
+    [user(request), ...callThenResult('refund_invoice', { invoice: 'INV-4242' }, { summary: 'Refunded.' })],
+    [refund, notify, track],
+  );
   assert.equal(second.kind === 'call' && second.toolName, 'notify_client');
   assert.equal(second.kind === 'call' && second.input.to, 'ann@example.org');
 });
@@ -115,8 +197,23 @@ test('delegates when a delegation tool fits best, passing the identifiers along'
 test('reports tool errors and denials in plain words', () => {
   const prompt: LanguageModelV4Prompt = [
     user('Refund INV-4242'),
-    { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'refund_invoice', input: { invoice: 'INV-4242' } }] },
-    { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'c1', toolName: 'refund_invoice', output: { type: 'execution-denied', reason: 'the approver said no' } }] },
+    {
+      role: 'assistant',
+      content: [
+        { type: 'tool-call', toolCallId: 'c1', toolName: 'refund_invoice', input: { invoice: 'INV-4242' } },
+      ],
+    },
+    {
+      role: 'tool',
+      content: [
+        {
+          type: 'tool-result',
+          toolCallId: 'c1',
+          toolName: 'refund_invoice',
+          output: { type: 'execution-denied', reason: 'the approver said no' },
+        },
+      ],
+    },
   ];
   const d = decide(prompt, [refund]);
   assert.equal(d.kind, 'answer');
@@ -130,7 +227,10 @@ test('says what it can do when nothing fits instead of guessing a tool', () => {
 
 test('finds schema patterns as whole tokens only', () => {
   assert.deepEqual(findPattern('^\\d{5}$', 'order ORD-10042, postcode 62701'), ['62701']);
-  assert.deepEqual(splitClauses('Refund INV-1 and email "a and b" to x'), ['Refund INV-1', 'email "a and b" to x']);
+  assert.deepEqual(splitClauses('Refund INV-1 and email "a and b" to x'), [
+    'Refund INV-1',
+    'email "a and b" to x',
+  ]);
 });
 
 test('doGenerate returns a tool call with usage and finish reason; doStream emits the same content', async () => {

@@ -16,7 +16,15 @@ import {
   WRITE_RETRY,
 } from './common.ts';
 
-const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded', 'partially_refunded'] as const;
+const ORDER_STATUSES = [
+  'pending',
+  'paid',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'refunded',
+  'partially_refunded',
+] as const;
 
 export function commerceTools(env: ToolEnv) {
   const { biz } = env;
@@ -24,7 +32,7 @@ export function commerceTools(env: ToolEnv) {
   const searchOrders = defineTool({
     name: 'search_orders',
     description:
-      "Search orders by order id or by customer, optionally filtered by status; returns items, totals, discounts and refunds, newest first.",
+      'Search orders by order id or by customer, optionally filtered by status; returns items, totals, discounts and refunds, newest first.',
     input: z.object({
       orderId: orderId().optional(),
       customer: customerRef().optional(),
@@ -84,20 +92,24 @@ export function commerceTools(env: ToolEnv) {
         total: toDollars(o.total_cents),
         discountCode: o.discount_code,
         refunded: toDollars(o.refunded_cents),
-        items: (itemsOf.all(o.id) as Array<{ name: string; quantity: number }>).map((i) => `${i.quantity} × ${i.name}`),
+        items: (itemsOf.all(o.id) as Array<{ name: string; quantity: number }>).map(
+          (i) => `${i.quantity} × ${i.name}`,
+        ),
       }));
       const list = orders.map((o) => `${o.orderId} (${o.status}, ${money(toCents(o.total))}, ${o.placedAt})`);
       return {
         orders,
-        summary: orders.length ? `Found ${orders.length} order(s): ${list.join('; ')}.` : 'No matching orders.',
+        summary: orders.length
+          ? `Found ${orders.length} order(s): ${list.join('; ')}.`
+          : 'No matching orders.',
       };
     },
   });
 
   const refundTotal = (id: string, amount: number | undefined): number => {
-    const order = biz.db.prepare('SELECT total_cents, refunded_cents FROM orders WHERE id = ?').get(id.toUpperCase()) as
-      | { total_cents: number; refunded_cents: number }
-      | undefined;
+    const order = biz.db
+      .prepare('SELECT total_cents, refunded_cents FROM orders WHERE id = ?')
+      .get(id.toUpperCase()) as { total_cents: number; refunded_cents: number } | undefined;
     if (!order) return amount ?? 0;
     return amount ?? toDollars(order.total_cents - order.refunded_cents);
   };
@@ -107,7 +119,11 @@ export function commerceTools(env: ToolEnv) {
     description: `Refund a paid order to the original payment method, fully or a given amount. Refunds over $${env.refundApprovalLimit} need a manager's approval.`,
     input: z.object({
       orderId: orderId(),
-      amount: z.number().positive().optional().describe('Amount to refund in dollars; the full remaining amount when absent'),
+      amount: z
+        .number()
+        .positive()
+        .optional()
+        .describe('Amount to refund in dollars; the full remaining amount when absent'),
       reason: z.string().max(300).optional().describe('Why the customer is refunded'),
     }),
     risk: 'financial',
@@ -131,14 +147,19 @@ export function commerceTools(env: ToolEnv) {
       once(biz, 'process_refund', ctx, () => {
         const order = findOrder(biz, id);
         if (!['paid', 'shipped', 'delivered', 'partially_refunded'].includes(order.status)) {
-          throw new ToolError(`order ${order.id} is ${order.status} and cannot be refunded`, { retryable: false });
+          throw new ToolError(`order ${order.id} is ${order.status} and cannot be refunded`, {
+            retryable: false,
+          });
         }
         const remaining = order.total_cents - order.refunded_cents;
         const cents = amount === undefined ? remaining : toCents(amount);
         if (cents > remaining) {
-          throw new ToolError(`refund of ${money(cents)} exceeds the ${money(remaining)} left on ${order.id}`, {
-            retryable: false,
-          });
+          throw new ToolError(
+            `refund of ${money(cents)} exceeds the ${money(remaining)} left on ${order.id}`,
+            {
+              retryable: false,
+            },
+          );
         }
         const refundId = nextId(biz, 'refunds', 'REF', 5);
         const status = cents === remaining ? 'refunded' : 'partially_refunded';
@@ -146,7 +167,14 @@ export function commerceTools(env: ToolEnv) {
           .prepare(
             "INSERT INTO refunds (id, order_id, amount_cents, reason, status, created_at, idempotency_key) VALUES (?,?,?,?,'issued',?,?)",
           )
-          .run(refundId, order.id, cents, reason ?? 'customer request', biz.now().toISOString(), ctx.idempotencyKey);
+          .run(
+            refundId,
+            order.id,
+            cents,
+            reason ?? 'customer request',
+            biz.now().toISOString(),
+            ctx.idempotencyKey,
+          );
         biz.db
           .prepare('UPDATE orders SET refunded_cents = refunded_cents + ?, status = ? WHERE id = ?')
           .run(cents, status, order.id);
@@ -190,7 +218,14 @@ export function commerceTools(env: ToolEnv) {
         };
       }
       const row = biz.db.prepare('SELECT * FROM discount_codes WHERE code = ?').get(code) as
-        | { percent_off: number; min_order_cents: number; expires_at: string; active: number; max_uses: number; uses: number }
+        | {
+            percent_off: number;
+            min_order_cents: number;
+            expires_at: string;
+            active: number;
+            max_uses: number;
+            uses: number;
+          }
         | undefined;
       const refuse = (why: string) => ({
         orderId: order.id,
@@ -200,10 +235,12 @@ export function commerceTools(env: ToolEnv) {
         summary: `Code ${code} cannot be applied to ${order.id}: ${why}.`,
       });
       if (!row || !row.active) return refuse('the code does not exist or is inactive');
-      if (row.expires_at < biz.now().toISOString()) return refuse(`the code expired on ${row.expires_at.slice(0, 10)}`);
+      if (row.expires_at < biz.now().toISOString())
+        return refuse(`the code expired on ${row.expires_at.slice(0, 10)}`);
       if (row.uses >= row.max_uses) return refuse('the code has been used up');
       if (order.status !== 'pending') return refuse(`the order is already ${order.status}`);
-      if (order.discount_code) return refuse(`code ${order.discount_code} is already applied (one code per order)`);
+      if (order.discount_code)
+        return refuse(`code ${order.discount_code} is already applied (one code per order)`);
       if (order.subtotal_cents < row.min_order_cents)
         return refuse(`the order is below the ${money(row.min_order_cents)} minimum`);
       const discount = Math.round((order.subtotal_cents * row.percent_off) / 100);
@@ -238,14 +275,20 @@ export function commerceTools(env: ToolEnv) {
     retry: WRITE_RETRY,
     domain: 'commerce',
     progress: (args) => `Charging order ${args.orderId}`,
-    examples: ['Pay for order ORD-10042 by card', 'Charge my pending order ORD-10042 with paypal', 'Take payment for this order'],
+    examples: [
+      'Pay for order ORD-10042 by card',
+      'Charge my pending order ORD-10042 with paypal',
+      'Take payment for this order',
+    ],
     requiresApproval: ({ orderId: id }) => `every payment needs approval (order ${id})`,
     reconcile: reconcileFrom(biz),
     run: ({ orderId: id, method }, ctx) =>
       once(biz, 'process_payment', ctx, () => {
         const order = findOrder(biz, id);
         if (order.status !== 'pending') {
-          throw new ToolError(`order ${order.id} is ${order.status}, not awaiting payment`, { retryable: false });
+          throw new ToolError(`order ${order.id} is ${order.status}, not awaiting payment`, {
+            retryable: false,
+          });
         }
         const paymentId = nextId(biz, 'payments', 'PAY', 5);
         biz.db

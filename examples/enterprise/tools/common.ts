@@ -69,8 +69,7 @@ export function findOrder(biz: BusinessDb, id: string): OrderRow {
 /** The result an earlier call with this idempotency key recorded, if any. */
 export function recordedResult<T>(biz: BusinessDb, key: string): T | undefined {
   const row = biz.db.prepare('SELECT result FROM tool_results WHERE idempotency_key = ?').get(key) as
-    | { result: string }
-    | undefined;
+    { result: string } | undefined;
   return row ? (JSON.parse(row.result) as T) : undefined;
 }
 

@@ -15,7 +15,9 @@ import {
 } from './common.ts';
 
 const POSITIVE = new Set(
-  'great good love excellent amazing happy thanks thank perfect fast helpful wonderful awesome pleased satisfied recommend fantastic quick easy nice'.split(' '),
+  'great good love excellent amazing happy thanks thank perfect fast helpful wonderful awesome pleased satisfied recommend fantastic quick easy nice'.split(
+    ' ',
+  ),
 );
 const NEGATIVE = new Set(
   'bad terrible awful hate broken late slow angry disappointed worst horrible rude useless damaged missing wrong never refund furious unacceptable poor cracked lost'.split(
@@ -94,10 +96,14 @@ const GLOSSARY: Record<string, [string, string, string]> = {
 };
 // Reverse lookup, so Spanish/French/German text can be turned into English.
 const TO_ENGLISH = new Map<string, string>();
-for (const [en, forms] of Object.entries(GLOSSARY)) for (const f of forms) if (!TO_ENGLISH.has(f.toLowerCase())) TO_ENGLISH.set(f.toLowerCase(), en);
+for (const [en, forms] of Object.entries(GLOSSARY))
+  for (const f of forms) if (!TO_ENGLISH.has(f.toLowerCase())) TO_ENGLISH.set(f.toLowerCase(), en);
 
 /** Word-by-word glossary translation; unknown words pass through unchanged. */
-export function translate(text: string, target: (typeof LANGUAGES)[number]): { text: string; coverage: number } {
+export function translate(
+  text: string,
+  target: (typeof LANGUAGES)[number],
+): { text: string; coverage: number } {
   const tokens = text.split(/(\s+|[.,!?;:])/);
   let known = 0;
   let total = 0;
@@ -123,7 +129,8 @@ export function engagementTools(env: ToolEnv) {
 
   const sendEmail = defineTool({
     name: 'send_email',
-    description: 'Send an email message to a customer address (queued in the outbox), e.g. a confirmation or follow-up.',
+    description:
+      'Send an email message to a customer address (queued in the outbox), e.g. a confirmation or follow-up.',
     input: z.object({
       to: z.string().email().describe('Recipient email address'),
       subject: z.string().max(150).optional().describe('Email subject line'),
@@ -149,7 +156,12 @@ export function engagementTools(env: ToolEnv) {
             "INSERT INTO outbox (id, to_address, subject, body, status, created_at, idempotency_key) VALUES (?,?,?,?,'queued',?,?)",
           )
           .run(id, to.toLowerCase(), line, body, biz.now().toISOString(), ctx.idempotencyKey);
-        return { emailId: id, to: to.toLowerCase(), subject: line, summary: `Email ${id} to ${to.toLowerCase()} queued: "${line}".` };
+        return {
+          emailId: id,
+          to: to.toLowerCase(),
+          subject: line,
+          summary: `Email ${id} to ${to.toLowerCase()} queued: "${line}".`,
+        };
       }),
   });
 
@@ -185,10 +197,14 @@ export function engagementTools(env: ToolEnv) {
           .prepare(
             "SELECT id, starts_at, representative FROM calendar_slots WHERE status = 'free' AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id LIMIT 1",
           )
-          .get(from, `${date}T23:59:59.999Z`) as { id: string; starts_at: string; representative: string } | undefined;
-        if (!slot) throw new ToolError(`no free slot on ${date}${time ? ` after ${time}` : ''}`, { retryable: false });
+          .get(from, `${date}T23:59:59.999Z`) as
+          { id: string; starts_at: string; representative: string } | undefined;
+        if (!slot)
+          throw new ToolError(`no free slot on ${date}${time ? ` after ${time}` : ''}`, { retryable: false });
         biz.db
-          .prepare("UPDATE calendar_slots SET status = 'booked', customer_id = ?, topic = ?, idempotency_key = ? WHERE id = ?")
+          .prepare(
+            "UPDATE calendar_slots SET status = 'booked', customer_id = ?, topic = ?, idempotency_key = ? WHERE id = ?",
+          )
           .run(row.id, topic ?? 'customer call', ctx.idempotencyKey, slot.id);
         const when = `${slot.starts_at.slice(0, 10)} at ${slot.starts_at.slice(11, 16)}`;
         return {
@@ -249,7 +265,10 @@ export function engagementTools(env: ToolEnv) {
     retry: READ_RETRY,
     domain: 'engagement',
     progress: 'Reading the tone of the message',
-    examples: ['What is the sentiment of "the parcel was late and the box was damaged"?', 'Is this review positive or negative?'],
+    examples: [
+      'What is the sentiment of "the parcel was late and the box was damaged"?',
+      'Is this review positive or negative?',
+    ],
     run: ({ text }) => {
       const { score, label } = scoreSentiment(text);
       return { sentiment: label, score, summary: `The message reads as ${label} (score ${score}).` };
@@ -269,7 +288,10 @@ export function engagementTools(env: ToolEnv) {
     retry: READ_RETRY,
     domain: 'engagement',
     progress: (args) => `Translating into ${args.targetLanguage}`,
-    examples: ['Translate "your refund has been processed" into spanish', 'Translate "merci pour votre commande" to english'],
+    examples: [
+      'Translate "your refund has been processed" into spanish',
+      'Translate "merci pour votre commande" to english',
+    ],
     run: ({ text, targetLanguage }) => {
       const out = translate(text, targetLanguage);
       return {
@@ -283,4 +305,3 @@ export function engagementTools(env: ToolEnv) {
 
   return { sendEmail, scheduleMeeting, collectFeedback, analyzeSentiment, translateText };
 }
-

@@ -33,9 +33,27 @@ export function createEnterpriseTools(biz: BusinessDb, options: EnterpriseToolsO
   const c = commerceTools(env);
   const o = operationsTools(env);
   const e = engagementTools(env);
-  const support: AnyTool[] = [s.lookupCustomer, s.verifyIdentity, s.createTicket, s.searchKnowledgeBase, s.escalate];
+  const support: AnyTool[] = [
+    s.lookupCustomer,
+    s.verifyIdentity,
+    s.createTicket,
+    s.searchKnowledgeBase,
+    s.escalate,
+  ];
   const commerce: AnyTool[] = [c.searchOrders, c.processRefund, c.applyDiscount, c.processPayment];
   const operations: AnyTool[] = [o.trackShipment, o.checkInventory, o.generateReport, o.exportData];
-  const engagement: AnyTool[] = [e.sendEmail, e.scheduleMeeting, e.collectFeedback, e.analyzeSentiment, e.translateText];
-  return { support, commerce, operations, engagement, all: [...support, ...commerce, ...operations, ...engagement] };
+  const engagement: AnyTool[] = [
+    e.sendEmail,
+    e.scheduleMeeting,
+    e.collectFeedback,
+    e.analyzeSentiment,
+    e.translateText,
+  ];
+  return {
+    support,
+    commerce,
+    operations,
+    engagement,
+    all: [...support, ...commerce, ...operations, ...engagement],
+  };
 }

@@ -21,7 +21,15 @@ interface ShipmentRow {
 }
 
 const REPORTS = ['sales', 'refunds', 'inventory', 'tickets', 'shipping'] as const;
-const DATASETS = ['orders', 'customers', 'products', 'tickets', 'refunds', 'feedback', 'escalations'] as const;
+const DATASETS = [
+  'orders',
+  'customers',
+  'products',
+  'tickets',
+  'refunds',
+  'feedback',
+  'escalations',
+] as const;
 
 export function operationsTools(env: ToolEnv) {
   const { biz } = env;
@@ -57,16 +65,23 @@ export function operationsTools(env: ToolEnv) {
       ) as ShipmentRow | undefined;
       if (!row) {
         if (ref.startsWith('ORD-')) {
-          const order = biz.db.prepare('SELECT status FROM orders WHERE id = ?').get(ref) as { status: string } | undefined;
+          const order = biz.db.prepare('SELECT status FROM orders WHERE id = ?').get(ref) as
+            { status: string } | undefined;
           if (!order) throw new ToolError(`no order ${ref}`, { retryable: false });
-          return { orderId: ref, shipped: false, summary: `Order ${ref} has not shipped yet (it is ${order.status}).` };
+          return {
+            orderId: ref,
+            shipped: false,
+            summary: `Order ${ref} has not shipped yet (it is ${order.status}).`,
+          };
         }
         throw new ToolError(`no shipment with tracking number ${ref}`, { retryable: false });
       }
       if (row.carrier_failures_remaining > 0) {
         // The seeded flaky carrier: the first lookup times out, the retry succeeds.
         biz.db
-          .prepare('UPDATE shipments SET carrier_failures_remaining = carrier_failures_remaining - 1 WHERE id = ?')
+          .prepare(
+            'UPDATE shipments SET carrier_failures_remaining = carrier_failures_remaining - 1 WHERE id = ?',
+          )
           .run(row.id);
         throw new ToolError(`${row.carrier} tracking API timed out`, { retryable: true });
       }
@@ -104,7 +119,15 @@ export function operationsTools(env: ToolEnv) {
       'Which products are low in stock?',
     ],
     run: ({ product }) => {
-      type Product = { id: string; name: string; category: string; price_cents: number; stock: number; reorder_level: number; warehouse: string };
+      type Product = {
+        id: string;
+        name: string;
+        category: string;
+        price_cents: number;
+        stock: number;
+        reorder_level: number;
+        warehouse: string;
+      };
       const describe = (p: Product) => ({
         sku: p.id,
         name: p.name,
@@ -116,7 +139,9 @@ export function operationsTools(env: ToolEnv) {
       const sku = /\bSKU-\d{4}\b/i.exec(product)?.[0];
       const all = biz.db.prepare('SELECT * FROM products ORDER BY id').all() as unknown as Product[];
       if (!sku && /\blow (?:in |on )?stock\b|\bout of stock\b|\breorder\b|\brunning low\b/i.test(product)) {
-        const low = all.filter((p) => p.stock < p.reorder_level).sort((a, b) => a.stock - b.stock || a.id.localeCompare(b.id));
+        const low = all
+          .filter((p) => p.stock < p.reorder_level)
+          .sort((a, b) => a.stock - b.stock || a.id.localeCompare(b.id));
         return {
           products: low.slice(0, 10).map(describe),
           lowStockCount: low.length,
@@ -134,7 +159,12 @@ export function operationsTools(env: ToolEnv) {
         if (!match) {
           const qw = new Set(words(product).map(stem));
           match = all
-            .map((p) => ({ p, n: words(p.name).map(stem).filter((w) => qw.has(w)).length }))
+            .map((p) => ({
+              p,
+              n: words(p.name)
+                .map(stem)
+                .filter((w) => qw.has(w)).length,
+            }))
             .filter((s) => s.n > 0)
             .sort((a, b) => b.n - a.n)[0]?.p;
         }
@@ -178,16 +208,28 @@ export function operationsTools(env: ToolEnv) {
       switch (report) {
         case 'sales': {
           const rows = q(
-            "SELECT status, count(*) AS orders, sum(total_cents) AS cents FROM orders WHERE created_at BETWEEN ? AND ? GROUP BY status ORDER BY status",
+            'SELECT status, count(*) AS orders, sum(total_cents) AS cents FROM orders WHERE created_at BETWEEN ? AND ? GROUP BY status ORDER BY status',
           );
-          const revenue = rows.filter((r) => r.status !== 'cancelled' && r.status !== 'pending').reduce((s, r) => s + Number(r.cents), 0);
+          const revenue = rows
+            .filter((r) => r.status !== 'cancelled' && r.status !== 'pending')
+            .reduce((s, r) => s + Number(r.cents), 0);
           const count = rows.reduce((s, r) => s + Number(r.orders), 0);
-          return { report, rows, summary: `Sales report${range}: ${count} orders, revenue ${money(revenue)}.` };
+          return {
+            report,
+            rows,
+            summary: `Sales report${range}: ${count} orders, revenue ${money(revenue)}.`,
+          };
         }
         case 'refunds': {
-          const rows = q('SELECT count(*) AS refunds, coalesce(sum(amount_cents), 0) AS cents FROM refunds WHERE created_at BETWEEN ? AND ?');
+          const rows = q(
+            'SELECT count(*) AS refunds, coalesce(sum(amount_cents), 0) AS cents FROM refunds WHERE created_at BETWEEN ? AND ?',
+          );
           const r = rows[0] ?? { refunds: 0, cents: 0 };
-          return { report, rows, summary: `Refunds report${range}: ${r.refunds} refunds totalling ${money(Number(r.cents))}.` };
+          return {
+            report,
+            rows,
+            summary: `Refunds report${range}: ${r.refunds} refunds totalling ${money(Number(r.cents))}.`,
+          };
         }
         case 'inventory': {
           const rows = biz.db
@@ -196,15 +238,23 @@ export function operationsTools(env: ToolEnv) {
             )
             .all() as Array<Record<string, number | string>>;
           const low = rows.reduce((s, r) => s + Number(r.low), 0);
-          return { report, rows, summary: `Inventory report: ${rows.length} categories, ${low} products below reorder level.` };
+          return {
+            report,
+            rows,
+            summary: `Inventory report: ${rows.length} categories, ${low} products below reorder level.`,
+          };
         }
         case 'tickets': {
-          const rows = q('SELECT status, count(*) AS tickets FROM tickets WHERE created_at BETWEEN ? AND ? GROUP BY status ORDER BY status');
+          const rows = q(
+            'SELECT status, count(*) AS tickets FROM tickets WHERE created_at BETWEEN ? AND ? GROUP BY status ORDER BY status',
+          );
           const parts = rows.map((r) => `${r.tickets} ${r.status}`).join(', ');
           return { report, rows, summary: `Tickets report${range}: ${parts || 'no tickets'}.` };
         }
         case 'shipping': {
-          const rows = q('SELECT status, count(*) AS shipments FROM shipments WHERE shipped_at BETWEEN ? AND ? GROUP BY status ORDER BY status');
+          const rows = q(
+            'SELECT status, count(*) AS shipments FROM shipments WHERE shipped_at BETWEEN ? AND ? GROUP BY status ORDER BY status',
+          );
           const parts = rows.map((r) => `${r.shipments} ${String(r.status).replaceAll('_', ' ')}`).join(', ');
           return { report, rows, summary: `Shipping report${range}: ${parts || 'no shipments'}.` };
         }
@@ -214,7 +264,8 @@ export function operationsTools(env: ToolEnv) {
 
   const exportData = defineTool({
     name: 'export_data',
-    description: 'Export a dataset (orders, customers, products, tickets, refunds, feedback, escalations) to a CSV file.',
+    description:
+      'Export a dataset (orders, customers, products, tickets, refunds, feedback, escalations) to a CSV file.',
     input: z.object({
       dataset: z.enum(DATASETS).describe('Which table to export'),
     }),
@@ -226,17 +277,30 @@ export function operationsTools(env: ToolEnv) {
     progress: (args) => `Exporting ${args.dataset} to CSV`,
     examples: ['Export all customers to CSV', 'Download the orders as a CSV file', 'Export the refunds data'],
     run: ({ dataset }, ctx) => {
-      const rows = biz.db.prepare(`SELECT * FROM ${dataset} ORDER BY 1`).all() as Array<Record<string, unknown>>;
+      const rows = biz.db.prepare(`SELECT * FROM ${dataset} ORDER BY 1`).all() as Array<
+        Record<string, unknown>
+      >;
       const columns = Object.keys(rows[0] ?? {}).filter((c) => c !== 'idempotency_key');
+      // SQLite cells are null, numbers, strings or bigints.
       const cell = (v: unknown) => {
-        const s = v === null || v === undefined ? '' : String(v);
+        const s =
+          typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
         return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
       };
-      const csv = [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+      const csv =
+        [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
       mkdirSync(env.exportDir, { recursive: true });
-      const file = join(env.exportDir, `${dataset}-${ctx.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_')}.csv`);
+      const file = join(
+        env.exportDir,
+        `${dataset}-${ctx.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_')}.csv`,
+      );
       writeFileSync(file, csv);
-      return { dataset, rows: rows.length, file, summary: `Exported ${rows.length} ${dataset} rows to ${file}.` };
+      return {
+        dataset,
+        rows: rows.length,
+        file,
+        summary: `Exported ${rows.length} ${dataset} rows to ${file}.`,
+      };
     },
   });
 

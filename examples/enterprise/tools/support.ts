@@ -178,7 +178,15 @@ export function supportTools(env: ToolEnv) {
           .prepare(
             "INSERT INTO tickets (id, customer_id, subject, description, priority, status, created_at, idempotency_key) VALUES (?,?,?,?,?,'open',?,?)",
           )
-          .run(id, row.id, subject.slice(0, 200), subject, priority, biz.now().toISOString(), ctx.idempotencyKey);
+          .run(
+            id,
+            row.id,
+            subject.slice(0, 200),
+            subject,
+            priority,
+            biz.now().toISOString(),
+            ctx.idempotencyKey,
+          );
         return {
           ticketId: id,
           customerId: row.id,
@@ -283,7 +291,16 @@ export function supportTools(env: ToolEnv) {
           .prepare(
             "INSERT INTO escalations (id, customer_id, ticket_id, reason, priority, queue, status, created_at, idempotency_key) VALUES (?,?,?,?,?,?,'open',?,?)",
           )
-          .run(id, row?.id ?? null, ticketId ?? null, reason, urgency, queue, biz.now().toISOString(), ctx.idempotencyKey);
+          .run(
+            id,
+            row?.id ?? null,
+            ticketId ?? null,
+            reason,
+            urgency,
+            queue,
+            biz.now().toISOString(),
+            ctx.idempotencyKey,
+          );
         return {
           escalationId: id,
           queue,
