@@ -1,6 +1,7 @@
 /**
  * A multinomial logistic-regression classifier over hashed TF-IDF word uni/bi-grams and character
- * 3–5-grams, fitted at construction by a few epochs of SGD on the targets' examples and profiles.
+ * 3–4-grams, fitted at construction by a few epochs of SGD (tail-averaged) on the targets' examples
+ * and profiles.
  * Weights are stored only for features seen in training (compact rows of a Float32Array), so a
  * 500-target catalog predicts in well under a millisecond.
  */
@@ -23,6 +24,14 @@ export interface ClassifierOptions {
    * discount function words, so they would otherwise make unrelated texts look similar.
    */
   dropStopwords: boolean;
+  /**
+   * Return the average of the SGD iterates from epoch `averageFrom` on (tail Polyak–Ruppert
+   * averaging; negative disables it). Averaging lets a large step size converge without the noise
+   * of the last iterate; the first epoch's iterates are too far from the optimum to include.
+   */
+  averageFrom: number;
+  /** Step size at epoch e: learningRate / (1 + lrDecay · e). */
+  lrDecay: number;
 }
 
 export const DEFAULT_CLASSIFIER: ClassifierOptions = {
@@ -30,11 +39,13 @@ export const DEFAULT_CLASSIFIER: ClassifierOptions = {
   charMin: 3,
   charMax: 4,
   epochs: 6,
-  learningRate: 0.6,
+  learningRate: 3,
   l2: 1e-6,
   seed: 7,
   maxChars: 2000,
   dropStopwords: false,
+  averageFrom: 1,
+  lrDecay: 0.5,
 };
 
 /** A training document and its class index. */
@@ -180,21 +191,32 @@ export function fitClassifier(
     for (let c = 0; c < C; c++) out[c] = (out[c] as number) / sum;
   };
 
+  // Lazy averaging: alongside W keep U = Σ step·Δ over the averaged steps; the mean iterate is then
+  // W − U / steps, with no per-step pass over all weights.
+  const averaged = options.averageFrom >= 0 && options.averageFrom < options.epochs;
+  const U = averaged ? new Float32Array(W.length) : null;
+  const biasU = new Float64Array(C);
+  let step = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
+    if (epoch === options.averageFrom) step = 1;
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       const t = order[i] as number;
       order[i] = order[j] as number;
       order[j] = t;
     }
-    const lr = options.learningRate / (1 + epoch);
-    const decay = 1 - lr * options.l2;
+    const lr = options.learningRate / (1 + options.lrDecay * epoch);
+    const shrink = -lr * options.l2;
     for (const d of order) {
       const x = xs[d] as SparseVector;
       const label = (docs[d] as TrainingDoc).label;
       forward(x, logits);
       logits[label] = (logits[label] as number) - 1;
-      for (let c = 0; c < C; c++) bias[c] = (bias[c] as number) - lr * (logits[c] as number);
+      for (let c = 0; c < C; c++) {
+        const delta = -lr * (logits[c] as number);
+        bias[c] = (bias[c] as number) + delta;
+        biasU[c] = (biasU[c] as number) + step * delta;
+      }
       for (let k = 0; k < x.idx.length; k++) {
         const row = (x.idx[k] as number) * C;
         const v = (x.val[k] as number) * lr;
@@ -202,10 +224,17 @@ export function fitClassifier(
           const g = logits[c] as number;
           // Skip negligible gradients: after the first epoch most classes are near zero probability.
           if (g > -1e-5 && g < 1e-5) continue;
-          W[row + c] = (W[row + c] as number) * decay - v * g;
+          const delta = (W[row + c] as number) * shrink - v * g;
+          W[row + c] = (W[row + c] as number) + delta;
+          if (U && step > 0) U[row + c] = (U[row + c] as number) + step * delta;
         }
       }
+      if (step > 0) step++;
     }
+  }
+  if (U && step > 0) {
+    for (let i = 0; i < W.length; i++) W[i] = (W[i] as number) - (U[i] as number) / step;
+    for (let c = 0; c < C; c++) bias[c] = (bias[c] as number) - (biasU[c] as number) / step;
   }
 
   return {

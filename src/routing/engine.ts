@@ -40,6 +40,11 @@ export interface ScoringOptions {
   targetEmbeddings?: readonly (Float32Array | readonly number[])[];
   /** How many candidates a decision records (best first). */
   maxCandidates?: number;
+  /**
+   * Only the last this many characters of a query are scored (a long conversation's latest turns
+   * carry the request); bounds the cost of one decision.
+   */
+  maxQueryChars?: number;
 }
 
 export const DEFAULT_SUPERVISED_WEIGHTS: FusionWeights = {
@@ -67,6 +72,7 @@ export const DEFAULT_UNSUPERVISED_CONFIDENCE: FusionWeights = {
   embedding: 0.5,
 };
 export const DEFAULT_MAX_CANDIDATES = 10;
+export const DEFAULT_MAX_QUERY_CHARS = 1000;
 
 /** The outcome of scoring one query. */
 export interface Scored {
@@ -188,13 +194,15 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
     throw new TypeError(`targetEmbeddings has ${embeddings.length} entries for ${targets.length} targets`);
   }
   const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
+  const maxQueryChars = options.maxQueryChars ?? DEFAULT_MAX_QUERY_CHARS;
   const fitMs = performance.now() - started;
 
   return {
     names,
     supervised,
     fitMs,
-    score(query, scoreOptions = {}) {
+    score(fullQuery, scoreOptions = {}) {
+      const query = fullQuery.length > maxQueryChars ? fullQuery.slice(-maxQueryChars) : fullQuery;
       const allowed = scoreOptions.allowed;
       const ids: number[] = [];
       for (let i = 0; i < names.length; i++) if (!allowed || allowed.has(names[i] as string)) ids.push(i);
