@@ -41,6 +41,7 @@ const median = (xs: number[]): number => {
 async function sequential(h: Harness, seconds: number, minRuns: number, maxRuns: number) {
   const perStep: number[] = [];
   const steps: number[] = [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   while (perStep.length < maxRuns && (perStep.length < minRuns || performance.now() < deadline)) {
@@ -56,8 +57,13 @@ async function sequential(h: Harness, seconds: number, minRuns: number, maxRuns:
     perStep.push((wall - (stats.payloadMs - p0) - (stats.sleptMs - z0)) / n);
     steps.push(n);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const totalSteps = steps.reduce((a, b) => a + b, 0);
   return {
     overheadMsPerStep: median(perStep),
+    // CPU time (all threads) per step: unlike wall time, blind to fsync waits and to other
+    // processes on a shared machine, so it separates engine cost from disk and noise.
+    cpuMsPerStep: (cpu.user + cpu.system) / 1000 / totalSteps,
     runsPerSec: perStep.length / ((performance.now() - t0) / 1000),
     stepsPerRun: median(steps),
     runs: perStep.length,
@@ -156,6 +162,7 @@ send({
   type: 'result',
   framework,
   overheadMsPerStep: c1.overheadMsPerStep,
+  cpuMsPerStep: c1.cpuMsPerStep,
   stepsPerRun: c1.stepsPerRun,
   runsPerSecC1: c1.runsPerSec,
   runsPerSecC32: c32.runsPerSec,

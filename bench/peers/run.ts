@@ -164,6 +164,7 @@ if (profile) {
 // ---- 2. Rounds, interleaved ----
 const METRICS = [
   'overheadMsPerStep',
+  'cpuMsPerStep',
   'runsPerSecC1',
   'runsPerSecC32',
   'overheadMsPerStepLatency',
@@ -234,6 +235,7 @@ if (json) {
         stepsPerRun: r.stepsPerRun,
         modelCallsPerRun: r.modelCallsPerRun,
         overheadMsPerStep: round3(r.overheadMsPerStep),
+        cpuMsPerStep: round3(r.cpuMsPerStep),
         runsPerSecC1: round1(r.runsPerSecC1),
         runsPerSecC32: round1(r.runsPerSecC32),
         overheadMsPerStepAt50msModel: round3(r.overheadMsPerStepLatency),
@@ -271,12 +273,13 @@ function printMarkdown() {
     '',
     'Speed (fake model with zero latency unless marked @50 ms):',
     '',
-    '| Framework | Version | Model calls/run | Steps/run | Overhead/step (ms) | Runs/s c=1 | Runs/s c=32 | Overhead/step @50 ms (ms) | Runs/s c=1 @50 ms | Runs/s c=32 @50 ms |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| Framework | Version | Model calls/run | Steps/run | Overhead/step (ms) | CPU/step (ms) | Runs/s c=1 | Runs/s c=32 | Overhead/step @50 ms (ms) | Runs/s c=1 @50 ms | Runs/s c=32 @50 ms |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const r of rows)
     out.push(
       `| ${r.label} | ${r.version} | ${r.modelCallsPerRun} | ${r.stepsPerRun} | ${fixed(r.overheadMsPerStep, 3)} | ` +
+        `${fixed(r.cpuMsPerStep, 3)} | ` +
         `${fixed(r.runsPerSecC1, 0)} | ${fixed(r.runsPerSecC32, 0)} | ${fixed(r.overheadMsPerStepLatency, 3)} | ` +
         `${fixed(r.runsPerSecC1Latency, 2)} | ${fixed(r.runsPerSecC32Latency, 0)} |`,
     );
@@ -299,13 +302,14 @@ function printMarkdown() {
       'Ratios Switchboard (SQLite, durable) / peer. Below 1 favours Switchboard for overhead, memory, cold start and ' +
         'allocations; above 1 favours it for runs/s:',
       '',
-      '| Peer | Overhead/step | Runs/s c=1 | Runs/s c=32 | Overhead/step @50 ms | Runs/s c=32 @50 ms | Peak RSS | Peak heap | RSS after first run | Cold start | Allocated/run |',
-      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+      '| Peer | Overhead/step | CPU/step | Runs/s c=1 | Runs/s c=32 | Overhead/step @50 ms | Runs/s c=32 @50 ms | Peak RSS | Peak heap | RSS after first run | Cold start | Allocated/run |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     );
     const ratio = (a: number, b: number) => fixed(a / b, 2);
     for (const r of rows.filter((x) => x !== base))
       out.push(
-        `| ${r.label} | ${ratio(base.overheadMsPerStep, r.overheadMsPerStep)} | ${ratio(base.runsPerSecC1, r.runsPerSecC1)} | ` +
+        `| ${r.label} | ${ratio(base.overheadMsPerStep, r.overheadMsPerStep)} | ${ratio(base.cpuMsPerStep, r.cpuMsPerStep)} | ` +
+          `${ratio(base.runsPerSecC1, r.runsPerSecC1)} | ` +
           `${ratio(base.runsPerSecC32, r.runsPerSecC32)} | ${ratio(base.overheadMsPerStepLatency, r.overheadMsPerStepLatency)} | ` +
           `${ratio(base.runsPerSecC32Latency, r.runsPerSecC32Latency)} | ${ratio(base.peakRss, r.peakRss)} | ` +
           `${ratio(base.peakHeap, r.peakHeap)} | ${ratio(base.rssAfterFirstRun, r.rssAfterFirstRun)} | ` +
