@@ -30,6 +30,11 @@ export interface ClassifierOptions {
    * of the last iterate; the first epoch's iterates are too far from the optimum to include.
    */
   averageFrom: number;
+  /**
+   * Per-class gradients smaller than this are skipped (sparse updates): a class at probability 1e-4
+   * would move its weights by less than 1e-4 · learningRate.
+   */
+  gradientFloor: number;
   /** Step size at epoch e: learningRate / (1 + lrDecay · e). */
   lrDecay: number;
 }
@@ -46,6 +51,7 @@ export const DEFAULT_CLASSIFIER: ClassifierOptions = {
   dropStopwords: false,
   averageFrom: 1,
   lrDecay: 0.5,
+  gradientFloor: 1e-3,
 };
 
 /** A training document and its class index. */
@@ -196,6 +202,8 @@ export function fitClassifier(
   const averaged = options.averageFrom >= 0 && options.averageFrom < options.epochs;
   const U = averaged ? new Float32Array(W.length) : null;
   const biasU = new Float64Array(C);
+  const active = new Int32Array(C);
+  const floor = options.gradientFloor;
   let step = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     if (epoch === options.averageFrom) step = 1;
@@ -212,21 +220,23 @@ export function fitClassifier(
       const label = (docs[d] as TrainingDoc).label;
       forward(x, logits);
       logits[label] = (logits[label] as number) - 1;
+      // Classes with a non-negligible gradient: after the first epoch most are near zero probability.
+      let n = 0;
       for (let c = 0; c < C; c++) {
-        const delta = -lr * (logits[c] as number);
+        const g = logits[c] as number;
+        const delta = -lr * g;
         bias[c] = (bias[c] as number) + delta;
         biasU[c] = (biasU[c] as number) + step * delta;
+        if (g <= -floor || g >= floor) active[n++] = c;
       }
       for (let k = 0; k < x.idx.length; k++) {
         const row = (x.idx[k] as number) * C;
         const v = (x.val[k] as number) * lr;
-        for (let c = 0; c < C; c++) {
-          const g = logits[c] as number;
-          // Skip negligible gradients: after the first epoch most classes are near zero probability.
-          if (g > -1e-5 && g < 1e-5) continue;
-          const delta = (W[row + c] as number) * shrink - v * g;
-          W[row + c] = (W[row + c] as number) + delta;
-          if (U && step > 0) U[row + c] = (U[row + c] as number) + step * delta;
+        for (let j = 0; j < n; j++) {
+          const at = row + (active[j] as number);
+          const delta = (W[at] as number) * shrink - v * (logits[active[j] as number] as number);
+          W[at] = (W[at] as number) + delta;
+          if (U && step > 0) U[at] = (U[at] as number) + step * delta;
         }
       }
       if (step > 0) step++;
