@@ -1,0 +1,98 @@
+/**
+ * What the HTTP and WebSocket surfaces share: the system, authentication, usage metering, the
+ * journal feed, open connections, and the optional services other modules add to the system.
+ */
+import type { System } from '../system.ts';
+import { can, type Authenticator, type Principal } from './auth.ts';
+import type { Connections } from './connections.ts';
+import { HttpError, notFound } from './errors.ts';
+import type { RunFeed } from './feed.ts';
+import type { UsageMeter } from './plans.ts';
+import type { RunRow } from '../store/ports.ts';
+
+/** Approvals as the gateway expects `system.approvals` to offer them (added by the approvals issue). */
+export interface ApprovalsApi {
+  list(query: {
+    status?: 'pending' | 'approved' | 'rejected' | 'expired';
+    limit?: number;
+  }): Promise<unknown[]>;
+  decide(
+    approvalId: string,
+    decision: {
+      decision: 'approved' | 'rejected';
+      approver: { id: string; roles: readonly string[] };
+      comment?: string;
+    },
+  ): Promise<unknown>;
+}
+
+/** Memory as the gateway expects `system.memory` to offer it (added by the memory issue). */
+export interface MemoryApi {
+  list(query: { actorId: string; sessionId?: string }): Promise<unknown[]>;
+  forget(query: { actorId: string; sessionId?: string }): Promise<number>;
+}
+
+export interface GatewayLimits {
+  /** Largest HTTP request body, bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** Longest `wait: true`, ms; the run is returned as accepted when it is not done by then. */
+  waitTimeoutMs: number;
+  /** WebSocket frame and message limits, bytes (1009 beyond). */
+  maxFrameBytes: number;
+  maxMessageBytes: number;
+  /** Bytes queued to one client before it is closed as a slow consumer (1013). */
+  sendBufferBytes: number;
+  /** Close a WebSocket with no message from the client for this long. */
+  idleMs: number;
+  /** Malformed messages tolerated on one connection before it is closed (1008). */
+  maxAbuse: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxBodyBytes: 256 * 1024,
+  waitTimeoutMs: 30_000,
+  maxFrameBytes: 32 * 1024,
+  maxMessageBytes: 128 * 1024,
+  sendBufferBytes: 1024 * 1024,
+  idleMs: 10 * 60_000,
+  maxAbuse: 5,
+};
+
+export interface Edge {
+  system: System;
+  auth: Authenticator;
+  meter: UsageMeter;
+  feed: RunFeed;
+  connections: Connections;
+  limits: GatewayLimits;
+  version: string;
+  onError: (error: unknown) => void;
+  /** Emitted for observers (tests, metrics): 'slow-consumer', 'ws-open', 'ws-close'. */
+  emit: (name: string, detail: Record<string, unknown>) => void;
+}
+
+/** The run, when `p` may see it; otherwise 404 (never 403: that would tell the run exists). */
+export async function visibleRun(edge: Edge, p: Principal, runId: string): Promise<RunRow> {
+  const row = await edge.system.store.runs.get(runId);
+  if (!row || (row.actorId !== p.actorId && !can.readAll(p))) throw notFound(`run ${runId}`);
+  return row;
+}
+
+/** Charge a request to the caller's plan; 429 with Retry-After when over. */
+export function charge(edge: Edge, p: Principal): void {
+  const a = edge.meter.admit(p.keyId, p.plan);
+  if (!a.ok) {
+    throw new HttpError(
+      429,
+      a.reason,
+      a.reason === 'rate_limited' ? 'rate limit exceeded' : 'daily quota exceeded',
+      { headers: { 'Retry-After': String(a.retryAfterS) }, details: { retryAfter: a.retryAfterS } },
+    );
+  }
+}
+
+export const approvalsOf = (system: System): ApprovalsApi | undefined =>
+  (system as System & { approvals?: ApprovalsApi }).approvals;
+
+export const memoryOf = (system: System): MemoryApi | undefined =>
+  (system as System & { memory?: MemoryApi }).memory;

@@ -1,0 +1,372 @@
+/**
+ * The public HTTP surface (`/v1`, Hono): every route comes from the route table in schemas.ts,
+ * which validates its body and query with the same schemas the OpenAPI document is made from.
+ */
+import type { HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { z } from 'zod';
+import { TERMINAL_STATUSES } from '../core/run-state.ts';
+import type { RunView } from '../system.ts';
+import { Authenticator, can, type Principal } from './auth.ts';
+import { approvalsOf, charge, memoryOf, visibleRun, type Edge } from './context.ts';
+import { badRequest, HttpError, mapError } from './errors.ts';
+import { ipFilter, requestId, traceContext, type IpRules, type TraceContext } from './net.ts';
+import { describeIssue, openApiDocument, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
+import { sseResponse } from './sse.ts';
+import { serveConsole } from './static.ts';
+
+export type GatewayEnv = {
+  Bindings: HttpBindings;
+  Variables: { requestId: string; trace: TraceContext; principal?: Principal };
+};
+
+/** A request-handling function: `fetch`-style, for routes other modules mount (e.g. /metrics). */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** What a route handler receives: the validated body and query, and the caller. */
+interface Call<B, Q> {
+  c: Context<GatewayEnv>;
+  body: B;
+  query: Q;
+  principal: Principal;
+  id: string;
+}
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Spec<Id extends RouteId> = Extract<(typeof ROUTES)[number], { operationId: Id }>;
+type BodyOf<Id extends RouteId> = Spec<Id> extends { body: infer B } ? Infer<B> : undefined;
+type QueryOf<Id extends RouteId> = Spec<Id> extends { query: infer Q } ? Infer<Q> : undefined;
+type Handlers = {
+  [Id in RouteId]: (call: Call<BodyOf<Id>, QueryOf<Id>>) => Promise<Response>;
+};
+
+export interface HttpOptions {
+  cors?: { origins: string[] };
+  ip?: IpRules;
+  consoleDir?: string | false;
+  /** Per-request log line (method, path, status, duration, request id, actor, trace id). */
+  onRequest?: (entry: Record<string, unknown>) => void;
+  /** False while draining: /readyz answers 503. */
+  ready: () => boolean;
+}
+
+/** A run as the API shows it. */
+export function runBody(v: RunView) {
+  return {
+    runId: v.runId,
+    status: v.status,
+    agent: v.agent,
+    sessionId: v.sessionId,
+    ...(v.output !== undefined ? { output: v.output } : {}),
+    ...(v.error ? { error: v.error } : {}),
+    totals: v.totals,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    lastSeq: v.lastSeq,
+  };
+}
+
+async function readJson(c: Context<GatewayEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid JSON', {
+      details: { field: 'body' },
+    });
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const { field, message } = describeIssue(r.error, prefix);
+  throw badRequest(field, message);
+}
+
+/** Middleware and handlers shared by the listeners: ids, trace context, IP rules, JSON errors. */
+export function edgeMiddleware(
+  app: Hono<GatewayEnv>,
+  edge: Edge,
+  options: { ip?: IpRules; key: string; onRequest?: (entry: Record<string, unknown>) => void },
+): void {
+  const allowed = ipFilter(options.ip, options.key);
+  app.onError((error, c) => {
+    const m = mapError(error, edge.onError);
+    return c.json(m.body, m.status as 400, m.headers);
+  });
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const rid = requestId(c.req.header('x-request-id'));
+    const trace = traceContext(c.req.header('traceparent'));
+    c.set('requestId', rid);
+    c.set('trace', trace);
+    try {
+      if (!allowed(c.env?.incoming?.socket?.remoteAddress))
+        throw new HttpError(403, 'forbidden', 'address not allowed');
+      await next();
+    } catch (error) {
+      const m = mapError(error, edge.onError);
+      c.res = c.json(m.body, m.status as 400, m.headers);
+    }
+    c.res.headers.set('X-Request-Id', rid);
+    c.res.headers.set('traceparent', trace.traceparent);
+    options.onRequest?.({
+      requestId: rid,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      actorId: c.get('principal')?.actorId,
+      traceId: trace.traceId,
+    });
+  });
+}
+
+/** The public listener's application. */
+export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  edgeMiddleware(app, edge, {
+    key: 'ip.public',
+    ...(options.ip ? { ip: options.ip } : {}),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
+  if (options.cors) {
+    const origins = new Set(options.cors.origins);
+    app.use(
+      '/v1/*',
+      cors({
+        origin: (origin) => (origins.has('*') || origins.has(origin) ? origin : null),
+        allowHeaders: [
+          'Authorization',
+          'Content-Type',
+          'Idempotency-Key',
+          'Last-Event-ID',
+          'X-Request-Id',
+          'traceparent',
+          'X-API-Key',
+        ],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'traceparent', 'Idempotent-Replayed'],
+        maxAge: 600,
+      }),
+    );
+  }
+  const openapi = openApiDocument(edge.version);
+  app.get('/v1/openapi.json', (c) => c.json(openapi));
+
+  const handlers = routeHandlers(edge, options);
+  for (const spec of ROUTES as readonly RouteSpec[]) {
+    const handler = handlers[spec.operationId as RouteId] as (
+      call: Call<unknown, unknown>,
+    ) => Promise<Response>;
+    const limit = bodyLimit({
+      maxSize: edge.limits.maxBodyBytes,
+      onError: () => {
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          `request body is larger than ${edge.limits.maxBodyBytes} bytes`,
+        );
+      },
+    });
+    app.on(spec.method.toUpperCase(), spec.path, limit, async (c) => {
+      let principal: Principal = { keyId: '', actorId: '', role: 'user', plan: 'default' };
+      if (spec.auth !== false) {
+        principal = await edge.auth.authenticate(
+          Authenticator.keyFrom(c.req.header('authorization'), c.req.header('x-api-key')),
+        );
+        c.set('principal', principal);
+        if (spec.roles && !spec.roles.includes(principal.role))
+          throw new HttpError(403, 'forbidden', `role ${principal.role} may not call ${spec.operationId}`);
+        charge(edge, principal);
+      }
+      const body = spec.body ? parse(spec.body, await readJson(c), '') : undefined;
+      const query = spec.query ? parse(spec.query, c.req.query(), '') : undefined;
+      return handler({ c, body, query, principal, id: c.req.param('id') ?? '' });
+    });
+  }
+  app.all('/v1/*', () => {
+    throw new HttpError(404, 'not_found', 'no such route');
+  });
+  if (options.consoleDir) serveConsole(app, options.consoleDir);
+  app.notFound(() => {
+    throw new HttpError(404, 'not_found', 'no such route');
+  });
+  return app;
+}
+
+const notEnabled = (what: string, issue: string): HttpError =>
+  new HttpError(501, 'not_implemented', `${what} are not enabled in this system (${issue})`);
+
+function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
+  const { system } = edge;
+  return {
+    async submitRun({ c, body, principal }) {
+      const header = c.req.header('idempotency-key');
+      if (header !== undefined && (header.length === 0 || header.length > 200))
+        throw badRequest('Idempotency-Key', 'must be 1 to 200 characters');
+      if (header !== undefined && body.clientMessageId !== undefined && header !== body.clientMessageId)
+        throw badRequest('Idempotency-Key', 'differs from clientMessageId');
+      const clientMessageId = body.clientMessageId ?? header;
+      const r = await system.submit({
+        actorId: principal.actorId,
+        sessionId: body.sessionId,
+        input: body.input,
+        channel: 'http',
+        ...(body.agent !== undefined ? { agent: body.agent } : {}),
+        ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+      });
+      const headers: Record<string, string> = r.deduplicated ? { 'Idempotent-Replayed': 'true' } : {};
+      if (body.wait) {
+        const signal = AbortSignal.any([AbortSignal.timeout(edge.limits.waitTimeoutMs), c.req.raw.signal]);
+        const view = await system.wait(r.runId, { signal });
+        if (TERMINAL_STATUSES.has(view.status)) return c.json(runBody(view), 200, headers);
+        return c.json({ runId: r.runId, status: view.status, deduplicated: r.deduplicated }, 202, headers);
+      }
+      return c.json({ runId: r.runId, status: r.status, deduplicated: r.deduplicated }, 202, headers);
+    },
+
+    async listRuns({ c, query, principal }) {
+      const rows = await system.list({
+        actorId: principal.actorId,
+        limit: query.limit ?? 50,
+        ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+        ...(query.status ? { status: query.status } : {}),
+      });
+      return c.json({
+        runs: rows.map((r) => ({
+          runId: r.runId,
+          status: r.status,
+          agent: r.agent,
+          sessionId: r.sessionId,
+          parentRunId: r.parentRunId,
+          summary: r.summary,
+          createdAt: r.createdAt,
+          updatedAt: r.updatedAt,
+        })),
+      });
+    },
+
+    async getRun({ c, id, principal }) {
+      await visibleRun(edge, principal, id);
+      return c.json(runBody(await system.get(id)));
+    },
+
+    async runEvents({ c, id, query, principal }) {
+      const row = await visibleRun(edge, principal, id);
+      const lastEventId = c.req.header('last-event-id');
+      let after = query.after ?? 0;
+      if (lastEventId !== undefined) {
+        const n = Number(lastEventId);
+        if (!Number.isInteger(n) || n < 0) throw badRequest('Last-Event-ID', 'must be a journal seq');
+        after = Math.max(after, n);
+      }
+      if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
+        return sseResponse(
+          edge,
+          principal,
+          id,
+          after,
+          c.req.raw.signal,
+          TERMINAL_STATUSES.has(row.status) ? row.lastSeq : undefined,
+        );
+      }
+      return c.json(await system.store.journal.read(id, after));
+    },
+
+    async cancelRun({ c, id, body, principal }) {
+      await visibleRun(edge, principal, id);
+      const view = await system.cancel(id, {
+        by: principal.actorId,
+        ...(body.reason ? { reason: body.reason } : {}),
+      });
+      return c.json(runBody(view));
+    },
+
+    async listAgents({ c }) {
+      const agents = await Promise.all(
+        [...system.engine.agents.values()].map(async (a) => {
+          const queueDepth = await system.store.queue.depth(a.queue);
+          return {
+            name: a.name,
+            responsibility: a.def.responsibility,
+            tools: [...a.tools.keys()],
+            delegates: [...a.def.delegates],
+            version: a.version,
+            concurrency: a.def.concurrency,
+            queueDepth,
+            health: queueDepth > a.def.concurrency * 50 ? ('backlogged' as const) : ('ok' as const),
+          };
+        }),
+      );
+      return c.json({ agents });
+    },
+
+    async createWsTicket({ c, principal }) {
+      const t = edge.auth.issueTicket(principal);
+      return c.json({ ...t, url: `/v1/ws?ticket=${t.ticket}` }, 201);
+    },
+
+    async listApprovals({ c, query }) {
+      const approvals = approvalsOf(system);
+      if (!approvals) throw notEnabled('approvals', 'system.approvals is not configured');
+      const list = await approvals.list({
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.limit ? { limit: query.limit } : {}),
+      });
+      return c.json({ approvals: list });
+    },
+
+    async decideApproval({ c, id, body, principal }) {
+      const approvals = approvalsOf(system);
+      if (!approvals) throw notEnabled('approvals', 'system.approvals is not configured');
+      if (!can.approve(principal)) throw new HttpError(403, 'forbidden', 'role may not approve');
+      const decided = await approvals.decide(id, {
+        decision: body.decision,
+        approver: {
+          id: principal.actorId,
+          roles: principal.role === 'admin' ? ['admin', 'approver'] : [principal.role],
+        },
+        ...(body.comment !== undefined ? { comment: body.comment } : {}),
+      });
+      return c.json(decided as Record<string, unknown>);
+    },
+
+    async getMemory({ c, query, principal }) {
+      const memory = memoryOf(system);
+      if (!memory) throw notEnabled('memory endpoints', 'system.memory is not configured');
+      const items = await memory.list({
+        actorId: principal.actorId,
+        ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+      });
+      return c.json({ items });
+    },
+
+    async deleteMemory({ c, query, principal }) {
+      const memory = memoryOf(system);
+      if (!memory) throw notEnabled('memory endpoints', 'system.memory is not configured');
+      const deleted = await memory.forget({
+        actorId: principal.actorId,
+        ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+      });
+      return c.json({ deleted });
+    },
+
+    async health({ c }) {
+      return c.json({ status: 'ok' });
+    },
+
+    async ready({ c }) {
+      if (!options.ready()) return c.json({ error: { code: 'not_ready', message: 'draining' } }, 503);
+      try {
+        await system.store.runs.list({ limit: 1 });
+      } catch {
+        return c.json({ error: { code: 'not_ready', message: 'store unavailable' } }, 503);
+      }
+      return c.json({ status: 'ready' });
+    },
+  };
+}

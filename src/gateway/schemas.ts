@@ -1,0 +1,387 @@
+/**
+ * The HTTP contract: zod schemas and the route table. The router validates requests with these
+ * schemas and the OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+import { RUN_STATUSES } from '../core/run-state.ts';
+import type { Role } from './keys.ts';
+
+const id = z.string().min(1).max(200);
+
+export const SubmitRunBody = z.strictObject({
+  input: z.string().min(1).max(100_000).describe('What the user asks, in plain words'),
+  sessionId: id.describe('Conversation the run belongs to; runs of one session run in order'),
+  agent: z.string().min(1).max(100).optional().describe('Skip routing and use this agent'),
+  clientMessageId: id
+    .optional()
+    .describe('Retries with the same id within 5 minutes return the original run'),
+  wait: z.boolean().optional().describe('Answer with the finished run (bounded by the gateway wait timeout)'),
+});
+
+export const CancelRunBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+
+export const RunAccepted = z.object({
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  deduplicated: z.boolean(),
+});
+
+export const Totals = z.object({
+  steps: z.number(),
+  modelCalls: z.number(),
+  toolCalls: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+  durationMs: z.number(),
+});
+
+export const RunError = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const Run = z.object({
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  agent: z.string().nullable(),
+  sessionId: z.string(),
+  output: z.string().optional(),
+  error: RunError.optional(),
+  totals: Totals,
+  createdAt: z.number().describe('ms since epoch'),
+  updatedAt: z.number(),
+  lastSeq: z.number().describe('seq of the last journal event; resume event streams after it'),
+});
+
+export const RunSummary = z.object({
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  agent: z.string().nullable(),
+  sessionId: z.string(),
+  parentRunId: z.string().nullable(),
+  summary: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+
+export const ListRunsQuery = z.strictObject({
+  sessionId: id.optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+export const EventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).optional().describe('Only events with seq greater than this'),
+});
+
+export const JournalEventSchema = z.object({
+  runId: z.string(),
+  seq: z.number().int(),
+  at: z.number(),
+  v: z.number().int(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const AgentInfo = z.object({
+  name: z.string(),
+  responsibility: z.string(),
+  tools: z.array(z.string()),
+  delegates: z.array(z.string()),
+  version: z.string(),
+  concurrency: z.number(),
+  queueDepth: z.number(),
+  health: z.enum(['ok', 'backlogged']),
+});
+
+export const WsTicket = z.object({ ticket: z.string(), expiresAt: z.number(), url: z.string() });
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export const ApprovalsQuery = z.strictObject({
+  status: z.enum(APPROVAL_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+export const DecideBody = z.strictObject({
+  decision: z.enum(['approved', 'rejected']),
+  comment: z.string().max(2000).optional(),
+});
+
+export const MemoryQuery = z.strictObject({ sessionId: id.optional() });
+
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export const Health = z.object({ status: z.string() });
+
+/** One route of the public API. */
+export interface RouteSpec {
+  method: 'get' | 'post' | 'delete';
+  /** Hono path syntax (`:id`). */
+  path: string;
+  operationId: string;
+  summary: string;
+  /** Roles allowed; absent means every authenticated role. `auth: false` routes are public. */
+  roles?: Role[];
+  auth?: boolean;
+  /** True when `:id` names something owned by one actor (another actor gets 404). */
+  ownerScoped?: boolean;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  /** Status → schema (absent schema: no JSON body). */
+  responses: Record<number, { description: string; schema?: z.ZodType; sse?: boolean }>;
+}
+
+const err = (description: string) => ({ description, schema: ErrorBodySchema });
+const common = {
+  401: err('Missing, unknown or revoked API key'),
+  429: err('Rate limit or daily quota exceeded; see Retry-After'),
+};
+
+/** Every route of the public listener. */
+export const ROUTES = [
+  {
+    method: 'post',
+    path: '/v1/runs',
+    operationId: 'submitRun',
+    summary: 'Submit a request; 202 with the run id, or the finished run with `wait: true`',
+    body: SubmitRunBody,
+    responses: {
+      200: { description: 'Finished run (wait: true)', schema: Run },
+      202: { description: 'Accepted', schema: RunAccepted },
+      400: err('Invalid body; details.field names the field'),
+      413: err('Body too large'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/runs',
+    operationId: 'listRuns',
+    summary: "The caller's runs, newest first",
+    query: ListRunsQuery,
+    responses: { 200: { description: 'Runs', schema: z.object({ runs: z.array(RunSummary) }) }, ...common },
+  },
+  {
+    method: 'get',
+    path: '/v1/runs/:id',
+    operationId: 'getRun',
+    summary: 'A run',
+    ownerScoped: true,
+    responses: {
+      200: { description: 'The run', schema: Run },
+      404: err('No such run for this caller'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/runs/:id/events',
+    operationId: 'runEvents',
+    summary:
+      'Journal events after `after`: a JSON array, or with `Accept: text/event-stream` a live SSE stream (resume with Last-Event-ID)',
+    ownerScoped: true,
+    query: EventsQuery,
+    responses: {
+      200: { description: 'Events', schema: z.array(JournalEventSchema), sse: true },
+      404: err('No such run for this caller'),
+      ...common,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/runs/:id/cancel',
+    operationId: 'cancelRun',
+    summary: 'Cancel a run and the runs it delegated to',
+    ownerScoped: true,
+    body: CancelRunBody,
+    responses: {
+      200: { description: 'The run', schema: Run },
+      404: err('No such run for this caller'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/agents',
+    operationId: 'listAgents',
+    summary: 'The agent registry with health',
+    responses: {
+      200: { description: 'Agents', schema: z.object({ agents: z.array(AgentInfo) }) },
+      ...common,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/ws-ticket',
+    operationId: 'createWsTicket',
+    summary: 'A single-use ticket (30 s) to open /v1/ws?ticket=… from a browser',
+    responses: { 201: { description: 'Ticket', schema: WsTicket }, ...common },
+  },
+  {
+    method: 'get',
+    path: '/v1/approvals',
+    operationId: 'listApprovals',
+    summary: 'Approvals, e.g. `?status=pending`',
+    roles: ['approver', 'admin'],
+    query: ApprovalsQuery,
+    responses: {
+      200: {
+        description: 'Approvals',
+        schema: z.object({ approvals: z.array(z.record(z.string(), z.unknown())) }),
+      },
+      403: err('Role may not approve'),
+      501: err('Approvals are not enabled in this system'),
+      ...common,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/approvals/:id',
+    operationId: 'decideApproval',
+    summary: 'Approve or reject',
+    roles: ['approver', 'admin'],
+    body: DecideBody,
+    responses: {
+      200: { description: 'Decided', schema: z.record(z.string(), z.unknown()) },
+      403: err('Role may not approve'),
+      404: err('No such approval'),
+      409: err('Already decided'),
+      501: err('Approvals are not enabled in this system'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/memory',
+    operationId: 'getMemory',
+    summary: "The caller's short-term memory (optionally one session)",
+    query: MemoryQuery,
+    responses: {
+      200: { description: 'Memory', schema: z.object({ items: z.array(z.unknown()) }) },
+      501: err('Memory endpoints are not enabled in this system'),
+      ...common,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/memory',
+    operationId: 'deleteMemory',
+    summary: "Delete the caller's memory (optionally one session)",
+    query: MemoryQuery,
+    responses: {
+      200: { description: 'Deleted', schema: z.object({ deleted: z.number() }) },
+      501: err('Memory endpoints are not enabled in this system'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    summary: 'Liveness',
+    auth: false,
+    responses: { 200: { description: 'Alive', schema: Health } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'ready',
+    summary: 'Readiness: the store answers',
+    auth: false,
+    responses: { 200: { description: 'Ready', schema: Health }, 503: err('Not ready') },
+  },
+] as const satisfies readonly RouteSpec[];
+
+export type RouteId = (typeof ROUTES)[number]['operationId'];
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+};
+
+/** The OpenAPI 3.1 document of {@link ROUTES}. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES as readonly RouteSpec[]) {
+    const path = r.path.replace(/:(\w+)/g, '{$1}');
+    const parameters: unknown[] = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    if (r.query) {
+      for (const [name, schema] of Object.entries(r.query.shape)) {
+        parameters.push({
+          name,
+          in: 'query',
+          required: false,
+          schema: jsonSchema(schema as z.ZodType, 'input'),
+        });
+      }
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [status, res] of Object.entries(r.responses)) {
+      const content: Record<string, unknown> = {};
+      if (res.schema) content['application/json'] = { schema: jsonSchema(res.schema, 'output') };
+      if (res.sse) content['text/event-stream'] = { schema: { type: 'string' } };
+      responses[status] = { description: res.description, ...(res.schema ? { content } : {}) };
+    }
+    (paths[path] ??= {})[r.method] = {
+      operationId: r.operationId,
+      summary: r.summary,
+      ...(r.auth === false ? { security: [] } : {}),
+      ...(r.roles ? { 'x-roles': r.roles } : {}),
+      ...(r.ownerScoped ? { 'x-owner-scoped': true } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(r.body, 'input') } },
+            },
+          }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchboard gateway',
+      version,
+      description:
+        'Runs, live progress and approvals of a Switchboard system. WebSocket API at /v1/ws (see docs/gateway.md).',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `switchboard keys create`' },
+      },
+    },
+    security: [{ apiKey: [] }],
+    paths,
+  };
+}
+
+/** A zod failure as the field it names and a one-line message. */
+export function describeIssue(error: z.ZodError, prefix = ''): { field: string; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: prefix || 'body', message: 'invalid' };
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const path = [...issue.path.map(String), ...(keys.length ? [keys[0]!] : [])].join('.');
+  const field = [prefix, path].filter(Boolean).join('.') || 'body';
+  const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+  return { field, message };
+}

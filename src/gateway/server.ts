@@ -1,0 +1,264 @@
+/**
+ * The gateway: a public listener (REST + SSE + WebSocket, default 127.0.0.1:7070) and a private
+ * listener (metrics and administration, default 127.0.0.1:7071) in front of a {@link System}.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { ConfigError } from '../core/errors.ts';
+import type { System } from '../system.ts';
+import { Authenticator } from './auth.ts';
+import { Connections } from './connections.ts';
+import { DEFAULT_LIMITS, type Edge, type GatewayLimits } from './context.ts';
+import { HttpError } from './errors.ts';
+import { RunFeed } from './feed.ts';
+import { edgeMiddleware, publicApp, type FetchHandler, type GatewayEnv } from './http.ts';
+import { issueKey, ROLES, type KeyStore, type Role } from './keys.ts';
+import type { IpRules } from './net.ts';
+import { DEFAULT_PLANS, UsageMeter, type Plan } from './plans.ts';
+import { WsGateway } from './ws.ts';
+
+export interface GatewayOptions {
+  system: System;
+  keys: KeyStore;
+  /** Public listener; port 0 picks a free one. */
+  host?: string;
+  port?: number;
+  /** Private listener for /metrics and admin routes; `false` for none. */
+  adminHost?: string;
+  adminPort?: number | false;
+  plans?: Record<string, Plan>;
+  /** Browser origins allowed to call the API (`*` for any). No CORS headers when absent. */
+  cors?: { origins: string[] };
+  ip?: { public?: IpRules; admin?: IpRules };
+  /**
+   * Routes of the private listener, by path (all methods), e.g. `{ '/metrics': metricsHandler }`
+   * from src/telemetry. Admin key routes (`/admin/keys`) are built in.
+   */
+  adminRoutes?: Record<string, FetchHandler>;
+  /** Static console files served at `/` (default `console/dist` when it exists); `false` for none. */
+  consoleDir?: string | false;
+  limits?: Partial<GatewayLimits>;
+  /** Silence after which subscribers get a heartbeat (5 s). */
+  heartbeatMs?: number;
+  /** How often open connections' keys are re-checked (revocation takes effect within this + the auth cache). */
+  revocationSweepMs?: number;
+  authCacheMs?: number;
+  version?: string;
+  onRequest?: (entry: Record<string, unknown>) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface Gateway {
+  /** `http://host:port` of each listener, once started. */
+  readonly url: string;
+  readonly adminUrl: string | null;
+  /** Observations for tests and metrics: 'slow-consumer', 'ws-open', 'ws-close'. */
+  readonly events: EventEmitter;
+  start(): Promise<{ url: string; adminUrl: string | null }>;
+  /** Stop accepting, close streams and sockets, and close the listeners (the system is the caller's). */
+  stop(): Promise<void>;
+  stats(): { wsConnections: number; subscriptions: number; maxWsBuffered: number };
+}
+
+const urlOf = (server: Server): string => {
+  const a = server.address() as AddressInfo;
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+};
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+const nodeHandler = (app: Hono<GatewayEnv>) => {
+  const listener = getRequestListener(app.fetch);
+  return (req: IncomingMessage, res: ServerResponse): void => void listener(req, res);
+};
+
+/** Track sockets so stop() can end keep-alive connections promptly. */
+function trackSockets(server: Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return sockets;
+}
+
+function adminApp(edge: Edge, options: GatewayOptions, keys: KeyStore): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  edgeMiddleware(app, edge, {
+    key: 'ip.admin',
+    ...(options.ip?.admin ? { ip: options.ip.admin } : {}),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
+  for (const [path, handler] of Object.entries(options.adminRoutes ?? {}))
+    app.all(path, (c) => handler(c.req.raw));
+  const admin = async (authorization: string | undefined, apiKey: string | undefined) => {
+    const p = await edge.auth.authenticate(Authenticator.keyFrom(authorization, apiKey));
+    if (p.role !== 'admin') throw new HttpError(403, 'forbidden', 'admin role required');
+    return p;
+  };
+  const view = (k: Awaited<ReturnType<KeyStore['list']>>[number]) => ({
+    id: k.id,
+    name: k.name,
+    actorId: k.actorId,
+    role: k.role,
+    plan: k.plan,
+    prefix: k.prefix,
+    createdAt: k.createdAt,
+    revokedAt: k.revokedAt,
+    usedToday: edge.meter.usedToday(k.id),
+  });
+  app.get('/admin/keys', async (c) => {
+    await admin(c.req.header('authorization'), c.req.header('x-api-key'));
+    return c.json({ keys: (await keys.list()).map(view) });
+  });
+  app.post('/admin/keys', async (c) => {
+    await admin(c.req.header('authorization'), c.req.header('x-api-key'));
+    const body = (await c.req.json().catch(() => {
+      throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
+    })) as { name?: unknown; role?: unknown; plan?: unknown };
+    if (typeof body.name !== 'string')
+      throw new HttpError(400, 'bad_request', 'name: required', { details: { field: 'name' } });
+    if (typeof body.role !== 'string' || !(ROLES as readonly string[]).includes(body.role))
+      throw new HttpError(400, 'bad_request', `role: one of ${ROLES.join(', ')}`, {
+        details: { field: 'role' },
+      });
+    const plan = typeof body.plan === 'string' ? body.plan : undefined;
+    const issued = await issueKey(keys, {
+      name: body.name,
+      role: body.role as Role,
+      ...(plan ? { plan } : {}),
+    });
+    return c.json(issued, 201);
+  });
+  app.delete('/admin/keys/:id', async (c) => {
+    await admin(c.req.header('authorization'), c.req.header('x-api-key'));
+    if (!(await keys.revoke(c.req.param('id'), Date.now())))
+      throw new HttpError(404, 'not_found', 'key not found');
+    await edge.connections.sweep();
+    return c.json({ id: c.req.param('id'), revoked: true });
+  });
+  app.notFound(() => {
+    throw new HttpError(404, 'not_found', 'no such route');
+  });
+  return app;
+}
+
+/**
+ * Create the gateway (not yet listening).
+ * @example
+ * const gateway = createGateway({ system, keys: createSqliteKeyStore({ path: '.switchboard/gateway.db' }) });
+ * const { url } = await gateway.start();
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const plans = { ...DEFAULT_PLANS, ...options.plans };
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (limits.maxFrameBytes > limits.maxMessageBytes)
+    throw new ConfigError('limits.maxFrameBytes', 'must not exceed limits.maxMessageBytes');
+  const events = new EventEmitter();
+  const onError = options.onError ?? ((e: unknown) => console.error('[gateway]', e));
+  const auth = new Authenticator({
+    keys: options.keys,
+    ...(options.authCacheMs !== undefined ? { cacheMs: options.authCacheMs } : {}),
+  });
+  const feed = new RunFeed(options.system.store, {
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+    onError,
+  });
+  const connections = new Connections(auth, {
+    ...(options.revocationSweepMs !== undefined ? { sweepMs: options.revocationSweepMs } : {}),
+    onError,
+  });
+  const edge: Edge = {
+    system: options.system,
+    auth,
+    meter: new UsageMeter(plans),
+    feed,
+    connections,
+    limits,
+    version: options.version ?? '0.1.0',
+    onError,
+    emit: (name, detail) => events.emit(name, detail),
+  };
+  let draining = false;
+  const app = publicApp(edge, {
+    ...(options.cors ? { cors: options.cors } : {}),
+    ...(options.ip?.public ? { ip: options.ip.public } : {}),
+    consoleDir: options.consoleDir ?? 'console/dist',
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    ready: () => !draining,
+  });
+  const ws = new WsGateway(edge, {
+    ...(options.cors ? { cors: options.cors } : {}),
+    ...(options.ip?.public ? { ip: options.ip.public } : {}),
+  });
+  const listener = getRequestListener(app.fetch);
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void listener(req, res));
+  const sockets = trackSockets(server);
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/v1/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    ws.upgrade(req, socket, head).catch((error: unknown) => {
+      onError(error);
+      socket.destroy();
+    });
+  });
+  const adminServer =
+    options.adminPort === false ? null : createServer(nodeHandler(adminApp(edge, options, options.keys)));
+  const adminSockets = adminServer ? trackSockets(adminServer) : null;
+
+  let url = '';
+  let adminUrl: string | null = null;
+  return {
+    get url() {
+      return url;
+    },
+    get adminUrl() {
+      return adminUrl;
+    },
+    events,
+    async start() {
+      await listen(server, options.port ?? 7070, options.host ?? '127.0.0.1');
+      url = urlOf(server);
+      if (adminServer) {
+        await listen(
+          adminServer,
+          typeof options.adminPort === 'number' ? options.adminPort : 7071,
+          options.adminHost ?? '127.0.0.1',
+        );
+        adminUrl = urlOf(adminServer);
+      }
+      return { url, adminUrl };
+    },
+    async stop() {
+      draining = true;
+      ws.close();
+      connections.closeAll(1001, 'server shutting down');
+      connections.stop();
+      feed.close();
+      const closing = [server, adminServer]
+        .filter((s): s is Server => s !== null && s.listening)
+        .map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of [...sockets, ...(adminSockets ?? [])]) s.destroy();
+      server.closeAllConnections();
+      adminServer?.closeAllConnections();
+      await Promise.all(closing);
+    },
+    stats() {
+      return { wsConnections: ws.size, subscriptions: feed.size, maxWsBuffered: ws.maxBuffered() };
+    },
+  };
+}
