@@ -1,0 +1,171 @@
+/**
+ * Agent health over a rolling window, from the journal: success rate, p50/p95 run latency, retry
+ * rate, denial rate and queue depth, judged `healthy | degraded | unhealthy` with the reasons.
+ * (Circuit breakers belong to the engine and are reported here once it journals them.)
+ */
+import type { Store } from '../store/ports.ts';
+import { scanRuns } from './scan.ts';
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface HealthThresholds {
+  /** Fewer finished runs than this and rates are not judged (too few to mean anything). */
+  minRuns: number;
+  degradedSuccessRate: number;
+  unhealthySuccessRate: number;
+  degradedP95Ms: number;
+  degradedRetryRate: number;
+  degradedDenialRate: number;
+  degradedQueueDepth: number;
+  unhealthyQueueDepth: number;
+}
+
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
+  minRuns: 5,
+  degradedSuccessRate: 0.9,
+  unhealthySuccessRate: 0.5,
+  degradedP95Ms: 60_000,
+  degradedRetryRate: 0.2,
+  degradedDenialRate: 0.1,
+  degradedQueueDepth: 50,
+  unhealthyQueueDepth: 500,
+};
+
+export interface AgentHealth {
+  agent: string;
+  status: HealthStatus;
+  reasons: string[];
+  windowMs: number;
+  runs: { finished: number; completed: number; failed: number; cancelled: number; active: number };
+  successRate: number | null;
+  latencyMs: { p50: number | null; p95: number | null };
+  toolCalls: number;
+  retryRate: number | null;
+  denialRate: number | null;
+  queueDepth: number;
+}
+
+/** The q-quantile (0..1) of sorted numbers, nearest-rank. */
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] ?? null;
+}
+
+/**
+ * Health of each agent over the window ending at `now`.
+ * @example
+ * const health = await agentHealth(system.store, { agents: ['support'], windowMs: 15 * 60_000, now: Date.now() });
+ */
+export async function agentHealth(
+  store: Store,
+  options: {
+    agents: readonly string[];
+    windowMs: number;
+    now: number;
+    thresholds?: Partial<HealthThresholds>;
+    maxRuns?: number;
+  },
+): Promise<AgentHealth[]> {
+  const t = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.thresholds };
+  const since = options.now - options.windowMs;
+  const acc = new Map(
+    options.agents.map((a) => [
+      a,
+      {
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+        active: 0,
+        durations: [] as number[],
+        attempts: 0,
+        retries: 0,
+        calls: 0,
+        denials: 0,
+      },
+    ]),
+  );
+  for (const { events } of await scanRuns(store, {
+    sinceMs: since,
+    ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}),
+  })) {
+    let agent: string | undefined;
+    const first = events[0];
+    let ended = false;
+    for (const e of events) {
+      if (e.type === 'route.decided' || e.type === 'agent.started') agent = e.data.agent;
+      const a = agent === undefined ? undefined : acc.get(agent);
+      if (!a || e.at < since) continue;
+      switch (e.type) {
+        case 'tool.started':
+          a.attempts += 1;
+          if (e.data.attempt === 1) a.calls += 1;
+          break;
+        case 'tool.failed':
+          if (e.data.nextAttemptAt !== undefined) a.retries += 1;
+          break;
+        case 'tool.denied':
+          a.calls += 1;
+          a.denials += 1;
+          break;
+        case 'delegation.requested':
+          a.calls += 1;
+          break;
+        case 'run.completed':
+        case 'run.failed':
+        case 'run.cancelled':
+          ended = true;
+          a[e.type === 'run.completed' ? 'completed' : e.type === 'run.failed' ? 'failed' : 'cancelled'] += 1;
+          if (first) a.durations.push(e.at - first.at);
+          break;
+        default:
+          break;
+      }
+    }
+    const a = agent === undefined ? undefined : acc.get(agent);
+    if (a && !ended) a.active += 1;
+  }
+  const out: AgentHealth[] = [];
+  for (const [agent, a] of acc) {
+    const finished = a.completed + a.failed + a.cancelled;
+    const decided = a.completed + a.failed;
+    const sorted = [...a.durations].sort((x, y) => x - y);
+    const queueDepth = await store.queue.depth(`agent:${agent}`);
+    const h: AgentHealth = {
+      agent,
+      status: 'healthy',
+      reasons: [],
+      windowMs: options.windowMs,
+      runs: { finished, completed: a.completed, failed: a.failed, cancelled: a.cancelled, active: a.active },
+      successRate: decided ? a.completed / decided : null,
+      latencyMs: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) },
+      toolCalls: a.calls,
+      retryRate: a.attempts ? a.retries / a.attempts : null,
+      denialRate: a.calls ? a.denials / a.calls : null,
+      queueDepth,
+    };
+    const bad = (status: HealthStatus, reason: string): void => {
+      if (status === 'unhealthy' || h.status === 'healthy') h.status = status;
+      h.reasons.push(reason);
+    };
+    const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+    if (decided >= t.minRuns && h.successRate !== null) {
+      if (h.successRate < t.unhealthySuccessRate)
+        bad('unhealthy', `success rate ${pct(h.successRate)} < ${pct(t.unhealthySuccessRate)}`);
+      else if (h.successRate < t.degradedSuccessRate)
+        bad('degraded', `success rate ${pct(h.successRate)} < ${pct(t.degradedSuccessRate)}`);
+    }
+    if (finished >= t.minRuns && h.latencyMs.p95 !== null && h.latencyMs.p95 > t.degradedP95Ms)
+      bad('degraded', `p95 latency ${h.latencyMs.p95} ms > ${t.degradedP95Ms} ms`);
+    if (a.attempts >= t.minRuns && h.retryRate !== null && h.retryRate > t.degradedRetryRate)
+      bad('degraded', `retry rate ${pct(h.retryRate)} > ${pct(t.degradedRetryRate)}`);
+    if (a.calls >= t.minRuns && h.denialRate !== null && h.denialRate > t.degradedDenialRate)
+      bad('degraded', `denial rate ${pct(h.denialRate)} > ${pct(t.degradedDenialRate)}`);
+    if (queueDepth >= t.unhealthyQueueDepth)
+      bad('unhealthy', `queue depth ${queueDepth} >= ${t.unhealthyQueueDepth}`);
+    else if (queueDepth >= t.degradedQueueDepth)
+      bad('degraded', `queue depth ${queueDepth} >= ${t.degradedQueueDepth}`);
+    out.push(h);
+  }
+  return out;
+}

@@ -1,0 +1,351 @@
+/**
+ * Prometheus metrics derived from journal appends (prom-client, on a registry of its own). Counters
+ * and histograms count what this process sees appended; gauges that describe shared state (queue
+ * depth) are read from the store at scrape time, so any process's `/metrics` reports them right.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JournalEvent } from '../core/events.ts';
+import type { Store, StoreListener } from '../store/ports.ts';
+import { costOf, type PriceTable } from './cost.ts';
+
+export interface MetricsOptions {
+  store: Store;
+  /** Queues whose depth is reported (default: `router` and `agent:<name>` for each agent). */
+  agents?: readonly string[];
+  prices?: PriceTable;
+  /** Prefix of every metric name (default `switchboard_`). */
+  prefix?: string;
+}
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+
+interface RunInfo {
+  agent: string;
+  stepStartedAt?: number;
+  toolStartedAt: Map<string, number>;
+  approvalAt: Map<string, number>;
+  queuedAt?: number;
+}
+
+export interface SwitchboardMetrics {
+  readonly registry: Registry;
+  /** Store listener feeding the metrics (attach once per process). */
+  readonly listener: StoreListener;
+  attach(): () => void;
+  /** Observe appended events directly (tests, or a feed other than the store listener). */
+  observe(events: readonly JournalEvent[]): void;
+  /** Resolves when every observed event is counted. */
+  flush(): Promise<void>;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+  /** Node `http` handler for `GET /metrics` on the private listener. */
+  handler(req: IncomingMessage, res: ServerResponse): void;
+  /** Gauges other components set (the gateway's WebSocket connections). */
+  readonly websocketConnections: Gauge;
+}
+
+/**
+ * Create the metrics of a system.
+ * @example
+ * const metrics = createMetrics({ store: system.store, agents: ['support', 'billing'] });
+ * metrics.attach();
+ * http.createServer((req, res) => req.url === '/metrics' ? metrics.handler(req, res) : res.end()).listen(9464, '127.0.0.1');
+ */
+export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
+  const { store } = options;
+  const p = options.prefix ?? 'switchboard_';
+  const registry = new Registry();
+  const registers = [registry];
+  const runs = new Counter({
+    name: `${p}runs_total`,
+    help: 'Runs ended, by agent and final status',
+    labelNames: ['agent', 'status'],
+    registers,
+  });
+  const runsStarted = new Counter({
+    name: `${p}runs_submitted_total`,
+    help: 'Runs submitted (delegated runs included), by channel',
+    labelNames: ['channel'],
+    registers,
+  });
+  const runDuration = new Histogram({
+    name: `${p}run_duration_seconds`,
+    help: 'Run duration from submission to its end',
+    labelNames: ['agent', 'status'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const stepDuration = new Histogram({
+    name: `${p}step_duration_seconds`,
+    help: 'Agent step duration: a model call and the tool calls it asked for',
+    labelNames: ['agent'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const modelLatency = new Histogram({
+    name: `${p}model_latency_seconds`,
+    help: 'Model call latency',
+    labelNames: ['agent', 'model'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const modelCalls = new Counter({
+    name: `${p}model_calls_total`,
+    help: 'Model calls',
+    labelNames: ['agent', 'model'],
+    registers,
+  });
+  const tokens = new Counter({
+    name: `${p}model_tokens_total`,
+    help: 'Model tokens, by direction (input, output)',
+    labelNames: ['agent', 'model', 'direction'],
+    registers,
+  });
+  const cost = new Counter({
+    name: `${p}model_cost_usd_total`,
+    help: 'Model cost in USD from the price table',
+    labelNames: ['agent', 'model'],
+    registers,
+  });
+  const toolCalls = new Counter({
+    name: `${p}tool_calls_total`,
+    help: 'Tool call attempts by outcome (succeeded, failed, retried, denied)',
+    labelNames: ['agent', 'tool', 'outcome'],
+    registers,
+  });
+  const toolDuration = new Histogram({
+    name: `${p}tool_duration_seconds`,
+    help: 'Tool attempt duration',
+    labelNames: ['agent', 'tool', 'outcome'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const retries = new Counter({
+    name: `${p}tool_retries_total`,
+    help: 'Tool attempts that failed and were scheduled again',
+    labelNames: ['agent', 'tool'],
+    registers,
+  });
+  const denials = new Counter({
+    name: `${p}tool_denials_total`,
+    help: 'Tool calls refused, by reason',
+    labelNames: ['agent', 'tool', 'reason'],
+    registers,
+  });
+  const delegations = new Counter({
+    name: `${p}delegations_total`,
+    help: 'Delegations between agents',
+    labelNames: ['from', 'to'],
+    registers,
+  });
+  const escalations = new Counter({
+    name: `${p}escalations_total`,
+    help: 'Runs the router escalated instead of guessing',
+    registers,
+  });
+  const approvalsRequested = new Counter({
+    name: `${p}approvals_requested_total`,
+    help: 'Approvals requested',
+    labelNames: ['agent', 'tool'],
+    registers,
+  });
+  const approvalsDecided = new Counter({
+    name: `${p}approvals_decided_total`,
+    help: 'Approvals decided',
+    labelNames: ['agent', 'decision'],
+    registers,
+  });
+  const approvalsPending = new Gauge({
+    name: `${p}approvals_pending`,
+    help: 'Approvals requested and not yet decided (seen by this process)',
+    registers,
+  });
+  const approvalWait = new Histogram({
+    name: `${p}approval_wait_seconds`,
+    help: 'Time from approval request to decision',
+    labelNames: ['agent', 'decision'],
+    buckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
+    registers,
+  });
+  const memoryFailures = new Counter({
+    name: `${p}memory_failures_total`,
+    help: 'Memory loads or saves that failed (the run went on stateless)',
+    labelNames: ['agent'],
+    registers,
+  });
+  const attention = new Counter({
+    name: `${p}runs_needing_attention_total`,
+    help: 'In-doubt calls that paused a run for a person',
+    labelNames: ['agent', 'tool'],
+    registers,
+  });
+  const queueWait = new Histogram({
+    name: `${p}queue_wait_seconds`,
+    help: 'Time a run waited on a queue before its next step (router, then its agent queue)',
+    labelNames: ['queue'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const websocketConnections = new Gauge({
+    name: `${p}websocket_connections`,
+    help: 'Open WebSocket connections (set by the gateway)',
+    registers,
+  });
+  const queues = ['router', ...(options.agents ?? []).map((a) => `agent:${a}`)];
+  new Gauge({
+    name: `${p}queue_depth`,
+    help: 'Wake-up tasks on a queue (read from the store at scrape time)',
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      for (const q of queues) this.set({ queue: q }, await store.queue.depth(q));
+    },
+  });
+
+  const info = new Map<string, RunInfo>();
+  let chain: Promise<void> = Promise.resolve();
+
+  const runInfo = async (runId: string): Promise<RunInfo> => {
+    let r = info.get(runId);
+    if (!r) {
+      // A run first seen mid-way (another process started it): its agent is in the projection.
+      const row = await store.runs.get(runId);
+      r = { agent: row?.agent ?? 'unknown', toolStartedAt: new Map(), approvalAt: new Map() };
+      if (info.size > 20_000) info.clear();
+      info.set(runId, r);
+    }
+    return r;
+  };
+
+  const handle = async (e: JournalEvent): Promise<void> => {
+    if (e.type === 'run.submitted') {
+      info.set(e.runId, {
+        agent: e.data.agent ?? 'unrouted',
+        toolStartedAt: new Map(),
+        approvalAt: new Map(),
+        queuedAt: e.at,
+      });
+      runsStarted.inc({ channel: e.data.channel });
+      return;
+    }
+    const r = await runInfo(e.runId);
+    const agent = r.agent;
+    switch (e.type) {
+      case 'route.decided':
+        if (r.queuedAt !== undefined) queueWait.observe({ queue: 'router' }, (e.at - r.queuedAt) / 1000);
+        r.agent = e.data.agent;
+        r.queuedAt = e.at;
+        break;
+      case 'route.escalated':
+        escalations.inc();
+        break;
+      case 'agent.started':
+        r.agent = e.data.agent;
+        if (r.queuedAt !== undefined)
+          queueWait.observe({ queue: `agent:${e.data.agent}` }, (e.at - r.queuedAt) / 1000);
+        delete r.queuedAt;
+        break;
+      case 'model.requested':
+        if (r.stepStartedAt !== undefined) stepDuration.observe({ agent }, (e.at - r.stepStartedAt) / 1000);
+        r.stepStartedAt = e.at;
+        break;
+      case 'model.responded': {
+        const labels = { agent, model: e.data.modelId };
+        modelCalls.inc(labels);
+        modelLatency.observe(labels, e.data.latencyMs / 1000);
+        tokens.inc({ ...labels, direction: 'input' }, e.data.usage.inputTokens);
+        tokens.inc({ ...labels, direction: 'output' }, e.data.usage.outputTokens);
+        if (options.prices) cost.inc(labels, costOf(options.prices, e.data.modelId, e.data.usage));
+        break;
+      }
+      case 'tool.started':
+        r.toolStartedAt.set(e.data.callId, e.at);
+        break;
+      case 'tool.succeeded':
+      case 'tool.failed': {
+        const retried = e.type === 'tool.failed' && e.data.nextAttemptAt !== undefined;
+        const outcome = e.type === 'tool.succeeded' ? 'succeeded' : retried ? 'retried' : 'failed';
+        const labels = { agent, tool: e.data.tool };
+        toolCalls.inc({ ...labels, outcome });
+        const started = r.toolStartedAt.get(e.data.callId);
+        if (started !== undefined) toolDuration.observe({ ...labels, outcome }, (e.at - started) / 1000);
+        if (retried) retries.inc(labels);
+        break;
+      }
+      case 'tool.denied':
+        toolCalls.inc({ agent, tool: e.data.tool, outcome: 'denied' });
+        denials.inc({ agent, tool: e.data.tool, reason: e.data.reason });
+        break;
+      case 'approval.requested':
+        approvalsRequested.inc({ agent, tool: e.data.tool });
+        approvalsPending.inc();
+        r.approvalAt.set(e.data.approvalId, e.at);
+        break;
+      case 'approval.decided': {
+        approvalsDecided.inc({ agent, decision: e.data.decision });
+        approvalsPending.dec();
+        const at = r.approvalAt.get(e.data.approvalId);
+        if (at !== undefined) approvalWait.observe({ agent, decision: e.data.decision }, (e.at - at) / 1000);
+        break;
+      }
+      case 'delegation.requested':
+        delegations.inc({ from: agent, to: e.data.agent });
+        break;
+      case 'memory.failed':
+        memoryFailures.inc({ agent });
+        break;
+      case 'run.needs_attention':
+        attention.inc({ agent, tool: e.data.tool });
+        break;
+      case 'run.completed':
+      case 'run.failed':
+      case 'run.cancelled': {
+        const status = e.type.slice(4);
+        runs.inc({ agent, status });
+        runDuration.observe({ agent, status }, e.data.totals.durationMs / 1000);
+        if (r.stepStartedAt !== undefined) stepDuration.observe({ agent }, (e.at - r.stepStartedAt) / 1000);
+        info.delete(e.runId);
+        break;
+      }
+      default:
+        break;
+    }
+    if (e.type === 'route.escalated') {
+      runs.inc({ agent: 'unrouted', status: 'escalated' });
+      info.delete(e.runId);
+    }
+  };
+
+  const observe = (events: readonly JournalEvent[]): void => {
+    const batch = [...events];
+    chain = chain.then(async () => {
+      for (const e of batch) await handle(e);
+    });
+    chain = chain.catch(() => undefined);
+  };
+
+  const render = async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+
+  return {
+    registry,
+    listener: { appended: observe },
+    attach: () => store.listen({ appended: observe }),
+    observe,
+    flush: () => chain,
+    render,
+    websocketConnections,
+    handler(_req, res) {
+      render().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType });
+          res.end(body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+        },
+      );
+    },
+  };
+}
