@@ -4,6 +4,7 @@
  * Usage: node bench/routing-eval.ts [suites-dir]   (default ../shared/data/suites)
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runEval } from '../src/cli/eval.ts';
 import { createToolRetriever, type EvalResult, type RoutingTarget } from '../src/routing/index.ts';
@@ -52,16 +53,29 @@ const catalog = [...pool.values()].slice(0, 500);
 const retriever = createToolRetriever(catalog);
 const permitted = new Set(catalog.map((t) => t.name));
 for (const q of queries.slice(0, 50)) retriever.retrieve(q, { permitted });
+// Single-shot wall time of each decision (what `switchboard eval` reports), then the per-query
+// minimum over 5 repeats: on a shared VM the single-shot tail is dominated by the scheduler
+// preempting the process, the minimum keeps each query's own cost (long queries stay slow).
 const times: number[] = [];
-for (const q of queries) {
-  const t0 = performance.now();
-  retriever.retrieve(q, { permitted });
-  times.push(performance.now() - t0);
+const best: number[] = queries.map(() => Infinity);
+for (let rep = 0; rep < 5; rep++) {
+  queries.forEach((q, i) => {
+    const t0 = performance.now();
+    retriever.retrieve(q, { permitted });
+    const ms = performance.now() - t0;
+    if (rep === 0) times.push(ms);
+    best[i] = Math.min(best[i] as number, ms);
+  });
 }
-times.sort((a, b) => a - b);
-const at = (q: number): string =>
-  (times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0).toFixed(3);
+const at = (xs: number[], q: number): string => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(3);
+};
 console.log(
   `\n${catalog.length}-target catalog: fit ${retriever.fitMs.toFixed(0)} ms, ${times.length} retrievals, ` +
-    `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`,
+    `p50 ${at(times, 0.5)} ms, p99 ${at(times, 0.99)} ms (single shot); per-query best of 5: ` +
+    `p50 ${at(best, 0.5)} ms, p99 ${at(best, 0.99)} ms, max ${at(best, 1)} ms; ` +
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${availableParallelism()} CPUs`,
 );
