@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { createRequire } from 'node:module';
 import { createMemoryStore } from '../../src/store/memory/store.ts';
 import { createSystem } from '../../src/system.ts';
 import { attachTelemetry } from '../../src/telemetry/index.ts';
@@ -23,6 +23,11 @@ interface Family {
     buckets?: Record<string, string>;
   }[];
 }
+
+/** The Prometheus text-format parser (a CommonJS package without types). */
+const parsePrometheusTextFormat = createRequire(import.meta.url)('parse-prometheus-text-format') as (
+  text: string,
+) => Family[];
 
 const value = (families: Family[], name: string, labels: Record<string, string> = {}): number => {
   const f = families.find((x) => x.name === name);
@@ -68,7 +73,7 @@ describe('/metrics', () => {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
       const text = await res.text();
-      const families = parsePrometheusTextFormat(text) as Family[];
+      const families = parsePrometheusTextFormat(text);
       // Root runs: refund-delegation, track, denied, tool-failure complete on support; two
       // delegated billing runs (refund-delegation, denied); one escalation.
       assert.equal(value(families, 'switchboard_runs_total', { agent: 'support', status: 'completed' }), 4);
