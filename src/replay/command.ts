@@ -1,0 +1,76 @@
+/**
+ * `switchboard replay <runId> [--with <module>] [--json]` as a function of parsed options. The
+ * `--with` module changes the agents (instructions, tools, model), router or retrievers and
+ * default-exports either the changes or a function of the current agent definitions:
+ *
+ *   export default (agents) => ({ agents: agents.map((a) => a.name === 'support' ? { ...a, instructions: '…' } : a) });
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { AgentDefinition } from '../core/agent.ts';
+import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import { buildAgents } from '../runtime/agents.ts';
+import type { Store } from '../store/ports.ts';
+import { formatReplay } from './format.ts';
+import { firstDivergence, replayRun, replayTotals, type ReplayConfig } from './replay.ts';
+
+export interface ReplayOverrides {
+  agents?: AgentDefinition[];
+  router?: AgentRouter;
+  retrievers?: Map<string, ToolRetrieverLike>;
+  defaultAgent?: string;
+}
+
+/** Load a `--with` module. */
+export async function loadOverrides(path: string, current: AgentDefinition[]): Promise<ReplayOverrides> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as {
+    default?: ReplayOverrides | ((agents: AgentDefinition[]) => ReplayOverrides | Promise<ReplayOverrides>);
+  };
+  const d = mod.default;
+  if (!d) throw new Error(`${path}: expected a default export (the changes, or a function of the agents)`);
+  return typeof d === 'function' ? d(current) : d;
+}
+
+/** The configuration with overrides applied; changed agents are rebuilt (new version hashes). */
+export function applyOverrides(
+  base: ReplayConfig,
+  overrides: ReplayOverrides,
+  defaultModel?: LanguageModelV4,
+): ReplayConfig {
+  const agents = overrides.agents
+    ? buildAgents(overrides.agents, defaultModel ?? [...base.agents.values()][0]?.model)
+    : base.agents;
+  return {
+    ...base,
+    agents,
+    ...(overrides.router ? { router: overrides.router } : {}),
+    ...(overrides.retrievers ? { retrievers: overrides.retrievers } : {}),
+    ...(overrides.defaultAgent ? { defaultAgent: overrides.defaultAgent } : {}),
+    live: true,
+  };
+}
+
+/** Run the replay; exit code 0 when the code matches the recording, 1 at a divergence. */
+export async function replayCommand(
+  store: Store,
+  options: {
+    runId: string;
+    base: ReplayConfig;
+    definitions: AgentDefinition[];
+    with?: string;
+    json?: boolean;
+  },
+): Promise<{ output: string; exitCode: number }> {
+  const config = options.with
+    ? applyOverrides(options.base, await loadOverrides(options.with, options.definitions))
+    : options.base;
+  const report = await replayRun((id) => store.journal.read(id), options.runId, config);
+  const diverged = firstDivergence(report) !== null;
+  return {
+    output: options.json
+      ? JSON.stringify({ ...replayTotals(report), report }, null, 2)
+      : formatReplay(report),
+    exitCode: diverged ? 1 : 0,
+  };
+}
