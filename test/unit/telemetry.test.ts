@@ -12,7 +12,7 @@ import { createRedactor } from '../../src/telemetry/redact.ts';
 import { RunSpans, type SpanRecord } from '../../src/telemetry/spans.ts';
 
 const journal = (runId: string, items: [number, NewEvent][]): JournalEvent[] =>
-  items.map(([at, e], k) => ({ runId, seq: k + 1, at, v: 1, ...e }) as JournalEvent);
+  items.map(([at, e], k) => ({ runId, seq: k + 1, at, v: 1, ...e }));
 
 describe('spans from a journal', () => {
   it('an approval is a span that covers the wait, under its tool call', () => {
@@ -64,25 +64,29 @@ describe('spans from a journal', () => {
       ],
       [
         910,
+        // Cast: the approval payload grows (agent, args, rules) as approvals land in the engine.
         {
           type: 'approval.requested',
           data: {
             approvalId: 'ap1',
             callId: 's1c1',
             tool: 'refund',
+            agent: 'billing',
+            args: { amount: 500 },
             argsDigest: 'd',
             reasons: ['over $100'],
+            rules: ['refund-over-100'],
             requestedBy: 'u',
             expiresAt: 1e12,
           },
-        },
+        } as unknown as NewEvent,
       ],
       [
         3_600_910,
         {
           type: 'approval.decided',
           data: { approvalId: 'ap1', callId: 's1c1', decision: 'approved', approver: 'manager' },
-        },
+        } as unknown as NewEvent,
       ],
       [
         3_600_911,
