@@ -39,6 +39,22 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
       CREATE TABLE ${s}.dedup (key text PRIMARY KEY, run_id text NOT NULL, expires_at bigint NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'hash-chained journal, approvals inbox',
+    sql: (s) => `
+      ALTER TABLE ${s}.events ADD COLUMN prev_hash text;
+      ALTER TABLE ${s}.events ADD COLUMN hash text;
+      CREATE TABLE ${s}.approvals (
+        approval_id text PRIMARY KEY, run_id text NOT NULL, call_id text NOT NULL, tool text NOT NULL,
+        agent text NOT NULL, args text NOT NULL, args_digest text NOT NULL, reasons text NOT NULL,
+        requested_by text NOT NULL, requested_at bigint NOT NULL, expires_at bigint NOT NULL,
+        status text NOT NULL, approver text, comment text, decided_at bigint
+      );
+      CREATE INDEX approvals_status ON ${s}.approvals (status, requested_at);
+      CREATE INDEX approvals_run ON ${s}.approvals (run_id);
+    `,
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

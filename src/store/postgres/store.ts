@@ -16,11 +16,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ConflictError } from '../../core/errors.ts';
+import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
+  ApprovalRow,
+  ApprovalsProjection,
+  ApprovalStatus,
   ClaimedTask,
   Commit,
   CommitResult,
@@ -134,6 +138,7 @@ export class PostgresStore implements Store {
   readonly journal: Journal;
   readonly queue: Queue;
   readonly runs: RunsProjection;
+  readonly approvals: ApprovalsProjection;
   readonly schema: string;
   readonly pool: pg.Pool;
   /** Identifies this process's store in notifications: its own appends were already announced locally. */
@@ -198,10 +203,45 @@ export class PostgresStore implements Store {
       read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
       append: async (runId, expectedSeq, events) =>
         (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
+      readStored: async (runId) =>
+        (
+          await this.#query<EventRow & { prev_hash: string | null; hash: string | null }>(
+            `SELECT run_id, seq, at, v, type, data, prev_hash, hash FROM ${this.#s}.events WHERE run_id = $1 ORDER BY seq`,
+            [runId],
+          )
+        ).map((r): StoredEvent => ({
+          runId: r.run_id,
+          seq: r.seq,
+          at: r.at,
+          v: r.v,
+          type: r.type,
+          dataText: r.data,
+          prevHash: r.prev_hash ?? '',
+          hash: r.hash ?? '',
+        })),
       runIds: async () =>
         (await this.#query<{ run_id: string }>(`SELECT DISTINCT run_id FROM ${this.#s}.events`)).map(
           (r) => r.run_id,
         ),
+    };
+    this.approvals = {
+      get: async (id) => {
+        const rows = await this.#query<ApprovalDbRow>(
+          `SELECT * FROM ${this.#s}.approvals WHERE approval_id = $1`,
+          [id],
+        );
+        return rows[0] ? toApprovalRow(rows[0]) : null;
+      },
+      list: async (q) => {
+        const where: string[] = [];
+        const args: unknown[] = [];
+        if (q.status) where.push(`status = $${args.push(q.status)}`);
+        if (q.runId) where.push(`run_id = $${args.push(q.runId)}`);
+        args.push(q.limit ?? 100);
+        const sql = `SELECT * FROM ${this.#s}.approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY requested_at, approval_id LIMIT $${args.length}`;
+        return (await this.#query<ApprovalDbRow>(sql, args)).map(toApprovalRow);
+      },
     };
     this.queue = {
       enqueue: async (task) => {
@@ -373,16 +413,32 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Check a connection out of the pool. While it is out, a backend terminated between statements
+   * emits 'error' on the client; unhandled, that would kill the process, so it is recorded and the
+   * next statement on the client fails with it (and the connection is discarded on check-in).
+   */
+  async #checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    client.on('error', onCheckedOutError);
+    return client;
+  }
+
+  #checkin(client: pg.PoolClient, discard = false): void {
+    client.off('error', onCheckedOutError);
+    client.release(discard);
+  }
+
   async #withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient | null = null;
       try {
-        client = await this.pool.connect();
+        client = await this.#checkout();
         const result = await fn(client);
-        client.release();
+        this.#checkin(client);
         return result;
       } catch (error) {
-        client?.release(isConnectionError(error));
+        if (client) this.#checkin(client, isConnectionError(error));
         if (!isConnectionError(error) || attempt + 1 >= this.#retry.attempts || this.#closed) throw error;
         await sleep(backoffMs(this.#retry, attempt));
       }
@@ -398,18 +454,18 @@ export class PostgresStore implements Store {
       let client: pg.PoolClient | null = null;
       let committing = false;
       try {
-        client = await this.pool.connect();
+        client = await this.#checkout();
         await client.query('BEGIN');
         const result = await fn(client);
         committing = true;
         await client.query('COMMIT');
-        client.release();
+        this.#checkin(client);
         return result;
       } catch (error) {
         const lostConnection = isConnectionError(error);
         if (client) {
           if (!lostConnection && !committing) await client.query('ROLLBACK').catch(() => {});
-          client.release(lostConnection || committing);
+          this.#checkin(client, lostConnection || committing);
         }
         const again = attempt + 1 < this.#retry.attempts && !this.#closed;
         if (error instanceof SeqRace) {
@@ -474,6 +530,7 @@ export class PostgresStore implements Store {
       await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);
     for (const t of unit.upsertTasks ?? []) await this.#upsertTask(c, t, enqueued);
     for (const r of unit.projection ?? []) await this.#project(c, r);
+    for (const a of unit.approvals ?? []) await this.#approval(c, a);
     const woken: TaskSpec[] = [];
     if (unit.session?.join) {
       const { sessionKey, runId, queue } = unit.session.join;
@@ -566,24 +623,37 @@ export class PostgresStore implements Store {
     events: NewEvent[],
     now: number,
   ): Promise<JournalEvent[]> {
-    const last = await this.#lastSeq(c, runId);
+    const { rows } = await c.query<{ seq: Int; hash: string | null }>(
+      `SELECT seq, hash FROM ${this.#s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [runId],
+    );
+    const last = rows[0]?.seq ?? 0;
     if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
     if (events.length === 0) return [];
-    const seqs = events.map((_, i) => last + 1 + i);
+    const seqs: number[] = [];
+    const texts: string[] = [];
+    const prevs: string[] = [];
+    const hashes: string[] = [];
+    let prev = rows[0]?.hash ?? GENESIS_HASH;
+    events.forEach((e, i) => {
+      const seq = last + 1 + i;
+      const text = JSON.stringify(e.data);
+      // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
+      const hash = eventHash(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
+      seqs.push(seq);
+      texts.push(text);
+      prevs.push(prev);
+      hashes.push(hash);
+      prev = hash;
+    });
     try {
       // The primary key (run_id, seq) is the real arbiter: of two writers that read the same tail,
       // the second insert fails (after the first commits) and that writer lost the step.
       await c.query(
-        `INSERT INTO ${this.#s}.events (run_id, seq, at, v, type, data)
-         SELECT $1, x.seq, $2, $3, x.type, x.data FROM unnest($4::int[], $5::text[], $6::text[]) AS x(seq, type, data)`,
-        [
-          runId,
-          now,
-          EVENT_SCHEMA_VERSION,
-          seqs,
-          events.map((e) => e.type),
-          events.map((e) => JSON.stringify(e.data)),
-        ],
+        `INSERT INTO ${this.#s}.events (run_id, seq, at, v, type, data, prev_hash, hash)
+         SELECT $1, x.seq, $2, $3, x.type, x.data, x.prev, x.hash
+         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(seq, type, data, prev, hash)`,
+        [runId, now, EVENT_SCHEMA_VERSION, seqs, events.map((e) => e.type), texts, prevs, hashes],
       );
     } catch (error) {
       if (isSeqRace(error)) throw new SeqRace(runId, expectedSeq);
@@ -599,6 +669,33 @@ export class PostgresStore implements Store {
           type: e.type,
           data: e.data,
         }) as JournalEvent,
+    );
+  }
+
+  async #approval(c: pg.PoolClient, a: ApprovalRow): Promise<void> {
+    await c.query(
+      `INSERT INTO ${this.#s}.approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons,
+         requested_by, requested_at, expires_at, status, approver, comment, decided_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT (approval_id) DO UPDATE SET status = excluded.status, approver = excluded.approver,
+         comment = excluded.comment, decided_at = excluded.decided_at`,
+      [
+        a.approvalId,
+        a.runId,
+        a.callId,
+        a.tool,
+        a.agent,
+        JSON.stringify(a.args ?? null),
+        a.argsDigest,
+        JSON.stringify(a.reasons),
+        a.requestedBy,
+        a.requestedAt,
+        a.expiresAt,
+        a.status,
+        a.approver,
+        a.comment,
+        a.decidedAt,
+      ],
     );
   }
 
@@ -692,6 +789,9 @@ export const pgText = (v: string): string => v.replace(/\\/g, '\\\\').replaceAll
 export const fromPgText = (v: string): string =>
   v.replace(/\\(\\|0)/g, (_, c: string) => (c === '0' ? '\u0000' : '\\'));
 
+/** A checked-out connection's asynchronous error: the failing statement reports it too. */
+function onCheckedOutError(): void {}
+
 function toEvent(r: EventRow): JournalEvent {
   return {
     runId: r.run_id,
@@ -701,6 +801,44 @@ function toEvent(r: EventRow): JournalEvent {
     type: r.type,
     data: JSON.parse(r.data) as unknown,
   } as JournalEvent;
+}
+
+type ApprovalDbRow = {
+  approval_id: string;
+  run_id: string;
+  call_id: string;
+  tool: string;
+  agent: string;
+  args: string;
+  args_digest: string;
+  reasons: string;
+  requested_by: string;
+  requested_at: Int;
+  expires_at: Int;
+  status: string;
+  approver: string | null;
+  comment: string | null;
+  decided_at: Int | null;
+};
+
+function toApprovalRow(r: ApprovalDbRow): ApprovalRow {
+  return {
+    approvalId: r.approval_id,
+    runId: r.run_id,
+    callId: r.call_id,
+    tool: r.tool,
+    agent: r.agent,
+    args: JSON.parse(r.args) as unknown,
+    argsDigest: r.args_digest,
+    reasons: JSON.parse(r.reasons) as string[],
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    expiresAt: r.expires_at,
+    status: r.status as ApprovalStatus,
+    approver: r.approver,
+    comment: r.comment,
+    decidedAt: r.decided_at,
+  };
 }
 
 function toRunRow(r: RunDbRow): RunRow {
