@@ -67,15 +67,25 @@ if (
 }
 
 function version(pkg: string): string {
-  const path =
-    pkg === 'switchboard'
-      ? join(here, '..', '..', 'package.json')
-      : join(here, 'node_modules', pkg, 'package.json');
+  if (pkg === 'switchboard') return switchboardVersion();
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(join(here, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'not installed';
   }
+}
+
+/** package.json version plus the commit measured (`+dirty` when src/ has uncommitted changes). */
+function switchboardVersion(): string {
+  const root = process.env.SWITCHBOARD_ROOT ?? join(here, '..', '..');
+  const { version: v } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const git = (...args: string[]) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const commit = process.env.SWITCHBOARD_COMMIT ?? git('rev-parse', '--short', 'HEAD').stdout?.trim();
+  const dirty =
+    !process.env.SWITCHBOARD_COMMIT && git('status', '--porcelain', '--', 'src').stdout?.trim() !== '';
+  return commit ? `${v} (${commit}${dirty ? '+dirty' : ''})` : v;
 }
 
 type Message = Record<string, unknown> & { type: string };

@@ -4,20 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
   LanguageModelV4StreamPart,
 } from '@ai-sdk/provider';
-import {
-  createMemoryStore,
-  createSqliteStore,
-  createSystem,
-  defineAgent,
-  defineTool,
-} from '../../../src/index.ts';
-// Switchboard's own zod (the one a user of Switchboard would have), not bench/peers' copy.
-import { z } from '../../../node_modules/zod/index.js';
 import {
   TOOL_NAMES,
   TOOL_SPECS,
@@ -30,6 +22,16 @@ import {
   nextCallId,
   type Harness,
 } from '../workload.ts';
+
+// The Switchboard under test: this checkout by default, or SWITCHBOARD_ROOT (e.g. an exported
+// commit) — with its own zod, the one a user of Switchboard would have, not bench/peers' copy.
+const root = process.env.SWITCHBOARD_ROOT
+  ? pathToFileURL(`${process.env.SWITCHBOARD_ROOT}/`)
+  : new URL('../../../', import.meta.url);
+const { createMemoryStore, createSqliteStore, createSystem, defineAgent, defineTool } = (await import(
+  new URL('src/index.ts', root).href
+)) as typeof import('../../../src/index.ts');
+const { z } = (await import(new URL('node_modules/zod/index.js', root).href)) as typeof import('zod');
 
 /** Runs in flight per agent: the peers have no limit, so neither does the benchmark (default 4). */
 const CONCURRENCY = 32;
