@@ -13,6 +13,9 @@ import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import { foldRun, totalsOf, TERMINAL_STATUSES, type RunState, type RunStatus } from './core/run-state.ts';
 import { agentQueue, buildAgents, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
 import { lintAgents } from './core/lint.ts';
+import { parsePolicies } from './core/policy.ts';
+import type { ChainVerdict } from './core/audit.ts';
+import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts';
 import { formatLint } from './cli/lint.ts';
 import { agentTarget, createRouter, createToolRetriever } from './routing/index.ts';
 import { Engine, sessionKey } from './runtime/engine.ts';
@@ -40,6 +43,12 @@ export interface SystemOptions {
   router?: AgentRouter | false;
   /** Tool retriever per agent name; by default one is fitted for each agent with `toolRetrieval.enabled`. */
   retrievers?: Map<string, ToolRetrieverLike>;
+  /** Governance rules (data): allow, require-approval or deny tool calls. Validated at creation. */
+  policies?: unknown[];
+  /** How long an approval request stays open, in ms (72 h). */
+  approvalTtlMs?: number;
+  /** What an approval that expires means (default: rejected). */
+  approvalExpiry?: 'approved' | 'rejected';
   /** Where start-up lint findings go (default: stderr). */
   onWarning?: (message: string) => void;
   budget?: Partial<Budget>;
@@ -88,7 +97,7 @@ export interface RunView {
   output?: string;
   error?: ErrorData;
   attention?: { callId: string; tool: string; reason: string };
-  escalation?: { reason: string };
+  escalation?: { reason: string; summary?: string; by: string };
   totals: Totals;
   createdAt: number;
   updatedAt: number;
@@ -103,6 +112,12 @@ export type Resolution =
 export interface System {
   readonly store: Store;
   readonly engine: Engine;
+  /** Human approval checkpoints: list pending requests, decide them. */
+  readonly approvals: ReturnType<typeof approvalsApi>;
+  /** Runs handed to people: reopen or close them. */
+  readonly escalations: ReturnType<typeof escalationsApi>;
+  /** Recompute a run's hash chain; names the first altered event. */
+  verify(runId: string): Promise<ChainVerdict>;
   start(): Promise<void>;
   stop(): Promise<void>;
   submit(request: SubmitRequest): Promise<SubmitResult>;
@@ -170,7 +185,7 @@ function viewOf(state: RunState, now: number): RunView {
           },
         }
       : {}),
-    ...(state.escalation ? { escalation: { reason: state.escalation.reason } } : {}),
+    ...(state.escalation ? { escalation: state.escalation } : {}),
     totals: totalsOf(state, TERMINAL_STATUSES.has(state.status) ? state.updatedAt : now),
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
@@ -223,6 +238,9 @@ export function createSystem(options: SystemOptions): System {
     ...(options.defaultAgent ? { defaultAgent: options.defaultAgent } : {}),
     ...(router ? { router } : {}),
     retrievers,
+    policies: parsePolicies(options.policies ?? []),
+    approvalTtlMs: options.approvalTtlMs ?? 72 * 3600_000,
+    approvalExpiry: options.approvalExpiry ?? 'rejected',
     faults,
     random: options.random ?? Math.random,
     newId,
@@ -243,6 +261,9 @@ export function createSystem(options: SystemOptions): System {
   const system: System = {
     store,
     engine,
+    approvals: approvalsApi(engine, store),
+    escalations: escalationsApi(engine, store),
+    verify: (runId) => verifyRun(store, runId),
 
     async start() {
       const warn = options.onWarning ?? ((m: string) => console.warn(m));
@@ -363,11 +384,20 @@ export function createSystem(options: SystemOptions): System {
     },
 
     async wait(runId, opts = {}) {
-      await fold(runId);
-      for await (const e of system.events(runId, { ...(opts.signal ? { signal: opts.signal } : {}) })) {
-        if (opts.untilAttention && e.type === 'run.needs_attention') break;
+      let after = 0;
+      for (;;) {
+        for await (const e of system.events(runId, {
+          after,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        })) {
+          after = e.seq;
+          if (opts.untilAttention && e.type === 'run.needs_attention') return system.get(runId);
+        }
+        const view = await system.get(runId);
+        // A terminal event may be followed by more (an escalated run reopened): wait for the last word.
+        if (TERMINAL_STATUSES.has(view.status) || opts.signal?.aborted) return view;
+        after = Math.max(after, view.lastSeq - 1);
       }
-      return system.get(runId);
     },
 
     async cancel(runId, opts = {}) {

@@ -79,6 +79,12 @@ export function describeEvent(e: JournalEvent): string {
       return `failed: ${e.data.error.name}: ${e.data.error.message}`;
     case 'run.cancelled':
       return `cancelled by ${e.data.by}: ${e.data.reason}`;
+    case 'approval.refused':
+      return `approval ${e.data.approvalId}: decision by ${e.data.by} refused: ${e.data.reason}`;
+    case 'run.escalated':
+      return `escalated to people by ${e.data.by}${e.data.agent ? ` (${e.data.agent})` : ''}: ${e.data.reason} — ${e.data.summary}`;
+    case 'run.reopened':
+      return `reopened by ${e.data.by}${e.data.agent ? ` for ${e.data.agent}` : ''}${e.data.note ? `: ${e.data.note}` : ''}`;
   }
 }
 

@@ -32,6 +32,8 @@ export interface AgentDefinition {
   budget?: Partial<Budget>;
   /** Allow 15+ tools (the lint reports an error otherwise). */
   allowManyTools?: boolean;
+  /** Give the agent an `escalate_to_human` tool that hands the run to people with a summary. */
+  escalation?: boolean;
 }
 
 export type AgentOptions = Omit<AgentDefinition, 'delegates' | 'concurrency' | 'examples'> & {
@@ -65,6 +67,9 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   }
   return { ...options, delegates: options.delegates ?? [], concurrency, examples: options.examples ?? [] };
 }
+
+/** The built-in tool through which an agent hands a run to people. */
+export const ESCALATE_TOOL = 'escalate_to_human';
 
 /** The name of the tool through which an agent delegates to `target`. */
 export const delegateToolName = (target: string): string => `delegate_to_${target}`;

@@ -33,6 +33,11 @@ export class UserError extends SwitchboardError {
   }
 }
 
+/** The principal may not do this (missing role, self-approval). */
+export class PermissionError extends SwitchboardError {
+  readonly code = 'forbidden';
+}
+
 /** A named thing (run, agent, approval) does not exist or is not visible to the caller. */
 export class NotFoundError extends SwitchboardError {
   readonly code = 'not_found';

@@ -48,7 +48,12 @@ export interface Totals {
 }
 
 export type DenialReason =
-  'not-permitted' | 'invalid-arguments' | 'delegation-cycle' | 'delegation-not-declared' | 'rejected';
+  | 'not-permitted'
+  | 'invalid-arguments'
+  | 'delegation-cycle'
+  | 'delegation-not-declared'
+  | 'policy-denied'
+  | 'approval-void';
 
 /** Payloads by event type. */
 export interface EventPayloads {
@@ -126,8 +131,13 @@ export interface EventPayloads {
     approvalId: string;
     callId: string;
     tool: string;
+    agent: string;
+    /** The validated arguments the approval is for; `argsDigest` binds the decision to them. */
+    args: unknown;
     argsDigest: string;
     reasons: string[];
+    /** Policy rule ids (and `tool:requiresApproval`) that asked for it. */
+    rules: string[];
     requestedBy: string;
     expiresAt: number;
   };
@@ -135,9 +145,24 @@ export interface EventPayloads {
     approvalId: string;
     callId: string;
     decision: 'approved' | 'rejected' | 'expired';
+    /** For `expired`: the configured outcome applied. */
+    outcome?: 'approved' | 'rejected';
     approver: string;
     comment?: string;
   };
+  /** A decision attempt that was refused (self-approval, missing role, changed arguments, already decided). */
+  'approval.refused': { approvalId: string; by: string; reason: string };
+  /** The run was handed to people: by its agent, by the router on low confidence, or by policy. */
+  'run.escalated': {
+    by: 'agent' | 'router' | 'policy';
+    agent?: string;
+    /** The `escalate_to_human` call, when the agent escalated. */
+    callId?: string;
+    summary: string;
+    reason: string;
+  };
+  /** An operator took an escalated run back: optionally naming the agent and adding a note. */
+  'run.reopened': { by: string; agent?: string; note?: string };
   'delegation.requested': {
     callId: string;
     childRunId: string;
@@ -187,6 +212,7 @@ export const TERMINAL_EVENTS: ReadonlySet<EventType> = new Set([
   'run.failed',
   'run.cancelled',
   'route.escalated',
+  'run.escalated',
 ]);
 
 /** Build a typed event. */

@@ -46,6 +46,9 @@ export interface CallState {
   nextAttemptAt?: number;
   childRunId?: string;
   approvalId?: string;
+  approvalExpiresAt?: number;
+  approvalRequestedAt?: number;
+  argsDigest?: string;
   approved?: boolean;
 }
 
@@ -70,10 +73,16 @@ export interface RunState {
   outputTokens: number;
   costUsd: number;
   retries: number;
+  /** Time spent waiting for people (approvals): not charged to the run's deadline. */
+  humanWaitMs: number;
   output?: string;
   error?: ErrorData;
   attention?: EventPayloads['run.needs_attention'];
-  escalation?: EventPayloads['route.escalated'];
+  escalation?: { reason: string; summary?: string; by: string };
+  /** Tools shown to the model at its latest step: a call to any other tool is refused. */
+  shownTools?: string[];
+  /** The router's confidence when it chose the agent (policies may key on it). */
+  routeConfidence?: number;
 }
 
 /** Start a fold from a run's first event. */
@@ -99,6 +108,7 @@ export function initialState(first: JournalEvent): RunState {
     outputTokens: 0,
     costUsd: 0,
     retries: 0,
+    humanWaitMs: 0,
   };
 }
 
@@ -137,11 +147,30 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       throw new Error(`run ${state.runId}: run.submitted may only be the first event`);
     case 'route.decided':
       state.agent = e.data.agent;
+      state.routeConfidence = e.data.confidence;
       state.status = 'running';
       break;
     case 'route.escalated':
-      state.escalation = e.data;
+      state.escalation = { reason: e.data.reason, by: 'router' };
       state.status = 'escalated';
+      break;
+    case 'run.escalated': {
+      state.escalation = { reason: e.data.reason, summary: e.data.summary, by: e.data.by };
+      state.status = 'escalated';
+      const c = e.data.callId ? findCall(state, e.data.callId) : undefined;
+      if (c) finishCall(state, c, { kind: 'result', value: 'Handed to a person.' });
+      break;
+    }
+    case 'run.reopened':
+      delete state.escalation;
+      state.status = 'running';
+      if (e.data.agent !== undefined && state.agent === undefined) {
+        state.agent = e.data.agent;
+        state.routeConfidence = 1;
+      }
+      if (e.data.note) state.turns.push({ role: 'user', text: `Note from ${e.data.by}: ${e.data.note}` });
+      // An agent that escalated gets another step with the note; its open calls were settled.
+      state.answered = false;
       break;
     case 'agent.started':
       state.agent = e.data.agent;
@@ -150,6 +179,7 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       break;
     case 'model.requested':
       state.status = 'running';
+      state.shownTools = e.data.tools;
       break;
     case 'model.responded': {
       state.steps += 1;
@@ -194,16 +224,33 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       const c = requireCall(state, e.data.callId, e.type);
       c.phase = 'awaiting-approval';
       c.approvalId = e.data.approvalId;
+      c.approvalExpiresAt = e.data.expiresAt;
+      c.approvalRequestedAt = e.at;
+      c.argsDigest = e.data.argsDigest;
       state.status = 'waiting';
       break;
     }
     case 'approval.decided': {
       const c = requireCall(state, e.data.callId, e.type);
-      c.approved = e.data.decision === 'approved';
-      c.phase = 'pending';
+      const approved =
+        e.data.decision === 'approved' || (e.data.decision === 'expired' && e.data.outcome === 'approved');
+      state.humanWaitMs += Math.max(0, e.at - (c.approvalRequestedAt ?? e.at));
       state.status = 'running';
+      if (approved) {
+        c.approved = true;
+        c.phase = 'pending';
+      } else {
+        c.approved = false;
+        const why =
+          e.data.decision === 'expired'
+            ? 'The approval request expired without a decision; the call was not made.'
+            : `Rejected by approver ${e.data.approver}${e.data.comment ? `: ${e.data.comment}` : ''}. The call was not made.`;
+        finishCall(state, c, { kind: 'denied', message: why });
+      }
       break;
     }
+    case 'approval.refused':
+      break;
     case 'delegation.requested': {
       const c = requireCall(state, e.data.callId, e.type);
       c.phase = 'delegated';
@@ -282,6 +329,7 @@ export type NextAction =
   | { kind: 'call'; call: CallState; attempt: number }
   | { kind: 'in-doubt'; call: CallState }
   | { kind: 'sleep'; until: number }
+  | { kind: 'expire-approval'; call: CallState }
   | { kind: 'fail'; error: ErrorData };
 
 const budgetError = (budget: string, limit: number, used: number): ErrorData => ({
@@ -298,8 +346,9 @@ const budgetError = (budget: string, limit: number, used: number): ErrorData => 
 export function decide(state: RunState, now: number, budget: Budget): NextAction {
   if (TERMINAL_STATUSES.has(state.status)) return { kind: 'none', reason: 'terminal' };
   if (state.status === 'needs_attention') return { kind: 'none', reason: 'needs_attention' };
-  const elapsed = now - state.createdAt;
-  if (elapsed > budget.deadlineMs) {
+  const waiting = state.calls.some((c) => c.phase === 'awaiting-approval');
+  const elapsed = now - state.createdAt - state.humanWaitMs;
+  if (!waiting && elapsed > budget.deadlineMs) {
     return { kind: 'fail', error: budgetError('deadlineMs', budget.deadlineMs, elapsed) };
   }
   const tokens = state.inputTokens + state.outputTokens;
@@ -312,8 +361,12 @@ export function decide(state: RunState, now: number, budget: Budget): NextAction
       case 'done':
         continue;
       case 'delegated':
-      case 'awaiting-approval':
         return { kind: 'none', reason: 'waiting' };
+      case 'awaiting-approval':
+        // Waits on no worker: the only wake-up is the approval's expiry (or its decision).
+        if (c.approvalExpiresAt === undefined) return { kind: 'none', reason: 'waiting' };
+        if (now >= c.approvalExpiresAt) return { kind: 'expire-approval', call: c };
+        return { kind: 'sleep', until: c.approvalExpiresAt };
       case 'started':
         // The outcome of a started call was never recorded: the process died mid-call.
         return { kind: 'in-doubt', call: c };

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { JSONSchema7, LanguageModelV4, LanguageModelV4FunctionTool } from '@ai-sdk/provider';
 import { z } from 'zod';
-import { delegateToolName, type AgentDefinition } from '../core/agent.ts';
+import { delegateToolName, ESCALATE_TOOL, type AgentDefinition } from '../core/agent.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { AnyTool } from '../core/tool.ts';
 
@@ -19,6 +19,12 @@ export const delegationInput = z.object({
     .record(z.string(), z.unknown())
     .optional()
     .describe('Facts the other agent needs (ids, amounts)'),
+});
+
+/** Input of the built-in `escalate_to_human` tool. */
+export const escalationInput = z.object({
+  summary: z.string().min(1).describe('What the person needs to know to take over'),
+  reason: z.string().min(1).describe('Why a person is needed'),
 });
 
 export interface AgentRuntime {
@@ -80,6 +86,17 @@ export function buildAgents(
         name,
         description: `Hand a task to the ${target} agent (${to.responsibility}) and get its answer back.`,
         inputSchema: toJsonSchema(delegationInput, `agents.${def.name}.delegates`),
+      });
+    }
+    if (def.escalation) {
+      if (tools.has(ESCALATE_TOOL))
+        throw new ConfigError(`agents.${def.name}.tools.${ESCALATE_TOOL}`, 'name is reserved');
+      specs.push({
+        type: 'function',
+        name: ESCALATE_TOOL,
+        description:
+          'Hand this request to a person when you cannot or should not handle it; give a summary for them.',
+        inputSchema: toJsonSchema(escalationInput, `agents.${def.name}.escalation`),
       });
     }
     const version = createHash('sha256')

@@ -11,6 +11,7 @@ import { DEFAULT_BUDGET } from '../core/budget.ts';
 import { ConflictError } from '../core/errors.ts';
 import { event, type ErrorData, type ToolCallData } from '../core/events.ts';
 import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import type { PolicyRule } from '../core/policy.ts';
 import {
   decide,
   foldRun,
@@ -38,6 +39,12 @@ export interface EngineOptions {
   newId: (prefix: string) => string;
   /** Most actions one claim performs before yielding the worker slot. */
   maxActionsPerClaim?: number;
+  /** Governance rules evaluated before every tool call. */
+  policies: PolicyRule[];
+  /** How long an approval request stays open (default 72 h). */
+  approvalTtlMs: number;
+  /** What an expired approval means (default: rejected). */
+  approvalExpiry: 'approved' | 'rejected';
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
@@ -197,6 +204,33 @@ export class Engine {
       case 'in-doubt':
         await performInDoubt(this, h, action.call);
         return false;
+      case 'expire-approval': {
+        const c = action.call;
+        const outcome = this.opts.approvalExpiry;
+        h.emit(
+          event('approval.decided', {
+            approvalId: c.approvalId ?? '',
+            callId: c.call.callId,
+            decision: 'expired',
+            outcome,
+            approver: 'system',
+          }),
+        );
+        const row = await this.store.approvals.get(c.approvalId ?? '');
+        if (row)
+          h.include({
+            approvals: [
+              {
+                ...row,
+                status: 'expired',
+                approver: 'system',
+                decidedAt: now,
+                comment: `expired: ${outcome}`,
+              },
+            ],
+          });
+        return false;
+      }
     }
   }
 

@@ -35,10 +35,11 @@ export class RunHandle {
   state: RunState;
   #buffer: NewEvent[] = [];
   #firstSeq: number;
-  #extra: Required<Pick<Commit, 'appends' | 'upsertTasks' | 'projection'>> = {
+  #extra: Required<Pick<Commit, 'appends' | 'upsertTasks' | 'projection' | 'approvals'>> = {
     appends: [],
     upsertTasks: [],
     projection: [],
+    approvals: [],
   };
   #chain: Promise<unknown> = Promise.resolve();
 
@@ -67,7 +68,8 @@ export class RunHandle {
   }
 
   /** Add parts (child journals, tasks, projection rows) to the next commit. */
-  include(parts: Pick<Commit, 'appends' | 'upsertTasks' | 'projection'>): void {
+  include(parts: Pick<Commit, 'appends' | 'upsertTasks' | 'projection' | 'approvals'>): void {
+    this.#extra.approvals.push(...(parts.approvals ?? []));
     this.#extra.appends.push(...(parts.appends ?? []));
     this.#extra.upsertTasks.push(...(parts.upsertTasks ?? []));
     this.#extra.projection.push(...(parts.projection ?? []));
@@ -93,12 +95,13 @@ export class RunHandle {
       ],
       upsertTasks: [...this.#extra.upsertTasks, ...(more.upsertTasks ?? [])],
       projection: [projectRun(this.state), ...this.#extra.projection],
+      approvals: [...this.#extra.approvals, ...(more.approvals ?? [])],
     };
     if (this.fence !== undefined) commit.fence = { runId: this.runId, fence: this.fence };
     if (events.length === 0)
       commit.assertSeq = [...(more.assertSeq ?? []), { runId: this.runId, seq: this.state.seq }];
     this.#buffer = [];
-    this.#extra = { appends: [], upsertTasks: [], projection: [] };
+    this.#extra = { appends: [], upsertTasks: [], projection: [], approvals: [] };
     this.#firstSeq = this.state.seq + 1;
     const result = await this.store.commit(commit);
     return result.events;

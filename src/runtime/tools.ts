@@ -3,11 +3,14 @@
  * retries with backoff, delegation to another agent's queue, and recovery of in-doubt calls.
  */
 import { z } from 'zod';
+import { argsDigest } from '../core/audit.ts';
+import { evaluatePolicies, type PolicyDecision } from '../core/policy.ts';
 import { event } from '../core/events.ts';
 import { backoffDelay, totalsOf, type CallState } from '../core/run-state.ts';
 import { BudgetExceededError, ToolError } from '../core/errors.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
-import { delegationInput } from './agents.ts';
+import { delegationInput, escalationInput } from './agents.ts';
+import { ESCALATE_TOOL } from '../core/agent.ts';
 import { agentQueue } from './agents.ts';
 import type { Engine } from './engine.ts';
 import { errorData } from './engine.ts';
@@ -40,23 +43,142 @@ export async function performCall(
   const agent = engine.agents.get(h.state.agent ?? '');
   if (!agent) throw new Error(`run ${h.runId}: unknown agent`);
   const name = c.call.toolName;
+  // Only tools shown at this step may run: retrieval narrows permission, not just the prompt.
+  const shown = h.state.shownTools;
+  const visible = !shown || shown.includes(name);
   const target = agent.delegates.get(name);
-  if (target !== undefined) return delegate(engine, h, c, target);
-  const tool = agent.tools.get(name);
-  if (!tool) {
-    const available = [...agent.tools.keys(), ...agent.delegates.keys()].join(', ');
-    return deny(
-      h,
-      c,
-      'not-permitted',
-      `Tool "${name}" is not available to agent "${agent.name}". Available: ${available}.`,
+  if (target !== undefined && visible) return delegate(engine, h, c, target);
+  if (name === ESCALATE_TOOL && agent.def.escalation && visible) {
+    const input = escalationInput.safeParse(c.call.input);
+    if (!input.success) {
+      return deny(
+        h,
+        c,
+        'invalid-arguments',
+        `Invalid arguments for ${name}: ${z.prettifyError(input.error)}`,
+      );
+    }
+    h.emit(
+      event('run.escalated', {
+        by: 'agent',
+        agent: agent.name,
+        callId: c.call.callId,
+        summary: input.data.summary,
+        reason: input.data.reason,
+      }),
     );
+    return;
+  }
+  const tool = agent.tools.get(name);
+  if (!tool || !visible) {
+    const available = (shown ?? [...agent.tools.keys(), ...agent.delegates.keys()]).join(', ');
+    const why = tool ? 'was not shown at this step' : `is not available to agent "${agent.name}"`;
+    return deny(h, c, 'not-permitted', `Tool "${name}" ${why}. Available: ${available}.`);
   }
   const parsed = tool.input.safeParse(c.call.input);
   if (!parsed.success) {
     return deny(h, c, 'invalid-arguments', `Invalid arguments for ${name}: ${z.prettifyError(parsed.error)}`);
   }
+  if (c.approved === true) {
+    // Bound to the exact arguments: if they would differ from what was approved, the approval is void.
+    if (argsDigest(parsed.data) !== c.argsDigest) {
+      return deny(
+        h,
+        c,
+        'approval-void',
+        `The approval for ${name} was for different arguments; the call was not made.`,
+      );
+    }
+    return runTool(engine, h, c, tool, parsed.data, attempt);
+  }
+  const verdict = governance(engine, h, tool, parsed.data);
+  if (verdict.effect === 'deny') {
+    return deny(h, c, 'policy-denied', `Policy refused ${name}: ${verdict.reasons.join('; ')}.`);
+  }
+  if (verdict.effect === 'require-approval') return requestApproval(engine, h, c, tool, parsed.data, verdict);
   await runTool(engine, h, c, tool, parsed.data, attempt);
+}
+
+/** Policy rules plus the tool's own `requiresApproval`, evaluated outside the model. */
+function governance(engine: Engine, h: RunHandle, tool: AnyTool, args: unknown): PolicyDecision {
+  const agent = h.state.agent ?? '';
+  const verdict = evaluatePolicies(engine.opts.policies, {
+    tool: tool.name,
+    risk: tool.risk,
+    agent,
+    args,
+    ...(h.state.routeConfidence !== undefined ? { routingConfidence: h.state.routeConfidence } : {}),
+  });
+  if (verdict.effect === 'deny') return verdict;
+  const own = tool.requiresApproval?.(args, { actorId: h.state.submitted.actorId, agent });
+  if (own) {
+    return {
+      effect: 'require-approval',
+      reasons: [
+        ...verdict.reasons.filter(() => verdict.effect === 'require-approval'),
+        typeof own === 'string' ? own : `${tool.name} requires approval`,
+      ],
+      rules: [...(verdict.effect === 'require-approval' ? verdict.rules : []), 'tool:requiresApproval'],
+    };
+  }
+  return verdict;
+}
+
+/** Pause the call for a person: the run then waits on no worker until a decision or the expiry. */
+function requestApproval(
+  engine: Engine,
+  h: RunHandle,
+  c: CallState,
+  tool: AnyTool,
+  args: unknown,
+  verdict: PolicyDecision,
+): void {
+  const now = engine.store.now();
+  const approvalId = engine.opts.newId('apr');
+  const digest = argsDigest(args);
+  const expiresAt = now + engine.opts.approvalTtlMs;
+  const requestedBy = h.state.submitted.actorId;
+  h.emit(
+    event('approval.requested', {
+      approvalId,
+      callId: c.call.callId,
+      tool: tool.name,
+      agent: h.state.agent ?? '',
+      args,
+      argsDigest: digest,
+      reasons: verdict.reasons,
+      rules: verdict.rules,
+      requestedBy,
+      expiresAt,
+    }),
+  );
+  h.emit(
+    event('progress', {
+      message: `Waiting for approval: ${verdict.reasons.join('; ')}`,
+      callId: c.call.callId,
+    }),
+  );
+  h.include({
+    approvals: [
+      {
+        approvalId,
+        runId: h.runId,
+        callId: c.call.callId,
+        tool: tool.name,
+        agent: h.state.agent ?? '',
+        args,
+        argsDigest: digest,
+        reasons: verdict.reasons,
+        requestedBy,
+        requestedAt: now,
+        expiresAt,
+        status: 'pending',
+        approver: null,
+        comment: null,
+        decidedAt: null,
+      },
+    ],
+  });
 }
 
 /** The bracket: `tool.started` is committed before the effect, the outcome after it. */

@@ -7,6 +7,7 @@
  * in one transaction. Nothing (no wake-up, no progress message, no answer) is released before the
  * commit that records it.
  */
+import type { StoredEvent } from '../core/audit.ts';
 import type { JournalEvent, NewEvent } from '../core/events.ts';
 import type { RunStatus } from '../core/run-state.ts';
 
@@ -46,6 +47,38 @@ export interface RunRow {
   summary: string | null;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+/** One row of the approvals projection (the inbox), kept in step with the journal. */
+export interface ApprovalRow {
+  approvalId: string;
+  runId: string;
+  callId: string;
+  tool: string;
+  agent: string;
+  args: unknown;
+  argsDigest: string;
+  reasons: string[];
+  requestedBy: string;
+  requestedAt: number;
+  expiresAt: number;
+  status: ApprovalStatus;
+  approver: string | null;
+  comment: string | null;
+  decidedAt: number | null;
+}
+
+export interface ApprovalQuery {
+  status?: ApprovalStatus;
+  runId?: string;
+  limit?: number;
+}
+
+export interface ApprovalsProjection {
+  get(approvalId: string): Promise<ApprovalRow | null>;
+  list(query: ApprovalQuery): Promise<ApprovalRow[]>;
+}
+
 export interface SessionOp {
   /** Add the run at the end of its session's order; when it is the head, it gets a wake-up on `queue`. */
   join?: { sessionKey: string; runId: string; queue: string };
@@ -63,6 +96,8 @@ export interface Commit {
   upsertTasks?: TaskSpec[];
   deleteTasks?: string[];
   projection?: RunRow[];
+  /** Upsert approval rows (the inbox). */
+  approvals?: ApprovalRow[];
   session?: SessionOp;
   /** Record a client message id for dedup; fails with ConflictError if a live one exists. */
   dedup?: { key: string; runId: string; expiresAt: number };
@@ -91,6 +126,8 @@ export interface Journal {
   append(runId: string, expectedSeq: number, events: NewEvent[]): Promise<JournalEvent[]>;
   /** Ids of every run that has a journal (projection rebuild). */
   runIds(): Promise<string[]>;
+  /** Events exactly as stored, with their hash chain (audit verification). */
+  readStored(runId: string): Promise<StoredEvent[]>;
 }
 
 export interface Queue {
@@ -129,6 +166,7 @@ export interface Store {
   readonly journal: Journal;
   readonly queue: Queue;
   readonly runs: RunsProjection;
+  readonly approvals: ApprovalsProjection;
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;

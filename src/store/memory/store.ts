@@ -4,9 +4,12 @@
  */
 import { ConflictError } from '../../core/errors.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent } from '../../core/events.ts';
+import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
+  ApprovalRow,
+  ApprovalsProjection,
   ClaimedTask,
   Commit,
   CommitResult,
@@ -37,7 +40,10 @@ export class MemoryStore implements Store {
   readonly journal: Journal;
   readonly queue: Queue;
   readonly runs: RunsProjection;
+  readonly approvals: ApprovalsProjection;
   readonly #clock: Clock;
+  readonly #stored = new Map<string, StoredEvent[]>();
+  readonly #approvals = new Map<string, ApprovalRow>();
   readonly #listeners = new Listeners();
   readonly #events = new Map<string, JournalEvent[]>();
   readonly #tasks = new Map<string, TaskRow>();
@@ -56,6 +62,19 @@ export class MemoryStore implements Store {
       append: async (runId, expectedSeq, events) =>
         (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
       runIds: async () => [...this.#events.keys()],
+      readStored: async (runId) => (this.#stored.get(runId) ?? []).map((e) => ({ ...e })),
+    };
+    this.approvals = {
+      get: async (id) => this.#approvals.get(id) ?? null,
+      list: async (q) =>
+        [...this.#approvals.values()]
+          .filter(
+            (a) =>
+              (q.status === undefined || a.status === q.status) &&
+              (q.runId === undefined || a.runId === q.runId),
+          )
+          .sort((a, b) => a.requestedAt - b.requestedAt || a.approvalId.localeCompare(b.approvalId))
+          .slice(0, q.limit ?? 100),
     };
     this.queue = {
       enqueue: async (task) => {
@@ -142,6 +161,8 @@ export class MemoryStore implements Store {
     for (const op of unit.appends ?? []) {
       const list = this.#events.get(op.runId) ?? [];
       this.#events.set(op.runId, list);
+      const stored = this.#stored.get(op.runId) ?? [];
+      this.#stored.set(op.runId, stored);
       for (const e of op.events) {
         const je = {
           runId: op.runId,
@@ -150,6 +171,19 @@ export class MemoryStore implements Store {
           v: EVENT_SCHEMA_VERSION,
           ...structuredClone(e),
         };
+        const dataText = JSON.stringify(e.data);
+        const prevHash = stored.at(-1)?.hash ?? GENESIS_HASH;
+        const hash = eventHash(prevHash, op.runId, je.seq, now, EVENT_SCHEMA_VERSION, e.type, dataText);
+        stored.push({
+          runId: op.runId,
+          seq: je.seq,
+          at: now,
+          v: EVENT_SCHEMA_VERSION,
+          type: e.type,
+          dataText,
+          prevHash,
+          hash,
+        });
         list.push(je);
         events.push(je);
       }
@@ -159,6 +193,7 @@ export class MemoryStore implements Store {
     const enqueued: TaskSpec[] = [];
     for (const runId of unit.deleteTasks ?? []) this.#tasks.delete(runId);
     for (const t of unit.upsertTasks ?? []) this.#upsert(t, enqueued);
+    for (const a of unit.approvals ?? []) this.#approvals.set(a.approvalId, structuredClone(a));
     for (const r of unit.projection ?? []) {
       const old = this.#runs.get(r.runId);
       if (!old || r.lastSeq >= old.lastSeq)

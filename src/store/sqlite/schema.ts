@@ -34,6 +34,22 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       INSERT INTO meta (key, value) VALUES ('fence', 0);
     `,
   },
+  {
+    version: 2,
+    name: 'hash-chained journal, approvals inbox',
+    sql: `
+      ALTER TABLE events ADD COLUMN prev_hash TEXT;
+      ALTER TABLE events ADD COLUMN hash TEXT;
+      CREATE TABLE approvals (
+        approval_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, call_id TEXT NOT NULL, tool TEXT NOT NULL,
+        agent TEXT NOT NULL, args TEXT NOT NULL, args_digest TEXT NOT NULL, reasons TEXT NOT NULL,
+        requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL, approver TEXT, comment TEXT, decided_at INTEGER
+      );
+      CREATE INDEX approvals_status ON approvals (status, requested_at);
+      CREATE INDEX approvals_run ON approvals (run_id);
+    `,
+  },
 ];
 
 /** Run pending migrations in order, each in its own transaction; returns the versions applied. */
@@ -41,12 +57,18 @@ export function migrate(db: DatabaseSync, now: number): number[] {
   db.exec(
     'CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
   );
-  const row = db.prepare('SELECT coalesce(max(version), 0) AS v FROM migrations').get() as { v: number };
+  const current = (): number =>
+    (db.prepare('SELECT coalesce(max(version), 0) AS v FROM migrations').get() as { v: number }).v;
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
-    if (m.version <= row.v) continue;
+    if (m.version <= current()) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
+      // Another process may have applied it while we waited for the write lock.
+      if (m.version <= current()) {
+        db.exec('COMMIT');
+        continue;
+      }
       db.exec(m.sql);
       db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,

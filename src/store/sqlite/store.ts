@@ -8,10 +8,14 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { ConflictError } from '../../core/errors.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
+  ApprovalRow,
+  ApprovalsProjection,
+  ApprovalStatus,
   ClaimedTask,
   Commit,
   CommitResult,
@@ -54,6 +58,7 @@ export class SqliteStore implements Store {
   readonly journal: Journal;
   readonly queue: Queue;
   readonly runs: RunsProjection;
+  readonly approvals: ApprovalsProjection;
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #listeners = new Listeners();
@@ -77,6 +82,21 @@ export class SqliteStore implements Store {
       read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
       append: async (runId, expectedSeq, events) =>
         (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
+      readStored: async (runId) =>
+        (
+          this.#stmt(
+            'SELECT run_id, seq, at, v, type, data, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq',
+          ).all(runId) as Row[]
+        ).map((r): StoredEvent => ({
+          runId: str(r.run_id),
+          seq: Number(r.seq),
+          at: Number(r.at),
+          v: Number(r.v),
+          type: str(r.type),
+          dataText: str(r.data),
+          prevHash: str(r.prev_hash ?? ''),
+          hash: str(r.hash ?? ''),
+        })),
       runIds: async () =>
         (this.#stmt('SELECT DISTINCT run_id FROM events').all() as { run_id: string }[]).map((r) => r.run_id),
     };
@@ -105,6 +125,7 @@ export class SqliteStore implements Store {
       depth: async (queue) =>
         (this.#stmt('SELECT count(*) AS n FROM tasks WHERE queue = ?').get(queue) as { n: number }).n,
     };
+    this.approvals = this.#approvalsProjection();
     this.runs = {
       get: async (runId) => {
         const row = this.#stmt('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
@@ -129,6 +150,46 @@ export class SqliteStore implements Store {
 
   now(): number {
     return this.#clock.now();
+  }
+
+  #approvalsProjection(): ApprovalsProjection {
+    const toRow = (r: Row): ApprovalRow => ({
+      approvalId: str(r.approval_id),
+      runId: str(r.run_id),
+      callId: str(r.call_id),
+      tool: str(r.tool),
+      agent: str(r.agent),
+      args: JSON.parse(str(r.args)) as unknown,
+      argsDigest: str(r.args_digest),
+      reasons: JSON.parse(str(r.reasons)) as string[],
+      requestedBy: str(r.requested_by),
+      requestedAt: Number(r.requested_at),
+      expiresAt: Number(r.expires_at),
+      status: str(r.status) as ApprovalStatus,
+      approver: r.approver == null ? null : str(r.approver),
+      comment: r.comment == null ? null : str(r.comment),
+      decidedAt: r.decided_at == null ? null : Number(r.decided_at),
+    });
+    return {
+      get: async (id) => {
+        const r = this.#stmt('SELECT * FROM approvals WHERE approval_id = ?').get(id) as Row | undefined;
+        return r ? toRow(r) : null;
+      },
+      list: async (q) => {
+        const where: string[] = [];
+        const args: SQLInputValue[] = [];
+        if (q.status) {
+          where.push('status = ?');
+          args.push(q.status);
+        }
+        if (q.runId) {
+          where.push('run_id = ?');
+          args.push(q.runId);
+        }
+        const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at, approval_id LIMIT ?`;
+        return (this.db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toRow);
+      },
+    };
   }
 
   listen(listener: StoreListener): () => void {
@@ -257,6 +318,7 @@ export class SqliteStore implements Store {
     for (const runId of unit.deleteTasks ?? []) this.#stmt('DELETE FROM tasks WHERE run_id = ?').run(runId);
     for (const t of unit.upsertTasks ?? []) this.#upsertTask(t, enqueued);
     for (const r of unit.projection ?? []) this.#project(r);
+    for (const a of unit.approvals ?? []) this.#approval(a);
     const woken: TaskSpec[] = [];
     if (unit.session?.join) {
       const { sessionKey, runId, queue } = unit.session.join;
@@ -295,16 +357,50 @@ export class SqliteStore implements Store {
   }
 
   #append(runId: string, expectedSeq: number | 'tail', events: NewEvent[], now: number): JournalEvent[] {
-    const last = this.#lastSeq(runId);
+    const tail = this.#stmt('SELECT seq, hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(
+      runId,
+    ) as { seq: number; hash: string | null } | undefined;
+    const last = tail?.seq ?? 0;
     if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
     const insert = this.#stmt(
-      'INSERT INTO events (run_id, seq, at, v, type, data) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (run_id, seq, at, v, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    let prev = tail?.hash ?? GENESIS_HASH;
     return events.map((e, i) => {
       const seq = last + 1 + i;
-      insert.run(runId, seq, now, EVENT_SCHEMA_VERSION, e.type, JSON.stringify(e.data));
+      const text = JSON.stringify(e.data);
+      // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
+      const hash = eventHash(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
+      insert.run(runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text, prev, hash);
+      prev = hash;
       return { runId, seq, at: now, v: EVENT_SCHEMA_VERSION, type: e.type, data: e.data } as JournalEvent;
     });
+  }
+
+  #approval(a: ApprovalRow): void {
+    this.#stmt(
+      `INSERT INTO approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons, requested_by,
+         requested_at, expires_at, status, approver, comment, decided_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (approval_id) DO UPDATE SET status = excluded.status, approver = excluded.approver,
+         comment = excluded.comment, decided_at = excluded.decided_at`,
+    ).run(
+      a.approvalId,
+      a.runId,
+      a.callId,
+      a.tool,
+      a.agent,
+      JSON.stringify(a.args ?? null),
+      a.argsDigest,
+      JSON.stringify(a.reasons),
+      a.requestedBy,
+      a.requestedAt,
+      a.expiresAt,
+      a.status,
+      a.approver,
+      a.comment,
+      a.decidedAt,
+    );
   }
 
   #upsertTask(t: TaskSpec, enqueued: TaskSpec[]): void {
@@ -414,10 +510,16 @@ export class SqliteStore implements Store {
   }
 }
 
+/** A column value as text (SQLite returns text, numbers or bytes). */
+function str(v: SQLInputValue | undefined): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? `${v}` : '';
+}
+
+function opt(v: SQLInputValue | undefined): string | null {
+  return v === null || v === undefined ? null : str(v);
+}
+
 function toRunRow(r: Row): RunRow {
-  const str = (v: SQLInputValue): string =>
-    typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? `${v}` : '';
-  const opt = (v: SQLInputValue): string | null => (v === null || v === undefined ? null : str(v));
   return {
     runId: str(r.run_id ?? null),
     actorId: str(r.actor_id ?? null),

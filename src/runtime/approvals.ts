@@ -1,0 +1,236 @@
+/**
+ * The human side of governance: deciding approvals, and taking escalated runs back. Every decision
+ * and every refused attempt is journaled with who and why.
+ */
+import { verifyChain, type ChainVerdict } from '../core/audit.ts';
+import { ConflictError, NotFoundError, PermissionError, UserError } from '../core/errors.ts';
+import { event, type NewEvent } from '../core/events.ts';
+import { foldRun, type RunState } from '../core/run-state.ts';
+import type { ApprovalQuery, ApprovalRow, Commit, Store } from '../store/ports.ts';
+import { agentQueue } from './agents.ts';
+import type { Engine } from './engine.ts';
+import { projectRun } from './handle.ts';
+
+/** Who acts: an id (the actor) and roles (`user`, `approver`, `operator`, `admin`). */
+export interface Principal {
+  id: string;
+  roles: readonly string[];
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected';
+  approver: Principal;
+  comment?: string;
+  /** When given, the decision holds only for these exact arguments. */
+  argsDigest?: string;
+}
+
+async function fold(store: Store, runId: string): Promise<RunState> {
+  const events = await store.journal.read(runId);
+  if (events.length === 0) throw new NotFoundError(`run ${runId} not found`);
+  return foldRun(events);
+}
+
+/** Append to a run with the seq it was folded at, plus extra commit parts; retried on a lost race. */
+async function appendFolded(
+  store: Store,
+  runId: string,
+  build: (state: RunState) => { events: NewEvent[]; extra?: Omit<Commit, 'appends' | 'projection'> } | null,
+): Promise<RunState | null> {
+  for (;;) {
+    const state = await fold(store, runId);
+    const plan = build(state);
+    if (!plan) return null;
+    const all = [...(await store.journal.read(runId))];
+    const at = store.now();
+    plan.events.forEach((e, i) =>
+      all.push({ runId, seq: state.seq + 1 + i, at, v: 1, ...e }),
+    );
+    const after = foldRun(all);
+    try {
+      await store.commit({
+        ...plan.extra,
+        appends: [{ runId, expectedSeq: state.seq + 1, events: plan.events }],
+        projection: [projectRun(after)],
+      });
+      return after;
+    } catch (error) {
+      if (error instanceof ConflictError && !/duplicate/.test(error.message)) continue;
+      throw error;
+    }
+  }
+}
+
+export function approvalsApi(engine: Engine, store: Store) {
+  const refuse = async (row: ApprovalRow, by: string, reason: string, error: Error): Promise<never> => {
+    await store.commit({
+      appends: [
+        {
+          runId: row.runId,
+          expectedSeq: 'tail',
+          events: [event('approval.refused', { approvalId: row.approvalId, by, reason })],
+        },
+      ],
+    });
+    throw error;
+  };
+  return {
+    list: (query: ApprovalQuery = {}): Promise<ApprovalRow[]> => store.approvals.list(query),
+
+    async get(approvalId: string): Promise<ApprovalRow> {
+      const row = await store.approvals.get(approvalId);
+      if (!row) throw new NotFoundError(`approval ${approvalId} not found`);
+      return row;
+    },
+
+    /**
+     * Decide an approval. Refused (and journaled): a principal without the approver role, the
+     * requesting actor itself, a second decision, an expired request, changed arguments.
+     */
+    async decide(approvalId: string, d: ApprovalDecision): Promise<ApprovalRow> {
+      if (d.decision !== 'approved' && d.decision !== 'rejected')
+        throw new UserError('decision must be approved or rejected', 'decision');
+      const row = await this.get(approvalId);
+      const by = d.approver.id;
+      if (!d.approver.roles.includes('approver')) {
+        return refuse(
+          row,
+          by,
+          'principal lacks the approver role',
+          new PermissionError(`${by} does not have the approver role`),
+        );
+      }
+      if (by === row.requestedBy) {
+        return refuse(
+          row,
+          by,
+          'self-approval',
+          new PermissionError('the requesting actor cannot decide its own approval'),
+        );
+      }
+      if (row.status !== 'pending') {
+        return refuse(
+          row,
+          by,
+          `already ${row.status}`,
+          new ConflictError(row.runId, -1, `approval ${approvalId} is already ${row.status}`),
+        );
+      }
+      if (d.argsDigest !== undefined && d.argsDigest !== row.argsDigest) {
+        return refuse(
+          row,
+          by,
+          'arguments differ from the request',
+          new ConflictError(row.runId, -1, `approval ${approvalId} was for different arguments`),
+        );
+      }
+      if (store.now() >= row.expiresAt) {
+        return refuse(
+          row,
+          by,
+          'expired',
+          new ConflictError(row.runId, -1, `approval ${approvalId} has expired`),
+        );
+      }
+      const now = store.now();
+      const decided: ApprovalRow = {
+        ...row,
+        status: d.decision,
+        approver: by,
+        comment: d.comment ?? null,
+        decidedAt: now,
+      };
+      const after = await appendFolded(store, row.runId, (state) => {
+        const call = state.calls.find((c) => c.approvalId === approvalId && c.phase === 'awaiting-approval');
+        if (!call) return null;
+        return {
+          events: [
+            event('approval.decided', {
+              approvalId,
+              callId: row.callId,
+              decision: d.decision,
+              approver: by,
+              ...(d.comment ? { comment: d.comment } : {}),
+            }),
+          ],
+          // The decision wakes the run on any worker of its agent.
+          extra: {
+            approvals: [decided],
+            upsertTasks: [{ runId: row.runId, queue: agentQueue(state.agent ?? ''), readyAt: now }],
+          },
+        };
+      });
+      if (!after)
+        throw new ConflictError(row.runId, -1, `approval ${approvalId} is no longer awaiting a decision`);
+      engine.forget(row.runId);
+      return decided;
+    },
+  };
+}
+
+export function escalationsApi(engine: Engine, store: Store) {
+  const requireOperator = (p: Principal): void => {
+    if (!p.roles.some((r) => r === 'operator' || r === 'admin'))
+      throw new PermissionError(`${p.id} needs the operator or admin role`);
+  };
+  return {
+    /** Take an escalated run back: name the agent (required when the router escalated) and add a note. */
+    async reopen(runId: string, o: { by: Principal; agent?: string; note?: string }): Promise<RunState> {
+      requireOperator(o.by);
+      if (o.agent !== undefined && !engine.agents.has(o.agent))
+        throw new UserError(`agent: unknown agent "${o.agent}"`, 'agent');
+      const after = await appendFolded(store, runId, (state) => {
+        if (state.status !== 'escalated')
+          throw new ConflictError(runId, -1, `run ${runId} is ${state.status}, not escalated`);
+        const agent = state.agent ?? o.agent;
+        if (!agent) throw new UserError('agent is required to reopen a run the router escalated', 'agent');
+        return {
+          events: [
+            event('run.reopened', {
+              by: o.by.id,
+              ...(o.agent && !state.agent ? { agent: o.agent } : {}),
+              ...(o.note ? { note: o.note } : {}),
+            }),
+          ],
+          extra: { upsertTasks: [{ runId, queue: agentQueue(agent), readyAt: store.now() }] },
+        };
+      });
+      engine.forget(runId);
+      return after as RunState;
+    },
+
+    /** Close an escalated run with the answer people gave. */
+    async close(runId: string, o: { by: Principal; output: string }): Promise<RunState> {
+      requireOperator(o.by);
+      const after = await appendFolded(store, runId, (state) => {
+        if (state.status !== 'escalated')
+          throw new ConflictError(runId, -1, `run ${runId} is ${state.status}, not escalated`);
+        return {
+          events: [
+            event('run.completed', {
+              output: o.output,
+              totals: {
+                steps: state.steps,
+                modelCalls: state.modelCalls,
+                toolCalls: state.toolCalls,
+                inputTokens: state.inputTokens,
+                outputTokens: state.outputTokens,
+                costUsd: state.costUsd,
+                durationMs: store.now() - state.createdAt,
+              },
+            }),
+          ],
+        };
+      });
+      engine.forget(runId);
+      return after as RunState;
+    },
+  };
+}
+
+/** Recompute a run's hash chain from the stored bytes; names the first altered event. */
+export async function verifyRun(store: Store, runId: string): Promise<ChainVerdict> {
+  const stored = await store.journal.readStored(runId);
+  if (stored.length === 0) throw new NotFoundError(`run ${runId} not found`);
+  return verifyChain(stored);
+}
