@@ -172,6 +172,8 @@ export interface EnterpriseSystemOptions {
   toolsShown?: number;
   /** Router confidence below which a request is escalated; default 0.35. */
   routerThreshold?: number;
+  /** Adjust the agent definitions before the system is built (e.g. a worker's `--concurrency`). */
+  transformAgents?: (agents: AgentDefinition[]) => AgentDefinition[];
   /** Passed through to createSystem (clock, leases, faults, …). */
   system?: Partial<Omit<SystemOptions, 'agents' | 'model' | 'store'>>;
 }
@@ -211,10 +213,11 @@ function delegateTargets(agent: AgentDefinition, all: AgentDefinition[]) {
 export function createEnterpriseSystem(options: EnterpriseSystemOptions): EnterpriseSystem {
   const paths = enterprisePaths(options.dataDir);
   const business = options.reset ? resetBusinessDb(paths.businessDb) : openBusinessDb(paths.businessDb);
-  const agents = createEnterpriseAgents(business, { exportDir: paths.exports }).map((a) => ({
+  const defined = createEnterpriseAgents(business, { exportDir: paths.exports }).map((a) => ({
     ...a,
     toolRetrieval: { enabled: true, topK: options.toolsShown ?? 5, pinned: [] },
   }));
+  const agents = options.transformAgents ? options.transformAgents(defined) : defined;
   // Calibrated on the scenario suite: in-scope requests score >= 0.4, chit-chat and off-topic <= 0.3.
   const router = createRouter(agents.map(agentTarget), { threshold: options.routerThreshold ?? 0.35 });
   const retrievers = new Map(

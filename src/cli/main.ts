@@ -14,6 +14,8 @@ import { runEval } from './eval.ts';
 import { formatLint, lintExitCode } from './lint.ts';
 import { describeEvent, formatTrace } from './trace.ts';
 import { runDemo } from './demo.ts';
+import { registerOpsCommands } from './ops.ts';
+import { registerServeCommands } from './serve.ts';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -255,8 +257,18 @@ export function buildProgram(): Command {
     .option('--reset', 'recreate the business database from its seed first')
     .option('--tour', 'play the tour (default)')
     .option('--exit', 'exit after the tour with a summary table')
-    .action(async (opts: { reset?: boolean; exit?: boolean }) => {
-      process.exitCode = await runDemo({ reset: opts.reset ?? false, exit: opts.exit ?? false });
+    .option('--port <n>', 'public listener port (default 7070, $SWITCHBOARD_PORT)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65_535)
+        throw new InvalidArgumentError('must be a port number (0-65535)');
+      return n;
+    })
+    .action(async (opts: { reset?: boolean; exit?: boolean; port?: number }) => {
+      process.exitCode = await runDemo({
+        reset: opts.reset ?? false,
+        exit: opts.exit ?? false,
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+      });
     });
 
   program
@@ -269,6 +281,8 @@ export function buildProgram(): Command {
       console.log(pkg.version);
     });
 
+  registerOpsCommands(program);
+  registerServeCommands(program);
   return program;
 }
 

@@ -202,6 +202,7 @@ export async function startDemoGateway(
   system: System,
   print: Print = console.log,
   opts: ServeOptions = {},
+  extra: Partial<GatewayOptions> = {},
 ): Promise<{
   gateway: Gateway;
   keys: { user: IssuedKey; approver: IssuedKey; admin: IssuedKey };
@@ -213,7 +214,7 @@ export async function startDemoGateway(
   const user = await issueKey(store, { name: 'demo-user', role: 'user' });
   const approver = await issueKey(store, { name: 'demo-approver', role: 'approver' });
   const admin = await issueKey(store, { name: 'demo-admin', role: 'admin', plan: 'unlimited' });
-  const gateway = createGateway({ system, keys: store, ...listenerOptions(opts) });
+  const gateway = createGateway({ system, keys: store, ...listenerOptions(opts), ...extra });
   const { url, adminUrl } = await gateway.start();
   print(`gateway: ${url}  (console ${url}/, API ${url}/v1, admin ${adminUrl ?? 'off'})`);
   print(`  user key:     ${user.key}`);

@@ -16,6 +16,10 @@ import { ipFilter, requestId, traceContext, type IpRules, type TraceContext } fr
 import { describeIssue, openApiDocument, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
 import { sseResponse } from './sse.ts';
 import { serveConsole } from './static.ts';
+import { agentHealth } from '../telemetry/health.ts';
+import { runGraph, windowGraph } from '../telemetry/graph.ts';
+import { priceTable, usageReport } from '../telemetry/cost.ts';
+import { parseDuration } from '../telemetry/scan.ts';
 
 export type GatewayEnv = {
   Bindings: HttpBindings;
@@ -203,6 +207,7 @@ const notEnabled = (what: string, issue: string): HttpError =>
 
 function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
   const { system } = edge;
+  const prices = priceTable();
   return {
     async submitRun({ c, body, principal }) {
       const header = c.req.header('idempotency-key');
@@ -287,22 +292,56 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
     },
 
     async listAgents({ c }) {
-      const agents = await Promise.all(
-        [...system.engine.agents.values()].map(async (a) => {
-          const queueDepth = await system.store.queue.depth(a.queue);
-          return {
-            name: a.name,
-            responsibility: a.def.responsibility,
-            tools: [...a.tools.keys()],
-            delegates: [...a.def.delegates],
-            version: a.version,
-            concurrency: a.def.concurrency,
-            queueDepth,
-            health: queueDepth > a.def.concurrency * 50 ? ('backlogged' as const) : ('ok' as const),
-          };
-        }),
+      const names = [...system.engine.agents.keys()];
+      const health = new Map(
+        (
+          await agentHealth(system.store, { agents: names, windowMs: 15 * 60_000, now: system.store.now() })
+        ).map((h) => [h.agent, h]),
       );
+      const agents = [...system.engine.agents.values()].map((a) => {
+        const h = health.get(a.name);
+        return {
+          name: a.name,
+          responsibility: a.def.responsibility,
+          tools: [...a.tools.keys()],
+          tools_detail: a.def.tools.map((t) => ({ name: t.name, risk: t.risk, description: t.description })),
+          delegates: [...a.def.delegates],
+          version: a.version,
+          concurrency: a.def.concurrency,
+          queueDepth: h?.queueDepth ?? 0,
+          health: {
+            status: h?.status ?? 'healthy',
+            reasons: h?.reasons ?? [],
+            windowMs: h?.windowMs ?? 0,
+            successRate: h?.successRate ?? null,
+            latencyMs: h?.latencyMs ?? { p50: null, p95: null },
+            retryRate: h?.retryRate ?? null,
+            denialRate: h?.denialRate ?? null,
+            runs: h?.runs ?? {},
+          },
+        };
+      });
       return c.json({ agents });
+    },
+
+    async runGraph({ c, id, principal }) {
+      await visibleRun(edge, principal, id);
+      return c.json(await runGraph(system.store, id, prices));
+    },
+
+    async systemGraph({ c, query }) {
+      const sinceMs = system.store.now() - parseDuration(query.since ?? '24h');
+      return c.json(await windowGraph(system.store, { sinceMs, prices }));
+    },
+
+    async usage({ c, query }) {
+      const since = query.since ?? '24h';
+      const rows = await usageReport(system.store, {
+        by: query.by,
+        sinceMs: system.store.now() - parseDuration(since),
+        prices,
+      });
+      return c.json({ by: query.by, since, rows });
     },
 
     async createWsTicket({ c, principal }) {

@@ -94,8 +94,42 @@ export const AgentInfo = z.object({
   version: z.string(),
   concurrency: z.number(),
   queueDepth: z.number(),
-  health: z.enum(['ok', 'backlogged']),
+  tools_detail: z.array(z.object({ name: z.string(), risk: z.string(), description: z.string() })),
+  health: z.object({
+    status: z.enum(['healthy', 'degraded', 'unhealthy']),
+    reasons: z.array(z.string()),
+    windowMs: z.number(),
+    successRate: z.number().nullable(),
+    latencyMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }),
+    retryRate: z.number().nullable(),
+    denialRate: z.number().nullable(),
+    runs: z.record(z.string(), z.number()),
+  }),
 });
+
+export const GraphQuery = z.strictObject({
+  since: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/)
+    .optional()
+    .describe('Window for the aggregate graph, e.g. 24h'),
+});
+
+export const UsageQuery = z.strictObject({
+  by: z.enum(['agent', 'actor', 'model']).default('agent'),
+  since: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/)
+    .optional()
+    .describe('Window, e.g. 24h (default 24h)'),
+});
+
+export const Graph = z
+  .object({
+    nodes: z.array(z.record(z.string(), z.unknown())),
+    edges: z.array(z.record(z.string(), z.unknown())),
+  })
+  .passthrough();
 
 export const WsTicket = z.object({ ticket: z.string(), expiresAt: z.number(), url: z.string() });
 
@@ -215,6 +249,47 @@ export const ROUTES = [
     summary: 'The agent registry with health',
     responses: {
       200: { description: 'Agents', schema: z.object({ agents: z.array(AgentInfo) }) },
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/runs/:id/graph',
+    operationId: 'runGraph',
+    summary: 'The orchestration graph of a run (router → agents → tools → humans), delegated runs included',
+    ownerScoped: true,
+    responses: {
+      200: { description: 'Graph', schema: Graph },
+      404: err('No such run for this caller'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/graph',
+    operationId: 'systemGraph',
+    summary: 'The aggregate orchestration graph of the whole system over a window',
+    roles: ['operator', 'admin'],
+    query: GraphQuery,
+    responses: { 200: { description: 'Graph', schema: Graph }, 403: err('Role may not read it'), ...common },
+  },
+  {
+    method: 'get',
+    path: '/v1/usage',
+    operationId: 'usage',
+    summary: 'Tokens and cost by agent, actor or model over a window',
+    roles: ['operator', 'admin'],
+    query: UsageQuery,
+    responses: {
+      200: {
+        description: 'Usage rows',
+        schema: z.object({
+          by: z.string(),
+          since: z.string(),
+          rows: z.array(z.record(z.string(), z.unknown())),
+        }),
+      },
+      403: err('Role may not read it'),
       ...common,
     },
   },

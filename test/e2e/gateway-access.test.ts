@@ -45,6 +45,7 @@ describe('gateway ownership: another actor’s run is 404 on every ID-bearing ro
     assert.deepEqual(walked.sort(), [
       'get /v1/runs/{id}',
       'get /v1/runs/{id}/events',
+      'get /v1/runs/{id}/graph',
       'post /v1/runs/{id}/cancel',
     ]);
     // The owner (and an operator) still see it, and the cancel attempts changed nothing.

@@ -150,7 +150,7 @@ describe('gateway HTTP API', () => {
   it('lists agents with health, and health/readiness probes need no key', async () => {
     const agents = (await (await api(h, alice.key)('/v1/agents')).json()) as { agents: Json[] };
     assert.equal(agents.agents[0]?.name, 'orders');
-    assert.equal(agents.agents[0]?.health, 'ok');
+    assert.equal((agents.agents[0]?.health as { status: string } | undefined)?.status, 'healthy');
     assert.deepEqual(agents.agents[0]?.tools, ['check_order']);
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
     assert.equal((await fetch(`${h.url}/readyz`)).status, 200);

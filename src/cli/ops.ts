@@ -1,0 +1,201 @@
+/**
+ * Operator commands: approvals, audit verification, replay, agent health, usage, graphs.
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { replayCommand } from '../replay/command.ts';
+import { replayConfigOf } from '../replay/replay.ts';
+import { agentsCommand, traceGraphCommand, usageCommand } from '../telemetry/commands.ts';
+import { priceTable } from '../telemetry/cost.ts';
+import type { System } from '../system.ts';
+import { openApp } from './app.ts';
+import type { Principal } from '../runtime/approvals.ts';
+
+type App = ReturnType<typeof openApp>;
+
+/** Open the reference system without workers, run `fn`, close it. */
+async function withApp<T>(fn: (app: App, system: System) => Promise<T>): Promise<T> {
+  const app = openApp({ system: { workers: false } });
+  try {
+    return await fn(app, app.system);
+  } finally {
+    await app.system.stop();
+    app.business.close();
+  }
+}
+
+const DURATION = /^\d+(ms|s|m|h|d)$/;
+const duration = (value: string): string => {
+  if (!DURATION.test(value)) throw new InvalidArgumentError('must be a duration like 15m, 24h or 7d');
+  return value;
+};
+
+/** The CLI acts as an operator principal; `--as` names it (it may not approve its own requests). */
+const cliPrincipal = (id: string): Principal => ({ id, roles: ['approver', 'operator'] });
+
+export function registerOpsCommands(program: Command): void {
+  program
+    .command('approvals')
+    .description('list approval requests (the inbox)')
+    .option('--pending', 'only pending requests')
+    .option('--json', 'print JSON')
+    .action(async (opts: { pending?: boolean; json?: boolean }) => {
+      await withApp(async (_app, system) => {
+        const rows = await system.approvals.list({
+          ...(opts.pending ? { status: 'pending' } : {}),
+          limit: 200,
+        });
+        if (opts.json) return void console.log(JSON.stringify(rows));
+        if (rows.length === 0)
+          return void console.log(opts.pending ? 'no pending approvals' : 'no approvals');
+        for (const a of rows) {
+          console.log(
+            `${a.approvalId}  ${a.status.padEnd(8)} ${a.agent}/${a.tool} ${JSON.stringify(a.args)}  requested by ${a.requestedBy}  run ${a.runId}`,
+          );
+          console.log(
+            `    ${a.reasons.join('; ')}${a.approver ? ` — ${a.status} by ${a.approver}${a.comment ? `: ${a.comment}` : ''}` : ''}`,
+          );
+        }
+      });
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    const cmd = program
+      .command(decision)
+      .description(`${decision} a pending approval request`)
+      .argument('<approvalId>', 'the approval')
+      .option('--as <principal>', 'who decides (must differ from the requester)', 'cli-operator');
+    if (decision === 'reject') cmd.requiredOption('--comment <text>', 'why (told to the agent)');
+    else cmd.option('--comment <text>', 'a note for the record');
+    cmd.action(async (approvalId: string, opts: { as: string; comment?: string }) => {
+      await withApp(async (_app, system) => {
+        const row = await system.approvals.decide(approvalId, {
+          decision: decision === 'approve' ? 'approved' : 'rejected',
+          approver: cliPrincipal(opts.as),
+          ...(opts.comment ? { comment: opts.comment } : {}),
+        });
+        console.log(
+          `${row.approvalId} ${row.status} by ${row.approver}; run ${row.runId} resumes on the next worker`,
+        );
+      });
+    });
+  }
+
+  program
+    .command('verify')
+    .description("recompute runs' hash chains; names the first altered event")
+    .argument('[runId]', 'one run')
+    .option('--all', 'every run')
+    .action(async (runId: string | undefined, opts: { all?: boolean }) => {
+      if (!runId === !opts.all) throw new InvalidArgumentError('give a run id or --all');
+      await withApp(async (_app, system) => {
+        const ids = opts.all ? await system.store.journal.runIds() : [runId ?? ''];
+        let bad = 0;
+        for (const id of ids) {
+          const v = await system.verify(id);
+          if (v.ok) {
+            if (!opts.all) console.log(`${id}: ok (${v.events} events)`);
+          } else {
+            bad++;
+            console.log(`${id}: ALTERED at event #${v.seq} (${v.type}): ${v.problem}`);
+          }
+        }
+        if (opts.all) console.log(`verified ${ids.length} runs: ${ids.length - bad} ok, ${bad} altered`);
+        process.exitCode = bad ? 1 : 0;
+      });
+    });
+
+  program
+    .command('replay')
+    .description(
+      "re-execute a run from its journal (no model call, no side effect) and compare the code's decisions",
+    )
+    .argument('<runId>', 'the run')
+    .option('--with <config>', 'a JSON file of changed instructions, router or agents to replay against')
+    .option('--json', 'print the report as JSON')
+    .action(async (runId: string, opts: { with?: string; json?: boolean }) => {
+      await withApp(async (app, system) => {
+        const r = await replayCommand(system.store, {
+          runId,
+          base: replayConfigOf(system),
+          definitions: app.agents,
+          ...(opts.with ? { with: opts.with } : {}),
+          ...(opts.json ? { json: true } : {}),
+        });
+        console.log(r.output);
+        process.exitCode = r.exitCode;
+      });
+    });
+
+  program
+    .command('agents')
+    .description('agent health over a rolling window: success rate, latency, retries, denials, queue depth')
+    .option('--window <duration>', 'the window', duration, '15m')
+    .option('--json', 'print JSON')
+    .action(async (opts: { window: string; json?: boolean }) => {
+      await withApp(async (app, system) => {
+        console.log(
+          await agentsCommand(system.store, {
+            agents: app.agents.map((a) => a.name),
+            window: opts.window,
+            ...(opts.json ? { json: true } : {}),
+          }),
+        );
+      });
+    });
+
+  program
+    .command('usage')
+    .description('tokens and cost by agent, actor or model')
+    .option(
+      '--by <dimension>',
+      'agent, actor or model',
+      (v: string) => {
+        if (!['agent', 'actor', 'model'].includes(v))
+          throw new InvalidArgumentError('must be agent, actor or model');
+        return v as 'agent' | 'actor' | 'model';
+      },
+      'agent' as const,
+    )
+    .option('--since <duration>', 'the window', duration, '24h')
+    .option('--json', 'print JSON')
+    .action(async (opts: { by: 'agent' | 'actor' | 'model'; since: string; json?: boolean }) => {
+      await withApp(async (_app, system) => {
+        console.log(
+          await usageCommand(system.store, {
+            by: opts.by,
+            since: opts.since,
+            prices: priceTable(),
+            ...(opts.json ? { json: true } : {}),
+          }),
+        );
+      });
+    });
+
+  program
+    .command('graph')
+    .description('the orchestration graph of a run, or of the whole system over a window')
+    .argument('[runId]', 'one run (its delegated runs included)')
+    .option(
+      '--format <format>',
+      'mermaid or json',
+      (v: string) => {
+        if (v !== 'mermaid' && v !== 'json') throw new InvalidArgumentError('must be mermaid or json');
+        return v;
+      },
+      'mermaid' as const,
+    )
+    .option('--since <duration>', 'window of the aggregate graph', duration, '24h')
+    .action(async (runId: string | undefined, opts: { format: 'mermaid' | 'json'; since: string }) => {
+      await withApp(async (_app, system) => {
+        console.log(
+          await traceGraphCommand(system.store, {
+            graph: opts.format,
+            since: opts.since,
+            prices: priceTable(),
+            ...(runId ? { runId } : {}),
+          }),
+        );
+      });
+    });
+}
