@@ -115,31 +115,24 @@ export interface SuiteResult {
   uncovered: { tools: string[]; agents: string[] };
 }
 
-const TERMINAL = new Set(['run.completed', 'run.failed', 'run.cancelled', 'route.escalated']);
+const TERMINAL = new Set(['run.completed', 'run.failed', 'run.cancelled', 'route.escalated', 'run.escalated']);
 
-/** Approval API of the system when the engine offers one (checked at run time). */
-interface ApprovalCapable {
-  decideApproval?: (
-    approvalId: string,
-    decision: { decision: 'approved' | 'rejected'; approver: string },
-  ) => Promise<unknown>;
-}
+const SCENARIO_APPROVER = { id: 'scenario-approver', roles: ['approver'] };
 
 async function collect(system: System, runId: string, timeoutMs: number, approval?: 'approve' | 'reject') {
   const events: JournalEvent[] = [];
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const decider = (system as unknown as ApprovalCapable).decideApproval;
   try {
     for await (const e of system.events(runId, { after: 0, follow: true, signal: controller.signal })) {
       events.push(e);
       if (TERMINAL.has(e.type)) break;
       if (e.type === 'approval.requested') {
         const { approvalId } = e.data as { approvalId: string };
-        if (!approval || !decider) break;
-        await decider.call(system, approvalId, {
+        if (!approval) break;
+        await system.approvals.decide(approvalId, {
           decision: approval === 'approve' ? 'approved' : 'rejected',
-          approver: 'scenario-approver',
+          approver: SCENARIO_APPROVER,
         });
       }
     }
