@@ -356,7 +356,7 @@ describe('openai-compatible provider against a local chat-completions server', (
     fake.replies = [{ status: 400, body: { error: { message: "Invalid value for 'model'" } } }];
     const m = model();
     await assert.rejects(
-      m.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
+      async () => m.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
       (e: unknown) =>
         e instanceof ModelProviderError &&
         e.status === 400 &&
@@ -371,7 +371,7 @@ describe('openai-compatible provider against a local chat-completions server', (
     fresh();
     fake.replies = [{ raw: '{"choices": "not a list"' }];
     await assert.rejects(
-      model().doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
+      async () => model().doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
       ModelBehaviorError,
     );
     assert.equal(fake.seen.length, 1);
@@ -435,7 +435,7 @@ describe('openai-compatible provider against a local chat-completions server', (
       { clock, maxRetries: 1 },
     );
     await assert.rejects(
-      m.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
+      async () => m.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }),
       (e: unknown) => e instanceof ModelProviderError && e.failure === 'network' && e.attempts === 2,
     );
     assert.equal(clock.slept.length, 1);
