@@ -1,0 +1,245 @@
+/**
+ * The console's only way to the system: the gateway's public `/v1` API with the signed-in API key.
+ * Live updates come from the run's SSE stream (read with fetch, because EventSource cannot send an
+ * Authorization header) and from the WebSocket API (opened with a single-use ticket).
+ */
+import type { JournalEvent } from '../../src/core/events.ts';
+
+export type { JournalEvent };
+
+export type Role = 'user' | 'approver' | 'operator' | 'admin';
+
+/** An API failure with the gateway's error code. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface RunSummary {
+  runId: string;
+  status: string;
+  agent: string | null;
+  sessionId: string;
+  parentRunId: string | null;
+  summary: string | null;
+  createdAt: number;
+  updatedAt: number;
+  actorId?: string;
+}
+
+export interface Totals {
+  steps: number;
+  modelCalls: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  durationMs: number;
+}
+
+export interface Run {
+  runId: string;
+  status: string;
+  agent: string | null;
+  sessionId: string;
+  output?: string;
+  error?: { name: string; code: string; message: string };
+  totals: Totals;
+  createdAt: number;
+  updatedAt: number;
+  lastSeq: number;
+}
+
+export interface Approval {
+  approvalId: string;
+  runId: string;
+  callId: string;
+  tool: string;
+  agent: string;
+  args: unknown;
+  reasons: string[];
+  requestedBy: string;
+  requestedAt: number;
+  expiresAt: number;
+  status: string;
+  approver: string | null;
+  comment: string | null;
+  decidedAt: number | null;
+}
+
+/** Health as `/v1/agents` reports it: a word (older gateways) or the telemetry health object. */
+export type AgentHealthInfo =
+  | string
+  | {
+      status: string;
+      reasons: string[];
+      successRate: number | null;
+      latencyMs: { p50: number | null; p95: number | null };
+      retryRate: number | null;
+      denialRate: number | null;
+      runs?: Record<string, number>;
+    };
+
+export interface AgentInfo {
+  name: string;
+  responsibility: string;
+  tools: string[];
+  tools_detail?: { name: string; risk: string; description: string }[];
+  delegates: string[];
+  version: string;
+  concurrency: number;
+  queueDepth: number;
+  health: AgentHealthInfo;
+}
+
+/** What the signed-in key may do, found by asking the gateway (there is no "who am I" route). */
+export interface Abilities {
+  role: Role;
+  approve: boolean;
+  /** Reads system-wide views (usage, aggregate graph): operator or admin. */
+  operate: boolean;
+}
+
+const KEY_STORAGE = 'switchboard.apiKey';
+
+export const storedKey = (): string | null => sessionStorage.getItem(KEY_STORAGE);
+export const storeKey = (key: string | null): void =>
+  key === null ? sessionStorage.removeItem(KEY_STORAGE) : sessionStorage.setItem(KEY_STORAGE, key);
+
+/** A client of the gateway for one API key. */
+export class Api {
+  readonly key: string;
+  constructor(key: string) {
+    this.key = key;
+  }
+
+  async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${this.key}`);
+    if (init.body !== undefined) headers.set('Content-Type', 'application/json');
+    return fetch(path, { ...init, headers });
+  }
+
+  async #json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const res = await this.#fetch(path, init);
+    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (!res.ok) {
+      throw new ApiError(
+        res.status,
+        body.error?.code ?? 'error',
+        body.error?.message ?? `${res.status} ${res.statusText}`,
+      );
+    }
+    return body as T;
+  }
+
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.#json<T>(path, signal ? { signal } : {});
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.#json<T>(path, { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  /** The HTTP status of a GET, for probing what this key may do. */
+  async status(path: string): Promise<number> {
+    const res = await this.#fetch(path);
+    await res.body?.cancel();
+    return res.status;
+  }
+
+  /** Check the key and find out what it may do. */
+  async abilities(): Promise<Abilities> {
+    await this.get('/v1/agents');
+    const [approvals, usage] = await Promise.all([
+      this.status('/v1/approvals?status=pending&limit=1'),
+      this.status('/v1/usage?since=1h'),
+    ]);
+    const approve = approvals === 200;
+    const operate = usage === 200;
+    const role: Role = approve && operate ? 'admin' : approve ? 'approver' : operate ? 'operator' : 'user';
+    return { role, approve, operate };
+  }
+
+  /**
+   * Follow a run's journal from `after`: every event, then live ones until the run ends or `signal`
+   * aborts. Reconnects with the last seq it saw (the stream resumes exactly after it).
+   */
+  async follow(
+    runId: string,
+    after: number,
+    onEvent: (e: JournalEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let last = after;
+    while (!signal.aborted) {
+      let ended = false;
+      try {
+        const res = await this.#fetch(`/v1/runs/${encodeURIComponent(runId)}/events?after=${last}`, {
+          headers: { Accept: 'text/event-stream' },
+          signal,
+        });
+        if (!res.ok || !res.body) throw new ApiError(res.status, 'stream', `event stream: ${res.status}`);
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const kind = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            if (kind === 'end' || kind === 'close') ended = true;
+            if (kind !== 'message' || !data) continue;
+            const e = JSON.parse(data) as JournalEvent;
+            if (e.seq <= last) continue;
+            last = e.seq;
+            onEvent(e);
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
+      }
+      if (ended) return;
+      // The stream dropped without an end: resume after a short pause.
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** Open the WebSocket API with a single-use ticket. */
+  async socket(): Promise<WebSocket> {
+    const t = await this.post<{ url: string }>('/v1/ws-ticket', {});
+    const url = new URL(t.url, location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return new WebSocket(url);
+  }
+}
+
+export const fmt = {
+  ms: (ms: number | null | undefined): string =>
+    ms === null || ms === undefined
+      ? '–'
+      : ms < 1000
+        ? `${Math.round(ms)} ms`
+        : `${(ms / 1000).toFixed(1)} s`,
+  usd: (x: number | null | undefined): string =>
+    x === null || x === undefined ? '–' : x === 0 ? '$0' : x < 0.01 ? `$${x.toFixed(5)}` : `$${x.toFixed(2)}`,
+  pct: (x: number | null | undefined): string =>
+    x === null || x === undefined ? '–' : `${(x * 100).toFixed(0)}%`,
+  time: (at: number): string => new Date(at).toLocaleTimeString(),
+  int: (n: number): string => n.toLocaleString('en-US'),
+};
