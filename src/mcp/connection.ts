@@ -51,7 +51,13 @@ export interface McpConnectionOptions {
 const describeTarget = (c: McpServerConfig): string =>
   isStdio(c) ? [c.command, ...c.args].join(' ') : c.url;
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** An error's message, with its cause's code when the message alone says little ("fetch failed"). */
+const message = (e: unknown): string => {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  return code && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
+};
 
 export class McpConnection {
   readonly name: string;
