@@ -16,6 +16,10 @@ import { lintAgents } from './core/lint.ts';
 import { parsePolicies } from './core/policy.ts';
 import type { ChainVerdict } from './core/audit.ts';
 import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts';
+import { createPostgresStore } from './store/postgres/store.ts';
+import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
+import { rememberTool } from './memory/facts.ts';
+import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
 import { agentTarget, createRouter, createToolRetriever } from './routing/index.ts';
 import { Engine, sessionKey } from './runtime/engine.ts';
@@ -49,6 +53,19 @@ export interface SystemOptions {
   approvalTtlMs?: number;
   /** What an approval that expires means (default: rejected). */
   approvalExpiry?: 'approved' | 'rejected';
+  /**
+   * Short-term memory (last k turns of the actor's session, working state) and long-term facts.
+   * On by default with k = 5; `false` turns it off.
+   */
+  memory?:
+    | false
+    | {
+        enabled?: boolean;
+        k?: number;
+        retentionMs?: number;
+        maxFacts?: number;
+        hooks?: Partial<MemoryHooks>;
+      };
   /** Where start-up lint findings go (default: stderr). */
   onWarning?: (message: string) => void;
   budget?: Partial<Budget>;
@@ -118,6 +135,8 @@ export interface System {
   readonly escalations: ReturnType<typeof escalationsApi>;
   /** Recompute a run's hash chain; names the first altered event. */
   verify(runId: string): Promise<ChainVerdict>;
+  /** An actor's memory: read it, write facts, export it, forget it. */
+  readonly memory: MemoryApi;
   start(): Promise<void>;
   stop(): Promise<void>;
   submit(request: SubmitRequest): Promise<SubmitResult>;
@@ -210,13 +229,36 @@ const nonEmpty = (value: unknown, field: string, max = 200): string => {
  */
 export function createSystem(options: SystemOptions): System {
   const clock = options.clock ?? systemClock;
-  const agents = buildAgents(options.agents, options.model);
-  if (options.defaultAgent !== undefined && !agents.has(options.defaultAgent)) {
+  if (options.defaultAgent !== undefined && !options.agents.some((a) => a.name === options.defaultAgent)) {
     throw new UserError(`defaultAgent: unknown agent "${options.defaultAgent}"`, 'defaultAgent');
   }
   const ownsStore = options.store === undefined;
   const dataDir = options.dataDir ?? process.env.SWITCHBOARD_DATA_DIR ?? '.switchboard';
-  const store = options.store ?? createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock });
+  const dbUrl = process.env.SWITCHBOARD_DATABASE_URL;
+  const store =
+    options.store ??
+    (dbUrl
+      ? createPostgresStore({
+          url: dbUrl,
+          schema: process.env.SWITCHBOARD_DATABASE_SCHEMA ?? 'switchboard',
+          clock,
+        })
+      : createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock }));
+  // Agents that may `remember` get the built-in tool, bound to this store.
+  const definitions = options.agents.map((a) =>
+    a.memory?.remember ? { ...a, tools: [...a.tools, rememberTool(store, newId)] } : a,
+  );
+  const agents = buildAgents(definitions, options.model);
+  const memoryOptions = options.memory === false ? { enabled: false } : (options.memory ?? {});
+  const retentionMs = memoryOptions.retentionMs ?? 30 * 24 * 3600_000;
+  const maxFacts = memoryOptions.maxFacts ?? 5;
+  const memory: MemoryConfig = {
+    enabled: memoryOptions.enabled ?? true,
+    k: memoryOptions.k ?? 5,
+    retentionMs,
+    maxFacts,
+    hooks: { ...defaultMemoryHooks(store, { retentionMs, maxFacts }), ...memoryOptions.hooks },
+  };
   const faults =
     typeof options.faults === 'object'
       ? options.faults
@@ -228,7 +270,7 @@ export function createSystem(options: SystemOptions): System {
       ? undefined
       : (options.router ??
         (agents.size > 1 && options.defaultAgent === undefined
-          ? createRouter(options.agents.map(agentTarget))
+          ? createRouter(definitions.map(agentTarget))
           : undefined));
   const retrievers = options.retrievers ?? defaultRetrievers(agents);
   const engine = new Engine({
@@ -241,6 +283,7 @@ export function createSystem(options: SystemOptions): System {
     policies: parsePolicies(options.policies ?? []),
     approvalTtlMs: options.approvalTtlMs ?? 72 * 3600_000,
     approvalExpiry: options.approvalExpiry ?? 'rejected',
+    memory,
     faults,
     random: options.random ?? Math.random,
     newId,
@@ -264,10 +307,11 @@ export function createSystem(options: SystemOptions): System {
     approvals: approvalsApi(engine, store),
     escalations: escalationsApi(engine, store),
     verify: (runId) => verifyRun(store, runId),
+    memory: memoryApi(store, engine, newId),
 
     async start() {
       const warn = options.onWarning ?? ((m: string) => console.warn(m));
-      const findings = lintAgents(options.agents).filter((f) => f.severity !== 'info');
+      const findings = lintAgents(definitions).filter((f) => f.severity !== 'info');
       if (findings.length) warn(formatLint(findings));
       const wanted = options.workers ?? true;
       if (wanted !== false) {

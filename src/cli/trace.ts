@@ -32,8 +32,23 @@ export function describeEvent(e: JournalEvent): string {
     }
     case 'agent.started':
       return `agent ${e.data.agent} started (version ${e.data.version})`;
-    case 'memory.loaded':
-      return `memory loaded: ${e.data.turns} turns, ${e.data.tokens} tokens (${e.data.status})`;
+    case 'memory.loaded': {
+      const lines = [
+        `memory loaded: ${e.data.turns} turns, ${e.data.tokens} tokens (${e.data.status}${e.data.k !== undefined ? `, last ${e.data.k}` : ''})`,
+      ];
+      for (const t of e.data.context?.turns ?? []) lines.push(`    ${t.role}: ${short(t.text, 90)}`);
+      for (const x of e.data.context?.workingState.entities ?? [])
+        lines.push(`    state ${x.key}=${x.value} (from ${x.from})`);
+      for (const l of e.data.context?.workingState.lists ?? [])
+        lines.push(`    list from ${l.from}: ${l.ids.join(', ')}`);
+      for (const f of e.data.context?.facts ?? [])
+        lines.push(
+          `    fact ${f.namespace}/${f.key}=${short(f.value, 60)}${f.trusted ? '' : ' (untrusted)'}`,
+        );
+      return lines.join('\n');
+    }
+    case 'run.redacted':
+      return `content redacted by ${e.data.by} (${e.data.reason}), ${e.data.events} events`;
     case 'memory.persisted':
       return `memory persisted: ${e.data.messages} messages`;
     case 'memory.failed':

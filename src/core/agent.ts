@@ -34,6 +34,8 @@ export interface AgentDefinition {
   allowManyTools?: boolean;
   /** Give the agent an `escalate_to_human` tool that hands the run to people with a summary. */
   escalation?: boolean;
+  /** Short-term memory window (`k` turns, default 5), on by default; `remember` adds the built-in tool. */
+  memory?: { enabled?: boolean; k?: number; remember?: boolean };
 }
 
 export type AgentOptions = Omit<AgentDefinition, 'delegates' | 'concurrency' | 'examples'> & {

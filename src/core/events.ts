@@ -55,6 +55,17 @@ export type DenialReason =
   | 'policy-denied'
   | 'approval-void';
 
+/** What short-term and long-term memory put in front of the model at an agent's start. */
+export interface MemoryContextData {
+  turns: { role: 'user' | 'assistant'; text: string; runId: string }[];
+  /** Ids and lists from earlier tool results that later requests refer to ("the same order"). */
+  workingState: {
+    entities: { key: string; value: string; from: string }[];
+    lists: { from: string; ids: string[] }[];
+  };
+  facts: { namespace: string; key: string; value: string; trusted: boolean }[];
+}
+
 /** Payloads by event type. */
 export interface EventPayloads {
   'run.submitted': {
@@ -87,8 +98,18 @@ export interface EventPayloads {
     candidates: CandidateScoreData[];
   };
   'agent.started': { agent: string; version: string };
-  'memory.loaded': { turns: number; tokens: number; status: 'ok' | 'disabled' };
+  'memory.loaded': {
+    turns: number;
+    tokens: number;
+    status: 'ok' | 'disabled';
+    /** The replay window (last k turns). */
+    k?: number;
+    /** Exactly what was injected: earlier turns, the working-state summary, long-term facts. */
+    context?: MemoryContextData;
+  };
   'memory.persisted': { messages: number };
+  /** Content of this run was erased (forget / retention); structure and order are kept. */
+  'run.redacted': { by: string; reason: string; events: number };
   'memory.failed': { error: ErrorData };
   'tools.retrieved': {
     candidates: CandidateScoreData[];

@@ -5,7 +5,14 @@
  * state it last folded and apply only newer events.
  */
 import type { Budget } from './budget.ts';
-import type { ErrorData, EventPayloads, JournalEvent, ToolCallData, Totals } from './events.ts';
+import type {
+  ErrorData,
+  EventPayloads,
+  JournalEvent,
+  MemoryContextData,
+  ToolCallData,
+  Totals,
+} from './events.ts';
 
 export const RUN_STATUSES = [
   'queued',
@@ -83,6 +90,8 @@ export interface RunState {
   shownTools?: string[];
   /** The router's confidence when it chose the agent (policies may key on it). */
   routeConfidence?: number;
+  /** What memory injected at the agent's start (turns are also in `turns`). */
+  memory?: MemoryContextData;
 }
 
 /** Start a fold from a run's first event. */
@@ -296,8 +305,20 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
     case 'run.cancelled':
       state.status = 'cancelled';
       break;
-    case 'tools.retrieved':
     case 'memory.loaded':
+      if (e.data.context) {
+        state.memory = e.data.context;
+        // Earlier turns of the session go before this run's own conversation.
+        const earlier: Turn[] = e.data.context.turns.map((t) =>
+          t.role === 'user'
+            ? { role: 'user', text: t.text }
+            : { role: 'assistant', text: t.text, toolCalls: [] },
+        );
+        state.turns = [...earlier, ...state.turns];
+      }
+      break;
+    case 'run.redacted':
+    case 'tools.retrieved':
     case 'memory.persisted':
     case 'memory.failed':
     case 'progress':

@@ -43,9 +43,7 @@ async function appendFolded(
     if (!plan) return null;
     const all = [...(await store.journal.read(runId))];
     const at = store.now();
-    plan.events.forEach((e, i) =>
-      all.push({ runId, seq: state.seq + 1 + i, at, v: 1, ...e }),
-    );
+    plan.events.forEach((e, i) => all.push({ runId, seq: state.seq + 1 + i, at, v: 1, ...e }));
     const after = foldRun(all);
     try {
       await store.commit({

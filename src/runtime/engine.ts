@@ -12,6 +12,9 @@ import { ConflictError } from '../core/errors.ts';
 import { event, type ErrorData, type ToolCallData } from '../core/events.ts';
 import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
+import type { AgentDefinition } from '../core/agent.ts';
+import type { MemoryConfig } from '../memory/hooks.ts';
+import { estimateTokens } from '../memory/short-term.ts';
 import {
   decide,
   foldRun,
@@ -45,6 +48,7 @@ export interface EngineOptions {
   approvalTtlMs: number;
   /** What an expired approval means (default: rejected). */
   approvalExpiry: 'approved' | 'rejected';
+  memory: MemoryConfig;
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
@@ -186,6 +190,7 @@ export class Engine {
             error: { name: 'ConfigError', code: 'config_error', message: `unknown agent ${state.agent}` },
           });
         h.emit(event('agent.started', { agent: agent.name, version: agent.version }));
+        await this.#loadMemory(h, agent.def);
         return false;
       }
       case 'model':
@@ -231,6 +236,57 @@ export class Engine {
           });
         return false;
       }
+    }
+  }
+
+  /**
+   * onAgentStart: replay the session's last k turns and the agent's working state. Delegated runs
+   * load nothing: what passes between agents is only the delegation's explicit context. A failure
+   * is journaled and the run goes on stateless — never silently.
+   */
+  async #loadMemory(h: RunHandle, def: AgentDefinition): Promise<void> {
+    const sub = h.state.submitted;
+    if (sub.parentRunId) return;
+    const m = this.opts.memory;
+    const k = def.memory?.k ?? m.k;
+    if (!m.enabled || def.memory?.enabled === false || k <= 0) {
+      h.emit(event('memory.loaded', { turns: 0, tokens: 0, status: 'disabled' }));
+      return;
+    }
+    try {
+      const context = await m.hooks.onAgentStart({
+        runId: h.runId,
+        actorId: sub.actorId,
+        sessionId: sub.sessionId,
+        agent: def.name,
+        input: sub.input,
+        k,
+      });
+      const turns = context.turns.filter((t) => t.role === 'user').length;
+      h.emit(event('memory.loaded', { turns, tokens: estimateTokens(context), status: 'ok', k, context }));
+    } catch (error) {
+      h.emit(event('memory.failed', { error: errorData(error) }));
+    }
+  }
+
+  /** onMessage: the run's request and answer, as they are added (best effort; the journal holds them). */
+  async #persistMemory(h: RunHandle, output: string): Promise<void> {
+    const sub = h.state.submitted;
+    if (sub.parentRunId || !this.opts.memory.enabled) return;
+    const ctx = {
+      runId: h.runId,
+      actorId: sub.actorId,
+      sessionId: sub.sessionId,
+      agent: h.state.agent ?? '',
+      input: sub.input,
+      k: this.opts.memory.k,
+    };
+    try {
+      await this.opts.memory.hooks.onMessage(ctx, { role: 'user', text: sub.input });
+      await this.opts.memory.hooks.onMessage(ctx, { role: 'assistant', text: output });
+      h.emit(event('memory.persisted', { messages: 2 }));
+    } catch (error) {
+      h.emit(event('memory.failed', { error: errorData(error) }));
     }
   }
 
@@ -406,8 +462,10 @@ export class Engine {
     action: { kind: 'complete'; output: string } | { kind: 'fail'; error: ErrorData } | null,
   ): Promise<boolean> {
     const now = this.store.now();
-    if (action?.kind === 'complete')
+    if (action?.kind === 'complete') {
+      await this.#persistMemory(h, action.output);
       h.emit(event('run.completed', { output: action.output, totals: totalsOf(h.state, now) }));
+    }
     if (action?.kind === 'fail')
       h.emit(event('run.failed', { error: action.error, totals: totalsOf(h.state, now) }));
     this.opts.faults.hit('beforeFinalCommit');

@@ -79,6 +79,34 @@ export interface ApprovalsProjection {
   list(query: ApprovalQuery): Promise<ApprovalRow[]>;
 }
 
+/** A long-term fact about an actor, with provenance. Keyed by (actorId, namespace, key). */
+export interface FactRow {
+  id: string;
+  actorId: string;
+  /** `actor/<id>/…` style namespace under the actor, e.g. `preferences`. */
+  namespace: string;
+  key: string;
+  value: string;
+  /** Who wrote it: the library caller, an agent's `remember` call, or tool output (untrusted). */
+  source: 'api' | 'agent' | 'tool';
+  /** False for facts that came from tool output: they are data, never instructions. */
+  trusted: boolean;
+  runId: string | null;
+  callId: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export interface FactStore {
+  /** Insert or replace the fact with the same (actorId, namespace, key). */
+  put(fact: FactRow): Promise<void>;
+  /** An actor's live facts (never another actor's). */
+  list(actorId: string, now: number): Promise<FactRow[]>;
+  deleteActor(actorId: string): Promise<number>;
+  /** Delete expired facts; returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
 export interface SessionOp {
   /** Add the run at the end of its session's order; when it is the head, it gets a wake-up on `queue`. */
   join?: { sessionKey: string; runId: string; queue: string };
@@ -128,6 +156,11 @@ export interface Journal {
   runIds(): Promise<string[]>;
   /** Events exactly as stored, with their hash chain (audit verification). */
   readStored(runId: string): Promise<StoredEvent[]>;
+  /**
+   * Replace the payloads of a run's existing events (same seqs, types and times) and re-base the
+   * hash chain. Only for erasure (`forget`); the redaction itself is then journaled.
+   */
+  rewrite(runId: string, events: readonly JournalEvent[]): Promise<void>;
 }
 
 export interface Queue {
@@ -167,6 +200,7 @@ export interface Store {
   readonly queue: Queue;
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
+  readonly facts: FactStore;
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;

@@ -41,6 +41,7 @@ for (const adapter of ADAPTERS) {
             'run.submitted',
             'route.decided',
             'agent.started',
+            'memory.loaded',
             'model.requested',
             'model.responded',
             'tool.started',
@@ -48,6 +49,7 @@ for (const adapter of ADAPTERS) {
             'tool.succeeded',
             'model.requested',
             'model.responded',
+            'memory.persisted',
             'run.completed',
           ],
         );
@@ -395,7 +397,8 @@ for (const adapter of ADAPTERS) {
     it('processes a session in order and deduplicates a repeated client message id', async () => {
       const seen: string[] = [];
       const model = policyModel(({ prompt }) => {
-        const user = prompt.find((m) => m.role === 'user');
+        // The run's own request is the last user message (earlier turns come from memory).
+        const user = prompt.findLast((m) => m.role === 'user');
         const text = user?.role === 'user' && user.content[0]?.type === 'text' ? user.content[0].text : '';
         seen.push(text);
         return { text: `echo ${text}` };

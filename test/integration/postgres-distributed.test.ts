@@ -375,6 +375,7 @@ function withClaim(store: Store, claim: Store['queue']['claim']): Store {
     queue: { ...store.queue, claim },
     runs: store.runs,
     approvals: store.approvals,
+    facts: store.facts,
     now: () => store.now(),
     commit: (unit) => store.commit(unit),
     listen: (listener) => store.listen(listener),

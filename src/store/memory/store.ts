@@ -8,6 +8,8 @@ import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
+  FactRow,
+  FactStore,
   ApprovalRow,
   ApprovalsProjection,
   ClaimedTask,
@@ -41,6 +43,8 @@ export class MemoryStore implements Store {
   readonly queue: Queue;
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
+  readonly facts: FactStore;
+  readonly #facts = new Map<string, FactRow>();
   readonly #clock: Clock;
   readonly #stored = new Map<string, StoredEvent[]>();
   readonly #approvals = new Map<string, ApprovalRow>();
@@ -62,7 +66,42 @@ export class MemoryStore implements Store {
       append: async (runId, expectedSeq, events) =>
         (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
       runIds: async () => [...this.#events.keys()],
+      rewrite: async (runId, events) => {
+        const list = this.#events.get(runId) ?? [];
+        const stored: StoredEvent[] = [];
+        let prevHash = GENESIS_HASH;
+        for (const e of events) {
+          const i = e.seq - 1;
+          if (list[i]) list[i] = structuredClone(e);
+          const dataText = JSON.stringify(e.data);
+          const hash = eventHash(prevHash, runId, e.seq, e.at, e.v, e.type, dataText);
+          stored.push({ runId, seq: e.seq, at: e.at, v: e.v, type: e.type, dataText, prevHash, hash });
+          prevHash = hash;
+        }
+        this.#stored.set(runId, stored);
+      },
       readStored: async (runId) => (this.#stored.get(runId) ?? []).map((e) => ({ ...e })),
+    };
+    const factKey = (f: { actorId: string; namespace: string; key: string }): string =>
+      `${f.actorId}\u0000${f.namespace}\u0000${f.key}`;
+    this.facts = {
+      put: async (f) => void this.#facts.set(factKey(f), structuredClone(f)),
+      list: async (actorId, now) =>
+        [...this.#facts.values()]
+          .filter((f) => f.actorId === actorId && (f.expiresAt === null || f.expiresAt > now))
+          .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+          .map((f) => structuredClone(f)),
+      deleteActor: async (actorId) => {
+        let n = 0;
+        for (const [k, f] of this.#facts) if (f.actorId === actorId && this.#facts.delete(k)) n++;
+        return n;
+      },
+      sweep: async (now) => {
+        let n = 0;
+        for (const [k, f] of this.#facts)
+          if (f.expiresAt !== null && f.expiresAt <= now && this.#facts.delete(k)) n++;
+        return n;
+      },
     };
     this.approvals = {
       get: async (id) => this.#approvals.get(id) ?? null,

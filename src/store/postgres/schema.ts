@@ -55,6 +55,18 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
       CREATE INDEX approvals_run ON ${s}.approvals (run_id);
     `,
   },
+  {
+    version: 3,
+    name: 'long-term facts',
+    sql: (s) => `
+      CREATE TABLE ${s}.facts (
+        id text PRIMARY KEY, actor_id text NOT NULL, namespace text NOT NULL, key text NOT NULL,
+        value text NOT NULL, source text NOT NULL, trusted boolean NOT NULL, run_id text, call_id text,
+        created_at bigint NOT NULL, expires_at bigint, UNIQUE (actor_id, namespace, key)
+      );
+      CREATE INDEX facts_actor ON ${s}.facts (actor_id);
+    `,
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

@@ -24,6 +24,8 @@ import { Listeners } from '../listeners.ts';
 import type {
   ApprovalRow,
   ApprovalsProjection,
+  FactRow,
+  FactStore,
   ApprovalStatus,
   ClaimedTask,
   Commit,
@@ -139,6 +141,7 @@ export class PostgresStore implements Store {
   readonly queue: Queue;
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
+  readonly facts: FactStore;
   readonly schema: string;
   readonly pool: pg.Pool;
   /** Identifies this process's store in notifications: its own appends were already announced locally. */
@@ -219,10 +222,99 @@ export class PostgresStore implements Store {
           prevHash: r.prev_hash ?? '',
           hash: r.hash ?? '',
         })),
+      rewrite: async (runId, events) => {
+        await this.ready();
+        const client = await this.pool.connect();
+        try {
+          await client.query('BEGIN');
+          let prev = GENESIS_HASH;
+          for (const e of events) {
+            const text = JSON.stringify(e.data);
+            const hash = eventHash(prev, runId, e.seq, e.at, e.v, e.type, text);
+            await client.query(
+              `UPDATE ${this.#s}.events SET data = $1, prev_hash = $2, hash = $3 WHERE run_id = $4 AND seq = $5`,
+              [text, prev, hash, runId, e.seq],
+            );
+            prev = hash;
+          }
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      },
       runIds: async () =>
         (await this.#query<{ run_id: string }>(`SELECT DISTINCT run_id FROM ${this.#s}.events`)).map(
           (r) => r.run_id,
         ),
+    };
+    type FactDbRow = {
+      id: string;
+      actor_id: string;
+      namespace: string;
+      key: string;
+      value: string;
+      source: FactRow['source'];
+      trusted: boolean;
+      run_id: string | null;
+      call_id: string | null;
+      created_at: Int;
+      expires_at: Int | null;
+    };
+    const toFact = (r: FactDbRow): FactRow => ({
+      id: r.id,
+      actorId: r.actor_id,
+      namespace: r.namespace,
+      key: r.key,
+      value: r.value,
+      source: r.source,
+      trusted: r.trusted,
+      runId: r.run_id,
+      callId: r.call_id,
+      createdAt: Number(r.created_at),
+      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+    });
+    this.facts = {
+      put: async (f) => {
+        await this.#query(
+          `INSERT INTO ${this.#s}.facts (id, actor_id, namespace, key, value, source, trusted, run_id, call_id, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (actor_id, namespace, key) DO UPDATE SET value = excluded.value, source = excluded.source,
+             trusted = excluded.trusted, run_id = excluded.run_id, call_id = excluded.call_id,
+             created_at = excluded.created_at, expires_at = excluded.expires_at`,
+          [
+            f.id,
+            f.actorId,
+            f.namespace,
+            f.key,
+            f.value,
+            f.source,
+            f.trusted,
+            f.runId,
+            f.callId,
+            f.createdAt,
+            f.expiresAt,
+          ],
+        );
+      },
+      list: async (actorId, now) =>
+        (
+          await this.#query<FactDbRow>(
+            `SELECT * FROM ${this.#s}.facts WHERE actor_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id`,
+            [actorId, now],
+          )
+        ).map(toFact),
+      deleteActor: async (actorId) =>
+        (await this.#query(`DELETE FROM ${this.#s}.facts WHERE actor_id = $1 RETURNING 1`, [actorId])).length,
+      sweep: async (now) =>
+        (
+          await this.#query(
+            `DELETE FROM ${this.#s}.facts WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1`,
+            [now],
+          )
+        ).length,
     };
     this.approvals = {
       get: async (id) => {

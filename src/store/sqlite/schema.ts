@@ -50,6 +50,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX approvals_run ON approvals (run_id);
     `,
   },
+  {
+    version: 3,
+    name: 'long-term facts',
+    sql: `
+      CREATE TABLE facts (
+        id TEXT PRIMARY KEY, actor_id TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL,
+        value TEXT NOT NULL, source TEXT NOT NULL, trusted INTEGER NOT NULL, run_id TEXT, call_id TEXT,
+        created_at INTEGER NOT NULL, expires_at INTEGER, UNIQUE (actor_id, namespace, key)
+      );
+      CREATE INDEX facts_actor ON facts (actor_id);
+    `,
+  },
 ];
 
 /** Run pending migrations in order, each in its own transaction; returns the versions applied. */

@@ -13,6 +13,8 @@ import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
+  FactRow,
+  FactStore,
   ApprovalRow,
   ApprovalsProjection,
   ApprovalStatus,
@@ -59,6 +61,7 @@ export class SqliteStore implements Store {
   readonly queue: Queue;
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
+  readonly facts: FactStore;
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #listeners = new Listeners();
@@ -97,6 +100,7 @@ export class SqliteStore implements Store {
           prevHash: str(r.prev_hash ?? ''),
           hash: str(r.hash ?? ''),
         })),
+      rewrite: async (runId, events) => this.#rewrite(runId, events),
       runIds: async () =>
         (this.#stmt('SELECT DISTINCT run_id FROM events').all() as { run_id: string }[]).map((r) => r.run_id),
     };
@@ -126,6 +130,7 @@ export class SqliteStore implements Store {
         (this.#stmt('SELECT count(*) AS n FROM tasks WHERE queue = ?').get(queue) as { n: number }).n,
     };
     this.approvals = this.#approvalsProjection();
+    this.facts = this.#factStore();
     this.runs = {
       get: async (runId) => {
         const row = this.#stmt('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
@@ -150,6 +155,84 @@ export class SqliteStore implements Store {
 
   now(): number {
     return this.#clock.now();
+  }
+
+  #rewrite(runId: string, events: readonly JournalEvent[]): void {
+    const update = this.#stmt(
+      'UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE run_id = ? AND seq = ?',
+    );
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      let prev = GENESIS_HASH;
+      for (const e of events) {
+        const text = JSON.stringify(e.data);
+        const hash = eventHash(prev, runId, e.seq, e.at, e.v, e.type, text);
+        update.run(text, prev, hash, runId, e.seq);
+        prev = hash;
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #factStore(): FactStore {
+    const toFact = (r: Row): FactRow => ({
+      id: str(r.id),
+      actorId: str(r.actor_id),
+      namespace: str(r.namespace),
+      key: str(r.key),
+      value: str(r.value),
+      source: str(r.source) as FactRow['source'],
+      trusted: Number(r.trusted) === 1,
+      runId: opt(r.run_id),
+      callId: opt(r.call_id),
+      createdAt: Number(r.created_at),
+      expiresAt: r.expires_at == null ? null : Number(r.expires_at),
+    });
+    return {
+      put: async (f) => {
+        this.#stmt(
+          `INSERT INTO facts (id, actor_id, namespace, key, value, source, trusted, run_id, call_id, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (actor_id, namespace, key) DO UPDATE SET value = excluded.value, source = excluded.source,
+             trusted = excluded.trusted, run_id = excluded.run_id, call_id = excluded.call_id,
+             created_at = excluded.created_at, expires_at = excluded.expires_at`,
+        ).run(
+          f.id,
+          f.actorId,
+          f.namespace,
+          f.key,
+          f.value,
+          f.source,
+          f.trusted ? 1 : 0,
+          f.runId,
+          f.callId,
+          f.createdAt,
+          f.expiresAt,
+        );
+      },
+      list: async (actorId, now) =>
+        (
+          this.#stmt(
+            'SELECT * FROM facts WHERE actor_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id',
+          ).all(actorId, now) as Row[]
+        ).map(toFact),
+      deleteActor: async (actorId) =>
+        Number(this.#stmt('DELETE FROM facts WHERE actor_id = ?').run(actorId).changes),
+      sweep: async (now) =>
+        Number(
+          this.#stmt('DELETE FROM facts WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now).changes,
+        ),
+    };
+  }
+
+  /** Reclaim space and rewrite the file without deleted pages (erasure leaves no readable trace). */
+  compact(): void {
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    this.db.exec('VACUUM');
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   #approvalsProjection(): ApprovalsProjection {
