@@ -19,6 +19,7 @@ import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts'
 import { createPostgresStore } from './store/postgres/store.ts';
 import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
+import { DeltaHub } from './runtime/deltas.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
 import { agentTarget, createRouter, createToolRetriever } from './routing/index.ts';
@@ -137,6 +138,8 @@ export interface System {
   verify(runId: string): Promise<ChainVerdict>;
   /** An actor's memory: read it, write facts, export it, forget it. */
   readonly memory: MemoryApi;
+  /** Text deltas of a run's answer as the model streams it (live only, not journaled). */
+  onAnswerDelta(runId: string, fn: (text: string) => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
   submit(request: SubmitRequest): Promise<SubmitResult>;
@@ -273,6 +276,7 @@ export function createSystem(options: SystemOptions): System {
           ? createRouter(definitions.map(agentTarget))
           : undefined));
   const retrievers = options.retrievers ?? defaultRetrievers(agents);
+  const deltas = new DeltaHub();
   const engine = new Engine({
     store,
     agents,
@@ -284,6 +288,7 @@ export function createSystem(options: SystemOptions): System {
     approvalTtlMs: options.approvalTtlMs ?? 72 * 3600_000,
     approvalExpiry: options.approvalExpiry ?? 'rejected',
     memory,
+    deltas,
     faults,
     random: options.random ?? Math.random,
     newId,
@@ -308,6 +313,7 @@ export function createSystem(options: SystemOptions): System {
     escalations: escalationsApi(engine, store),
     verify: (runId) => verifyRun(store, runId),
     memory: memoryApi(store, engine, newId),
+    onAnswerDelta: (runId, fn) => deltas.subscribe(runId, fn),
 
     async start() {
       const warn = options.onWarning ?? ((m: string) => console.warn(m));

@@ -3,11 +3,12 @@
  * directory, on the offline model unless a provider is configured.
  */
 import { resolve } from 'node:path';
-import { ConfigError } from '../core/errors.ts';
 import { createEnterpriseSystem, type EnterpriseSystem } from '../../examples/enterprise/agents.ts';
 import type { SystemOptions } from '../system.ts';
 import type { AgentDefinition } from '../core/agent.ts';
 import { openPostgresStore } from '../store/postgres/cli.ts';
+import { createModelFromEnv } from '../models/providers.ts';
+import { resilienceFromEnv, resilientModel } from '../models/resilient.ts';
 
 /** `$SWITCHBOARD_DATA_DIR`, else `./.switchboard` under the current directory. */
 export function dataDir(): string {
@@ -22,18 +23,16 @@ export function openApp(
     transformAgents?: (agents: AgentDefinition[]) => AgentDefinition[];
   } = {},
 ): EnterpriseSystem {
-  if (process.env.SWITCHBOARD_MODEL) {
-    throw new ConfigError(
-      'SWITCHBOARD_MODEL',
-      'model providers are not available in this build yet; unset it to run on the offline model (no LLM)',
-    );
-  }
+  // SWITCHBOARD_MODEL selects a provider; a bad value fails here, in one line, never at the first request.
+  const base = createModelFromEnv(process.env);
+  const model = base ? resilientModel(base, resilienceFromEnv(process.env)) : undefined;
   // SWITCHBOARD_DATABASE_URL switches every store to PostgreSQL (unless the caller passed one).
   const store =
     options.system?.store ?? (process.env.SWITCHBOARD_DATABASE_URL ? openPostgresStore() : undefined);
   return createEnterpriseSystem({
     dataDir: dataDir(),
     ...(store ? { store } : {}),
+    ...(model ? { model } : {}),
     ...(options.reset ? { reset: true } : {}),
     ...(options.transformAgents ? { transformAgents: options.transformAgents } : {}),
     system: {

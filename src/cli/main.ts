@@ -16,6 +16,7 @@ import { describeEvent, formatTrace } from './trace.ts';
 import { runDemo } from './demo.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerServeCommands } from './serve.ts';
+import { registerMemoryCommands } from './memory.ts';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -283,6 +284,7 @@ export function buildProgram(): Command {
 
   registerOpsCommands(program);
   registerServeCommands(program);
+  registerMemoryCommands(program);
   return program;
 }
 

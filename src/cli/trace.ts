@@ -60,6 +60,8 @@ export function describeEvent(e: JournalEvent): string {
       for (const c of e.data.candidates.slice(0, 6)) lines.push(`    candidate ${scores(c)}`);
       return lines.join('\n');
     }
+    case 'model.retried':
+      return `model call failed (${e.data.status ?? 'no status'}: ${e.data.error.message}); attempt ${e.data.attempt} retried after ${e.data.delayMs} ms${e.data.retryAfter ? ' (retry-after)' : ''}`;
     case 'model.requested':
       return `model ${e.data.provider}:${e.data.modelId} called with ${e.data.messages} messages, tools [${e.data.tools.join(', ')}]`;
     case 'model.responded': {

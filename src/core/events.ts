@@ -119,6 +119,14 @@ export interface EventPayloads {
     /** True when no tool reached the threshold (only pinned tools were shown). */
     abstained?: boolean;
   };
+  /** A model call failed transiently and is being retried (429, 5xx, timeout), after `delayMs`. */
+  'model.retried': {
+    attempt: number;
+    status?: number;
+    delayMs: number;
+    retryAfter: boolean;
+    error: ErrorData;
+  };
   'model.requested': { modelId: string; provider: string; tools: string[]; messages: number };
   'model.responded': {
     modelId: string;

@@ -317,6 +317,9 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
         state.turns = [...earlier, ...state.turns];
       }
       break;
+    case 'model.retried':
+      state.retries += 1;
+      break;
     case 'run.redacted':
     case 'tools.retrieved':
     case 'memory.persisted':

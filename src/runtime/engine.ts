@@ -14,6 +14,9 @@ import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
 import type { AgentDefinition } from '../core/agent.ts';
 import type { MemoryConfig } from '../memory/hooks.ts';
+import { isResilient } from '../models/resilient.ts';
+import { streamToResult } from '../models/stream.ts';
+import type { DeltaHub } from './deltas.ts';
 import { estimateTokens } from '../memory/short-term.ts';
 import {
   decide,
@@ -49,6 +52,8 @@ export interface EngineOptions {
   /** What an expired approval means (default: rejected). */
   approvalExpiry: 'approved' | 'rejected';
   memory: MemoryConfig;
+  /** Live answer deltas for subscribers (not journaled). */
+  deltas?: DeltaHub;
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
@@ -402,7 +407,26 @@ export class Engine {
     let usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
     let finishReason: string;
     try {
-      const result = await agent.model.doGenerate({ prompt, tools: specs });
+      // Retries inside a resilient model are journaled with this step (they commit with its outcome).
+      const model = isResilient(agent.model)
+        ? agent.model.withHooks({
+            onRetry: (r) =>
+              h.emit(
+                event('model.retried', {
+                  attempt: r.attempt,
+                  ...(r.status !== undefined ? { status: r.status } : {}),
+                  delayMs: r.delayMs,
+                  retryAfter: r.retryAfter,
+                  error: errorData(r.error),
+                }),
+              ),
+          })
+        : agent.model;
+      // Stream only when someone is watching this run live: deltas are not journaled, the final text is.
+      const deltas = this.opts.deltas?.listening(h.runId) ? this.opts.deltas : undefined;
+      const result = deltas
+        ? await streamToResult(model, { prompt, tools: specs }, (text) => deltas.publish(h.runId, text))
+        : await model.doGenerate({ prompt, tools: specs });
       content = result.content;
       usage = {
         inputTokens: result.usage.inputTokens.total ?? 0,
