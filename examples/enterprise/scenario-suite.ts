@@ -115,7 +115,13 @@ export interface SuiteResult {
   uncovered: { tools: string[]; agents: string[] };
 }
 
-const TERMINAL = new Set(['run.completed', 'run.failed', 'run.cancelled', 'route.escalated', 'run.escalated']);
+const TERMINAL = new Set([
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+  'route.escalated',
+  'run.escalated',
+]);
 
 const SCENARIO_APPROVER = { id: 'scenario-approver', roles: ['approver'] };
 

@@ -114,10 +114,7 @@ export async function forgetActor(
       reason: options.sessionId ? 'forget session' : 'forget actor',
       events: events.length,
     });
-    const after = foldRun([
-      ...redacted,
-      { runId, seq: events.length + 1, at: store.now(), v: 1, ...marker },
-    ]);
+    const after = foldRun([...redacted, { runId, seq: events.length + 1, at: store.now(), v: 1, ...marker }]);
     const approvals = (await store.approvals.list({ runId, limit: 10_000 })).map((a) => ({
       ...a,
       args: REDACTED,

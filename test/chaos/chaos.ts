@@ -18,9 +18,26 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'max-restarts': { type: 'string', default: '400' },
+    store: { type: 'string', default: 'sqlite' },
+    workers: { type: 'string' },
   },
   strict: true,
 });
+if (values.store !== 'sqlite' && values.store !== 'postgres')
+  throw new Error('--store must be sqlite or postgres');
+if (values.store === 'postgres') {
+  // Many worker processes on a real PostgreSQL, SIGKILLed at fault points, plus pg_terminate_backend.
+  const { runPostgresChaos } = await import('./postgres/chaos-pg.ts');
+  const report = await runPostgresChaos({
+    workers: Number(values.workers ?? 3),
+    runs: Number(values.runs),
+    terminations: 10,
+    ...(values.seed ? { seed: Number(values.seed) } : {}),
+    ...(values.json ? {} : { log: (l: string) => console.error(`[chaos] ${l}`) }),
+  });
+  console.log(values.json ? JSON.stringify(report) : JSON.stringify(report, null, 2));
+  process.exit(report.ok ? 0 : 1);
+}
 const runs = Number(values.runs);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 1e9) : Number(values.seed);
 const p = Number(values.p);
