@@ -246,20 +246,31 @@ describe('gateway HTTP API', () => {
   });
 });
 
-describe('gateway optional services', () => {
-  it('answers 501 for approvals and memory when the system does not offer them', async () => {
+describe('gateway memory endpoints', () => {
+  it("return only the caller's own memory, and DELETE forgets it", async () => {
     const h = await startGateway();
-    const bare = await startGateway({
-      gateway: { system: { ...h.system, approvals: undefined } as unknown as typeof h.system },
-    });
     try {
-      const approver = await bare.key('carol', 'approver');
-      const list = await api(bare, approver.key)('/v1/approvals?status=pending');
-      assert.equal(list.status, 501);
-      assert.equal(((await list.json()) as Json).error?.code, 'not_implemented');
-      assert.equal((await api(bare, approver.key)('/v1/memory')).status, 501);
+      const alice = await h.key('alice-mem', 'user');
+      const bob = await h.key('bob-mem', 'user');
+      for (const [k, text] of [
+        [alice.key, 'alice says KIWI123'],
+        [bob.key, 'bob says MANGO456'],
+      ] as const) {
+        const res = await api(h, k)('/v1/runs', {
+          method: 'POST',
+          body: JSON.stringify({ input: text, sessionId: 'mem', wait: true }),
+        });
+        assert.equal(res.status, 200);
+      }
+      const mine = JSON.stringify(await (await api(h, alice.key)('/v1/memory?sessionId=mem')).json());
+      assert.match(mine, /KIWI123/);
+      assert.doesNotMatch(mine, /MANGO456/);
+      const del = await api(h, alice.key)('/v1/memory', { method: 'DELETE' });
+      assert.equal(del.status, 200);
+      assert.ok(((await del.json()) as { deleted: number }).deleted >= 1);
+      assert.doesNotMatch(JSON.stringify(await (await api(h, alice.key)('/v1/memory')).json()), /KIWI123/);
+      assert.match(JSON.stringify(await (await api(h, bob.key)('/v1/memory')).json()), /MANGO456/);
     } finally {
-      await bare.close();
       await h.close();
     }
   });
