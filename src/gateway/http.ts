@@ -234,9 +234,19 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
       return c.json({ runId: r.runId, status: r.status, deduplicated: r.deduplicated }, 202, headers);
     },
 
+    async me({ c, principal }) {
+      return c.json({ actorId: principal.actorId, role: principal.role, plan: principal.plan });
+    },
+
     async listRuns({ c, query, principal }) {
+      // Users see their own runs; operators and admins see everyone's (or one actor's).
+      const sees = principal.role === 'operator' || principal.role === 'admin';
+      if (query.actorId !== undefined && !sees && query.actorId !== principal.actorId) {
+        throw new HttpError(403, 'forbidden', "only operators and admins may list another actor's runs");
+      }
+      const actor = sees ? query.actorId : principal.actorId;
       const rows = await system.list({
-        actorId: principal.actorId,
+        ...(actor !== undefined ? { actorId: actor } : {}),
         limit: query.limit ?? 50,
         ...(query.sessionId ? { sessionId: query.sessionId } : {}),
         ...(query.status ? { status: query.status } : {}),
@@ -247,6 +257,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
           status: r.status,
           agent: r.agent,
           sessionId: r.sessionId,
+          actorId: r.actorId,
           parentRunId: r.parentRunId,
           summary: r.summary,
           createdAt: r.createdAt,

@@ -61,6 +61,7 @@ export const RunSummary = z.object({
   status: z.enum(RUN_STATUSES),
   agent: z.string().nullable(),
   sessionId: z.string(),
+  actorId: z.string(),
   parentRunId: z.string().nullable(),
   summary: z.string().nullable(),
   createdAt: z.number(),
@@ -69,6 +70,11 @@ export const RunSummary = z.object({
 
 export const ListRunsQuery = z.strictObject({
   sessionId: id.optional(),
+  actorId: id
+    .optional()
+    .describe(
+      'Operators and admins only: another actor (default: every actor for them, yourself for others)',
+    ),
   status: z.enum(RUN_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
@@ -199,7 +205,7 @@ export const ROUTES = [
     method: 'get',
     path: '/v1/runs',
     operationId: 'listRuns',
-    summary: "The caller's runs, newest first",
+    summary: "The caller's runs, newest first (operators and admins: every actor's, or `actorId`'s)",
     query: ListRunsQuery,
     responses: { 200: { description: 'Runs', schema: z.object({ runs: z.array(RunSummary) }) }, ...common },
   },
@@ -290,6 +296,19 @@ export const ROUTES = [
         }),
       },
       403: err('Role may not read it'),
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/me',
+    operationId: 'me',
+    summary: 'Who the key acts as: actor, role and plan',
+    responses: {
+      200: {
+        description: 'The principal',
+        schema: z.object({ actorId: z.string(), role: z.string(), plan: z.string() }),
+      },
       ...common,
     },
   },
