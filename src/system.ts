@@ -550,9 +550,17 @@ async function* followEvents(
   let seq = after;
   let wake: (() => void) | null = null;
   let notified = false;
+  // Events announced in-process after their commit: served from here without a read when contiguous.
+  let pushed: JournalEvent[] = [];
   const unlisten = store.listen({
     appended: (events) => {
-      if (events.some((e) => e.runId === runId)) {
+      let mine = false;
+      for (const e of events) {
+        if (e.runId !== runId) continue;
+        mine = true;
+        if (follow) pushed.push(e);
+      }
+      if (mine) {
         notified = true;
         wake?.();
       }
@@ -562,7 +570,12 @@ async function* followEvents(
   signal?.addEventListener('abort', onAbort);
   try {
     for (;;) {
-      const batch = await store.journal.read(runId, seq);
+      const fresh = pushed.filter((e) => e.seq > seq).sort((a, b) => a.seq - b.seq);
+      pushed = [];
+      const contiguous =
+        fresh.length > 0 && fresh[0]?.seq === seq + 1 && fresh.every((e, i) => e.seq === seq + 1 + i);
+      // Anything else (a gap, another process's append, the first read) comes from the journal.
+      const batch = contiguous ? fresh : await store.journal.read(runId, seq);
       for (const e of batch) {
         seq = e.seq;
         yield e;

@@ -338,22 +338,34 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     const settled: { p: Pending; result?: CommitResult; error?: unknown }[] = [];
     const enqueued: TaskSpec[] = [];
+    const only = batch.length === 1 ? batch[0] : undefined;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const p of batch) {
-        this.db.exec('SAVEPOINT unit');
+      this.#stmt('BEGIN IMMEDIATE').run();
+      if (only) {
+        // One unit: the transaction itself is its savepoint.
         try {
-          const result = this.#apply(p.unit, enqueued);
-          this.db.exec('RELEASE unit');
-          settled.push({ p, result });
+          settled.push({ p: only, result: this.#apply(only.unit, enqueued) });
         } catch (error) {
-          this.db.exec('ROLLBACK TO unit');
-          this.db.exec('RELEASE unit');
-          settled.push({ p, error });
+          this.#stmt('ROLLBACK').run();
+          only.reject(error);
+          return;
+        }
+      } else {
+        for (const p of batch) {
+          this.#stmt('SAVEPOINT unit').run();
+          try {
+            const result = this.#apply(p.unit, enqueued);
+            this.#stmt('RELEASE unit').run();
+            settled.push({ p, result });
+          } catch (error) {
+            this.#stmt('ROLLBACK TO unit').run();
+            this.#stmt('RELEASE unit').run();
+            settled.push({ p, error });
+          }
         }
       }
       // The durability point: nothing below is released before this returns.
-      this.db.exec('COMMIT');
+      this.#stmt('COMMIT').run();
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       for (const p of batch) p.reject(error);
@@ -589,7 +601,7 @@ export class SqliteStore implements Store {
     add('status = ?', q.status);
     add('parent_run_id = ?', q.parentRunId);
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
+    return (this.#stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
   }
 }
 
