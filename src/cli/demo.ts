@@ -50,6 +50,18 @@ export const TOUR: TourStep[] = [
     input: 'What will the weather be like on Mars next week?',
     expect: ['escalated'],
   },
+  {
+    title: 'Multi-turn, 1: find a customer',
+    input: 'Look up the customer tomas.sato@example.com',
+    expect: ['completed'],
+  },
+  {
+    title: 'Multi-turn, 2: "his orders" resolved from memory',
+    input: 'Show his recent orders',
+    sameSession: true,
+    expect: ['completed'],
+    shows: ['memory.loaded'],
+  },
 ];
 
 export async function runDemo(options: { reset: boolean; exit: boolean; port?: number }): Promise<number> {

@@ -17,6 +17,7 @@ import { runDemo } from './demo.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerServeCommands } from './serve.ts';
 import { registerMemoryCommands } from './memory.ts';
+import { registerChatCommand } from './chat.ts';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -285,6 +286,7 @@ export function buildProgram(): Command {
   registerOpsCommands(program);
   registerServeCommands(program);
   registerMemoryCommands(program);
+  registerChatCommand(program);
   return program;
 }
 

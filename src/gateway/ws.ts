@@ -120,6 +120,8 @@ type Frame = Record<string, unknown> & { type: string };
 /** One client connection. */
 class WsSession {
   readonly subs = new Map<string, Subscription>();
+  /** Answer-delta subscriptions per followed run. */
+  readonly deltaStops = new Map<string, () => void>();
   readonly sessions = new Set<string>();
   lastMessageAt: number;
   #abuse = 0;
@@ -174,6 +176,8 @@ class WsSession {
   release(): void {
     for (const s of this.subs.values()) s.close();
     this.subs.clear();
+    for (const stop of this.deltaStops.values()) stop();
+    this.deltaStops.clear();
     for (const key of this.sessions) this.server.unwatchSession(key, this);
     this.sessions.clear();
   }
@@ -293,6 +297,12 @@ class WsSession {
   async follow(runId: string, after: number): Promise<void> {
     const row = await visibleRun(this.edge, this.principal, runId);
     this.subs.get(runId)?.close();
+    this.deltaStops.get(runId)?.();
+    // The answer as the model streams it: live only (the journal keeps the final text).
+    const stopDeltas = this.edge.system.onAnswerDelta(runId, (text) =>
+      this.send({ type: 'answer.delta', runId, text }),
+    );
+    this.deltaStops.set(runId, stopDeltas);
     const sub = this.edge.feed.subscribe(
       runId,
       after,
@@ -300,6 +310,8 @@ class WsSession {
         event: (e) => this.send({ type: 'event', runId, seq: e.seq, event: e }),
         heartbeat: (h) => this.send({ type: 'heartbeat', ...h }),
         end: (error) => {
+          stopDeltas();
+          if (this.deltaStops.get(runId) === stopDeltas) this.deltaStops.delete(runId);
           if (this.subs.get(runId) === sub) this.subs.delete(runId);
           if (error) this.error('feed_failed', `event feed of ${runId} failed`, { runId });
           else this.send({ type: 'end', runId });
