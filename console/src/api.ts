@@ -56,6 +56,34 @@ export interface Run {
   lastSeq: number;
 }
 
+/** `POST /v1/runs/:id/replay`: the verdict, the first divergence with its diff, and the report. */
+export interface ReplayResult {
+  runId: string;
+  matches: boolean;
+  divergence: null | {
+    runId: string;
+    seq: number;
+    step: number;
+    kind: string;
+    agent: string | null;
+    message: string;
+    recorded: unknown;
+    replayed: unknown;
+    /** recorded │ replayed, side by side, differing lines marked ≠. */
+    diff: string;
+  };
+  totals: {
+    runs: number;
+    divergences: number;
+    decisions: number;
+    modelOutputsServed: number;
+    modelCallsMade: number;
+    toolOutputsServed: number;
+  };
+  notes: string[];
+  report: string;
+}
+
 export interface Approval {
   approvalId: string;
   runId: string;

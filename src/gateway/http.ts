@@ -20,6 +20,14 @@ import { agentHealth } from '../telemetry/health.ts';
 import { runGraph, windowGraph } from '../telemetry/graph.ts';
 import { priceTable, usageReport } from '../telemetry/cost.ts';
 import { parseDuration } from '../telemetry/scan.ts';
+import { formatReplay, sideBySide } from '../replay/format.ts';
+import {
+  firstDivergence,
+  replayConfigOf,
+  replayRun,
+  replayTotals,
+  type RunReplay,
+} from '../replay/replay.ts';
 
 export type GatewayEnv = {
   Bindings: HttpBindings;
@@ -54,6 +62,37 @@ export interface HttpOptions {
   onRequest?: (entry: Record<string, unknown>) => void;
   /** False while draining: /readyz answers 503. */
   ready: () => boolean;
+}
+
+/** Replay's report as the API shows it: the verdict, the first divergence with its diff, the text. */
+export function replayBody(r: RunReplay) {
+  const d = firstDivergence(r);
+  const notes: string[] = [];
+  const walk = (x: RunReplay): void => {
+    for (const n of x.notes) notes.push(x === r ? n : `${x.runId}: ${n}`);
+    x.children.forEach(walk);
+  };
+  walk(r);
+  return {
+    runId: r.runId,
+    matches: d === null,
+    divergence: d
+      ? {
+          runId: d.runId,
+          seq: d.seq,
+          step: d.step,
+          kind: d.kind,
+          agent: d.agent,
+          message: d.message,
+          recorded: d.recorded,
+          replayed: d.replayed,
+          diff: sideBySide(d.recorded, d.replayed),
+        }
+      : null,
+    totals: replayTotals(r),
+    notes,
+    report: formatReplay(r),
+  };
 }
 
 /** A run as the API shows it. */
@@ -300,6 +339,13 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         ...(body.reason ? { reason: body.reason } : {}),
       });
       return c.json(runBody(view));
+    },
+
+    async replayRun({ c, id, principal }) {
+      await visibleRun(edge, principal, id);
+      // Served from the journal with the system's own agents and routing: no model call, no tool.
+      const report = await replayRun((runId) => system.store.journal.read(runId), id, replayConfigOf(system));
+      return c.json(replayBody(report));
     },
 
     async listAgents({ c }) {

@@ -137,6 +137,43 @@ export const Graph = z
   })
   .passthrough();
 
+export const ReplayDivergence = z.object({
+  runId: z.string().describe('The run where it diverges (the replayed run or one it delegated to)'),
+  seq: z.number().int().describe('The recorded event at which the code would do something else'),
+  step: z.number().int().describe('Agent step (model call number); 0 before the first model call'),
+  kind: z.enum([
+    'route',
+    'agent',
+    'tools-shown',
+    'model-request',
+    'model-response',
+    'tool-call',
+    'decision',
+    'child',
+  ]),
+  agent: z.string().nullable(),
+  message: z.string(),
+  recorded: z.unknown().describe('What the journal recorded'),
+  replayed: z.unknown().describe('What the code would do now'),
+  diff: z.string().describe('recorded │ replayed, side by side, differing lines marked ≠'),
+});
+
+export const ReplayResult = z.object({
+  runId: z.string(),
+  matches: z.boolean().describe('The code takes every step the journal recorded, delegated runs included'),
+  divergence: ReplayDivergence.nullable().describe('The first divergence, depth-first'),
+  totals: z.object({
+    runs: z.number(),
+    divergences: z.number(),
+    decisions: z.number(),
+    modelOutputsServed: z.number(),
+    modelCallsMade: z.number(),
+    toolOutputsServed: z.number(),
+  }),
+  notes: z.array(z.string()).describe('Notes of the replayed runs (approvals served, changed agents, …)'),
+  report: z.string().describe('The report `switchboard replay` prints, diff included'),
+});
+
 export const WsTicket = z.object({ ticket: z.string(), expiresAt: z.number(), url: z.string() });
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
@@ -244,6 +281,19 @@ export const ROUTES = [
     body: CancelRunBody,
     responses: {
       200: { description: 'The run', schema: Run },
+      404: err('No such run for this caller'),
+      ...common,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/runs/:id/replay',
+    operationId: 'replayRun',
+    summary:
+      "Re-execute a run from its journal (model and tool outputs served from the recording: no model call, no side effect) and compare the code's decisions",
+    ownerScoped: true,
+    responses: {
+      200: { description: 'The verdict, the first divergence and the report', schema: ReplayResult },
       404: err('No such run for this caller'),
       ...common,
     },

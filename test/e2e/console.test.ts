@@ -2,7 +2,7 @@
  * The web console in a real browser (Debian's Chromium, driven by playwright-core; nothing is
  * downloaded) against the enterprise system behind a real gateway on an ephemeral port: sign in,
  * open a run of the demo tour and see its graph, approve a pending refund from the inbox and watch
- * the run finish, see agent health. Every page is screenshotted to docs/screenshots/.
+ * the run finish and replay it, see agent health. Every page is screenshotted to docs/screenshots/.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -215,6 +215,12 @@ describe('web console', { skip }, () => {
     await page.locator('li[data-type="approval.decided"]', { hasText: 'approved by ops-admin' }).waitFor();
     await page.locator('li[data-type="run.completed"]').waitFor();
     await page.getByText('Damaged on arrival: photo checked.').waitFor();
+    // Replay re-executes the finished run from its journal (approval served from the recording).
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    const verdict = page.getByTestId('replay-verdict');
+    await verdict.getByText('Replay matches the recording').waitFor();
+    assert.match((await verdict.textContent()) ?? '', /0 model calls, 0 tool executions/);
+    assert.equal(await verdict.getAttribute('aria-live'), 'polite');
     await shot(page, 'run-completed');
     assert.equal((await app.system.get(refund)).status, 'completed');
     await page.context().close();

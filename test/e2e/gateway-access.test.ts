@@ -47,6 +47,7 @@ describe('gateway ownership: another actor’s run is 404 on every ID-bearing ro
       'get /v1/runs/{id}/events',
       'get /v1/runs/{id}/graph',
       'post /v1/runs/{id}/cancel',
+      'post /v1/runs/{id}/replay',
     ]);
     // The owner (and an operator) still see it, and the cancel attempts changed nothing.
     const mine = (await (await api(h, owner.key)(`/v1/runs/${runId}`)).json()) as { status: string };

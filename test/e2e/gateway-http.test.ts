@@ -135,6 +135,47 @@ describe('gateway HTTP API', () => {
     assert.match(text, /event: end/);
   });
 
+  it('replays a finished run from its journal: matches, no model call; another actor gets 404', async () => {
+    const run = (await (
+      await api(h, alice.key)('/v1/runs', {
+        method: 'POST',
+        json: { input: 'Where is order 11?', sessionId: 'replay', wait: true },
+      })
+    ).json()) as Json;
+    assert.equal(run.status, 'completed');
+    const runId = String(run.runId);
+    const res = await api(h, alice.key)(`/v1/runs/${runId}/replay`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    const r = (await res.json()) as {
+      runId: string;
+      matches: boolean;
+      divergence: unknown;
+      totals: { runs: number; divergences: number; decisions: number; modelCallsMade: number };
+      notes: string[];
+      report: string;
+    };
+    assert.equal(r.runId, runId);
+    assert.equal(r.matches, true);
+    assert.equal(r.divergence, null);
+    assert.equal(r.totals.runs, 1);
+    assert.equal(r.totals.divergences, 0);
+    assert.equal(r.totals.modelCallsMade, 0);
+    assert.ok(r.totals.decisions >= 2);
+    assert.match(r.report, new RegExp(`^${runId} \\(orders, completed\\): .* — matches$`, 'm'));
+    assert.match(r.report, /0 divergence\(s\), 0 model calls, 0 tool executions/);
+
+    // Owner-scoped: bob (another user) gets the same 404 as for a run that does not exist.
+    const denied = await api(h, bob.key)(`/v1/runs/${runId}/replay`, { method: 'POST' });
+    assert.equal(denied.status, 404);
+    assert.equal(((await denied.json()) as Json).error?.code, 'not_found');
+    assert.equal((await api(h, bob.key)('/v1/runs/run_nope/replay', { method: 'POST' })).status, 404);
+    // Operators may replay any actor's run.
+    const ops = await h.key('replay-ops', 'operator');
+    const asOps = await api(h, ops.key)(`/v1/runs/${runId}/replay`, { method: 'POST' });
+    assert.equal(asOps.status, 200);
+    assert.equal(((await asOps.json()) as { matches: boolean }).matches, true);
+  });
+
   it('cancels a run', async () => {
     gate.reset();
     const call = api(h, alice.key);

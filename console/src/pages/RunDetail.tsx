@@ -1,11 +1,13 @@
 /**
- * One run: its status and totals, the orchestration graph (nodes filter the timeline to their
- * events) and the journal timeline, both live while the run works (SSE).
+ * One run: its status and totals, a replay button (verdict and diff), the orchestration graph
+ * (nodes filter the timeline to their events) and the journal timeline, both live while the run
+ * works (SSE).
  */
 import { useEffect, useMemo, useState } from 'react';
 import { fmt, type Api, type JournalEvent, type Run } from '../api.ts';
 import { eventsOfNode, loadRunGraph, type OrchestrationGraph } from '../derive.ts';
 import { Graph } from '../Graph.tsx';
+import { ReplayPanel } from '../Replay.tsx';
 import { Timeline } from '../Timeline.tsx';
 
 const TERMINAL = new Set(['run.completed', 'run.failed', 'run.cancelled']);
@@ -135,6 +137,7 @@ export function RunDetailPage(props: { api: Api; runId: string }) {
         </div>
       )}
       {run?.error && <p className="error">{`${run.error.code}: ${run.error.message}`}</p>}
+      {run && <ReplayPanel api={api} runId={runId} />}
       <h2 id="graph-h">Orchestration graph</h2>
       <p className="muted">Select a node to show only its events in the timeline.</p>
       {graph ? (
