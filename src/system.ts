@@ -526,6 +526,8 @@ export function createSystem(options: SystemOptions): System {
         await store.queue.enqueue({ runId: row.runId, queue, readyAt: store.now() });
         n++;
       }
+      // Retention: expired long-term facts go with the same sweep.
+      await store.facts.sweep(store.now());
       return n;
     },
 

@@ -140,6 +140,66 @@ export function storeContract(adapter: string, factory: StoreFactory): void {
       }));
   });
 
+  describe(`${adapter} store: Facts and audit contract`, () => {
+    const fact = (
+      actorId: string,
+      key: string,
+      value: string,
+      createdAt: number,
+      expiresAt: number | null = null,
+    ) => ({
+      id: `${actorId}-${key}`,
+      actorId,
+      namespace: 'notes',
+      key,
+      value,
+      source: 'api' as const,
+      trusted: true,
+      runId: null,
+      callId: null,
+      createdAt,
+      expiresAt,
+    });
+
+    it('keeps facts per actor, replaces by key, expires and sweeps them', () =>
+      withStore(async (store, clock) => {
+        const now = clock.now();
+        await store.facts.put(fact('a', 'lang', 'fr', now));
+        await store.facts.put(fact('a', 'lang', 'de', now + 1));
+        await store.facts.put(fact('a', 'tmp', 'x', now, now + 10));
+        await store.facts.put(fact('b', 'lang', 'en', now));
+        assert.deepEqual((await store.facts.list('a', now)).map((f) => `${f.key}=${f.value}`).sort(), [
+          'lang=de',
+          'tmp=x',
+        ]);
+        assert.deepEqual(
+          (await store.facts.list('a', now + 10)).map((f) => f.key),
+          ['lang'],
+        );
+        assert.equal(await store.facts.sweep(now + 10), 1);
+        assert.equal(await store.facts.deleteActor('a'), 1);
+        assert.deepEqual(await store.facts.list('a', now), []);
+        assert.equal((await store.facts.list('b', now))[0]?.value, 'en');
+      }));
+
+    it('hash-chains appends and re-bases the chain on rewrite', () =>
+      withStore(async (store) => {
+        await store.journal.append('r1', 1, [submitted(), progress('secret')]);
+        const stored = await store.journal.readStored('r1');
+        assert.equal(stored[1]?.prevHash, stored[0]?.hash);
+        const events = await store.journal.read('r1');
+        const redacted = events.map((e) =>
+          e.type === 'progress' ? { ...e, data: { message: '[redacted]' } } : e,
+        );
+        await store.journal.rewrite('r1', redacted);
+        const after = await store.journal.readStored('r1');
+        assert.equal(after[0]?.hash, stored[0]?.hash);
+        assert.notEqual(after[1]?.hash, stored[1]?.hash);
+        assert.equal(after[1]?.prevHash, after[0]?.hash);
+        assert.deepEqual((await store.journal.read('r1'))[1]?.data, { message: '[redacted]' });
+      }));
+  });
+
   describe(`${adapter} store: Queue contract`, () => {
     it('claims only ready tasks, oldest first, up to the limit', () =>
       withStore(async (store, clock) => {
