@@ -20,6 +20,7 @@ import { createPostgresStore } from './store/postgres/store.ts';
 import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub } from './runtime/deltas.ts';
+import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
 import { agentTarget, createRouter, createToolRetriever } from './routing/index.ts';
@@ -67,6 +68,8 @@ export interface SystemOptions {
         maxFacts?: number;
         hooks?: Partial<MemoryHooks>;
       };
+  /** Per-tool circuit breakers: consecutive retryable failures to open (5), and the cooldown (30 s). */
+  breaker?: { threshold?: number; cooldownMs?: number };
   /** Where start-up lint findings go (default: stderr). */
   onWarning?: (message: string) => void;
   budget?: Partial<Budget>;
@@ -289,6 +292,10 @@ export function createSystem(options: SystemOptions): System {
     approvalExpiry: options.approvalExpiry ?? 'rejected',
     memory,
     deltas,
+    breakers: new CircuitBreakers({
+      threshold: options.breaker?.threshold ?? 5,
+      cooldownMs: options.breaker?.cooldownMs ?? 30_000,
+    }),
     faults,
     random: options.random ?? Math.random,
     newId,

@@ -60,6 +60,8 @@ export function describeEvent(e: JournalEvent): string {
       for (const c of e.data.candidates.slice(0, 6)) lines.push(`    candidate ${scores(c)}`);
       return lines.join('\n');
     }
+    case 'breaker.changed':
+      return `circuit breaker of ${e.data.tool} ${e.data.state} after ${e.data.failures} consecutive failures${e.data.until ? ` until ${new Date(e.data.until).toISOString()}` : ''}`;
     case 'model.retried':
       return `model call failed (${e.data.status ?? 'no status'}: ${e.data.error.message}); attempt ${e.data.attempt} retried after ${e.data.delayMs} ms${e.data.retryAfter ? ' (retry-after)' : ''}`;
     case 'model.requested':

@@ -155,6 +155,13 @@ export interface EventPayloads {
     /** When the next attempt is due (ms since epoch); absent when the failure is final. */
     nextAttemptAt?: number;
   };
+  /** A tool's circuit breaker changed state (opened after repeated failures, probing, closed). */
+  'breaker.changed': {
+    tool: string;
+    state: 'open' | 'half-open' | 'closed';
+    failures: number;
+    until?: number;
+  };
   'tool.denied': { callId: string; tool: string; reason: DenialReason; message: string };
   'approval.requested': {
     approvalId: string;

@@ -317,6 +317,8 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
         state.turns = [...earlier, ...state.turns];
       }
       break;
+    case 'breaker.changed':
+      break;
     case 'model.retried':
       state.retries += 1;
       break;

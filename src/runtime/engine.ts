@@ -17,6 +17,7 @@ import type { MemoryConfig } from '../memory/hooks.ts';
 import { isResilient } from '../models/resilient.ts';
 import { streamToResult } from '../models/stream.ts';
 import type { DeltaHub } from './deltas.ts';
+import type { CircuitBreakers } from './breakers.ts';
 import { estimateTokens } from '../memory/short-term.ts';
 import {
   decide,
@@ -54,6 +55,8 @@ export interface EngineOptions {
   memory: MemoryConfig;
   /** Live answer deltas for subscribers (not journaled). */
   deltas?: DeltaHub;
+  /** Per-tool circuit breakers of this worker process. */
+  breakers?: CircuitBreakers;
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;

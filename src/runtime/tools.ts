@@ -193,6 +193,29 @@ async function runTool(
 ): Promise<void> {
   const { callId } = c.call;
   const idempotencyKey = `${h.runId}:${callId}`;
+  const breakers = engine.opts.breakers;
+  const gate = breakers?.admit(tool.name, engine.store.now());
+  if (gate && !gate.allowed) {
+    // Fail fast, no effect attempted: the breaker is open after repeated failures.
+    const error = {
+      name: 'CircuitOpenError',
+      code: 'circuit_open',
+      message: `${tool.name} is failing repeatedly; its circuit is open until ${new Date(gate.until).toISOString()}`,
+    };
+    const next = attempt < tool.retry.maxAttempts ? Math.max(gate.until, engine.store.now() + 1) : undefined;
+    h.emit(
+      event('tool.failed', {
+        callId,
+        tool: tool.name,
+        attempt,
+        error,
+        retryable: true,
+        ...(next !== undefined ? { nextAttemptAt: next } : {}),
+      }),
+    );
+    return;
+  }
+  if (gate?.change) h.emit(event('breaker.changed', { tool: tool.name, ...gate.change }));
   h.emit(
     event('tool.started', {
       callId,
@@ -218,6 +241,10 @@ async function runTool(
     outcome = { ok: false, error };
   }
   engine.opts.faults.hit('afterToolBeforeJournal');
+  // Only failures the tool calls retryable count against its breaker (bad input is not an outage).
+  const counts = outcome.ok || !(outcome.error instanceof ToolError) || outcome.error.retryable;
+  const change = counts ? breakers?.record(tool.name, outcome.ok, engine.store.now()) : undefined;
+  if (change) h.emit(event('breaker.changed', { tool: tool.name, ...change }));
   if (outcome.ok) {
     h.emit(event('tool.succeeded', { callId, tool: tool.name, attempt, result: outcome.result }));
   } else {

@@ -89,6 +89,8 @@ export class WorkerPool {
   }
 
   #sleep(ms: number): Promise<void> {
+    // A kick that arrived while we were computing the delay must not be lost.
+    if (this.#kicked || this.#abort.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {

@@ -43,6 +43,8 @@ export interface AgentHealth {
   retryRate: number | null;
   denialRate: number | null;
   queueDepth: number;
+  /** Tools whose circuit breaker is open or probing. */
+  openBreakers: string[];
 }
 
 /** The q-quantile (0..1) of sorted numbers, nearest-rank. */
@@ -82,6 +84,7 @@ export async function agentHealth(
         retries: 0,
         calls: 0,
         denials: 0,
+        breakers: new Map<string, { state: string; until: number | undefined; at: number }>(),
       },
     ]),
   );
@@ -108,6 +111,12 @@ export async function agentHealth(
           a.calls += 1;
           a.denials += 1;
           break;
+        case 'breaker.changed': {
+          const prev = a.breakers.get(e.data.tool);
+          if (!prev || prev.at <= e.at)
+            a.breakers.set(e.data.tool, { state: e.data.state, until: e.data.until, at: e.at });
+          break;
+        }
         case 'delegation.requested':
           a.calls += 1;
           break;
@@ -143,6 +152,9 @@ export async function agentHealth(
       retryRate: a.attempts ? a.retries / a.attempts : null,
       denialRate: a.calls ? a.denials / a.calls : null,
       queueDepth,
+      openBreakers: [...a.breakers]
+        .filter(([, b]) => b.state === 'half-open' || (b.state === 'open' && (b.until ?? 0) > options.now))
+        .map(([tool]) => tool),
     };
     const bad = (status: HealthStatus, reason: string): void => {
       if (status === 'unhealthy' || h.status === 'healthy') h.status = status;
@@ -161,6 +173,7 @@ export async function agentHealth(
       bad('degraded', `retry rate ${pct(h.retryRate)} > ${pct(t.degradedRetryRate)}`);
     if (a.calls >= t.minRuns && h.denialRate !== null && h.denialRate > t.degradedDenialRate)
       bad('degraded', `denial rate ${pct(h.denialRate)} > ${pct(t.degradedDenialRate)}`);
+    for (const tool of h.openBreakers) bad('degraded', `circuit breaker open: ${tool}`);
     if (queueDepth >= t.unhealthyQueueDepth)
       bad('unhealthy', `queue depth ${queueDepth} >= ${t.unhealthyQueueDepth}`);
     else if (queueDepth >= t.degradedQueueDepth)
