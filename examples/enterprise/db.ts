@@ -5,7 +5,7 @@
  * so every fresh machine, test and scenario sees the same customers, orders and tickets.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** The seed of the default data set; scenarios are written against it. */
@@ -347,7 +347,8 @@ function seed(db: DatabaseSync, seedValue: number): void {
   const daysAgo = (days: number, hour = 9): string =>
     new Date(epoch - days * 86_400_000 + (hour - 9) * 3_600_000).toISOString();
 
-  db.exec('BEGIN');
+  const own = !db.isTransaction;
+  if (own) db.exec('BEGIN');
   const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
   meta.run('schema_version', String(SCHEMA_VERSION));
   meta.run('seed', String(seedValue));
@@ -565,7 +566,7 @@ function seed(db: DatabaseSync, seedValue: number): void {
       }
     }
   }
-  db.exec('COMMIT');
+  if (own) db.exec('COMMIT');
 }
 
 /**
@@ -576,12 +577,23 @@ function seed(db: DatabaseSync, seedValue: number): void {
  */
 export function openBusinessDb(path: string, options: OpenBusinessDbOptions = {}): BusinessDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const fresh = path === ':memory:' || !existsSync(path);
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
-  if (fresh) {
-    db.exec(SCHEMA);
-    seed(db, options.seed ?? DEFAULT_SEED);
+  // Several processes may open a fresh data directory at once: the first to take the write lock
+  // creates and seeds in one transaction; the others then find it seeded.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const seeded =
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customers'").get() !==
+      undefined;
+    if (!seeded) {
+      db.exec(SCHEMA);
+      seed(db, options.seed ?? DEFAULT_SEED);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
   }
   const clock = options.now ?? (() => new Date(BUSINESS_EPOCH));
   return { db, path, now: clock, close: () => db.close() };
