@@ -3,6 +3,7 @@
  * (snake_case, camelCase, dotted names), a light English stemmer, stopwords and feature hashing.
  * Pure and deterministic.
  */
+import { mulberry32 } from '../core/random.ts';
 
 /** Words that carry no routing signal on their own (kept in classifier n-grams, dropped by BM25). */
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -87,14 +88,5 @@ export function hash32(s: string): number {
   return h >>> 0;
 }
 
-/** A deterministic PRNG (mulberry32) for shuffling training data; routing never uses Math.random. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG for shuffling training data; routing never uses Math.random. */
+export const prng = mulberry32;

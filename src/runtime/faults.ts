@@ -6,6 +6,7 @@
  * Spec: `seed=<n>,p=<probability>[,points=a|b]` fires each listed (default: every) point with
  * probability p from a seeded PRNG.
  */
+import { mulberry32 } from '../core/random.ts';
 export const FAULT_POINTS = [
   'afterSubmitCommit',
   'afterModelBeforeJournal',
@@ -23,17 +24,8 @@ export interface Faults {
 
 export const noFaults: Faults = { hit: () => {} };
 
-/** A small seeded PRNG (mulberry32): deterministic fault schedules from a seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of fault schedules (re-exported for tests and the chaos harness). */
+export { mulberry32 };
 
 /** Parse a fault spec; throws on a malformed one so a typo never silently disables chaos. */
 export function parseFaults(
