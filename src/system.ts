@@ -20,6 +20,7 @@ import { createPostgresStore } from './store/postgres/store.ts';
 import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub } from './runtime/deltas.ts';
+import { parseTraceparent } from './core/trace-ids.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
@@ -97,6 +98,8 @@ export interface SubmitRequest {
   clientMessageId?: string;
   channel?: string;
   budget?: Partial<Budget>;
+  /** An incoming W3C traceparent: the run's trace continues it. */
+  traceparent?: string;
 }
 
 export interface SubmitResult {
@@ -394,6 +397,7 @@ export function createSystem(options: SystemOptions): System {
         lineage: [],
         depth: 0,
         budget: engine.budgetFor(req.agent, req.budget),
+        ...(req.traceparent && parseTraceparent(req.traceparent) ? { traceparent: req.traceparent } : {}),
       });
       const now = store.now();
       const state = foldRun([{ runId, seq: 1, at: now, v: 1, ...submitted }]);

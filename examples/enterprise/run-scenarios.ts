@@ -7,6 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { runScenarios } from './scenario-suite.ts';
+import { createModelFromEnv } from '../../src/models/providers.ts';
+import { resilienceFromEnv, resilientModel } from '../../src/models/resilient.ts';
 
 const { values } = parseArgs({
   options: {
@@ -16,7 +18,10 @@ const { values } = parseArgs({
   },
 });
 
+// With SWITCHBOARD_MODEL set, the same suite runs against that model (a bad value fails in one line).
+const base = createModelFromEnv(process.env);
 const suite = await runScenarios({
+  ...(base ? { model: resilientModel(base, resilienceFromEnv(process.env)) } : {}),
   ...(values.filter ? { filter: values.filter } : {}),
   onResult: (r) => {
     if (values.json) return;

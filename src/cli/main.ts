@@ -18,6 +18,8 @@ import { registerOpsCommands } from './ops.ts';
 import { registerServeCommands } from './serve.ts';
 import { registerMemoryCommands } from './memory.ts';
 import { registerChatCommand } from './chat.ts';
+import { traceGraphCommand } from '../telemetry/commands.ts';
+import { priceTable } from '../telemetry/cost.ts';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -160,8 +162,18 @@ export function buildProgram(): Command {
     .description("a readable timeline of a run's journal, delegated runs included")
     .argument('<runId>', 'the run', nonEmpty('runId'))
     .option('--json', 'print the journal events as JSON')
-    .action(async (runId: string, opts: { json?: boolean }) => {
+    .option('--graph <format>', 'print the orchestration graph instead: mermaid or json', (v: string) => {
+      if (v !== 'mermaid' && v !== 'json') throw new InvalidArgumentError('must be mermaid or json');
+      return v;
+    })
+    .action(async (runId: string, opts: { json?: boolean; graph?: 'mermaid' | 'json' }) => {
       await withSystem(false, async (system) => {
+        if (opts.graph) {
+          console.log(
+            await traceGraphCommand(system.store, { runId, graph: opts.graph, prices: priceTable() }),
+          );
+          return;
+        }
         const events: JournalEvent[] = await system.store.journal.read(runId);
         if (events.length === 0) {
           console.error(`switchboard: run ${runId} not found`);

@@ -82,6 +82,8 @@ export interface EventPayloads {
     lineage: string[];
     depth: number;
     budget: Budget;
+    /** W3C traceparent to continue (from the caller, or the delegating call for a child run). */
+    traceparent?: string;
   };
   'route.decided': {
     agent: string;

@@ -37,6 +37,8 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Emit a plain-language progress milestone for the user. */
   progress(message: string): void;
+  /** W3C trace headers of this call's span: pass them on to downstream services. */
+  traceHeaders: { traceparent: string };
 }
 
 /** What `reconcile(key)` reports about an in-doubt call after a crash. */

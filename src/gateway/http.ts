@@ -260,6 +260,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         sessionId: body.sessionId,
         input: body.input,
         channel: 'http',
+        ...(c.req.header('traceparent') ? { traceparent: c.req.header('traceparent') ?? '' } : {}),
         ...(body.agent !== undefined ? { agent: body.agent } : {}),
         ...(clientMessageId !== undefined ? { clientMessageId } : {}),
       });

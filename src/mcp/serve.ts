@@ -19,6 +19,7 @@ import type { AgentDefinition } from '../core/agent.ts';
 import { UserError } from '../core/errors.ts';
 import { evaluatePolicies, parsePolicies } from '../core/policy.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
+import { toolTraceHeaders, traceIdOf } from '../core/trace-ids.ts';
 
 export interface ServeToolsOptions {
   /** Governance rules (as for `createSystem({ policies })`). */
@@ -118,6 +119,7 @@ export function agentToolServer(
       agent: agent.name,
       signal: extra.signal,
       progress: () => {},
+      traceHeaders: toolTraceHeaders(traceIdOf(callId), callId, callId),
     };
     try {
       const value = (await tool.run(parsed.data, ctx)) as unknown;

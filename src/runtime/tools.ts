@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { argsDigest } from '../core/audit.ts';
+import { parseTraceparent, toolTraceHeaders, traceIdOf } from '../core/trace-ids.ts';
 import { evaluatePolicies, type PolicyDecision } from '../core/policy.ts';
 import { event } from '../core/events.ts';
 import { backoffDelay, totalsOf, type CallState } from '../core/run-state.ts';
@@ -289,6 +290,11 @@ function toolContext(
     sessionId: sub.sessionId,
     agent: h.state.agent ?? '',
     signal,
+    traceHeaders: toolTraceHeaders(
+      parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
+      h.runId,
+      callId,
+    ),
     progress: (message) => {
       h.appendNow(event('progress', { message: String(message), callId })).catch(() => {
         // A progress line lost to a lost lease is harmless: the outcome append will fail too.
@@ -340,6 +346,12 @@ async function delegate(engine: Engine, h: RunHandle, c: CallState, target: stri
     parentCallId: c.call.callId,
     lineage,
     depth,
+    // The child's trace continues under the delegating call's span.
+    traceparent: toolTraceHeaders(
+      parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
+      h.runId,
+      c.call.callId,
+    ).traceparent,
     budget: {
       ...engine.budgetFor(target),
       maxDelegationDepth: budget.maxDelegationDepth,

@@ -18,6 +18,7 @@ const ctx = (key: string, attempt = 1): ToolContext => ({
   agent: 'test',
   signal: new AbortController().signal,
   progress: () => {},
+  traceHeaders: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
 });
 
 function setup() {

@@ -104,6 +104,7 @@ describe('mcp-serve: an agent’s governed tools over stdio', () => {
         agent: 'support',
         signal: new AbortController().signal,
         progress: () => {},
+        traceHeaders: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
       };
       assert.deepEqual(await lookup?.run({ number: 'INV-9' }, ctx), {
         number: 'INV-9',

@@ -48,6 +48,7 @@ const ctx = (signal = new AbortController().signal) => ({
   agent: 'notes',
   signal,
   progress: () => {},
+  traceHeaders: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
 });
 
 /** Resolve when `pred` holds for a status the hub reports. */
