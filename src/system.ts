@@ -170,11 +170,15 @@ const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** Time-ordered, collision-resistant ids: `run_<time36><random>`. */
 export function newId(prefix: string): string {
-  const bytes = randomBytes(10);
+  const bytes = randomBytes(8);
   let rand = '';
   for (const b of bytes) rand += ID_ALPHABET[b % 36];
-  return `${prefix}_${Date.now().toString(36)}${rand}`;
+  // Time, then a per-process counter: ids made in the same millisecond still sort in creation order.
+  idCounter = (idCounter + 1) % 46_656;
+  return `${prefix}_${Date.now().toString(36)}${idCounter.toString(36).padStart(3, '0')}${rand}`;
 }
+
+let idCounter = 0;
 
 /** A tool retriever for every agent that enables retrieval, fitted on what the model could be shown. */
 function defaultRetrievers(agents: Map<string, AgentRuntime>): Map<string, ToolRetrieverLike> {
@@ -282,6 +286,15 @@ export function createSystem(options: SystemOptions): System {
           ? createRouter(definitions.map(agentTarget))
           : undefined));
   const retrievers = options.retrievers ?? defaultRetrievers(agents);
+  // Where a new run's first wake-up goes: its agent's queue when routing has nothing to decide
+  // (named agent, or no router and a default/only agent), else the router queue.
+  const trivialAgent = router
+    ? undefined
+    : (options.defaultAgent ?? (agents.size === 1 ? [...agents.keys()][0] : undefined));
+  const firstQueue = (agent: string | undefined): string => {
+    const target = agent ?? trivialAgent;
+    return target ? agentQueue(target) : ROUTER_QUEUE;
+  };
   const deltas = new DeltaHub();
   const engine = new Engine({
     store,
@@ -410,7 +423,7 @@ export function createSystem(options: SystemOptions): System {
             join: {
               sessionKey: sessionKey(actorId, sessionId),
               runId,
-              queue: req.agent ? agentQueue(req.agent) : ROUTER_QUEUE,
+              queue: firstQueue(req.agent),
             },
           },
           ...(key ? { dedup: { key, runId, expiresAt: now + dedupWindowMs } } : {}),

@@ -231,8 +231,13 @@ async function runTool(
     const message = typeof tool.progress === 'string' ? tool.progress : tool.progress(args);
     h.emit(event('progress', { message, callId }));
   }
-  await h.flush();
-  engine.opts.faults.hit('afterToolStartedCommit');
+  // The durability point before the side effect. A read-only idempotent call without a milestone
+  // has no effect to guard and nothing to tell the user yet: its start rides with the next commit
+  // (a crash before it re-issues the model call, and reading again is harmless).
+  if (!(tool.risk === 'read' && tool.idempotent && !tool.progress)) {
+    await h.flush();
+    engine.opts.faults.hit('afterToolStartedCommit');
+  }
   const controller = new AbortController();
   const ctx = toolContext(h, callId, idempotencyKey, attempt, controller.signal);
   let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };

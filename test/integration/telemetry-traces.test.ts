@@ -44,9 +44,10 @@ describe('journal → OpenTelemetry spans', () => {
       pollMs: 20,
       onWarning: () => {},
     };
-    // Process 1 dies right after the refund's `tool.started` commit (the 4th tool start: lookup,
-    // two carrier attempts, then the refund inside the delegated run).
-    const faults = crashAt('afterToolStartedCommit', 4);
+    // Process 1 dies right after the refund's `tool.started` commit: the first start that is a
+    // durability point (the read-only idempotent lookup and carrier calls without a milestone ride
+    // with the next commit instead).
+    const faults = crashAt('afterToolStartedCommit', 1);
     const tracer1 = new JournalTracer(store, {
       sink: await otelSink(exporter),
       captureContent: true,

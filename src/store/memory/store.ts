@@ -312,7 +312,7 @@ export class MemoryStore implements Store {
           (q.status === undefined || r.status === q.status) &&
           (q.parentRunId === undefined || r.parentRunId === q.parentRunId),
       )
-      .sort((a, b) => b.createdAt - a.createdAt || a.runId.localeCompare(b.runId))
+      .sort((a, b) => b.createdAt - a.createdAt || b.runId.localeCompare(a.runId))
       .slice(0, q.limit ?? 100);
   }
 }

@@ -868,7 +868,7 @@ export class PostgresStore implements Store {
     add('parent_run_id', q.parentRunId);
     args.push(q.limit ?? 100);
     const sql = `SELECT * FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, run_id LIMIT $${args.length}`;
+      ORDER BY created_at DESC, run_id DESC LIMIT $${args.length}`;
     return (await this.#query<RunDbRow>(sql, args)).map(toRunRow);
   }
 }

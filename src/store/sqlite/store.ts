@@ -600,7 +600,7 @@ export class SqliteStore implements Store {
     add('session_id = ?', q.sessionId);
     add('status = ?', q.status);
     add('parent_run_id = ?', q.parentRunId);
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id LIMIT ?`;
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
     return (this.#stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
   }
 }
