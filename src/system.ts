@@ -8,7 +8,7 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
 import { ConflictError, NotFoundError, UserError } from './core/errors.ts';
-import { event, TERMINAL_EVENTS, type ErrorData, type JournalEvent, type Totals } from './core/events.ts';
+import { event, type ErrorData, type JournalEvent, type Totals } from './core/events.ts';
 import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import { foldRun, totalsOf, TERMINAL_STATUSES, type RunState, type RunStatus } from './core/run-state.ts';
 import { agentQueue, buildAgents, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
@@ -20,6 +20,7 @@ import { createPostgresStore } from './store/postgres/store.ts';
 import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub } from './runtime/deltas.ts';
+import { followEvents } from './runtime/follow.ts';
 import { parseTraceparent } from './core/trace-ids.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
@@ -562,68 +563,4 @@ export function createSystem(options: SystemOptions): System {
     },
   };
   return system;
-}
-
-/** Read a run's journal, then follow appends: in-process notifications first, a poll as a backstop. */
-async function* followEvents(
-  store: Store,
-  runId: string,
-  after: number,
-  follow: boolean,
-  signal: AbortSignal | undefined,
-  pollMs: number,
-): AsyncGenerator<JournalEvent> {
-  let seq = after;
-  let wake: (() => void) | null = null;
-  let notified = false;
-  // Events announced in-process after their commit: served from here without a read when contiguous.
-  let pushed: JournalEvent[] = [];
-  const unlisten = store.listen({
-    appended: (events) => {
-      let mine = false;
-      for (const e of events) {
-        if (e.runId !== runId) continue;
-        mine = true;
-        if (follow) pushed.push(e);
-      }
-      if (mine) {
-        notified = true;
-        wake?.();
-      }
-    },
-  });
-  const onAbort = (): void => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    for (;;) {
-      const fresh = pushed.filter((e) => e.seq > seq).sort((a, b) => a.seq - b.seq);
-      pushed = [];
-      const contiguous =
-        fresh.length > 0 && fresh[0]?.seq === seq + 1 && fresh.every((e, i) => e.seq === seq + 1 + i);
-      // Anything else (a gap, another process's append, the first read) comes from the journal.
-      const batch = contiguous ? fresh : await store.journal.read(runId, seq);
-      for (const e of batch) {
-        seq = e.seq;
-        yield e;
-        if (follow && TERMINAL_EVENTS.has(e.type)) return;
-      }
-      if (!follow || signal?.aborted) return;
-      if (batch.length > 0 || notified) {
-        notified = false;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done(): void {
-          clearTimeout(timer);
-          wake = null;
-          resolve();
-        }
-        wake = done;
-      });
-    }
-  } finally {
-    unlisten();
-    signal?.removeEventListener('abort', onAbort);
-  }
 }

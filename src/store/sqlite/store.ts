@@ -13,11 +13,9 @@ import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
-  FactRow,
   FactStore,
   ApprovalRow,
   ApprovalsProjection,
-  ApprovalStatus,
   ClaimedTask,
   Commit,
   CommitResult,
@@ -31,6 +29,7 @@ import type {
   TaskSpec,
 } from '../ports.ts';
 import { migrate } from './schema.ts';
+import { opt, sqliteApprovals, sqliteFacts, str } from './projections.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a private in-memory database. */
@@ -129,8 +128,8 @@ export class SqliteStore implements Store {
       depth: async (queue) =>
         (this.#stmt('SELECT count(*) AS n FROM tasks WHERE queue = ?').get(queue) as { n: number }).n,
     };
-    this.approvals = this.#approvalsProjection();
-    this.facts = this.#factStore();
+    this.approvals = sqliteApprovals((sql) => this.#stmt(sql));
+    this.facts = sqliteFacts((sql) => this.#stmt(sql));
     this.runs = {
       get: async (runId) => {
         const row = this.#stmt('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
@@ -177,102 +176,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  #factStore(): FactStore {
-    const toFact = (r: Row): FactRow => ({
-      id: str(r.id),
-      actorId: str(r.actor_id),
-      namespace: str(r.namespace),
-      key: str(r.key),
-      value: str(r.value),
-      source: str(r.source) as FactRow['source'],
-      trusted: Number(r.trusted) === 1,
-      runId: opt(r.run_id),
-      callId: opt(r.call_id),
-      createdAt: Number(r.created_at),
-      expiresAt: r.expires_at == null ? null : Number(r.expires_at),
-    });
-    return {
-      put: async (f) => {
-        this.#stmt(
-          `INSERT INTO facts (id, actor_id, namespace, key, value, source, trusted, run_id, call_id, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (actor_id, namespace, key) DO UPDATE SET value = excluded.value, source = excluded.source,
-             trusted = excluded.trusted, run_id = excluded.run_id, call_id = excluded.call_id,
-             created_at = excluded.created_at, expires_at = excluded.expires_at`,
-        ).run(
-          f.id,
-          f.actorId,
-          f.namespace,
-          f.key,
-          f.value,
-          f.source,
-          f.trusted ? 1 : 0,
-          f.runId,
-          f.callId,
-          f.createdAt,
-          f.expiresAt,
-        );
-      },
-      list: async (actorId, now) =>
-        (
-          this.#stmt(
-            'SELECT * FROM facts WHERE actor_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id',
-          ).all(actorId, now) as Row[]
-        ).map(toFact),
-      deleteActor: async (actorId) =>
-        Number(this.#stmt('DELETE FROM facts WHERE actor_id = ?').run(actorId).changes),
-      sweep: async (now) =>
-        Number(
-          this.#stmt('DELETE FROM facts WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now).changes,
-        ),
-    };
-  }
-
   /** Reclaim space and rewrite the file without deleted pages (erasure leaves no readable trace). */
   compact(): void {
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.exec('VACUUM');
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-  }
-
-  #approvalsProjection(): ApprovalsProjection {
-    const toRow = (r: Row): ApprovalRow => ({
-      approvalId: str(r.approval_id),
-      runId: str(r.run_id),
-      callId: str(r.call_id),
-      tool: str(r.tool),
-      agent: str(r.agent),
-      args: JSON.parse(str(r.args)) as unknown,
-      argsDigest: str(r.args_digest),
-      reasons: JSON.parse(str(r.reasons)) as string[],
-      requestedBy: str(r.requested_by),
-      requestedAt: Number(r.requested_at),
-      expiresAt: Number(r.expires_at),
-      status: str(r.status) as ApprovalStatus,
-      approver: r.approver == null ? null : str(r.approver),
-      comment: r.comment == null ? null : str(r.comment),
-      decidedAt: r.decided_at == null ? null : Number(r.decided_at),
-    });
-    return {
-      get: async (id) => {
-        const r = this.#stmt('SELECT * FROM approvals WHERE approval_id = ?').get(id) as Row | undefined;
-        return r ? toRow(r) : null;
-      },
-      list: async (q) => {
-        const where: string[] = [];
-        const args: SQLInputValue[] = [];
-        if (q.status) {
-          where.push('status = ?');
-          args.push(q.status);
-        }
-        if (q.runId) {
-          where.push('run_id = ?');
-          args.push(q.runId);
-        }
-        const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at, approval_id LIMIT ?`;
-        return (this.db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toRow);
-      },
-    };
   }
 
   listen(listener: StoreListener): () => void {
@@ -603,15 +511,6 @@ export class SqliteStore implements Store {
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
     return (this.#stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
   }
-}
-
-/** A column value as text (SQLite returns text, numbers or bytes). */
-function str(v: SQLInputValue | undefined): string {
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? `${v}` : '';
-}
-
-function opt(v: SQLInputValue | undefined): string | null {
-  return v === null || v === undefined ? null : str(v);
 }
 
 function toRunRow(r: Row): RunRow {
