@@ -24,9 +24,7 @@ import { Listeners } from '../listeners.ts';
 import type {
   ApprovalRow,
   ApprovalsProjection,
-  FactRow,
   FactStore,
-  ApprovalStatus,
   ClaimedTask,
   Commit,
   CommitResult,
@@ -51,6 +49,7 @@ import {
 import { NoticeListener, noticePayloads, type AppendNotice } from './notify.ts';
 import { ident, migratePg } from './schema.ts';
 import { BossWakeups } from './wakeups.ts';
+import { pgApprovals, pgFacts } from './projections.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db` */
@@ -250,91 +249,10 @@ export class PostgresStore implements Store {
           (r) => r.run_id,
         ),
     };
-    type FactDbRow = {
-      id: string;
-      actor_id: string;
-      namespace: string;
-      key: string;
-      value: string;
-      source: FactRow['source'];
-      trusted: boolean;
-      run_id: string | null;
-      call_id: string | null;
-      created_at: Int;
-      expires_at: Int | null;
-    };
-    const toFact = (r: FactDbRow): FactRow => ({
-      id: r.id,
-      actorId: r.actor_id,
-      namespace: r.namespace,
-      key: r.key,
-      value: r.value,
-      source: r.source,
-      trusted: r.trusted,
-      runId: r.run_id,
-      callId: r.call_id,
-      createdAt: Number(r.created_at),
-      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
-    });
-    this.facts = {
-      put: async (f) => {
-        await this.#query(
-          `INSERT INTO ${this.#s}.facts (id, actor_id, namespace, key, value, source, trusted, run_id, call_id, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (actor_id, namespace, key) DO UPDATE SET value = excluded.value, source = excluded.source,
-             trusted = excluded.trusted, run_id = excluded.run_id, call_id = excluded.call_id,
-             created_at = excluded.created_at, expires_at = excluded.expires_at`,
-          [
-            f.id,
-            f.actorId,
-            f.namespace,
-            f.key,
-            f.value,
-            f.source,
-            f.trusted,
-            f.runId,
-            f.callId,
-            f.createdAt,
-            f.expiresAt,
-          ],
-        );
-      },
-      list: async (actorId, now) =>
-        (
-          await this.#query<FactDbRow>(
-            `SELECT * FROM ${this.#s}.facts WHERE actor_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id`,
-            [actorId, now],
-          )
-        ).map(toFact),
-      deleteActor: async (actorId) =>
-        (await this.#query(`DELETE FROM ${this.#s}.facts WHERE actor_id = $1 RETURNING 1`, [actorId])).length,
-      sweep: async (now) =>
-        (
-          await this.#query(
-            `DELETE FROM ${this.#s}.facts WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1`,
-            [now],
-          )
-        ).length,
-    };
-    this.approvals = {
-      get: async (id) => {
-        const rows = await this.#query<ApprovalDbRow>(
-          `SELECT * FROM ${this.#s}.approvals WHERE approval_id = $1`,
-          [id],
-        );
-        return rows[0] ? toApprovalRow(rows[0]) : null;
-      },
-      list: async (q) => {
-        const where: string[] = [];
-        const args: unknown[] = [];
-        if (q.status) where.push(`status = $${args.push(q.status)}`);
-        if (q.runId) where.push(`run_id = $${args.push(q.runId)}`);
-        args.push(q.limit ?? 100);
-        const sql = `SELECT * FROM ${this.#s}.approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY requested_at, approval_id LIMIT $${args.length}`;
-        return (await this.#query<ApprovalDbRow>(sql, args)).map(toApprovalRow);
-      },
-    };
+    const query = <R extends object>(sql: string, params: unknown[] = []): Promise<R[]> =>
+      this.#query<R>(sql, params);
+    this.facts = pgFacts(query, this.#s);
+    this.approvals = pgApprovals(query, this.#s);
     this.queue = {
       enqueue: async (task) => {
         await this.commit({ upsertTasks: [task] });
@@ -893,44 +811,6 @@ function toEvent(r: EventRow): JournalEvent {
     type: r.type,
     data: JSON.parse(r.data) as unknown,
   } as JournalEvent;
-}
-
-type ApprovalDbRow = {
-  approval_id: string;
-  run_id: string;
-  call_id: string;
-  tool: string;
-  agent: string;
-  args: string;
-  args_digest: string;
-  reasons: string;
-  requested_by: string;
-  requested_at: Int;
-  expires_at: Int;
-  status: string;
-  approver: string | null;
-  comment: string | null;
-  decided_at: Int | null;
-};
-
-function toApprovalRow(r: ApprovalDbRow): ApprovalRow {
-  return {
-    approvalId: r.approval_id,
-    runId: r.run_id,
-    callId: r.call_id,
-    tool: r.tool,
-    agent: r.agent,
-    args: JSON.parse(r.args) as unknown,
-    argsDigest: r.args_digest,
-    reasons: JSON.parse(r.reasons) as string[],
-    requestedBy: r.requested_by,
-    requestedAt: r.requested_at,
-    expiresAt: r.expires_at,
-    status: r.status as ApprovalStatus,
-    approver: r.approver,
-    comment: r.comment,
-    decidedAt: r.decided_at,
-  };
 }
 
 function toRunRow(r: RunDbRow): RunRow {
