@@ -19,8 +19,6 @@
  * clever: it does what the schema and the words support, and asks otherwise.
  */
 import type {
-  JSONSchema7,
-  JSONSchema7Definition,
   LanguageModelV4,
   LanguageModelV4CallOptions,
   LanguageModelV4Content,
@@ -31,6 +29,11 @@ import type {
   LanguageModelV4ToolResultOutput,
   LanguageModelV4Usage,
 } from '@ai-sdk/provider';
+import { splitClauses, terms, withoutQuotes } from './offline-text.ts';
+import { extractArguments, findPattern, ID_LIKE, propSchema, requiredOf } from './offline-args.ts';
+
+export { extractArguments, findPattern } from './offline-args.ts';
+export { splitClauses, stem, terms } from './offline-text.ts';
 
 /** How the offline model is labelled in the CLI, console and journal. */
 export const OFFLINE_MODEL_LABEL = 'offline model (no LLM)';
@@ -68,53 +71,6 @@ interface Conversation {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-const STOPWORDS = new Set(
-  'a an the and or of to for in on at is are be been do does did i me my mine we our you your it its this that these those with please can could would should will just want need like some any also then there here hi hello thanks thank'.split(
-    ' ',
-  ),
-);
-
-/** A tiny English stemmer, enough to match "refunds"/"refund" and "shipping"/"ship". */
-export function stem(word: string): string {
-  if (word.length <= 4) return word;
-  for (const suffix of ['ing', 'ies', 'ed', 'es', 's', 'ly']) {
-    if (word.endsWith(suffix) && word.length - suffix.length >= 3) {
-      const base = word.slice(0, -suffix.length);
-      if (suffix === 'ies') return `${base}y`;
-      return suffix === 'ing' && /(.)\1$/.test(base) ? base.slice(0, -1) : base;
-    }
-  }
-  return word;
-}
-
-/** Lower-cased, stemmed content words. */
-export function terms(text: string): string[] {
-  return (text.toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []).filter((w) => !STOPWORDS.has(w)).map(stem);
-}
-
-const QUOTED = /"([^"]+)"|“([^”]+)”|'([^']{3,})'/g;
-const quotedStrings = (text: string): string[] =>
-  [...text.matchAll(QUOTED)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
-const withoutQuotes = (text: string): string => text.replace(QUOTED, ' ');
-const ANAPHORA = /\b(my|mine|her|his|their|its|it|this|that|same|them|they|she|he|the customer|the order)\b/i;
-
-/** Split a request into clauses at sentence ends and at "and"/"then", keeping quoted text whole. */
-export function splitClauses(text: string): string[] {
-  const quotes: string[] = [];
-  const masked = text.replace(QUOTED, (m) => {
-    quotes.push(m);
-    return `\u{E000}${quotes.length - 1}\u{E001}`;
-  });
-  const parts = masked
-    .split(/(?<=[.!?;])\s+|\s+(?:and then|then|and also|and|also|plus)\s+/i)
-    .map((p) => p.replace(/\u{E000}(\d+)\u{E001}/gu, (_m, i: string) => quotes[Number(i)] ?? '').trim())
-    .filter((p) => p.length > 0);
-  return parts.length ? parts : [text];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the prompt
 
 function textOf(message: LanguageModelV4Message): string {
   if (message.role === 'system') return message.content;
@@ -243,207 +199,6 @@ export function scoreTools(
 
 // ---------------------------------------------------------------------------------------------
 // Extracting arguments by schema
-
-const requiredOf = (schema: JSONSchema7): string[] => (Array.isArray(schema.required) ? schema.required : []);
-function propSchema(schema: JSONSchema7, name: string): JSONSchema7 | undefined {
-  const p: JSONSchema7Definition | undefined = schema.properties?.[name];
-  return typeof p === 'object' ? p : undefined;
-}
-
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-
-/** Matches of a JSON-schema pattern anywhere in text, as whole tokens. */
-export function findPattern(pattern: string, text: string): string[] {
-  const body = pattern.replace(/^\^/, '').replace(/\$$/, '');
-  const guarded = `(?<![\\w-])(?:${body})(?![\\w-]|@)`;
-  let found: string[];
-  try {
-    found = [...text.matchAll(new RegExp(guarded, 'g'))].map((m) => m[0]);
-    if (!found.length && /[A-Z]/.test(body) && !/[a-z]/.test(body.replace(/\\[a-z]/g, ''))) {
-      // People type ids in lower case; the schema wants them upper case.
-      found = [...text.matchAll(new RegExp(guarded, 'gi'))].map((m) => m[0].toUpperCase());
-    }
-  } catch {
-    return [];
-  }
-  return found.filter((v) => v.trim().length > 0);
-}
-
-const MONEY = /\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:usd|dollars?|eur|euros?|€)/i;
-const PERCENT = /(\d+(?:\.\d+)?)\s?%/;
-const RATING =
-  /\b([0-9]|10)(?:\s?\/\s?(?:5|10)|\s+out of\s+(?:5|10)|\s+stars?)\b|\brat\w*\s+(?:\w+\s+){0,2}?([0-9]|10)\b/i;
-const ID_LIKE =
-  /\b[A-Za-z]+-[A-Za-z0-9]+\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-
-function numberFor(name: string, prop: JSONSchema7, text: string): number | undefined {
-  const label = `${name} ${prop.description ?? ''}`.toLowerCase();
-  const clean = text.replace(ID_LIKE, ' ');
-  let value: number | undefined;
-  if (/amount|price|total|cost|sum|dollar|money|fee/.test(label)) {
-    const m = MONEY.exec(clean);
-    if (m) value = Number((m[1] ?? m[2] ?? '').replace(',', '.'));
-  } else if (/percent|pct|rate\b/.test(label)) {
-    const m = PERCENT.exec(clean);
-    if (m) value = Number(m[1]);
-  } else if (/rating|stars?|score/.test(label)) {
-    const m = RATING.exec(clean);
-    if (m) value = Number(m[1] ?? m[2]);
-  } else {
-    // A count: a number right before or after one of the parameter's own words ("top 3", "3 orders").
-    const words = terms(label).filter((w) => w.length > 2);
-    const tokens = clean.toLowerCase().match(/[a-z]+|\d+(?:\.\d+)?/g) ?? [];
-    tokens.forEach((tok, i) => {
-      if (value !== undefined || !/^\d/.test(tok)) return;
-      const near = [tokens[i - 1], tokens[i + 1]].filter((x): x is string => !!x).map(stem);
-      if (near.some((w) => words.includes(w) || ['top', 'last', 'first'].includes(w))) value = Number(tok);
-    });
-  }
-  if (value === undefined || Number.isNaN(value)) return undefined;
-  if (prop.type === 'integer' && !Number.isInteger(value)) return undefined;
-  if (typeof prop.minimum === 'number' && value < prop.minimum) return undefined;
-  if (typeof prop.maximum === 'number' && value > prop.maximum) return undefined;
-  if (typeof prop.exclusiveMinimum === 'number' && value <= prop.exclusiveMinimum) return undefined;
-  return value;
-}
-
-function enumFor(values: unknown[], text: string, loose: boolean): unknown {
-  const plain = ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ')} `;
-  const stems = new Set(terms(text));
-  for (const v of values) {
-    if (typeof v !== 'string') continue;
-    const phrase = v.toLowerCase().replace(/[_-]+/g, ' ');
-    if (plain.includes(` ${phrase} `)) return v;
-  }
-  if (!loose) return undefined;
-  for (const v of values) {
-    if (typeof v !== 'string') continue;
-    const vt = terms(v.replace(/[_-]+/g, ' '));
-    if (vt.length && vt.every((t) => stems.has(t))) return v;
-  }
-  return undefined;
-}
-
-const CUES: Array<[RegExp, RegExp]> = [
-  [/reason|why|cause/, /\b(?:because|since|due to|as)\s+(.+)$/i],
-  [/subject|topic|about|title/, /\b(?:about|regarding|re:|concerning|for a|for an)\s+(.+)$/i],
-  [/body|message|text|comment|content|note/, /(?:\bsaying|\bthat says|\bthat|:)\s+(.+)$/i],
-];
-
-/** Free text for a string parameter without quotes: a cue's tail ("because …") or the clause. */
-function freeText(name: string, prop: JSONSchema7, clause: string): string | undefined {
-  const label = `${name} ${prop.description ?? ''}`.toLowerCase();
-  for (const [labelRe, cue] of CUES) {
-    if (labelRe.test(label)) {
-      const m = cue.exec(clause);
-      if (m?.[1] && m[1].trim().length >= 3) return m[1].trim().replace(/[.?!]+$/, '');
-    }
-  }
-  return undefined;
-}
-
-interface Extraction {
-  input: Record<string, unknown>;
-  missing: string[];
-}
-
-/**
- * Extract a tool's arguments by its JSON schema from a clause, the whole request and the
- * conversation (identifiers only), most specific source first.
- */
-export function extractArguments(
-  tool: LanguageModelV4FunctionTool,
-  clause: string,
-  context: { request: string; sources: string[] },
-): Extraction {
-  const schema = tool.inputSchema;
-  const required = new Set(requiredOf(schema));
-  const props = Object.entries(schema.properties ?? {}).filter(
-    (e): e is [string, JSONSchema7] => typeof e[1] === 'object',
-  );
-  const input: Record<string, unknown> = {};
-  const used = new Set<string>();
-  const plainClause = withoutQuotes(clause);
-  const plainRequest = withoutQuotes(context.request);
-  const take = (values: string[]): string | undefined => {
-    const v = values.find((x) => !used.has(x));
-    if (v !== undefined) used.add(v);
-    return v;
-  };
-  const identifier = (prop: JSONSchema7): ((text: string) => string[]) | undefined => {
-    if (prop.type !== 'string' || prop.enum) return undefined;
-    if (prop.format === 'email') return (t) => [...t.matchAll(EMAIL)].map((m) => m[0]);
-    if (prop.pattern) return (t) => findPattern(prop.pattern as string, t);
-    return undefined;
-  };
-
-  // 1. Identifiers (patterns, emails) from the clause, then from the rest of the request.
-  for (const [name, prop] of props) {
-    const find = identifier(prop);
-    if (!find) continue;
-    const v = take(find(plainClause)) ?? (required.has(name) ? take(find(plainRequest)) : undefined);
-    if (v !== undefined) input[name] = v;
-  }
-  // 2. Enum values, numbers, booleans.
-  for (const [name, prop] of props) {
-    if (name in input) continue;
-    if (Array.isArray(prop.enum)) {
-      const v =
-        enumFor(prop.enum, plainClause, required.has(name)) ??
-        (required.has(name) ? enumFor(prop.enum, plainRequest, true) : undefined);
-      if (v !== undefined) input[name] = v;
-    } else if (prop.type === 'number' || prop.type === 'integer') {
-      const v =
-        numberFor(name, prop, plainClause) ??
-        (required.has(name) ? numberFor(name, prop, plainRequest) : undefined);
-      if (v !== undefined) input[name] = v;
-    }
-  }
-  // 3. Free text: quoted strings go to required text parameters first, then optional ones.
-  const texts = props.filter(
-    ([name, p]) => p.type === 'string' && !p.enum && !identifier(p) && !(name in input),
-  );
-  const ordered = [...texts.filter(([n]) => required.has(n)), ...texts.filter(([n]) => !required.has(n))];
-  const quotes = quotedStrings(clause).length ? quotedStrings(clause) : quotedStrings(context.request);
-  for (const [name] of ordered) {
-    const q = quotes.shift();
-    if (q === undefined) break;
-    input[name] = q;
-  }
-  for (const [name, prop] of ordered) {
-    if (name in input) continue;
-    const cued = freeText(name, prop, clause);
-    if (cued !== undefined) input[name] = cued;
-    else if (required.has(name)) input[name] = clause.trim();
-  }
-  // 4. Identifiers still missing come from the conversation, most recent first. Optional ones only
-  //    when the clause points back ("my order", "her account"), and then only the most recent one.
-  const pointsBack = ANAPHORA.test(plainClause);
-  let optionalFilled = false;
-  for (const source of context.sources) {
-    for (const [name, prop] of props) {
-      if (name in input) continue;
-      const find = identifier(prop);
-      if (!find) continue;
-      if (!required.has(name) && (!pointsBack || optionalFilled)) continue;
-      const v = take(find(source));
-      if (v !== undefined) {
-        input[name] = v;
-        if (!required.has(name)) optionalFilled = true;
-      }
-    }
-  }
-  // A tool whose parameters are all optional still needs something to work on.
-  const missing = [...required].filter((n) => !(n in input));
-  if (required.size === 0 && Object.keys(input).length === 0 && props.length > 0) {
-    const firstId = props.find(([, p]) => identifier(p));
-    if (firstId) missing.push(firstId[0]);
-  }
-  return { input, missing };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The policy
 
 const describeParam = (tool: LanguageModelV4FunctionTool, name: string): string => {
   const prop = propSchema(tool.inputSchema, name);
