@@ -17,12 +17,11 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ConflictError } from '../../core/errors.ts';
 import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
-import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import type { JournalEvent } from '../../core/events.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type {
-  ApprovalRow,
   ApprovalsProjection,
   FactStore,
   ClaimedTask,
@@ -41,7 +40,6 @@ import {
   backoffMs,
   DEFAULT_RETRY,
   isConnectionError,
-  isSeqRace,
   isTransientTxError,
   sleep,
   type RetryPolicy,
@@ -50,6 +48,10 @@ import { NoticeListener, noticePayloads, type AppendNotice } from './notify.ts';
 import { ident, migratePg } from './schema.ts';
 import { BossWakeups } from './wakeups.ts';
 import { pgApprovals, pgFacts } from './projections.ts';
+import { append, approval, lastSeq, project, sessionHead, upsertTask } from './writes.ts';
+import { fromPgText, pgText, SeqRace } from './text.ts';
+
+export { fromPgText, pgText };
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db` */
@@ -102,17 +104,6 @@ type RunDbRow = {
   last_seq: Int;
   summary: string | null;
 };
-
-/** A seq race on an append: `tail` appends retry, the others are a ConflictError. */
-class SeqRace extends Error {
-  readonly runId: string;
-  readonly expectedSeq: number | 'tail';
-  constructor(runId: string, expectedSeq: number | 'tail') {
-    super(`seq race on ${runId}`);
-    this.runId = runId;
-    this.expectedSeq = expectedSeq;
-  }
-}
 
 // int8 (bigint) columns hold ms timestamps and fences, all far below 2^53: parse them as numbers.
 const TYPES = {
@@ -518,13 +509,13 @@ export class PostgresStore implements Store {
       }
     }
     for (const a of unit.assertSeq ?? []) {
-      const last = await this.#lastSeq(c, a.runId);
+      const last = await lastSeq(c, this.#s, a.runId);
       if (last !== a.seq)
         throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
     }
     const events: JournalEvent[] = [];
     for (const op of unit.appends ?? [])
-      events.push(...(await this.#append(c, op.runId, op.expectedSeq, op.events, now)));
+      events.push(...(await append(c, this.#s, op.runId, op.expectedSeq, op.events, now)));
     if (unit.dedup) {
       // One statement decides: a live key is never overwritten, an expired one is.
       const { rowCount } = await c.query(
@@ -538,9 +529,9 @@ export class PostgresStore implements Store {
     }
     if (unit.deleteTasks?.length)
       await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);
-    for (const t of unit.upsertTasks ?? []) await this.#upsertTask(c, t, enqueued);
-    for (const r of unit.projection ?? []) await this.#project(c, r);
-    for (const a of unit.approvals ?? []) await this.#approval(c, a);
+    for (const t of unit.upsertTasks ?? []) await upsertTask(c, this.#s, t, enqueued);
+    for (const r of unit.projection ?? []) await project(c, this.#s, r);
+    for (const a of unit.approvals ?? []) await approval(c, this.#s, a);
     const woken: TaskSpec[] = [];
     if (unit.session?.join) {
       const { sessionKey, runId, queue } = unit.session.join;
@@ -551,18 +542,18 @@ export class PostgresStore implements Store {
         runId,
         queue,
       ]);
-      const head = await this.#sessionHead(c, sessionKey);
-      if (head?.run_id === runId) await this.#upsertTask(c, { runId, queue, readyAt: now }, enqueued);
+      const head = await sessionHead(c, this.#s, sessionKey);
+      if (head?.run_id === runId) await upsertTask(c, this.#s, { runId, queue, readyAt: now }, enqueued);
     }
     if (unit.session?.leave) {
       const { sessionKey, runId } = unit.session.leave;
       await this.#lockSession(c, sessionKey);
-      const wasHead = (await this.#sessionHead(c, sessionKey))?.run_id === runId;
+      const wasHead = (await sessionHead(c, this.#s, sessionKey))?.run_id === runId;
       await c.query(`DELETE FROM ${s}.session_runs WHERE run_id = $1`, [runId]);
-      const next = wasHead ? await this.#sessionHead(c, sessionKey) : undefined;
+      const next = wasHead ? await sessionHead(c, this.#s, sessionKey) : undefined;
       if (next) {
         const task = { runId: next.run_id, queue: next.queue, readyAt: now };
-        await this.#upsertTask(c, task, enqueued);
+        await upsertTask(c, this.#s, task, enqueued);
         woken.push(task);
       }
     }
@@ -605,140 +596,6 @@ export class PostgresStore implements Store {
     await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 11))', [
       `${this.schema}:${pgText(sessionKey)}`,
     ]);
-  }
-
-  async #sessionHead(
-    c: pg.PoolClient,
-    sessionKey: string,
-  ): Promise<{ run_id: string; queue: string } | undefined> {
-    const { rows } = await c.query<{ run_id: string; queue: string }>(
-      `SELECT run_id, queue FROM ${this.#s}.session_runs WHERE session_key = $1 ORDER BY pos LIMIT 1`,
-      [pgText(sessionKey)],
-    );
-    return rows[0];
-  }
-
-  async #lastSeq(c: pg.PoolClient, runId: string): Promise<number> {
-    const { rows } = await c.query<{ s: Int }>(
-      `SELECT coalesce(max(seq), 0)::int AS s FROM ${this.#s}.events WHERE run_id = $1`,
-      [runId],
-    );
-    return rows[0]?.s ?? 0;
-  }
-
-  async #append(
-    c: pg.PoolClient,
-    runId: string,
-    expectedSeq: number | 'tail',
-    events: NewEvent[],
-    now: number,
-  ): Promise<JournalEvent[]> {
-    const { rows } = await c.query<{ seq: Int; hash: string | null }>(
-      `SELECT seq, hash FROM ${this.#s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
-      [runId],
-    );
-    const last = rows[0]?.seq ?? 0;
-    if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
-    if (events.length === 0) return [];
-    const seqs: number[] = [];
-    const texts: string[] = [];
-    const prevs: string[] = [];
-    const hashes: string[] = [];
-    let prev = rows[0]?.hash ?? GENESIS_HASH;
-    events.forEach((e, i) => {
-      const seq = last + 1 + i;
-      const text = JSON.stringify(e.data);
-      // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
-      const hash = eventHash(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
-      seqs.push(seq);
-      texts.push(text);
-      prevs.push(prev);
-      hashes.push(hash);
-      prev = hash;
-    });
-    try {
-      // The primary key (run_id, seq) is the real arbiter: of two writers that read the same tail,
-      // the second insert fails (after the first commits) and that writer lost the step.
-      await c.query(
-        `INSERT INTO ${this.#s}.events (run_id, seq, at, v, type, data, prev_hash, hash)
-         SELECT $1, x.seq, $2, $3, x.type, x.data, x.prev, x.hash
-         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(seq, type, data, prev, hash)`,
-        [runId, now, EVENT_SCHEMA_VERSION, seqs, events.map((e) => e.type), texts, prevs, hashes],
-      );
-    } catch (error) {
-      if (isSeqRace(error)) throw new SeqRace(runId, expectedSeq);
-      throw error;
-    }
-    return events.map(
-      (e, i) =>
-        ({
-          runId,
-          seq: seqs[i],
-          at: now,
-          v: EVENT_SCHEMA_VERSION,
-          type: e.type,
-          data: e.data,
-        }) as JournalEvent,
-    );
-  }
-
-  async #approval(c: pg.PoolClient, a: ApprovalRow): Promise<void> {
-    await c.query(
-      `INSERT INTO ${this.#s}.approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons,
-         requested_by, requested_at, expires_at, status, approver, comment, decided_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (approval_id) DO UPDATE SET status = excluded.status, approver = excluded.approver,
-         comment = excluded.comment, decided_at = excluded.decided_at`,
-      [
-        a.approvalId,
-        a.runId,
-        a.callId,
-        a.tool,
-        a.agent,
-        JSON.stringify(a.args ?? null),
-        a.argsDigest,
-        JSON.stringify(a.reasons),
-        a.requestedBy,
-        a.requestedAt,
-        a.expiresAt,
-        a.status,
-        a.approver,
-        a.comment,
-        a.decidedAt,
-      ],
-    );
-  }
-
-  async #upsertTask(c: pg.PoolClient, t: TaskSpec, enqueued: TaskSpec[]): Promise<void> {
-    await c.query(
-      `INSERT INTO ${this.#s}.tasks (run_id, queue, ready_at) VALUES ($1, $2, $3)
-       ON CONFLICT (run_id) DO UPDATE SET queue = excluded.queue, ready_at = excluded.ready_at,
-         lease_owner = NULL, lease_expires = NULL`,
-      [t.runId, t.queue, t.readyAt],
-    );
-    enqueued.push(t);
-  }
-
-  async #project(c: pg.PoolClient, r: RunRow): Promise<void> {
-    await c.query(
-      `INSERT INTO ${this.#s}.runs AS old (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (run_id) DO UPDATE SET agent = excluded.agent, status = excluded.status,
-         updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary
-       WHERE excluded.last_seq >= old.last_seq`,
-      [
-        r.runId,
-        pgText(r.actorId),
-        pgText(r.sessionId),
-        r.agent,
-        r.status,
-        r.parentRunId,
-        r.createdAt,
-        r.updatedAt,
-        r.lastSeq,
-        r.summary,
-      ],
-    );
   }
 
   async #claim(queue: string, owner: string, limit: number, leaseMs: number): Promise<ClaimedTask[]> {
@@ -790,14 +647,6 @@ export class PostgresStore implements Store {
     return (await this.#query<RunDbRow>(sql, args)).map(toRunRow);
   }
 }
-
-/**
- * PostgreSQL text cannot hold NUL, which composite keys use as a separator (`actor\u0000session`):
- * escape backslash and NUL reversibly.
- */
-export const pgText = (v: string): string => v.replace(/\\/g, '\\\\').replaceAll('\u0000', '\\0');
-export const fromPgText = (v: string): string =>
-  v.replace(/\\(\\|0)/g, (_, c: string) => (c === '0' ? '\u0000' : '\\'));
 
 /** A checked-out connection's asynchronous error: the failing statement reports it too. */
 function onCheckedOutError(): void {}
