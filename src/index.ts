@@ -45,6 +45,19 @@ export { foldRun, decide, TERMINAL_STATUSES } from './core/run-state.ts';
 export type { RunState, RunStatus, NextAction } from './core/run-state.ts';
 export type { AgentRouter, ToolRetrieverLike, RouteDecisionLike } from './core/routing-port.ts';
 
+// Configuration and projects
+export { defineConfig, compileConfig, DEFAULTS, ENV_KEYS } from './config.ts';
+export type {
+  SwitchboardConfig,
+  CompiledConfig,
+  CompileOptions,
+  ConfigContext,
+  AgentsFactory,
+  PlanConfig,
+} from './config.ts';
+export { loadConfig, findConfig, openProject, CONFIG_FILES, ConfigMissingError } from './project.ts';
+export type { Project, OpenOptions } from './project.ts';
+
 // Running a system
 export { createSystem, newId } from './system.ts';
 export type { System, SystemOptions, SubmitRequest, SubmitResult, RunView, Resolution } from './system.ts';

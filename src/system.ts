@@ -2,7 +2,7 @@
  * The composition root: the one place that wires a configuration into a running system — store,
  * agents, router, workers, sweeper. Everything else receives its dependencies.
  */
-import { randomBytes } from 'node:crypto';
+import { newId } from './core/ids.ts';
 import { join } from 'node:path';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from './core/agent.ts';
@@ -25,7 +25,7 @@ import { parseTraceparent } from './core/trace-ids.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
-import { agentTarget, createRouter, createToolRetriever } from './routing/index.ts';
+import { agentTarget, createRouter, createToolRetriever, toolTarget } from './routing/index.ts';
 import { Engine, sessionKey } from './runtime/engine.ts';
 import { noFaults, parseFaults, type Faults } from './runtime/faults.ts';
 import { projectRun } from './runtime/handle.ts';
@@ -33,6 +33,7 @@ import { WorkerPool } from './runtime/workers.ts';
 import { systemClock, type Clock } from './store/clock.ts';
 import type { RunQuery, RunRow, Store } from './store/ports.ts';
 import { createSqliteStore } from './store/sqlite/store.ts';
+import { checkAgents, DEFAULTS, type CompiledConfig } from './config.ts';
 
 export interface SystemOptions {
   agents: AgentDefinition[];
@@ -40,8 +41,11 @@ export interface SystemOptions {
   model?: LanguageModelV4;
   /** Defaults to SQLite at `<dataDir>/switchboard.db`. */
   store?: Store;
-  /** Defaults to `$SWITCHBOARD_DATA_DIR` or `./.switchboard`. */
+  /** Defaults to `./.switchboard`. */
   dataDir?: string;
+  /** With no `store`: PostgreSQL at this URL (schema `dbSchema`) instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
+  dbSchema?: string;
   defaultAgent?: string;
   /**
    * Picks the agent of runs submitted without one. By default (several agents, no `defaultAgent`)
@@ -77,7 +81,7 @@ export interface SystemOptions {
   budget?: Partial<Budget>;
   clock?: Clock;
   random?: () => number;
-  /** Fault spec (see runtime/faults.ts); defaults to `$SWITCHBOARD_FAULTS`. */
+  /** Fault spec (see runtime/faults.ts). */
   faults?: string | Faults;
   leaseMs?: number;
   pollMs?: number;
@@ -88,6 +92,12 @@ export interface SystemOptions {
   workers?: boolean | { agents: string[] };
   /** Dedup window for client message ids, in ms (5 minutes). */
   dedupWindowMs?: number;
+  /** Workers of the router queue in this process (4). */
+  routerConcurrency?: number;
+  /** Router confidence below which a request is escalated (the router's default when absent). */
+  routerThreshold?: number;
+  /** Tool retriever score threshold of the default retrievers (the retriever's default when absent). */
+  toolThreshold?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -167,32 +177,31 @@ export interface System {
   rebuildProjection(): Promise<number>;
 }
 
-const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
-
-/** Time-ordered, collision-resistant ids: `run_<time36><random>`. */
-export function newId(prefix: string): string {
-  const bytes = randomBytes(8);
-  let rand = '';
-  for (const b of bytes) rand += ID_ALPHABET[b % 36];
-  // Time, then a per-process counter: ids made in the same millisecond still sort in creation order.
-  idCounter = (idCounter + 1) % 46_656;
-  return `${prefix}_${Date.now().toString(36)}${idCounter.toString(36).padStart(3, '0')}${rand}`;
-}
-
-let idCounter = 0;
+export { newId };
 
 /** A tool retriever for every agent that enables retrieval, fitted on what the model could be shown. */
-function defaultRetrievers(agents: Map<string, AgentRuntime>): Map<string, ToolRetrieverLike> {
+function defaultRetrievers(
+  agents: Map<string, AgentRuntime>,
+  threshold: number | undefined,
+): Map<string, ToolRetrieverLike> {
   const out = new Map<string, ToolRetrieverLike>();
   for (const a of agents.values()) {
     if (!a.def.toolRetrieval?.enabled) continue;
-    const targets = a.specs.map((spec) => ({
-      name: spec.name,
-      description: spec.description ?? '',
-      parameters: spec.inputSchema,
-      examples: a.tools.get(spec.name)?.examples ?? [],
-    }));
-    out.set(a.name, createToolRetriever(targets));
+    // A native tool is described by its own schema and examples; a delegation by the agent it hands
+    // the task to (its responsibility and example requests).
+    const targets = a.specs.map((spec) => {
+      const tool = a.tools.get(spec.name);
+      if (tool) return toolTarget(tool);
+      const target = agents.get(a.delegates.get(spec.name) ?? '');
+      if (target)
+        return {
+          name: spec.name,
+          description: `Hand a task to the ${target.name} agent: ${target.def.responsibility}`,
+          examples: target.def.examples,
+        };
+      return { name: spec.name, description: spec.description ?? '', parameters: spec.inputSchema, examples: [] };
+    });
+    out.set(a.name, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
   }
   return out;
 }
@@ -241,22 +250,16 @@ const nonEmpty = (value: unknown, field: string, max = 200): string => {
  * const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: 'Where is order 42?' });
  * console.log((await system.wait(runId)).output);
  */
-export function createSystem(options: SystemOptions): System {
+export function createSystem(config: SystemOptions | CompiledConfig, overrides: Partial<SystemOptions> = {}): System {
+  const options: SystemOptions = { ...('compiled' in config ? systemOptionsOf(config) : config), ...overrides };
   const clock = options.clock ?? systemClock;
-  if (options.defaultAgent !== undefined && !options.agents.some((a) => a.name === options.defaultAgent)) {
-    throw new UserError(`defaultAgent: unknown agent "${options.defaultAgent}"`, 'defaultAgent');
-  }
+  checkAgents(options.agents, options);
   const ownsStore = options.store === undefined;
-  const dataDir = options.dataDir ?? process.env.SWITCHBOARD_DATA_DIR ?? '.switchboard';
-  const dbUrl = process.env.SWITCHBOARD_DATABASE_URL;
+  const dataDir = options.dataDir ?? DEFAULTS.store.dataDir;
   const store =
     options.store ??
-    (dbUrl
-      ? createPostgresStore({
-          url: dbUrl,
-          schema: process.env.SWITCHBOARD_DATABASE_SCHEMA ?? 'switchboard',
-          clock,
-        })
+    (options.databaseUrl
+      ? createPostgresStore({ url: options.databaseUrl, schema: options.dbSchema ?? DEFAULTS.store.schema, clock })
       : createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock }));
   // Agents that may `remember` get the built-in tool, bound to this store.
   const definitions = options.agents.map((a) =>
@@ -264,11 +267,11 @@ export function createSystem(options: SystemOptions): System {
   );
   const agents = buildAgents(definitions, options.model);
   const memoryOptions = options.memory === false ? { enabled: false } : (options.memory ?? {});
-  const retentionMs = memoryOptions.retentionMs ?? 30 * 24 * 3600_000;
-  const maxFacts = memoryOptions.maxFacts ?? 5;
+  const retentionMs = memoryOptions.retentionMs ?? DEFAULTS.memory.retentionMs;
+  const maxFacts = memoryOptions.maxFacts ?? DEFAULTS.memory.maxFacts;
   const memory: MemoryConfig = {
-    enabled: memoryOptions.enabled ?? true,
-    k: memoryOptions.k ?? 5,
+    enabled: memoryOptions.enabled ?? DEFAULTS.memory.enabled,
+    k: memoryOptions.k ?? DEFAULTS.memory.k,
     retentionMs,
     maxFacts,
     hooks: { ...defaultMemoryHooks(store, { retentionMs, maxFacts }), ...memoryOptions.hooks },
@@ -276,17 +279,20 @@ export function createSystem(options: SystemOptions): System {
   const faults =
     typeof options.faults === 'object'
       ? options.faults
-      : options.faults !== undefined || process.env.SWITCHBOARD_FAULTS
-        ? parseFaults(options.faults ?? process.env.SWITCHBOARD_FAULTS)
+      : options.faults !== undefined
+        ? parseFaults(options.faults)
         : noFaults;
   const router =
     options.router === false
       ? undefined
       : (options.router ??
         (agents.size > 1 && options.defaultAgent === undefined
-          ? createRouter(definitions.map(agentTarget))
+          ? createRouter(
+              definitions.map(agentTarget),
+              options.routerThreshold !== undefined ? { threshold: options.routerThreshold } : {},
+            )
           : undefined));
-  const retrievers = options.retrievers ?? defaultRetrievers(agents);
+  const retrievers = options.retrievers ?? defaultRetrievers(agents, options.toolThreshold);
   // Where a new run's first wake-up goes: its agent's queue when routing has nothing to decide
   // (named agent, or no router and a default/only agent), else the router queue.
   const trivialAgent = router
@@ -305,13 +311,13 @@ export function createSystem(options: SystemOptions): System {
     ...(router ? { router } : {}),
     retrievers,
     policies: parsePolicies(options.policies ?? []),
-    approvalTtlMs: options.approvalTtlMs ?? 72 * 3600_000,
-    approvalExpiry: options.approvalExpiry ?? 'rejected',
+    approvalTtlMs: options.approvalTtlMs ?? DEFAULTS.limits.approvalTtlMs,
+    approvalExpiry: options.approvalExpiry ?? DEFAULTS.limits.approvalExpiry,
     memory,
     deltas,
     breakers: new CircuitBreakers({
-      threshold: options.breaker?.threshold ?? 5,
-      cooldownMs: options.breaker?.cooldownMs ?? 30_000,
+      threshold: options.breaker?.threshold ?? DEFAULTS.limits.breaker.threshold,
+      cooldownMs: options.breaker?.cooldownMs ?? DEFAULTS.limits.breaker.cooldownMs,
     }),
     faults,
     random: options.random ?? Math.random,
@@ -322,7 +328,7 @@ export function createSystem(options: SystemOptions): System {
   const owner = newId('worker');
   let unlisten: (() => void) | null = null;
   let sweeper: NodeJS.Timeout | null = null;
-  const dedupWindowMs = options.dedupWindowMs ?? 5 * 60_000;
+  const dedupWindowMs = options.dedupWindowMs ?? DEFAULTS.limits.dedupWindowMs;
 
   const fold = async (runId: string): Promise<RunState> => {
     const events = await store.journal.read(runId);
@@ -346,7 +352,9 @@ export function createSystem(options: SystemOptions): System {
       const wanted = options.workers ?? true;
       if (wanted !== false) {
         const only = wanted === true ? null : new Set(wanted.agents);
-        const queues: [string, number][] = [[ROUTER_QUEUE, 4]];
+        const queues: [string, number][] = [
+          [ROUTER_QUEUE, options.routerConcurrency ?? DEFAULTS.limits.routerConcurrency],
+        ];
         for (const a of agents.values())
           if (!only || only.has(a.name)) queues.push([a.queue, a.def.concurrency]);
         for (const [queue, concurrency] of queues) {
@@ -354,9 +362,9 @@ export function createSystem(options: SystemOptions): System {
             queue,
             concurrency,
             owner,
-            leaseMs: options.leaseMs ?? 30_000,
-            pollMs: options.pollMs ?? 500,
-            errorRetryMs: options.errorRetryMs ?? 1000,
+            leaseMs: options.leaseMs ?? DEFAULTS.limits.leaseMs,
+            pollMs: options.pollMs ?? DEFAULTS.limits.pollMs,
+            errorRetryMs: options.errorRetryMs ?? DEFAULTS.limits.errorRetryMs,
             onError: (error) => onError(error),
           });
           pools.set(queue, pool);
@@ -365,7 +373,7 @@ export function createSystem(options: SystemOptions): System {
         // Recovery first: runs left active by a crash get their wake-ups back before workers claim.
         await system.sweep();
         for (const pool of pools.values()) pool.start();
-        const every = options.sweepIntervalMs ?? 30_000;
+        const every = options.sweepIntervalMs ?? DEFAULTS.limits.sweepIntervalMs;
         sweeper = setInterval(() => {
           system.sweep().catch(onError);
         }, every);
@@ -454,7 +462,7 @@ export function createSystem(options: SystemOptions): System {
         opts.after ?? 0,
         opts.follow ?? true,
         opts.signal,
-        options.pollMs ?? 500,
+        options.pollMs ?? DEFAULTS.limits.pollMs,
       );
     },
 
@@ -563,4 +571,38 @@ export function createSystem(options: SystemOptions): System {
     },
   };
   return system;
+}
+
+/**
+ * The system options of a compiled configuration whose agents are built (the CLI resolves an
+ * `agents` factory first). Store and model objects come from the caller (src/project.ts opens them).
+ */
+export function systemOptionsOf(config: CompiledConfig): SystemOptions {
+  if (!Array.isArray(config.agents))
+    throw new UserError('createSystem: build the agents of a configuration factory first (openProject does)');
+  const l = config.limits;
+  return {
+    agents: config.agents,
+    ...(typeof config.model === 'object' ? { model: config.model } : {}),
+    dataDir: config.store.dataDir,
+    ...(config.store.url ? { databaseUrl: config.store.url, dbSchema: config.store.schema } : {}),
+    ...(config.defaultAgent !== undefined ? { defaultAgent: config.defaultAgent } : {}),
+    ...(config.routing.router !== undefined ? { router: config.routing.router } : {}),
+    ...(config.routing.retrievers ? { retrievers: config.routing.retrievers } : {}),
+    ...(config.routing.threshold !== undefined ? { routerThreshold: config.routing.threshold } : {}),
+    ...(config.routing.toolThreshold !== undefined ? { toolThreshold: config.routing.toolThreshold } : {}),
+    policies: config.policies,
+    approvalTtlMs: l.approvalTtlMs,
+    approvalExpiry: l.approvalExpiry,
+    memory: config.memory,
+    breaker: l.breaker,
+    budget: config.budgets,
+    ...(config.faults ? { faults: config.faults } : {}),
+    leaseMs: l.leaseMs,
+    pollMs: l.pollMs,
+    sweepIntervalMs: l.sweepIntervalMs,
+    errorRetryMs: l.errorRetryMs,
+    dedupWindowMs: l.dedupWindowMs,
+    routerConcurrency: l.routerConcurrency,
+  };
 }

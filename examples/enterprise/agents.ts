@@ -4,11 +4,16 @@
  */
 import { join } from 'node:path';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { createSqliteStore, createSystem, defineAgent, delegateToolName } from '../../src/index.ts';
-import type { AgentDefinition, Store, System, SystemOptions } from '../../src/index.ts';
+import { createSqliteStore, createSystem, defineAgent } from '../../src/index.ts';
+import type { AgentDefinition, ConfigContext, Store, System, SystemOptions } from '../../src/index.ts';
 import { createOfflineModel } from '../../src/models/offline.ts';
-import { agentTarget, createRouter, createToolRetriever, toolTarget } from '../../src/routing/index.ts';
-import { openBusinessDb, resetBusinessDb, type BusinessDb, type OpenBusinessDbOptions } from './db.ts';
+import {
+  openBusinessDb,
+  openPostgresBusinessDb,
+  resetBusinessDb,
+  type BusinessDb,
+  type OpenBusinessDbOptions,
+} from './db.ts';
 import { createEnterpriseTools } from './tools/index.ts';
 
 export interface EnterpriseAgentsOptions {
@@ -160,6 +165,39 @@ export function openEnterpriseBusiness(dataDir: string, options: OpenBusinessDbO
   return openBusinessDb(enterprisePaths(dataDir).businessDb, options);
 }
 
+/** Every enterprise agent shows the model its best few tools per step (tool retrieval). */
+export function withToolRetrieval(agents: AgentDefinition[], topK = 5): AgentDefinition[] {
+  return agents.map((a) => ({ ...a, toolRetrieval: { enabled: true, topK, pinned: [] } }));
+}
+
+/** Routing of the reference system: calibrated on the scenario suite. */
+export const ENTERPRISE_ROUTING = {
+  // In-scope requests score >= 0.4, chit-chat and off-topic <= 0.3.
+  threshold: 0.35,
+  // A narrow agent's catalog is small: always show its best few tools rather than abstain.
+  toolThreshold: 0,
+} as const;
+
+/**
+ * The agents of the reference system for one process: the business data follows Switchboard's
+ * store (SQLite file in the data directory, or schema `<schema>_business` on PostgreSQL).
+ */
+export async function enterpriseAgents(ctx: ConfigContext): Promise<AgentDefinition[]> {
+  const paths = enterprisePaths(ctx.dataDir);
+  const business =
+    ctx.store.kind === 'postgres'
+      ? await openPostgresBusinessDb({
+          url: ctx.store.url,
+          schema: `${ctx.store.schema}_business`,
+          reset: ctx.reset,
+        })
+      : ctx.reset
+        ? resetBusinessDb(paths.businessDb)
+        : openBusinessDb(paths.businessDb);
+  ctx.onClose(() => business.close());
+  return withToolRetrieval(createEnterpriseAgents(business, { exportDir: paths.exports }));
+}
+
 export interface EnterpriseSystemOptions {
   /** Holds business.db, switchboard.db (unless a store is given) and exports/. */
   dataDir: string;
@@ -170,8 +208,6 @@ export interface EnterpriseSystemOptions {
   reset?: boolean;
   /** Tools shown per model step besides pinned ones (tool retrieval); default 5. */
   toolsShown?: number;
-  /** Router confidence below which a request is escalated; default 0.35. */
-  routerThreshold?: number;
   /** Adjust the agent definitions before the system is built (e.g. a worker's `--concurrency`). */
   transformAgents?: (agents: AgentDefinition[]) => AgentDefinition[];
   /** Passed through to createSystem (clock, leases, faults, …). */
@@ -185,25 +221,10 @@ export interface EnterpriseSystem {
   paths: ReturnType<typeof enterprisePaths>;
 }
 
-/** Routing targets of an agent's delegation tools: the target agent's responsibility and examples. */
-function delegateTargets(agent: AgentDefinition, all: AgentDefinition[]) {
-  return agent.delegates.flatMap((name) => {
-    const to = all.find((a) => a.name === name);
-    return to
-      ? [
-          {
-            name: delegateToolName(name),
-            description: `Hand a task to the ${name} agent: ${to.responsibility}`,
-            examples: to.examples,
-          },
-        ]
-      : [];
-  });
-}
-
 /**
- * The enterprise support desk as a running Switchboard system: business data seeded on first use,
- * four agents, an agent router and a tool retriever per agent.
+ * The enterprise support desk as a running Switchboard system in code (tests, benchmarks): business
+ * data seeded on first use, four agents, the agent router and a tool retriever per agent — the
+ * same system `switchboard.config.ts` describes.
  * @example
  * const { system } = createEnterpriseSystem({ dataDir: '.switchboard' });
  * await system.start();
@@ -213,31 +234,19 @@ function delegateTargets(agent: AgentDefinition, all: AgentDefinition[]) {
 export function createEnterpriseSystem(options: EnterpriseSystemOptions): EnterpriseSystem {
   const paths = enterprisePaths(options.dataDir);
   const business = options.reset ? resetBusinessDb(paths.businessDb) : openBusinessDb(paths.businessDb);
-  const defined = createEnterpriseAgents(business, { exportDir: paths.exports }).map((a) => ({
-    ...a,
-    toolRetrieval: { enabled: true, topK: options.toolsShown ?? 5, pinned: [] },
-  }));
-  const agents = options.transformAgents ? options.transformAgents(defined) : defined;
-  // Calibrated on the scenario suite: in-scope requests score >= 0.4, chit-chat and off-topic <= 0.3.
-  const router = createRouter(agents.map(agentTarget), { threshold: options.routerThreshold ?? 0.35 });
-  const retrievers = new Map(
-    agents.map((a) => [
-      a.name,
-      createToolRetriever([...a.tools.map(toolTarget), ...delegateTargets(a, agents)], {
-        // A narrow agent's catalog is small: always show its best few tools rather than abstain.
-        threshold: 0,
-      }),
-    ]),
+  const defined = withToolRetrieval(
+    createEnterpriseAgents(business, { exportDir: paths.exports }),
+    options.toolsShown ?? 5,
   );
+  const agents = options.transformAgents ? options.transformAgents(defined) : defined;
   const system = createSystem({
     ...options.system,
     agents,
     model: options.model ?? createOfflineModel(),
     store: options.store ?? createSqliteStore({ path: paths.store }),
     dataDir: options.dataDir,
-    defaultAgent: 'support',
-    router,
-    retrievers,
+    routerThreshold: ENTERPRISE_ROUTING.threshold,
+    toolThreshold: ENTERPRISE_ROUTING.toolThreshold,
   });
   return { system, business, agents, paths };
 }

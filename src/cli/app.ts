@@ -1,43 +1,38 @@
 /**
- * What the CLI runs: the reference system (examples/enterprise) on embedded SQLite in the data
- * directory, on the offline model unless a provider is configured.
+ * What every CLI command acts on: the project the configuration describes (`--config <file>`, else
+ * `$SWITCHBOARD_CONFIG`, else `./switchboard.config.{ts,mts,js,mjs}`), opened for one command.
  */
-import { resolve } from 'node:path';
-import { createEnterpriseSystem, type EnterpriseSystem } from '../../examples/enterprise/agents.ts';
-import type { SystemOptions } from '../system.ts';
-import type { AgentDefinition } from '../core/agent.ts';
-import { openPostgresStore } from '../store/postgres/cli.ts';
-import { createModelFromEnv } from '../models/providers.ts';
-import { resilienceFromEnv, resilientModel } from '../models/resilient.ts';
+import type { CompiledConfig } from '../config.ts';
+import type { OpenOptions, Project } from '../project.ts';
 
-/** `$SWITCHBOARD_DATA_DIR`, else `./.switchboard` under the current directory. */
-export function dataDir(): string {
-  return resolve(process.env.SWITCHBOARD_DATA_DIR ?? '.switchboard');
+// The project (and with it the whole runtime) is imported when a command runs, not for `--help`.
+const project = () => import('../project.ts');
+const env = async () => (await import('../config.ts')).processEnv();
+
+/** The `--config` option every command that acts on a system takes. */
+export const CONFIG_FLAG = ['--config <file>', 'the project configuration (default ./switchboard.config.ts)'] as const;
+
+/** The configuration this command acts on (environment variables override the file). */
+export async function cliConfig(flag: string | undefined): Promise<CompiledConfig> {
+  return (await project()).loadConfig({ ...(flag ? { config: flag } : {}), env: await env() });
 }
 
-/** Open the reference system. Fails at start-up, never at the first request, on a bad configuration. */
-export function openApp(
-  options: {
-    reset?: boolean;
-    system?: Partial<SystemOptions>;
-    transformAgents?: (agents: AgentDefinition[]) => AgentDefinition[];
-  } = {},
-): EnterpriseSystem {
-  // SWITCHBOARD_MODEL selects a provider; a bad value fails here, in one line, never at the first request.
-  const base = createModelFromEnv(process.env);
-  const model = base ? resilientModel(base, resilienceFromEnv(process.env)) : undefined;
-  // SWITCHBOARD_DATABASE_URL switches every store to PostgreSQL (unless the caller passed one).
-  const store =
-    options.system?.store ?? (process.env.SWITCHBOARD_DATABASE_URL ? openPostgresStore() : undefined);
-  return createEnterpriseSystem({
-    dataDir: dataDir(),
-    ...(store ? { store } : {}),
-    ...(model ? { model } : {}),
-    ...(options.reset ? { reset: true } : {}),
-    ...(options.transformAgents ? { transformAgents: options.transformAgents } : {}),
-    system: {
-      onError: (e) => console.error(`[switchboard] ${e instanceof Error ? e.message : String(e)}`),
-      ...options.system,
-    },
-  });
+/** Open the configured system for a command. */
+export async function openCli(flag: string | undefined, options: OpenOptions = {}): Promise<Project> {
+  return (await project()).openProject(await cliConfig(flag), { env: await env(), ...options });
+}
+
+/** Run `fn` on the configured system; it is closed however `fn` ends. */
+export async function withProject<T>(
+  flag: string | undefined,
+  options: OpenOptions,
+  fn: (project: Project) => Promise<T>,
+): Promise<T> {
+  const project = await openCli(flag, options);
+  try {
+    if (options.workers !== false) await project.system.start();
+    return await fn(project);
+  } finally {
+    await project.close();
+  }
 }

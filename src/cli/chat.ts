@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
-import { newId } from '../system.ts';
+import { processEnv } from '../config.ts';
+import { newId } from '../core/ids.ts';
 
 interface Frame {
   type: string;
@@ -61,11 +62,13 @@ export function registerChatCommand(program: Command): void {
   program
     .command('chat')
     .description('chat with a running system (switchboard serve / demo) in the terminal, with live progress')
-    .option('--url <url>', 'gateway URL', process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:7070')
+    .option('--url <url>', 'gateway URL (default $SWITCHBOARD_URL, else http://127.0.0.1:7070)')
     .option('--key <key>', 'API key (default $SWITCHBOARD_API_KEY)')
     .option('--session <id>', 'session id (a new one by default)')
-    .action(async (opts: { url: string; key?: string; session?: string }) => {
-      const key = opts.key ?? process.env.SWITCHBOARD_API_KEY;
+    .action(async (options: { url?: string; key?: string; session?: string }) => {
+      const env = processEnv();
+      const opts = { ...options, url: options.url ?? env.SWITCHBOARD_URL ?? 'http://127.0.0.1:7070' };
+      const key = opts.key ?? env.SWITCHBOARD_API_KEY;
       if (!key)
         throw new InvalidArgumentError('give --key or set SWITCHBOARD_API_KEY (npm start prints a user key)');
       let url: URL;

@@ -1,13 +1,16 @@
 /**
- * `switchboard demo` (what `npm start` runs): seed the reference system if needed, start its
- * workers, the gateway and console on 127.0.0.1:7070, print an admin and an approver key, then play
- * a tour of realistic requests so the console has real runs to show. `--exit` ends after the tour
- * with a summary table (exit 0 when every step behaved as designed).
+ * `switchboard demo` (what `npm start` runs): open the reference example
+ * (examples/enterprise/switchboard.config.ts, its business data seeded if needed) or `--config`,
+ * start its workers, the gateway and console on 127.0.0.1:7070, print user, approver and admin keys,
+ * then play the config module's `tour` so the console has real runs to show. `--exit` ends after
+ * the tour with a summary table (exit 0 when every step behaved as designed).
  */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { startDemoGateway } from '../gateway/cli.ts';
-import { newId } from '../system.ts';
-import { OFFLINE_MODEL_LABEL } from '../models/offline.ts';
-import { openApp } from './app.ts';
+import { newId } from '../core/ids.ts';
+import type { Telemetry } from '../telemetry/index.ts';
+import { openCli } from './app.ts';
 import { adminRoutes, telemetryFor } from './serve.ts';
 import { describeEvent } from './trace.ts';
 
@@ -23,68 +26,41 @@ export interface TourStep {
   shows?: string[];
 }
 
-/** The tour: each request shows one capability on the seeded business data. */
-export const TOUR: TourStep[] = [
-  { title: 'Knowledge base answer', input: 'What is your return policy?', expect: ['completed'] },
-  {
-    title: 'Shipping question answered through delegation',
-    input: 'Where is my parcel for order ORD-10497?',
-    agent: 'support',
-    expect: ['completed'],
-    shows: ['delegation.requested'],
-  },
-  {
-    title: 'Transient carrier failure, retried',
-    input: 'Where is my order ORD-10421?',
-    expect: ['completed'],
-    shows: ['tool.failed'],
-  },
-  {
-    title: 'Refund over the limit waits for an approver',
-    input: 'Refund order ORD-10003',
-    expect: ['waiting'],
-    shows: ['approval.requested'],
-  },
-  {
-    title: 'Out-of-scope request is escalated, not guessed',
-    input: 'What will the weather be like on Mars next week?',
-    expect: ['escalated'],
-  },
-  {
-    title: 'Multi-turn, 1: find a customer',
-    input: 'Look up the customer tomas.sato@example.com',
-    expect: ['completed'],
-  },
-  {
-    title: 'Multi-turn, 2: "his orders" resolved from memory',
-    input: 'Show his recent orders',
-    sameSession: true,
-    expect: ['completed'],
-    shows: ['memory.loaded'],
-  },
-];
+const here = import.meta.url;
+/** The reference example, beside `src/` in the checkout and `dist/src/` in the package (never imported statically). */
+export const EXAMPLE_CONFIG = new URL(
+  `../../examples/enterprise/switchboard.config.${here.endsWith('.ts') ? 'ts' : 'js'}`,
+  here,
+);
 
-export async function runDemo(options: { reset: boolean; exit: boolean; port?: number }): Promise<number> {
-  const app = openApp({ reset: options.reset });
+export interface DemoOptions {
+  reset: boolean;
+  exit: boolean;
+  listen?: { port?: number; adminPort?: number; host?: string };
+  /** A project of your own instead of the reference example; its `tour` export is played. */
+  config?: string;
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const configPath = options.config ? resolve(options.config) : fileURLToPath(EXAMPLE_CONFIG);
+  const app = await openCli(configPath, { role: 'demo', reset: options.reset });
   const { system } = app;
+  const mod = (await import(pathToFileURL(configPath).href)) as { tour?: TourStep[] };
+  const tour = mod.tour ?? [];
   await system.start();
-  const telemetry = await telemetryFor(system);
-  const gateway = await startDemoGateway(
-    system,
-    console.log,
-    {
-      ...(options.port !== undefined ? { port: options.port } : {}),
-    },
-    { adminRoutes: adminRoutes(telemetry) },
-  );
+  let telemetry: Telemetry | null = null;
+  const gateway = await startDemoGateway(app, console.log, options.listen ?? {}, {
+    adminRoutes: adminRoutes(() => telemetry),
+  });
+  telemetry = await telemetryFor(app);
   console.log(
-    `\nSwitchboard demo: the enterprise support desk (${app.agents.length} agents, ${OFFLINE_MODEL_LABEL})`,
+    `\nSwitchboard demo: ${app.config.source ?? configPath} (${app.agents.length} agents: ${app.agents.map((a) => a.name).join(', ')}; ${app.modelLabel})`,
   );
-  console.log(`business data: ${app.paths.businessDb}\n`);
+  console.log(`data: ${app.config.store.url ? `postgres schema ${app.config.store.schema}` : app.config.store.dataDir}\n`);
   const rows: { step: string; status: string; agent: string; ok: boolean; runId: string }[] = [];
   let session = newId('tour');
   try {
-    for (const step of TOUR) {
+    for (const step of tour) {
       if (!step.sameSession) session = newId('tour');
       console.log(`▶ ${step.title}\n  "${step.input}"`);
       const { runId } = await system.submit({
@@ -140,8 +116,7 @@ export async function runDemo(options: { reset: boolean; exit: boolean; port?: n
   } finally {
     await gateway.stop();
     await telemetry.stop();
-    await system.stop();
-    app.business.close();
+    await app.close();
   }
   return rows.every((r) => r.ok) ? 0 : 1;
 }

@@ -3,23 +3,17 @@
  * exit non-zero with one line saying why.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { SwitchboardError } from '../core/errors.ts';
+import { packageInfo } from './package-info.ts';
+import { ConfigError, SwitchboardError } from '../core/errors.ts';
 import type { JournalEvent } from '../core/events.ts';
-import { lintAgents } from '../core/lint.ts';
 import { RUN_STATUSES, type RunStatus } from '../core/run-state.ts';
-import { newId, type System } from '../system.ts';
-import { openApp } from './app.ts';
-import { runEval } from './eval.ts';
-import { formatLint, lintExitCode } from './lint.ts';
-import { describeEvent, formatTrace } from './trace.ts';
-import { runDemo } from './demo.ts';
+import type { System } from '../system.ts';
+import { CONFIG_FLAG, withProject } from './app.ts';
 import { registerOpsCommands } from './ops.ts';
-import { registerServeCommands } from './serve.ts';
+import { registerServeCommands, listenerFlags, type ListenerFlags } from './serve.ts';
 import { registerMemoryCommands } from './memory.ts';
 import { registerChatCommand } from './chat.ts';
-import { traceGraphCommand } from '../telemetry/commands.ts';
-import { priceTable } from '../telemetry/cost.ts';
+import { registerProjectCommands } from './project.ts';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -41,19 +35,18 @@ const nonEmpty =
     return value;
   };
 
-/** Run `fn` on the reference system; the system is stopped however `fn` ends. */
-async function withSystem<T>(workers: boolean, fn: (system: System) => Promise<T>): Promise<T> {
-  const app = openApp({ system: { workers } });
-  await app.system.start();
-  try {
-    return await fn(app.system);
-  } finally {
-    await app.system.stop();
-    app.business.close();
-  }
+/** Run `fn` on the configured system (with its workers, or none); it is closed however `fn` ends. */
+function withSystem<T>(
+  flag: string | undefined,
+  workers: boolean,
+  fn: (system: System) => Promise<T>,
+): Promise<T> {
+  return withProject(flag, { workers }, (project) => fn(project.system));
 }
 
+
 async function traceWithChildren(system: System, runId: string, indent = ''): Promise<string[]> {
+  const { formatTrace } = await import('./trace.ts');
   const events = await system.store.journal.read(runId);
   const lines: string[] = [];
   for (const line of formatTrace(events).split('\n')) lines.push(indent + line);
@@ -66,9 +59,15 @@ async function traceWithChildren(system: System, runId: string, indent = ''): Pr
   return lines;
 }
 
+/** The package's version. */
+export function packageVersion(): string {
+  return packageInfo().version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('switchboard')
     .description('Durable, governed, explainable multi-agent runtime')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError()
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
 
@@ -80,9 +79,14 @@ export function buildProgram(): Command {
     .option('--session <id>', 'session id (a new one by default)', nonEmpty('--session'))
     .option('--agent <name>', 'skip routing and use this agent', nonEmpty('--agent'))
     .option('--json', 'print the finished run as JSON')
+    .option(...CONFIG_FLAG)
     .action(
-      async (text: string, opts: { actor: string; session?: string; agent?: string; json?: boolean }) => {
-        await withSystem(true, async (system) => {
+      async (
+        text: string,
+        opts: { actor: string; session?: string; agent?: string; json?: boolean; config?: string },
+      ) => {
+        await withSystem(opts.config, true, async (system) => {
+          const { newId } = await import('../system.ts');
           const sessionId = opts.session ?? newId('cli');
           const { runId } = await system.submit({
             actorId: opts.actor,
@@ -95,22 +99,8 @@ export function buildProgram(): Command {
             (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
           };
           say(`run ${runId} (session ${sessionId})`);
-          for await (const e of system.events(runId)) {
-            if (e.type === 'progress') say(`  … ${e.data.message}`);
-            else if (
-              e.type === 'route.decided' ||
-              e.type === 'route.escalated' ||
-              e.type === 'delegation.requested' ||
-              e.type === 'delegation.completed' ||
-              e.type === 'tool.failed' ||
-              e.type === 'tool.denied'
-            ) {
-              say(`  · ${describeEvent(e).split('\n')[0]}`);
-            } else if (e.type === 'run.needs_attention') {
-              say(`  ! ${e.data.reason}`);
-              break;
-            }
-          }
+          const { followRun } = await import('./follow-run.ts');
+          await followRun(system, runId, say);
           const run = await system.get(runId);
           if (opts.json) process.stdout.write(`${JSON.stringify(run)}\n`);
           else {
@@ -118,7 +108,8 @@ export function buildProgram(): Command {
               `${run.status}${run.agent ? ` (${run.agent})` : ''}: ${run.output ?? run.error?.message ?? run.escalation?.reason ?? run.attention?.reason ?? ''}`,
             );
           }
-          process.exitCode = run.status === 'completed' || run.status === 'escalated' ? 0 : 1;
+          process.exitCode =
+            run.status === 'completed' || run.status === 'escalated' || run.status === 'waiting' ? 0 : 1;
         });
       },
     );
@@ -131,6 +122,7 @@ export function buildProgram(): Command {
     .option('--actor <id>', 'only runs of this actor')
     .option('--limit <n>', 'at most n runs', positiveInt, 20)
     .option('--json', 'print JSON')
+    .option(...CONFIG_FLAG)
     .action(
       async (opts: {
         status?: RunStatus;
@@ -138,8 +130,9 @@ export function buildProgram(): Command {
         actor?: string;
         limit: number;
         json?: boolean;
+        config?: string;
       }) => {
-        await withSystem(false, async (system) => {
+        await withSystem(opts.config, false, async (system) => {
           const rows = await system.list({
             limit: opts.limit,
             ...(opts.status ? { status: opts.status } : {}),
@@ -166,11 +159,18 @@ export function buildProgram(): Command {
       if (v !== 'mermaid' && v !== 'json') throw new InvalidArgumentError('must be mermaid or json');
       return v;
     })
-    .action(async (runId: string, opts: { json?: boolean; graph?: 'mermaid' | 'json' }) => {
-      await withSystem(false, async (system) => {
+    .option(...CONFIG_FLAG)
+    .action(async (runId: string, opts: { json?: boolean; graph?: 'mermaid' | 'json'; config?: string }) => {
+      await withProject(opts.config, { workers: false }, async ({ system, config }) => {
         if (opts.graph) {
+          const { traceGraphCommand } = await import('../telemetry/commands.ts');
+          const { priceTable } = await import('../telemetry/cost.ts');
           console.log(
-            await traceGraphCommand(system.store, { runId, graph: opts.graph, prices: priceTable() }),
+            await traceGraphCommand(system.store, {
+              runId,
+              graph: opts.graph,
+              prices: priceTable(config.telemetry.prices),
+            }),
           );
           return;
         }
@@ -189,8 +189,9 @@ export function buildProgram(): Command {
     .command('cancel')
     .description('cancel a run (and the runs it delegated to)')
     .argument('<runId>', 'the run', nonEmpty('runId'))
-    .action(async (runId: string) => {
-      await withSystem(false, async (system) =>
+    .option(...CONFIG_FLAG)
+    .action(async (runId: string, opts: { config?: string }) => {
+      await withSystem(opts.config, false, async (system) =>
         console.log((await system.cancel(runId, { by: 'cli' })).status),
       );
     });
@@ -204,6 +205,7 @@ export function buildProgram(): Command {
     .option('--failed [message]', 'the call did not take effect and should not be retried')
     .option('--retry', 'the call did not take effect: run it again')
     .option('--by <principal>', 'who resolves', 'cli')
+    .option(...CONFIG_FLAG)
     .action(
       async (
         runId: string,
@@ -213,6 +215,7 @@ export function buildProgram(): Command {
           failed?: string | true;
           retry?: boolean;
           by: string;
+          config?: string;
         },
       ) => {
         const chosen = [opts.succeeded !== undefined, opts.failed !== undefined, opts.retry === true].filter(
@@ -220,7 +223,7 @@ export function buildProgram(): Command {
         ).length;
         if (chosen !== 1)
           throw new InvalidArgumentError('give exactly one of --succeeded, --failed, --retry');
-        await withSystem(false, async (system) => {
+        await withSystem(opts.config, false, async (system) => {
           const by = opts.by;
           const view =
             opts.succeeded !== undefined
@@ -246,59 +249,68 @@ export function buildProgram(): Command {
   program
     .command('lint')
     .description("check the agents' shape: tool budgets, domains, duplicates, cycles, approvals")
-    .action(() => {
-      const app = openApp();
-      const findings = lintAgents(app.agents);
-      app.business.close();
-      console.log(formatLint(findings));
-      process.exitCode = lintExitCode(findings);
-    });
-
-  program
-    .command('eval')
-    .description('evaluate the production router on a routing suite')
-    .argument('<suite>', 'a switchboard-routing-suite/1 JSON file')
-    .allowUnknownOption(true)
-    .helpOption(false)
-    .action(async () => {
-      const args = process.argv.slice(process.argv.indexOf('eval') + 1);
-      process.exitCode = await runEval(args, (line) => console.log(line));
-    });
-
-  program
-    .command('demo')
-    .description('the main job: seed the reference system and play a tour of realistic requests')
-    .option('--reset', 'recreate the business database from its seed first')
-    .option('--tour', 'play the tour (default)')
-    .option('--exit', 'exit after the tour with a summary table')
-    .option('--port <n>', 'public listener port (default 7070, $SWITCHBOARD_PORT)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65_535)
-        throw new InvalidArgumentError('must be a port number (0-65535)');
-      return n;
-    })
-    .action(async (opts: { reset?: boolean; exit?: boolean; port?: number }) => {
-      process.exitCode = await runDemo({
-        reset: opts.reset ?? false,
-        exit: opts.exit ?? false,
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
+    .option('--json', 'print the findings as JSON')
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { json?: boolean; config?: string }) => {
+      await withProject(opts.config, { workers: false }, async ({ agents }) => {
+        const { lintAgents } = await import('../core/lint.ts');
+        const { formatLint, lintExitCode } = await import('./lint.ts');
+        const findings = lintAgents(agents);
+        console.log(opts.json ? JSON.stringify(findings) : formatLint(findings));
+        process.exitCode = lintExitCode(findings);
       });
     });
 
   program
+    .command('eval')
+    .description(
+      'evaluate a router on a routing suite: the configured one with --config, else the production defaults on the suite catalog',
+    )
+    .argument('<suite>', 'a switchboard-routing-suite/1 JSON file')
+    .option('--k <list>', 'recall cut-offs, comma-separated', '1,3,5,10')
+    .option('--json', 'print the result as JSON (docs/routing.md)')
+    .option('--agent <name>', "tools suites with --config: score this agent's tool retriever settings")
+    .option(...CONFIG_FLAG)
+    .action(async (suite: string, opts: { k: string; json?: boolean; agent?: string; config?: string }) => {
+      const { runEval } = await import('./eval.ts');
+      const configured = opts.config ? await import('./app.ts').then((m) => m.cliConfig(opts.config)) : null;
+      process.exitCode = await runEval(
+        { suite, k: opts.k, json: opts.json ?? false, ...(opts.agent ? { agent: opts.agent } : {}) },
+        (line) => console.log(line),
+        configured,
+      );
+    });
+
+  listenerFlags(
+    program
+      .command('demo')
+      .description('the main job: seed the reference system and play a tour of realistic requests')
+      .option('--reset', 'recreate the business database from its seed first')
+      .option('--tour', 'play the tour (default)')
+      .option('--exit', 'exit after the tour with a summary table')
+      .option(...CONFIG_FLAG),
+  ).action(async (opts: ListenerFlags & { reset?: boolean; exit?: boolean; config?: string }) => {
+    const { runDemo } = await import('./demo.ts');
+    process.exitCode = await runDemo({
+      reset: opts.reset ?? false,
+      exit: opts.exit ?? false,
+      listen: opts,
+      ...(opts.config ? { config: opts.config } : {}),
+    });
+  });
+
+  program
     .command('version')
     .description('print the version')
-    .action(async () => {
-      const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
-        version: string;
-      };
-      console.log(pkg.version);
+    .action(() => {
+      console.log(packageVersion());
     });
 
   registerOpsCommands(program);
   registerServeCommands(program);
   registerMemoryCommands(program);
   registerChatCommand(program);
+  registerProjectCommands(program);
   return program;
 }
 
@@ -316,6 +328,7 @@ export async function main(argv: string[]): Promise<void> {
           ? `${error.name}: ${error.message}`
           : String(error);
     console.error(`switchboard: ${message}`);
-    process.exitCode = 1;
+    // A configuration error is a usage error: exit 2, before anything started.
+    process.exitCode = error instanceof ConfigError ? 2 : 1;
   }
 }

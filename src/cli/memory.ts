@@ -3,9 +3,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { doctorCommand } from '../mcp/doctor.ts';
-import { mcpServeCommand } from '../mcp/serve.ts';
-import { openApp } from './app.ts';
+import { CONFIG_FLAG, cliConfig, withProject } from './app.ts';
 
 const nonEmpty =
   (name: string) =>
@@ -21,9 +19,9 @@ export function registerMemoryCommands(program: Command): void {
     .argument('<actorId>', 'the actor', nonEmpty('actorId'))
     .option('--session <id>', 'one session only')
     .option('--json', 'print JSON')
-    .action(async (actorId: string, opts: { session?: string; json?: boolean }) => {
-      const app = openApp({ system: { workers: false } });
-      try {
+    .option(...CONFIG_FLAG)
+    .action(async (actorId: string, opts: { session?: string; json?: boolean; config?: string }) => {
+      await withProject(opts.config, { workers: false }, async (app) => {
         const items = await app.system.memory.list({
           actorId,
           ...(opts.session ? { sessionId: opts.session } : {}),
@@ -34,10 +32,7 @@ export function registerMemoryCommands(program: Command): void {
           if (i.kind === 'turn') console.log(`[${i.sessionId}] ${i.role}: ${i.text}`);
           else console.log(`fact ${i.namespace}/${i.key} = ${i.value}${i.trusted ? '' : ' (untrusted)'}`);
         }
-      } finally {
-        await app.system.stop();
-        app.business.close();
-      }
+      });
     });
 
   program
@@ -49,9 +44,9 @@ export function registerMemoryCommands(program: Command): void {
     .option('--session <id>', 'one session only')
     .option('--by <principal>', 'who asks (journaled)', 'cli')
     .option('--json', 'print the report as JSON')
-    .action(async (actorId: string, opts: { session?: string; by: string; json?: boolean }) => {
-      const app = openApp({ system: { workers: false } });
-      try {
+    .option(...CONFIG_FLAG)
+    .action(async (actorId: string, opts: { session?: string; by: string; json?: boolean; config?: string }) => {
+      await withProject(opts.config, { workers: false }, async (app) => {
         const r = await app.system.memory.forgetActor(actorId, {
           by: opts.by,
           ...(opts.session ? { sessionId: opts.session } : {}),
@@ -61,24 +56,18 @@ export function registerMemoryCommands(program: Command): void {
           console.log(
             `forgot ${actorId}: ${r.runs} runs redacted (${r.events} events), ${r.approvals} approvals, ${r.facts} facts deleted`,
           );
-      } finally {
-        await app.system.stop();
-        app.business.close();
-      }
+      });
     });
 
   program
     .command('export-actor')
     .description('everything stored about an actor, as JSON (runs with their journals, facts)')
     .argument('<actorId>', 'the actor', nonEmpty('actorId'))
-    .action(async (actorId: string) => {
-      const app = openApp({ system: { workers: false } });
-      try {
+    .option(...CONFIG_FLAG)
+    .action(async (actorId: string, opts: { config?: string }) => {
+      await withProject(opts.config, { workers: false }, async (app) => {
         console.log(JSON.stringify(await app.system.memory.export(actorId)));
-      } finally {
-        await app.system.stop();
-        app.business.close();
-      }
+      });
     });
 
   program
@@ -90,11 +79,22 @@ export function registerMemoryCommands(program: Command): void {
       if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
       return n;
     })
-    .action(async (opts: { json?: boolean; timeout?: number }) => {
-      const { text, exitCode } = await doctorCommand({
-        ...(opts.json ? { json: true } : {}),
-        ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
-      });
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { json?: boolean; timeout?: number; config?: string }) => {
+      const { doctorCommand } = await import('../mcp/doctor.ts');
+      const { processEnv } = await import('../config.ts');
+      const config = await cliConfig(opts.config);
+      const { text, exitCode } = await doctorCommand(
+        {
+          ...(opts.json ? { json: true } : {}),
+          ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
+        },
+        {
+          ...processEnv(),
+          SWITCHBOARD_MODEL: typeof config.model === 'string' && config.model !== 'offline' ? config.model : undefined,
+        },
+        config.mcp,
+      );
       console.log(text);
       process.exitCode = exitCode;
     });
@@ -103,11 +103,14 @@ export function registerMemoryCommands(program: Command): void {
     .command('mcp-serve')
     .description("serve an agent's governed tools over MCP (stdio)")
     .requiredOption('--agent <name>', 'the agent whose tools to serve')
-    .action(async (opts: { agent: string }) => {
-      const app = openApp({ system: { workers: false, onError: (e) => console.error(String(e)) } });
-      await mcpServeCommand(
-        { agent: opts.agent },
-        { agents: app.agents, log: (line) => console.error(line) },
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { agent: string; config?: string }) => {
+      const { mcpServeCommand } = await import('../mcp/serve.ts');
+      await withProject(opts.config, { workers: false, onError: (e) => console.error(String(e)) }, (app) =>
+        mcpServeCommand(
+          { agent: opts.agent },
+          { agents: app.agents, policies: app.config.policies, log: (line) => console.error(line) },
+        ),
       );
     });
 }

@@ -3,26 +3,18 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { replayCommand } from '../replay/command.ts';
-import { replayConfigOf } from '../replay/replay.ts';
-import { agentsCommand, traceGraphCommand, usageCommand } from '../telemetry/commands.ts';
-import { priceTable } from '../telemetry/cost.ts';
+import type { Project } from '../project.ts';
 import type { System } from '../system.ts';
-import { openApp } from './app.ts';
 import type { Principal } from '../runtime/approvals.ts';
+import { CONFIG_FLAG, withProject } from './app.ts';
 
-type App = ReturnType<typeof openApp>;
-
-/** Open the reference system without workers, run `fn`, close it. */
-async function withApp<T>(fn: (app: App, system: System) => Promise<T>): Promise<T> {
-  const app = openApp({ system: { workers: false } });
-  try {
-    return await fn(app, app.system);
-  } finally {
-    await app.system.stop();
-    app.business.close();
-  }
+/** Open the configured system without workers, run `fn`, close it. */
+function withApp<T>(flag: string | undefined, fn: (app: Project, system: System) => Promise<T>): Promise<T> {
+  return withProject(flag, { workers: false }, (project) => fn(project, project.system));
 }
+
+const telemetry = () => import('../telemetry/commands.ts');
+const prices = async (app: Project) => (await import('../telemetry/cost.ts')).priceTable(app.config.telemetry.prices, {});
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 const duration = (value: string): string => {
@@ -39,8 +31,9 @@ export function registerOpsCommands(program: Command): void {
     .description('list approval requests (the inbox)')
     .option('--pending', 'only pending requests')
     .option('--json', 'print JSON')
-    .action(async (opts: { pending?: boolean; json?: boolean }) => {
-      await withApp(async (_app, system) => {
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { pending?: boolean; json?: boolean; config?: string }) => {
+      await withApp(opts.config, async (_app, system) => {
         const rows = await system.approvals.list({
           ...(opts.pending ? { status: 'pending' } : {}),
           limit: 200,
@@ -64,11 +57,12 @@ export function registerOpsCommands(program: Command): void {
       .command(decision)
       .description(`${decision} a pending approval request`)
       .argument('<approvalId>', 'the approval')
-      .option('--as <principal>', 'who decides (must differ from the requester)', 'cli-operator');
+      .option('--as <principal>', 'who decides (must differ from the requester)', 'cli-operator')
+      .option(...CONFIG_FLAG);
     if (decision === 'reject') cmd.requiredOption('--comment <text>', 'why (told to the agent)');
     else cmd.option('--comment <text>', 'a note for the record');
-    cmd.action(async (approvalId: string, opts: { as: string; comment?: string }) => {
-      await withApp(async (_app, system) => {
+    cmd.action(async (approvalId: string, opts: { as: string; comment?: string; config?: string }) => {
+      await withApp(opts.config, async (_app, system) => {
         const row = await system.approvals.decide(approvalId, {
           decision: decision === 'approve' ? 'approved' : 'rejected',
           approver: cliPrincipal(opts.as),
@@ -86,9 +80,10 @@ export function registerOpsCommands(program: Command): void {
     .description("recompute runs' hash chains; names the first altered event")
     .argument('[runId]', 'one run')
     .option('--all', 'every run')
-    .action(async (runId: string | undefined, opts: { all?: boolean }) => {
+    .option(...CONFIG_FLAG)
+    .action(async (runId: string | undefined, opts: { all?: boolean; config?: string }) => {
       if (!runId === !opts.all) throw new InvalidArgumentError('give a run id or --all');
-      await withApp(async (_app, system) => {
+      await withApp(opts.config, async (_app, system) => {
         const ids = opts.all ? await system.store.journal.runIds() : [runId ?? ''];
         let bad = 0;
         for (const id of ids) {
@@ -111,10 +106,16 @@ export function registerOpsCommands(program: Command): void {
       "re-execute a run from its journal (no model call, no side effect) and compare the code's decisions",
     )
     .argument('<runId>', 'the run')
-    .option('--with <config>', 'a JSON file of changed instructions, router or agents to replay against')
+    .option(
+      '--with <file>',
+      'a second switchboard config (or a module of changed agents, router or retrievers) to replay against',
+    )
     .option('--json', 'print the report as JSON')
-    .action(async (runId: string, opts: { with?: string; json?: boolean }) => {
-      await withApp(async (app, system) => {
+    .option(...CONFIG_FLAG)
+    .action(async (runId: string, opts: { with?: string; json?: boolean; config?: string }) => {
+      await withApp(opts.config, async (app, system) => {
+        const { replayCommand } = await import('../replay/command.ts');
+        const { replayConfigOf } = await import('../replay/replay.ts');
         const r = await replayCommand(system.store, {
           runId,
           base: replayConfigOf(system),
@@ -132,10 +133,13 @@ export function registerOpsCommands(program: Command): void {
     .description('agent health over a rolling window: success rate, latency, retries, denials, queue depth')
     .option('--window <duration>', 'the window', duration, '15m')
     .option('--json', 'print JSON')
-    .action(async (opts: { window: string; json?: boolean }) => {
-      await withApp(async (app, system) => {
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { window: string; json?: boolean; config?: string }) => {
+      await withApp(opts.config, async (app, system) => {
         console.log(
-          await agentsCommand(system.store, {
+          await (
+            await telemetry()
+          ).agentsCommand(system.store, {
             agents: app.agents.map((a) => a.name),
             window: opts.window,
             ...(opts.json ? { json: true } : {}),
@@ -159,13 +163,16 @@ export function registerOpsCommands(program: Command): void {
     )
     .option('--since <duration>', 'the window', duration, '24h')
     .option('--json', 'print JSON')
-    .action(async (opts: { by: 'agent' | 'actor' | 'model'; since: string; json?: boolean }) => {
-      await withApp(async (_app, system) => {
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { by: 'agent' | 'actor' | 'model'; since: string; json?: boolean; config?: string }) => {
+      await withApp(opts.config, async (app, system) => {
         console.log(
-          await usageCommand(system.store, {
+          await (
+            await telemetry()
+          ).usageCommand(system.store, {
             by: opts.by,
             since: opts.since,
-            prices: priceTable(),
+            prices: await prices(app),
             ...(opts.json ? { json: true } : {}),
           }),
         );
@@ -186,16 +193,21 @@ export function registerOpsCommands(program: Command): void {
       'mermaid' as const,
     )
     .option('--since <duration>', 'window of the aggregate graph', duration, '24h')
-    .action(async (runId: string | undefined, opts: { format: 'mermaid' | 'json'; since: string }) => {
-      await withApp(async (_app, system) => {
+    .option(...CONFIG_FLAG)
+    .action(
+      async (runId: string | undefined, opts: { format: 'mermaid' | 'json'; since: string; config?: string }) => {
+      await withApp(opts.config, async (app, system) => {
         console.log(
-          await traceGraphCommand(system.store, {
+          await (
+            await telemetry()
+          ).traceGraphCommand(system.store, {
             graph: opts.format,
             since: opts.since,
-            prices: priceTable(),
+            prices: await prices(app),
             ...(runId ? { runId } : {}),
           }),
         );
       });
-    });
+      },
+    );
 }

@@ -1,22 +1,12 @@
 /**
  * Process commands: `serve` (gateway + workers), `keys`, and the PostgreSQL roles `migrate`,
- * `gateway` (no workers) and `worker`.
+ * `gateway` (no workers) and `worker`. Each acts on the configured project.
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { keysCreate, keysList, keysRevoke, openKeyStore, listenerOptions, serve } from '../gateway/cli.ts';
-import { createGateway } from '../gateway/server.ts';
-import {
-  migrateCommand,
-  openPostgresStore,
-  roleOptions,
-  runUntilSignal,
-  withConcurrency,
-} from '../store/postgres/cli.ts';
-import { attachTelemetry, type Telemetry } from '../telemetry/index.ts';
-import type { System } from '../system.ts';
-import type { AgentDefinition } from '../core/agent.ts';
-import { openApp } from './app.ts';
+import type { Project } from '../project.ts';
+import type { Telemetry } from '../telemetry/index.ts';
+import { CONFIG_FLAG, cliConfig, openCli } from './app.ts';
 
 const portNumber = (value: string): number => {
   const n = Number(value);
@@ -31,53 +21,110 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
-/** Telemetry for a serving process: traces (when OTEL_* say so), metrics for the private listener. */
-export async function telemetryFor(system: System): Promise<Telemetry> {
-  return attachTelemetry({ store: system.store, agents: [...system.engine.agents.keys()], logger: false });
+export interface ListenerFlags {
+  port?: number;
+  adminPort?: number;
+  host?: string;
+}
+
+/** `--port`, `--admin-port` and `--host` (over gateway.port, gateway.adminPort, gateway.host). */
+export function listenerFlags(cmd: Command): Command {
+  return cmd
+    .option('--port <n>', 'public listener port (gateway.port, default 7070)', portNumber)
+    .option('--admin-port <n>', 'private listener for /metrics and admin (gateway.adminPort, default 7071)', portNumber)
+    .option('--host <host>', 'interface to listen on (gateway.host, default 127.0.0.1)');
+}
+
+const flagsOf = (opts: ListenerFlags): ListenerFlags => ({
+  ...(opts.port !== undefined ? { port: opts.port } : {}),
+  ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
+  ...(opts.host ? { host: opts.host } : {}),
+});
+
+/** Telemetry of a serving process, from the configuration: traces, metrics for the private listener. */
+export async function telemetryFor(project: Project): Promise<Telemetry> {
+  const { attachTelemetry } = await import('../telemetry/index.ts');
+  const { priceTable } = await import('../telemetry/cost.ts');
+  const t = project.config.telemetry;
+  // The telemetry modules speak the OTEL_* vocabulary; the configuration is translated into it.
+  const env: Record<string, string> = {
+    OTEL_SERVICE_NAME: t.serviceName,
+    ...(t.otlp.endpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: t.otlp.endpoint } : {}),
+    ...(t.otlp.tracesEndpoint ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: t.otlp.tracesEndpoint } : {}),
+    ...(t.traces ? {} : { OTEL_SDK_DISABLED: 'true' }),
+  };
+  return attachTelemetry({
+    store: project.system.store,
+    agents: project.agents.map((a) => a.name),
+    logger: false,
+    metrics: t.metrics,
+    captureContent: t.captureContent,
+    prices: priceTable(t.prices, {}),
+    env,
+  });
 }
 
 /** The private listener's routes: Prometheus `/metrics`. */
-export function adminRoutes(telemetry: Telemetry): Record<string, (req: Request) => Promise<Response>> {
+export function adminRoutes(
+  telemetry: () => Telemetry | null,
+): Record<string, (req: Request) => Promise<Response>> {
   return {
     '/metrics': async () => {
-      if (!telemetry.metrics) return new Response('metrics are off\n', { status: 404 });
-      const { contentType, body } = await telemetry.metrics.render();
+      const t = telemetry();
+      if (!t) return new Response('starting\n', { status: 503 });
+      if (!t.metrics) return new Response('metrics are off\n', { status: 404 });
+      const { contentType, body } = await t.metrics.render();
       return new Response(body, { headers: { 'content-type': contentType } });
     },
   };
 }
 
+/**
+ * Serve a project until SIGINT/SIGTERM: workers (unless `workers: false`), gateway, telemetry.
+ * Returns what stops it (used by `dev` to restart on a change).
+ */
+export async function serveProject(
+  project: Project,
+  flags: ListenerFlags,
+  options: { workers: boolean; label?: string },
+): Promise<{ stop(): Promise<void> }> {
+  const { serve } = await import('../gateway/cli.ts');
+  const ready = (project.store as { ready?: () => Promise<unknown> }).ready;
+  if (ready) await ready.call(project.store);
+  if (options.workers) await project.system.start();
+  let telemetry: Telemetry | null = null;
+  const serving = await serve(project, flags, console.log, { adminRoutes: adminRoutes(() => telemetry) });
+  telemetry = await telemetryFor(project);
+  const agents = project.agents.map((a) => a.name).join(', ');
+  console.log(
+    `${options.label ?? 'serving'} ${project.config.source ?? 'configuration'}: ${agents} on ${project.modelLabel}, store ${project.storeKind === 'postgres' ? `postgres schema ${project.config.store.schema}` : project.config.store.dataDir}`,
+  );
+  return {
+    async stop() {
+      await serving.stop();
+      await telemetry?.stop();
+      await project.close();
+    },
+  };
+}
+
+async function untilSignal(): Promise<void> {
+  const { untilSignal: wait } = await import('../store/postgres/cli.ts');
+  await wait();
+}
+
 export function registerServeCommands(program: Command): void {
-  program
-    .command('serve')
-    .description('the reference system behind the HTTP/WebSocket gateway, with workers, until SIGINT/SIGTERM')
-    .option('--port <n>', 'public listener port (default 7070, $SWITCHBOARD_PORT)', portNumber)
-    .option(
-      '--admin-port <n>',
-      'private listener port for /metrics and admin (default 7071, $SWITCHBOARD_ADMIN_PORT)',
-      portNumber,
-    )
-    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
-    .action(async (opts: { port?: number; adminPort?: number; host?: string }) => {
-      let telemetry: Telemetry | null = null;
-      const serving = await serve(
-        {
-          ...(opts.port !== undefined ? { port: opts.port } : {}),
-          ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
-          ...(opts.host ? { host: opts.host } : {}),
-        },
-        console.log,
-        {
-          adminRoutes: {
-            '/metrics': async (req) =>
-              telemetry
-                ? (adminRoutes(telemetry)['/metrics']?.(req) ?? new Response('', { status: 404 }))
-                : new Response('starting\n', { status: 503 }),
-          },
-        },
-      );
-      telemetry = await telemetryFor(serving.system);
-    });
+  listenerFlags(
+    program
+      .command('serve')
+      .description('the configured system behind the HTTP/WebSocket gateway, with workers, until SIGINT/SIGTERM')
+      .option(...CONFIG_FLAG),
+  ).action(async (opts: ListenerFlags & { config?: string }) => {
+    const project = await openCli(opts.config, { role: 'serve' });
+    const serving = await serveProject(project, flagsOf(opts), { workers: true });
+    await untilSignal();
+    await serving.stop();
+  });
 
   const keys = program.command('keys').description('API keys: create (shown once), revoke, list');
   keys
@@ -85,70 +132,73 @@ export function registerServeCommands(program: Command): void {
     .description('create an API key; its name is the actor it acts as')
     .requiredOption('--name <name>', 'the principal (actor id)')
     .requiredOption('--role <role>', 'user, approver, operator or admin')
-    .option('--plan <plan>', 'usage plan')
+    .option('--plan <plan>', 'usage plan (default, free, pro, unlimited or one of gateway.plans)')
     .option('--json', 'print { "id", "key", "role" }')
-    .action(async (opts: { name: string; role: string; plan?: string; json?: boolean }) => {
-      await keysCreate({
-        name: opts.name,
-        role: opts.role,
-        ...(opts.plan ? { plan: opts.plan } : {}),
-        ...(opts.json ? { json: true } : {}),
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { name: string; role: string; plan?: string; json?: boolean; config?: string }) => {
+      await withKeys(opts.config, async (store, project) => {
+        const { keysCreate } = await import('../gateway/cli.ts');
+        const { DEFAULT_PLANS } = await import('../gateway/plans.ts');
+        await keysCreate(
+          {
+            name: opts.name,
+            role: opts.role,
+            ...(opts.plan ? { plan: opts.plan } : {}),
+            ...(opts.json ? { json: true } : {}),
+          },
+          console.log,
+          store,
+          { ...DEFAULT_PLANS, ...project.config.gateway.plans },
+        );
       });
     });
   keys
     .command('revoke')
-    .description('revoke a key (open connections close within a second)')
+    .description('revoke a key (open connections close within a second, on every replica)')
     .argument('<key>', 'key id or name')
     .option('--json', 'print JSON')
-    .action(async (key: string, opts: { json?: boolean }) => {
-      await keysRevoke({ key, ...(opts.json ? { json: true } : {}) });
+    .option(...CONFIG_FLAG)
+    .action(async (key: string, opts: { json?: boolean; config?: string }) => {
+      await withKeys(opts.config, async (store) => {
+        const { keysRevoke } = await import('../gateway/cli.ts');
+        await keysRevoke({ key, ...(opts.json ? { json: true } : {}) }, console.log, store);
+      });
     });
   keys
     .command('list')
     .description('list keys (never the keys themselves)')
     .option('--all', 'include revoked keys')
     .option('--json', 'print JSON')
-    .action(async (opts: { all?: boolean; json?: boolean }) => {
-      await keysList({ ...(opts.all ? { all: true } : {}), ...(opts.json ? { json: true } : {}) });
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { all?: boolean; json?: boolean; config?: string }) => {
+      await withKeys(opts.config, async (store) => {
+        const { keysList } = await import('../gateway/cli.ts');
+        await keysList({ ...(opts.all ? { all: true } : {}), ...(opts.json ? { json: true } : {}) }, console.log, store);
+      });
     });
 
   program
     .command('migrate')
-    .description('apply pending PostgreSQL migrations ($SWITCHBOARD_DATABASE_URL) and exit')
-    .action(async () => {
-      await migrateCommand();
+    .description('apply pending PostgreSQL migrations (store.url) and exit')
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { config?: string }) => {
+      const { migrateCommand } = await import('../store/postgres/cli.ts');
+      await migrateCommand(await cliConfig(opts.config), console.log);
     });
 
-  program
-    .command('gateway')
-    .description('a gateway process on PostgreSQL: HTTP/WebSocket, no workers')
-    .option('--port <n>', 'public listener port', portNumber)
-    .option('--admin-port <n>', 'private listener port', portNumber)
-    .option('--host <host>', 'interface to listen on')
-    .action(async (opts: { port?: number; adminPort?: number; host?: string }) => {
-      const store = openPostgresStore();
-      const app = openApp({ system: roleOptions('gateway', { store }) });
-      const keyStore = openKeyStore();
-      const telemetry = await telemetryFor(app.system);
-      const gateway = createGateway({
-        system: app.system,
-        keys: keyStore,
-        ...listenerOptions({
-          ...(opts.port !== undefined ? { port: opts.port } : {}),
-          ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
-          ...(opts.host ? { host: opts.host } : {}),
-        }),
-        adminRoutes: adminRoutes(telemetry),
-      });
-      const { url } = await gateway.start();
-      console.log(`switchboard gateway (no workers) on ${url}, store postgres schema ${store.schema}`);
-      await runUntilSignal(app.system, store).finally(async () => {
-        await gateway.stop();
-        await telemetry.stop();
-        await keyStore.close();
-        app.business.close();
-      });
-    });
+  listenerFlags(
+    program
+      .command('gateway')
+      .description('a gateway process on PostgreSQL: HTTP/WebSocket, no workers')
+      .option(...CONFIG_FLAG),
+  ).action(async (opts: ListenerFlags & { config?: string }) => {
+    const { postgresOf } = await import('../store/postgres/cli.ts');
+    postgresOf(await cliConfig(opts.config), 'gateway');
+    const project = await openCli(opts.config, { role: 'gateway', workers: false });
+    const serving = await serveProject(project, flagsOf(opts), { workers: false, label: 'gateway (no workers) for' });
+    await untilSignal();
+    await serving.stop();
+  });
 
   program
     .command('worker')
@@ -160,19 +210,41 @@ export function registerServeCommands(program: Command): void {
         .filter(Boolean),
     )
     .option('--concurrency <n>', 'per-agent concurrency in this process', positiveInt)
-    .action(async (opts: { agents?: string[]; concurrency?: number }) => {
-      const store = openPostgresStore();
-      const app = openApp({
-        system: roleOptions('worker', { store, ...(opts.agents ? { agents: opts.agents } : {}) }),
-        ...(opts.concurrency !== undefined
-          ? { transformAgents: (agents: AgentDefinition[]) => withConcurrency(agents, opts.concurrency) }
-          : {}),
+    .option(...CONFIG_FLAG)
+    .action(async (opts: { agents?: string[]; concurrency?: number; config?: string }) => {
+      const { postgresOf } = await import('../store/postgres/cli.ts');
+      const config = await cliConfig(opts.config);
+      const pg = postgresOf(config, 'worker');
+      const project = await openCli(opts.config, {
+        role: 'worker',
+        ...(opts.agents ? { workers: { agents: opts.agents } } : {}),
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
       });
-      const unknown = (opts.agents ?? []).filter((a) => !app.agents.some((d) => d.name === a));
-      if (unknown.length) throw new InvalidArgumentError(`--agents: unknown agent(s) ${unknown.join(', ')}`);
-      console.log(
-        `switchboard worker for ${(opts.agents ?? app.agents.map((a) => a.name)).join(', ')} on postgres schema ${store.schema}`,
-      );
-      await runUntilSignal(app.system, store).finally(() => app.business.close());
+      try {
+        const unknown = (opts.agents ?? []).filter((a) => !project.agents.some((d) => d.name === a));
+        if (unknown.length) throw new InvalidArgumentError(`--agents: unknown agent(s) ${unknown.join(', ')}`);
+        const ready = (project.store as { ready?: () => Promise<unknown> }).ready;
+        if (ready) await ready.call(project.store);
+        await project.system.start();
+        console.log(
+          `switchboard worker for ${(opts.agents ?? project.agents.map((a) => a.name)).join(', ')} on postgres schema ${pg.schema}`,
+        );
+        await untilSignal();
+      } finally {
+        await project.close();
+      }
     });
+}
+
+/** The configured key store, without opening the system's workers. */
+async function withKeys(
+  flag: string | undefined,
+  fn: (store: Awaited<ReturnType<Project['keys']>>, project: Project) => Promise<void>,
+): Promise<void> {
+  const project = await openCli(flag, { workers: false });
+  try {
+    await fn(await project.keys(), project);
+  } finally {
+    await project.close();
+  }
 }

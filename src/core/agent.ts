@@ -62,11 +62,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError(`agent ${options.name}: concurrency must be a positive integer`);
   }
-  const names = new Set<string>();
-  for (const tool of options.tools) {
-    if (names.has(tool.name)) throw new TypeError(`agent ${options.name}: duplicate tool ${tool.name}`);
-    names.add(tool.name);
-  }
+  // Tool names used twice are reported by the configuration check (with the path), not here.
   return { ...options, delegates: options.delegates ?? [], concurrency, examples: options.examples ?? [] };
 }
 

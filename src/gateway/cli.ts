@@ -1,46 +1,24 @@
 /**
- * The gateway's CLI commands as functions of parsed options: `serve`, `keys create|revoke|list`,
- * and the demo's gateway. src/cli/main.ts wraps them in commander commands.
+ * The gateway's CLI commands as functions of an opened project and parsed options: `serve`,
+ * `keys create|revoke|list`, and the demo's gateway. src/cli/serve.ts wraps them in commands.
  */
 import { join } from 'node:path';
-import { ConfigError, UserError } from '../core/errors.ts';
+import { packageRoot } from '../cli/package-info.ts';
+import { UserError } from '../core/errors.ts';
+import type { CompiledConfig } from '../config.ts';
+import type { Project } from '../project.ts';
 import type { System } from '../system.ts';
-import { dataDir, openApp } from '../cli/app.ts';
-import {
-  createSqliteKeyStore,
-  issueKey,
-  resolveKeyRef,
-  ROLES,
-  type IssuedKey,
-  type KeyStore,
-  type Role,
-} from './keys.ts';
+import { issueKey, resolveKeyRef, ROLES, type IssuedKey, type KeyStore, type Role } from './keys.ts';
 import { DEFAULT_PLANS } from './plans.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts';
 
 type Print = (line: string) => void;
 
-/** The key store of a data directory: `<dataDir>/gateway.db`. */
-export function openKeyStore(dir: string = dataDir()): KeyStore {
-  return createSqliteKeyStore({ path: join(dir, 'gateway.db') });
-}
-
-function port(value: string | number | undefined, key: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535)
-    throw new ConfigError(key, `must be a port number (0-65535), got "${value}"`);
-  return n;
-}
-
+/** Listener flags of `serve`, `gateway`, `dev` and `demo`; they override the configuration. */
 export interface ServeOptions {
   port?: number;
   adminPort?: number;
   host?: string;
-  /** Browser origins allowed (CORS); also `$SWITCHBOARD_CORS_ORIGINS`, comma-separated. */
-  corsOrigins?: string[];
-  /** Run workers in this process (default true). */
-  workers?: boolean;
 }
 
 export interface Serving {
@@ -49,41 +27,57 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-/** Resolve listener options from flags, then environment, then defaults (7070 / 7071). */
-export function listenerOptions(
-  opts: ServeOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): Pick<GatewayOptions, 'host' | 'port' | 'adminPort' | 'cors'> {
-  const origins =
-    opts.corsOrigins ??
-    env.SWITCHBOARD_CORS_ORIGINS?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+/** The gateway options of a configuration, with listener flags applied. */
+export function gatewayOptionsOf(
+  config: CompiledConfig,
+  flags: ServeOptions = {},
+): Omit<GatewayOptions, 'system' | 'keys'> {
+  const g = config.gateway;
   return {
-    host: opts.host ?? env.SWITCHBOARD_HOST ?? '127.0.0.1',
-    port: opts.port ?? port(env.SWITCHBOARD_PORT, 'SWITCHBOARD_PORT', 7070),
-    adminPort: opts.adminPort ?? port(env.SWITCHBOARD_ADMIN_PORT, 'SWITCHBOARD_ADMIN_PORT', 7071),
-    ...(origins?.length ? { cors: { origins } } : {}),
+    host: flags.host ?? g.host,
+    port: flags.port ?? g.port,
+    ...(g.adminHost ? { adminHost: g.adminHost } : {}),
+    adminPort: flags.adminPort ?? g.adminPort,
+    ...(g.cors ? { cors: g.cors } : {}),
+    ...(g.ip ? { ip: g.ip } : {}),
+    plans: { ...DEFAULT_PLANS, ...g.plans },
+    limits: g.limits,
+    heartbeatMs: g.heartbeatMs,
+    authCacheMs: g.auth.cacheMs,
+    revocationSweepMs: g.auth.revocationSweepMs,
+    // The console is built into the package (console/dist), wherever the process runs from.
+    consoleDir: g.console ? join(packageRoot(), 'console', 'dist') : false,
   };
 }
 
+/** Plan counters where the keys are: shared on PostgreSQL, in this process otherwise. */
+async function usageOf(project: Project, plans: GatewayOptions['plans']): Promise<Partial<GatewayOptions>> {
+  const { url, schema } = project.config.store;
+  if (!url) return {};
+  const { createPostgresUsage } = await import('./usage-postgres.ts');
+  return { usage: createPostgresUsage({ url, schema, plans: plans ?? DEFAULT_PLANS }) };
+}
+
 /**
- * `switchboard serve`: the reference system with its workers behind the gateway, until SIGINT/SIGTERM.
+ * Put the gateway in front of an opened project (its system already started, or not: a
+ * gateway-only process runs no workers), until `stop()`.
  * @example
- * await serve({ port: 8080 }, console.log);
+ * const serving = await serve(project, { port: 8080 }, console.log);
  */
 export async function serve(
-  opts: ServeOptions = {},
+  project: Project,
+  flags: ServeOptions = {},
   print: Print = console.log,
   extra: Partial<GatewayOptions> = {},
 ): Promise<Serving> {
-  const app = openApp({ system: { workers: opts.workers ?? true } });
-  const keys = openKeyStore();
-  await app.system.start();
+  const keys = await project.keys();
+  const options = gatewayOptionsOf(project.config, flags);
+  const usage = await usageOf(project, options.plans);
   const gateway = createGateway({
-    system: app.system,
+    system: project.system,
     keys,
-    ...listenerOptions(opts),
+    ...options,
+    ...usage,
     onError: (e) => console.error(`[gateway] ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     ...extra,
   });
@@ -92,9 +86,7 @@ export async function serve(
     if (stopped) return;
     stopped = true;
     await gateway.stop();
-    await app.system.stop();
-    app.business.close();
-    await keys.close();
+    await usage.usage?.close();
   };
   try {
     const { url, adminUrl } = await gateway.start();
@@ -108,15 +100,7 @@ export async function serve(
     await stop();
     throw error;
   }
-  const onSignal = (): void => {
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return { gateway, system: app.system, stop };
+  return { gateway, system: project.system, stop };
 }
 
 export interface KeysCreateOptions {
@@ -129,15 +113,15 @@ export interface KeysCreateOptions {
 /** `switchboard keys create`: prints the key once (`--json`: `{ "id", "key", "role" }`). */
 export async function keysCreate(
   opts: KeysCreateOptions,
-  print: Print = console.log,
-  store?: KeyStore,
+  print: Print,
+  keys: KeyStore,
+  plans: Readonly<Record<string, unknown>> = DEFAULT_PLANS,
 ): Promise<IssuedKey> {
   if (!(ROLES as readonly string[]).includes(opts.role))
     throw new UserError(`--role must be one of ${ROLES.join(', ')}`, 'role');
-  if (opts.plan !== undefined && !Object.hasOwn(DEFAULT_PLANS, opts.plan))
-    throw new UserError(`--plan must be one of ${Object.keys(DEFAULT_PLANS).join(', ')}`, 'plan');
-  const keys = store ?? openKeyStore();
-  try {
+  if (opts.plan !== undefined && !Object.hasOwn(plans, opts.plan))
+    throw new UserError(`--plan must be one of ${Object.keys(plans).join(', ')}`, 'plan');
+  {
     const issued = await issueKey(keys, {
       name: opts.name,
       role: opts.role as Role,
@@ -150,37 +134,31 @@ export async function keysCreate(
       print('this is the only time the key is shown: store it now');
     }
     return issued;
-  } finally {
-    if (!store) await keys.close();
   }
 }
 
 /** `switchboard keys revoke <id|name>`: open connections using the key close within a second. */
 export async function keysRevoke(
   opts: { key: string; json?: boolean },
-  print: Print = console.log,
-  store?: KeyStore,
+  print: Print,
+  keys: KeyStore,
 ): Promise<void> {
-  const keys = store ?? openKeyStore();
-  try {
+  {
     const record = await resolveKeyRef(keys, opts.key);
     if (!record) throw new UserError(`no key "${opts.key}"`, 'key');
     await keys.revoke(record.id, Date.now());
     if (opts.json) print(JSON.stringify({ id: record.id, revoked: true }));
     else print(`revoked ${record.id} (${record.name})`);
-  } finally {
-    if (!store) await keys.close();
   }
 }
 
 /** `switchboard keys list`: ids, names, roles, plans and state — never the keys. */
 export async function keysList(
-  opts: { json?: boolean; all?: boolean } = {},
-  print: Print = console.log,
-  store?: KeyStore,
+  opts: { json?: boolean; all?: boolean },
+  print: Print,
+  keys: KeyStore,
 ): Promise<void> {
-  const keys = store ?? openKeyStore();
-  try {
+  {
     const list = (await keys.list()).filter((k) => opts.all || k.revokedAt === null);
     const rows = list.map(({ hash: _hash, ...k }) => k);
     if (opts.json) return print(JSON.stringify(rows));
@@ -189,8 +167,6 @@ export async function keysList(
       const state = k.revokedAt === null ? 'live' : `revoked ${new Date(k.revokedAt).toISOString()}`;
       print(`${k.id}  ${k.prefix}…  ${k.role.padEnd(8)} ${k.plan.padEnd(9)} ${k.name}  ${state}`);
     }
-  } finally {
-    if (!store) await keys.close();
   }
 }
 
@@ -199,22 +175,24 @@ export async function keysList(
  * mint fresh demo keys (earlier demo keys are revoked), printing them once.
  */
 export async function startDemoGateway(
-  system: System,
+  project: Project,
   print: Print = console.log,
-  opts: ServeOptions = {},
+  flags: ServeOptions = {},
   extra: Partial<GatewayOptions> = {},
 ): Promise<{
   gateway: Gateway;
   keys: { user: IssuedKey; approver: IssuedKey; admin: IssuedKey };
   stop(): Promise<void>;
 }> {
-  const store = openKeyStore();
+  const store = await project.keys();
   for (const k of await store.list())
     if (k.name.startsWith('demo-') && k.revokedAt === null) await store.revoke(k.id, Date.now());
   const user = await issueKey(store, { name: 'demo-user', role: 'user' });
   const approver = await issueKey(store, { name: 'demo-approver', role: 'approver' });
   const admin = await issueKey(store, { name: 'demo-admin', role: 'admin', plan: 'unlimited' });
-  const gateway = createGateway({ system, keys: store, ...listenerOptions(opts), ...extra });
+  const options = gatewayOptionsOf(project.config, flags);
+  const usage = await usageOf(project, options.plans);
+  const gateway = createGateway({ system: project.system, keys: store, ...options, ...usage, ...extra });
   const { url, adminUrl } = await gateway.start();
   print(`gateway: ${url}  (console ${url}/, API ${url}/v1, admin ${adminUrl ?? 'off'})`);
   print(`  user key:     ${user.key}`);
@@ -226,7 +204,7 @@ export async function startDemoGateway(
     keys: { user, approver, admin },
     stop: async () => {
       await gateway.stop();
-      await store.close();
+      await usage.usage?.close();
     },
   };
 }

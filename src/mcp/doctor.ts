@@ -60,14 +60,14 @@ async function checkServer(name: string, config: McpConfig, timeoutMs: number): 
 
 /** Run every check. */
 export async function doctor(
-  env: Env = process.env,
-  options: { timeoutMs?: number } = {},
+  env: Env,
+  options: { timeoutMs?: number; mcp?: McpConfig } = {},
 ): Promise<DoctorReport> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  let mcpConfig: McpConfig | undefined;
+  let mcpConfig: McpConfig | undefined = options.mcp;
   let mcpError: string | undefined;
   try {
-    mcpConfig = loadMcpConfig(env);
+    mcpConfig ??= loadMcpConfig(env);
   } catch (error) {
     mcpError = error instanceof ConfigError ? error.message : String(error);
   }
@@ -136,10 +136,14 @@ export function formatDoctor(r: DoctorReport): string {
  * print and the exit code.
  */
 export async function doctorCommand(
-  options: { json?: boolean; timeoutMs?: number } = {},
-  env: Env = process.env,
+  options: { json?: boolean; timeoutMs?: number },
+  env: Env,
+  mcp?: McpConfig,
 ): Promise<{ text: string; exitCode: number }> {
-  const report = await doctor(env, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+  const report = await doctor(env, {
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(mcp ? { mcp } : {}),
+  });
   return {
     text: options.json ? JSON.stringify(report, null, 2) : formatDoctor(report),
     exitCode: report.ok ? 0 : 1,

@@ -3,7 +3,8 @@
  * suites) or tool retriever (tools suites) with default options, measured case by case.
  */
 import { z } from 'zod';
-import { createRouter, createToolRetriever } from './router.ts';
+import type { AgentRouter } from '../core/routing-port.ts';
+import { createRouter, createToolRetriever, type RetrieverOptions } from './router.ts';
 import type { RoutingTarget } from './types.ts';
 
 const targetSchema = z.object({
@@ -93,7 +94,25 @@ type Catalog = {
   fitMs: number;
 };
 
-function fitCatalog(kind: 'agents' | 'tools', targets: RoutingTarget[]): Catalog {
+/**
+ * What to score instead of the production defaults fitted on the suite's catalog: a router that is
+ * already fitted (a configured system's), or retriever options.
+ */
+export type SuiteCatalog =
+  | { kind: 'agents'; router: AgentRouter }
+  | { kind: 'tools'; options: RetrieverOptions };
+
+function fitCatalog(kind: 'agents' | 'tools', targets: RoutingTarget[], custom?: SuiteCatalog): Catalog {
+  if (custom?.kind === 'agents' && kind === 'agents') {
+    const router = custom.router;
+    return {
+      fitMs: (router as { fitMs?: number }).fitMs ?? 0,
+      rank(query) {
+        const d = router.route(query);
+        return { ranked: d.candidates.map((c) => c.name), abstained: d.choice === null, choice: d.choice };
+      },
+    };
+  }
   if (kind === 'agents') {
     const router = createRouter(targets, { maxCandidates: 10 });
     return {
@@ -104,7 +123,7 @@ function fitCatalog(kind: 'agents' | 'tools', targets: RoutingTarget[]): Catalog
       },
     };
   }
-  const retriever = createToolRetriever(targets);
+  const retriever = createToolRetriever(targets, custom?.kind === 'tools' ? custom.options : {});
   const permitted = new Set(targets.map((t) => t.name));
   return {
     fitMs: retriever.fitMs,
@@ -120,6 +139,7 @@ export function evaluateSuite(
   suite: Suite,
   ks: readonly number[] = [1, 3, 5, 10],
   now: () => number = () => performance.now(),
+  custom?: SuiteCatalog,
 ): { result: EvalResult; details: EvalDetails } {
   const maxK = Math.max(1, ...ks);
   const cache = new Map<string, Catalog>();
@@ -129,7 +149,7 @@ export function evaluateSuite(
     const key = targets === suite.targets ? '' : JSON.stringify(targets);
     let c = cache.get(key);
     if (!c) {
-      c = fitCatalog(suite.kind, targets);
+      c = fitCatalog(suite.kind, targets, custom);
       fitMs += c.fitMs;
       cache.set(key, c);
     }

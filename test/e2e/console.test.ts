@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createEnterpriseSystem, type EnterpriseSystem } from '../../examples/enterprise/agents.ts';
-import { TOUR } from '../../src/cli/demo.ts';
+import { TOUR } from '../../examples/enterprise/tour.ts';
 import { createMemoryKeyStore, issueKey, type KeyStore } from '../../src/gateway/keys.ts';
 import { createGateway, type Gateway } from '../../src/gateway/server.ts';
 

@@ -1,0 +1,28 @@
+/** This package's own package.json: two levels above src/cli in the checkout, three above dist/src/cli. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface PackageInfo {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+}
+
+let cached: { info: PackageInfo; root: string } | null = null;
+
+function find(): { info: PackageInfo; root: string } {
+  if (cached) return cached;
+  for (const up of ['../../package.json', '../../../package.json']) {
+    const url = new URL(up, import.meta.url);
+    if (!existsSync(url)) continue;
+    const pkg = JSON.parse(readFileSync(url, 'utf8')) as PackageInfo & { bin?: Record<string, string> };
+    if (pkg.bin?.switchboard) return (cached = { info: pkg, root: dirname(fileURLToPath(url)) });
+  }
+  throw new Error('cannot find the package.json of the switchboard command');
+}
+
+export const packageInfo = (): PackageInfo => find().info;
+
+/** The directory of this package (the checkout, or `node_modules/<name>`). */
+export const packageRoot = (): string => find().root;

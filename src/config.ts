@@ -1,0 +1,718 @@
+/**
+ * One configuration: `defineConfig({...})` in a project's `switchboard.config.ts`, validated by one
+ * zod schema. Every default lives here ({@link DEFAULTS}); environment variables map onto documented
+ * keys ({@link ENV_KEYS}, docs/config.md) and override the file. This is the only module that reads
+ * `process.env`: everything else receives its settings.
+ *
+ * A wrong key is a one-line {@link ConfigError} naming its path and the nearest valid key, before
+ * anything starts or any file is written.
+ */
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { AgentDefinition } from './core/agent.ts';
+import { DEFAULT_BUDGET, type Budget } from './core/budget.ts';
+import { ConfigError } from './core/errors.ts';
+import { parsePolicies, type PolicyRule } from './core/policy.ts';
+import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
+import type { MemoryHooks } from './memory/hooks.ts';
+import { parseMcpConfig, type McpConfig } from './mcp/config.ts';
+import { parseModelSpec } from './models/spec.ts';
+import type { Clock } from './store/clock.ts';
+import type { Store } from './store/ports.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A usage plan as configured: `requestsPerMinute` is shorthand for `rate` + `burst`. */
+export interface PlanConfig {
+  requestsPerMinute?: number;
+  /** Sustained requests per second. */
+  rate?: number;
+  /** Requests admitted at once (the bucket's size). */
+  burst?: number;
+  /** Requests per UTC day; `null` for none. */
+  dailyQuota?: number | null;
+  /** Open WebSocket connections per key. */
+  maxConnections?: number;
+}
+
+/** What an `agents` factory is told about the process it runs in. */
+export interface ConfigContext {
+  /** The data directory (absolute). */
+  dataDir: string;
+  /** Where Switchboard's store is: business data of an example can follow it. */
+  store: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
+  /** `switchboard demo --reset`: recreate example data from its seed. */
+  reset: boolean;
+  /** The process environment (read it here, not from `process.env`). */
+  env: Env;
+  /** Run when the system stops (close a database the tools use). */
+  onClose(fn: () => void | Promise<void>): void;
+}
+
+export type AgentsFactory = (ctx: ConfigContext) => AgentDefinition[] | Promise<AgentDefinition[]>;
+
+/** The configuration a project writes. Every key is optional but `agents`. */
+export interface SwitchboardConfig {
+  /** The agents, or a function building them (when tools need a database opened per process). */
+  agents: AgentDefinition[] | AgentsFactory;
+  /** Runs submitted without an agent go here when there is no router. */
+  defaultAgent?: string;
+  /** Governance rules (data): allow, require-approval or deny tool calls. */
+  policies?: PolicyRule[];
+  /** `offline` (no LLM), `provider:model` (e.g. `openai:gpt-4o-mini`) or an AI SDK model object. */
+  model?: string | LanguageModelV4;
+  modelSettings?: {
+    timeoutMs?: number;
+    maxRetries?: number;
+    requestsPerMinute?: number;
+  };
+  store?: {
+    /** Holds the SQLite files (and whatever else the project keeps per process). */
+    dataDir?: string;
+    /** `postgres://…`: every store on PostgreSQL, queues on pg-boss. */
+    url?: string;
+    schema?: string;
+    poolSize?: number;
+  };
+  gateway?: {
+    host?: string;
+    port?: number;
+    adminHost?: string;
+    /** `false` for no private listener. */
+    adminPort?: number | false;
+    cors?: { origins: string[] };
+    ip?: { public?: { allow?: string[]; deny?: string[] }; admin?: { allow?: string[]; deny?: string[] } };
+    plans?: Record<string, PlanConfig>;
+    auth?: { cacheMs?: number; revocationSweepMs?: number };
+    limits?: {
+      maxBodyBytes?: number;
+      waitTimeoutMs?: number;
+      maxFrameBytes?: number;
+      maxMessageBytes?: number;
+      sendBufferBytes?: number;
+      idleMs?: number;
+      maxAbuse?: number;
+    };
+    heartbeatMs?: number;
+    /** Serve the web console at `/` (default true). */
+    console?: boolean;
+  };
+  routing?: {
+    /** A router of your own, or `false` to route only to `defaultAgent`. */
+    router?: AgentRouter | false;
+    /** Router confidence below which a request is escalated instead of guessed. */
+    threshold?: number;
+    /** Tool retrievers by agent name (default: one per agent with `toolRetrieval.enabled`). */
+    retrievers?: Map<string, ToolRetrieverLike>;
+    /** Score below which the tool retriever leaves a tool out (0 shows the best `topK` always). */
+    toolThreshold?: number;
+  };
+  memory?:
+    | false
+    | { enabled?: boolean; k?: number; retentionMs?: number; maxFacts?: number; hooks?: Partial<MemoryHooks> };
+  budgets?: Partial<Budget>;
+  limits?: {
+    leaseMs?: number;
+    pollMs?: number;
+    sweepIntervalMs?: number;
+    errorRetryMs?: number;
+    dedupWindowMs?: number;
+    approvalTtlMs?: number;
+    approvalExpiry?: 'approved' | 'rejected';
+    breaker?: { threshold?: number; cooldownMs?: number };
+    routerConcurrency?: number;
+  };
+  telemetry?: {
+    serviceName?: string;
+    /** OTLP/HTTP trace export. */
+    otlp?: { endpoint?: string; tracesEndpoint?: string };
+    traces?: boolean;
+    metrics?: boolean;
+    logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    captureContent?: boolean;
+    /** Model prices, USD per million tokens, merged over the built-in table. */
+    prices?: Record<string, { input: number; output: number; cachedInput?: number }>;
+  };
+  /** MCP servers whose tools agents may use (docs/mcp.md), or the path of a JSON file holding them. */
+  mcp?: McpConfig | string;
+  /** Named fault points for chaos tests (runtime/faults.ts). */
+  faults?: string;
+}
+
+/** Every default, in one place. */
+export const DEFAULTS = {
+  model: 'offline',
+  store: { dataDir: '.switchboard', schema: 'switchboard', poolSize: 10 },
+  gateway: {
+    host: '127.0.0.1',
+    port: 7070,
+    adminPort: 7071,
+    auth: { cacheMs: 400, revocationSweepMs: 250 },
+    heartbeatMs: 5_000,
+    console: true,
+  },
+  memory: { enabled: true, k: 5, retentionMs: 30 * 24 * 3600_000, maxFacts: 5 },
+  budgets: DEFAULT_BUDGET,
+  limits: {
+    leaseMs: 30_000,
+    pollMs: 500,
+    sweepIntervalMs: 30_000,
+    errorRetryMs: 1_000,
+    dedupWindowMs: 5 * 60_000,
+    approvalTtlMs: 72 * 3600_000,
+    approvalExpiry: 'rejected' as 'approved' | 'rejected',
+    breaker: { threshold: 5, cooldownMs: 30_000 },
+    routerConcurrency: 4,
+  },
+  telemetry: { serviceName: 'switchboard', traces: true, metrics: true, logLevel: 'info', captureContent: false },
+} as const;
+
+/** Environment variable → configuration key it overrides. docs/config.md has the same table. */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  SWITCHBOARD_MODEL: 'model',
+  SWITCHBOARD_MODEL_TIMEOUT_MS: 'modelSettings.timeoutMs',
+  SWITCHBOARD_MODEL_MAX_RETRIES: 'modelSettings.maxRetries',
+  SWITCHBOARD_MODEL_RPM: 'modelSettings.requestsPerMinute',
+  SWITCHBOARD_DATA_DIR: 'store.dataDir',
+  SWITCHBOARD_DATABASE_URL: 'store.url',
+  SWITCHBOARD_DATABASE_SCHEMA: 'store.schema',
+  SWITCHBOARD_HOST: 'gateway.host',
+  SWITCHBOARD_PORT: 'gateway.port',
+  SWITCHBOARD_ADMIN_PORT: 'gateway.adminPort',
+  SWITCHBOARD_CORS_ORIGINS: 'gateway.cors.origins',
+  SWITCHBOARD_LOG_LEVEL: 'telemetry.logLevel',
+  SWITCHBOARD_PRICES: 'telemetry.prices',
+  OTEL_SERVICE_NAME: 'telemetry.serviceName',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlp.endpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'telemetry.otlp.tracesEndpoint',
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'telemetry.captureContent',
+  SWITCHBOARD_MCP_CONFIG: 'mcp',
+  SWITCHBOARD_FAULTS: 'faults',
+};
+
+/** The process environment, read once, here. */
+export function processEnv(): Env {
+  return process.env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+
+const int = (min = 0) => z.number().int().min(min);
+const port = z.number().int().min(0).max(65_535);
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `must be ${what}` });
+const isModel = (v: unknown): v is LanguageModelV4 =>
+  typeof v === 'object' && v !== null && 'specificationVersion' in v && 'doGenerate' in v;
+const ipRules = z.object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).strict();
+
+const agentSchema = z.custom<AgentDefinition>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as AgentDefinition).name === 'string' &&
+    Array.isArray((v as AgentDefinition).tools),
+  { message: 'must be an agent from defineAgent({...})' },
+);
+
+const planSchema = z
+  .object({
+    requestsPerMinute: z.number().positive().optional(),
+    rate: z.number().positive().optional(),
+    burst: z.number().min(1).optional(),
+    dailyQuota: z.number().int().positive().nullable().optional(),
+    maxConnections: int(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    agents: z.union([z.array(agentSchema).min(1, 'needs at least one agent'), fn<AgentsFactory>('a function')]),
+    defaultAgent: z.string().min(1).optional(),
+    policies: z.array(z.unknown()).optional(),
+    model: z.union([z.string().min(1), z.custom<LanguageModelV4>(isModel, { message: 'must be a model' })]).optional(),
+    modelSettings: z
+      .object({ timeoutMs: int().optional(), maxRetries: int().optional(), requestsPerMinute: int(1).optional() })
+      .strict()
+      .optional(),
+    store: z
+      .object({
+        dataDir: z.string().min(1).optional(),
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier')
+          .optional(),
+        poolSize: int(1).optional(),
+      })
+      .strict()
+      .optional(),
+    gateway: z
+      .object({
+        host: z.string().min(1).optional(),
+        port: port.optional(),
+        adminHost: z.string().min(1).optional(),
+        adminPort: z.union([port, z.literal(false)]).optional(),
+        cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),
+        ip: z.object({ public: ipRules.optional(), admin: ipRules.optional() }).strict().optional(),
+        plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'plan names are lowercase words'), planSchema).optional(),
+        auth: z.object({ cacheMs: int().optional(), revocationSweepMs: int(10).optional() }).strict().optional(),
+        limits: z
+          .object({
+            maxBodyBytes: int(1).optional(),
+            waitTimeoutMs: int().optional(),
+            maxFrameBytes: int(1).optional(),
+            maxMessageBytes: int(1).optional(),
+            sendBufferBytes: int(1).optional(),
+            idleMs: int(1).optional(),
+            maxAbuse: int(1).optional(),
+          })
+          .strict()
+          .optional(),
+        heartbeatMs: int(1).optional(),
+        console: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    routing: z
+      .object({
+        router: z
+          .union([z.literal(false), z.custom<AgentRouter>((v) => typeof (v as AgentRouter)?.route === 'function')])
+          .optional(),
+        threshold: z.number().min(0).max(1).optional(),
+        retrievers: z.instanceof(Map).optional(),
+        toolThreshold: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
+    memory: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            enabled: z.boolean().optional(),
+            k: int(1).optional(),
+            retentionMs: int(1).optional(),
+            maxFacts: int(0).optional(),
+            hooks: z.object({}).passthrough().optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
+    budgets: z
+      .object({
+        maxSteps: int(1).optional(),
+        maxModelCalls: int(1).optional(),
+        maxToolCalls: int(0).optional(),
+        maxTokens: int(1).optional(),
+        maxDelegationDepth: int(0).optional(),
+        deadlineMs: int(1).optional(),
+      })
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        leaseMs: int(100).optional(),
+        pollMs: int(1).optional(),
+        sweepIntervalMs: int(1).optional(),
+        errorRetryMs: int(0).optional(),
+        dedupWindowMs: int(0).optional(),
+        approvalTtlMs: int(1).optional(),
+        approvalExpiry: z.enum(['approved', 'rejected']).optional(),
+        breaker: z.object({ threshold: int(1).optional(), cooldownMs: int(0).optional() }).strict().optional(),
+        routerConcurrency: int(1).optional(),
+      })
+      .strict()
+      .optional(),
+    telemetry: z
+      .object({
+        serviceName: z.string().min(1).optional(),
+        otlp: z
+          .object({ endpoint: z.url().optional(), tracesEndpoint: z.url().optional() })
+          .strict()
+          .optional(),
+        traces: z.boolean().optional(),
+        metrics: z.boolean().optional(),
+        logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+        captureContent: z.boolean().optional(),
+        prices: z
+          .record(
+            z.string(),
+            z
+              .object({ input: z.number().min(0), output: z.number().min(0), cachedInput: z.number().min(0).optional() })
+              .strict(),
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    mcp: z.union([z.string().min(1), z.object({}).passthrough()]).optional(),
+    faults: z.string().optional(),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------------
+// Errors with the nearest valid key
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const keep = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = keep;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The nearest of `candidates` to `word`, when it is near enough to be a typo. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+type AnySchema = z.core.$ZodType;
+
+/** The keys an object schema at `path` accepts (through optional, nullable, default and union). */
+function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+  const def = schema._zod.def as unknown as {
+    type: string;
+    shape?: Record<string, AnySchema>;
+    innerType?: AnySchema;
+    options?: AnySchema[];
+  };
+  if (def.innerType) return keysAt(def.innerType, path);
+  if (def.type === 'union') return (def.options ?? []).flatMap((o) => keysAt(o, path));
+  if (def.type !== 'object' || !def.shape) return [];
+  if (path.length === 0) return Object.keys(def.shape);
+  const next = def.shape[String(path[0])];
+  return next ? keysAt(next, path.slice(1)) : [];
+}
+
+const pathText = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>(
+    (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)),
+    '',
+  );
+
+function configErrorOf(error: z.ZodError, where: string): ConfigError {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const full = pathText([...issue.path, key]);
+    const near = nearest(key, keysAt(configSchema, issue.path));
+    return new ConfigError(
+      full,
+      `unknown key${near ? ` (did you mean ${pathText([...issue.path, near])}?)` : ''}${where}`,
+    );
+  }
+  const p = pathText(issue.path) || 'config';
+  return new ConfigError(p, `${issue.message}${where}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment overrides
+
+function envOverrides(env: Env): { values: Record<string, unknown>; sources: Record<string, string> } {
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === '') continue;
+    sources[key] = variable;
+    let value: unknown = raw.trim();
+    const number = (): number => {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new ConfigError(variable, `must be a number, got "${raw}"`);
+      return n;
+    };
+    if (/Ms$|Retries$|requestsPerMinute$|port$|Port$/.test(key)) value = number();
+    else if (key === 'gateway.cors.origins')
+      value = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    else if (key === 'telemetry.captureContent') value = raw.trim() === 'true';
+    else if (key === 'telemetry.prices') {
+      try {
+        value = JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(variable, 'must be a JSON object: {"model": {"input": 3, "output": 15}}');
+      }
+    }
+    values[key] = value;
+  }
+  if (env.OTEL_SDK_DISABLED === 'true') values['telemetry.traces'] = false;
+  if (env.OTEL_TRACES_EXPORTER && env.OTEL_TRACES_EXPORTER.split(',').every((x) => x.trim() === 'none'))
+    values['telemetry.traces'] = false;
+  return { values, sources };
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let o = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = o[p];
+    o = o[p] = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next as object) } : {};
+  }
+  o[parts.at(-1)!] = value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiling
+
+/** A validated configuration with every default filled in. */
+export interface CompiledConfig {
+  readonly compiled: true;
+  /** The file it came from, when it came from one. */
+  source: string | null;
+  agents: AgentDefinition[] | AgentsFactory;
+  defaultAgent?: string;
+  policies: PolicyRule[];
+  model: string | LanguageModelV4;
+  modelSettings: { timeoutMs?: number; maxRetries?: number; requestsPerMinute?: number };
+  store: { dataDir: string; url?: string; schema: string; poolSize: number };
+  gateway: {
+    host: string;
+    port: number;
+    adminHost?: string;
+    adminPort: number | false;
+    cors?: { origins: string[] };
+    ip?: { public?: { allow?: string[]; deny?: string[] }; admin?: { allow?: string[]; deny?: string[] } };
+    plans: Record<string, { rate: number; burst: number; dailyQuota: number | null; maxConnections: number }>;
+    auth: { cacheMs: number; revocationSweepMs: number };
+    limits: NonNullable<NonNullable<SwitchboardConfig['gateway']>['limits']>;
+    heartbeatMs: number;
+    console: boolean;
+  };
+  routing: NonNullable<SwitchboardConfig['routing']>;
+  memory: { enabled: boolean; k: number; retentionMs: number; maxFacts: number; hooks?: Partial<MemoryHooks> };
+  budgets: Budget;
+  limits: {
+    leaseMs: number;
+    pollMs: number;
+    sweepIntervalMs: number;
+    errorRetryMs: number;
+    dedupWindowMs: number;
+    approvalTtlMs: number;
+    approvalExpiry: 'approved' | 'rejected';
+    breaker: { threshold: number; cooldownMs: number };
+    routerConcurrency: number;
+  };
+  telemetry: {
+    serviceName: string;
+    otlp: { endpoint?: string; tracesEndpoint?: string };
+    traces: boolean;
+    metrics: boolean;
+    logLevel: string;
+    captureContent: boolean;
+    prices: Record<string, { input: number; output: number; cachedInput?: number }>;
+  };
+  mcp?: McpConfig;
+  faults?: string;
+  /** Which keys an environment variable set (key → variable), for `doctor`. */
+  fromEnv: Record<string, string>;
+}
+
+export interface CompileOptions {
+  /** Variables that override the file (default: none; the CLI passes the process environment). */
+  env?: Env;
+  /** Named in errors: ` (in switchboard.config.ts)`. */
+  source?: string;
+  /** Resolve a relative `store.dataDir` of the file against this directory (the config file's; default: the current directory). */
+  cwd?: string;
+  /** Read an MCP config file (when `mcp` is a path). */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Define a project's configuration (types and editor completion; validated when loaded).
+ * @example
+ * export default defineConfig({ agents: [support], model: 'openai:gpt-4o-mini', store: { dataDir: '.data' } });
+ */
+export function defineConfig(config: SwitchboardConfig): SwitchboardConfig {
+  return config;
+}
+
+const planOf = (p: PlanConfig) => ({
+  rate: p.rate ?? (p.requestsPerMinute !== undefined ? p.requestsPerMinute / 60 : 20),
+  burst: p.burst ?? p.requestsPerMinute ?? 40,
+  dailyQuota: p.dailyQuota === undefined ? 50_000 : p.dailyQuota,
+  maxConnections: p.maxConnections ?? 20,
+});
+
+/**
+ * Validate a configuration and fill in every default; environment variables in `options.env`
+ * override the file. Throws {@link ConfigError} naming the first wrong key.
+ */
+export function compileConfig(input: unknown, options: CompileOptions = {}): CompiledConfig {
+  if ((input as CompiledConfig | undefined)?.compiled === true) return input as CompiledConfig;
+  const where = options.source ? ` (in ${options.source})` : '';
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new ConfigError('config', `must be an object from defineConfig({...})${where}`);
+  const { values, sources } = envOverrides(options.env ?? {});
+  let merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(values)) setPath(merged, key, value);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const error = configErrorOf(parsed.error, where);
+    const variable = sources[error.key];
+    if (variable) throw new ConfigError(variable, `${error.message.slice(error.key.length + 2)}`);
+    throw error;
+  }
+  const c = parsed.data as SwitchboardConfig;
+  merged = {};
+  const checkModel = (model: unknown, key: string): void => {
+    if (typeof model !== 'string' || model === 'offline') return;
+    try {
+      parseModelSpec(model, sources[key] ?? key);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
+      throw error;
+    }
+  };
+  checkModel(c.model, 'model');
+  const policies = (() => {
+    try {
+      return parsePolicies(c.policies ?? []);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
+      throw error;
+    }
+  })();
+  const mcp =
+    c.mcp === undefined
+      ? undefined
+      : typeof c.mcp === 'string'
+        ? parseMcpConfig(readJson(c.mcp, sources.mcp ?? 'mcp', options.readFile), sources.mcp ?? 'mcp')
+        : parseMcpConfig(c.mcp, 'mcp');
+  const memory = c.memory === false ? { ...DEFAULTS.memory, enabled: false } : { ...DEFAULTS.memory, ...c.memory };
+  const plans: CompiledConfig['gateway']['plans'] = {};
+  for (const [name, p] of Object.entries(c.gateway?.plans ?? {})) plans[name] = planOf(p);
+  const compiled: CompiledConfig = {
+    compiled: true,
+    source: options.source ?? null,
+    agents: c.agents,
+    ...(c.defaultAgent !== undefined ? { defaultAgent: c.defaultAgent } : {}),
+    policies,
+    model: c.model ?? DEFAULTS.model,
+    modelSettings: { ...c.modelSettings },
+    store: {
+      // A path from the environment is relative to where the command runs; one in the file, to the file.
+      dataDir: resolve(
+        sources['store.dataDir'] ? process.cwd() : (options.cwd ?? process.cwd()),
+        c.store?.dataDir ?? DEFAULTS.store.dataDir,
+      ),
+      ...(c.store?.url ? { url: c.store.url } : {}),
+      schema: c.store?.schema ?? DEFAULTS.store.schema,
+      poolSize: c.store?.poolSize ?? DEFAULTS.store.poolSize,
+    },
+    gateway: {
+      host: c.gateway?.host ?? DEFAULTS.gateway.host,
+      port: c.gateway?.port ?? DEFAULTS.gateway.port,
+      ...(c.gateway?.adminHost ? { adminHost: c.gateway.adminHost } : {}),
+      adminPort: c.gateway?.adminPort ?? DEFAULTS.gateway.adminPort,
+      ...(c.gateway?.cors?.origins.length ? { cors: c.gateway.cors } : {}),
+      ...(c.gateway?.ip ? { ip: c.gateway.ip } : {}),
+      plans,
+      auth: { ...DEFAULTS.gateway.auth, ...c.gateway?.auth },
+      limits: { ...c.gateway?.limits },
+      heartbeatMs: c.gateway?.heartbeatMs ?? DEFAULTS.gateway.heartbeatMs,
+      console: c.gateway?.console ?? DEFAULTS.gateway.console,
+    },
+    routing: { ...c.routing },
+    memory,
+    budgets: { ...DEFAULTS.budgets, ...c.budgets },
+    limits: {
+      ...DEFAULTS.limits,
+      ...c.limits,
+      breaker: { ...DEFAULTS.limits.breaker, ...c.limits?.breaker },
+    },
+    telemetry: {
+      serviceName: c.telemetry?.serviceName ?? DEFAULTS.telemetry.serviceName,
+      otlp: { ...c.telemetry?.otlp },
+      traces: c.telemetry?.traces ?? DEFAULTS.telemetry.traces,
+      metrics: c.telemetry?.metrics ?? DEFAULTS.telemetry.metrics,
+      logLevel: c.telemetry?.logLevel ?? DEFAULTS.telemetry.logLevel,
+      captureContent: c.telemetry?.captureContent ?? DEFAULTS.telemetry.captureContent,
+      prices: { ...c.telemetry?.prices },
+    },
+    ...(mcp ? { mcp } : {}),
+    ...(c.faults ? { faults: c.faults } : {}),
+    fromEnv: sources,
+  };
+  if (Array.isArray(compiled.agents)) checkAgents(compiled.agents, compiled, where);
+  return compiled;
+}
+
+function readJson(path: string, key: string, read?: (path: string) => string): unknown {
+  if (!read) throw new ConfigError(key, `cannot read ${path} here; pass the MCP configuration as an object`);
+  let text: string;
+  try {
+    text = read(path);
+  } catch (error) {
+    throw new ConfigError(key, `cannot read ${path}: ${(error as Error).message}; point it at a JSON file`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError(key, `${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The checks that need the agents themselves: names and tool names unique, delegations and the
+ * default agent name existing agents, policies naming existing agents.
+ */
+export function checkAgents(agents: AgentDefinition[], config: Pick<CompiledConfig, 'defaultAgent'>, where = ''): void {
+  const names = new Map<string, number>();
+  agents.forEach((a, i) => {
+    if (!agentSchema.safeParse(a).success)
+      throw new ConfigError(`agents[${i}]`, `must be an agent from defineAgent({...})${where}`);
+    if (names.has(a.name)) throw new ConfigError(`agents[${i}].name`, `agent "${a.name}" is defined twice${where}`);
+    names.set(a.name, i);
+  });
+  agents.forEach((a, i) => {
+    const tools = new Set<string>();
+    a.tools.forEach((t, j) => {
+      if (tools.has(t.name))
+        throw new ConfigError(`agents[${i}].tools[${j}].name`, `tool "${t.name}" is used twice in agent "${a.name}"${where}`);
+      tools.add(t.name);
+    });
+    a.delegates.forEach((d, j) => {
+      if (!names.has(d)) {
+        const near = nearest(d, [...names.keys()]);
+        throw new ConfigError(
+          `agents[${i}].delegates[${j}]`,
+          `agent "${a.name}" delegates to "${d}", which is not defined${near ? ` (did you mean "${near}"?)` : ''}${where}`,
+        );
+      }
+      if (d === a.name) throw new ConfigError(`agents[${i}].delegates[${j}]`, `agent "${a.name}" delegates to itself${where}`);
+    });
+  });
+  if (config.defaultAgent !== undefined && !names.has(config.defaultAgent)) {
+    const near = nearest(config.defaultAgent, [...names.keys()]);
+    throw new ConfigError(
+      'defaultAgent',
+      `unknown agent "${config.defaultAgent}"${near ? ` (did you mean "${near}"?)` : ''}${where}`,
+    );
+  }
+}
+
+/** Options `createSystem` accepts for the parts a configuration cannot hold (tests, embedding). */
+export interface RuntimeOverrides {
+  store?: Store;
+  clock?: Clock;
+  random?: () => number;
+  onError?: (error: unknown) => void;
+  onWarning?: (message: string) => void;
+  workers?: boolean | { agents: string[] };
+}
