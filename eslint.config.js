@@ -33,4 +33,19 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  {
+    // Configuration is read in one place (src/config.ts); everything else receives its settings.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration through src/config.ts' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/examples/**', '**/bench/**'], message: 'src/ must not import examples/ or bench/' }] },
+      ],
+    },
+  },
 );

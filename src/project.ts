@@ -71,7 +71,7 @@ export async function loadConfig(
     source: shown,
     ...(options.env ? { env: options.env } : {}),
     cwd: dirname(path),
-    readFile: (p) => readFileSync(resolve(cwd, p), 'utf8'),
+    readFile: (p) => readFileSync(resolve(dirname(path), p), 'utf8'),
   });
 }
 

@@ -96,7 +96,7 @@ export function parseMcpConfig(raw: unknown, where = 'mcp'): McpConfig {
 
 /** The config `$SWITCHBOARD_MCP_CONFIG` points at, or `undefined` when unset. */
 export function loadMcpConfig(
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>>,
 ): McpConfig | undefined {
   const path = env[MCP_CONFIG_VARIABLE];
   if (path === undefined || path.trim() === '') return undefined;

@@ -28,7 +28,7 @@ export interface ModelCheck {
 
 /** Check the configured model: configuration first, then one tiny request bounded by `timeoutMs`. */
 export async function checkModel(
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>>,
   options: { timeoutMs?: number; fetch?: FetchFunction } = {},
 ): Promise<ModelCheck> {
   const raw = env[MODEL_VARIABLE];

@@ -61,7 +61,7 @@ function awsDefaultChain(): () => Promise<{
  */
 export function createModel(
   spec: ModelSpec | string,
-  env: Env = process.env,
+  env: Env,
   options: ModelFactoryOptions = {},
 ): LanguageModelV4 {
   const variable = options.variable ?? MODEL_VARIABLE;
@@ -122,7 +122,7 @@ export function createModel(
  * const model = createModelFromEnv(process.env) ?? createOfflineModel();
  */
 export function createModelFromEnv(
-  env: Env = process.env,
+  env: Env,
   options: ModelFactoryOptions = {},
 ): LanguageModelV4 | undefined {
   const variable = options.variable ?? MODEL_VARIABLE;

@@ -456,7 +456,7 @@ function guardStream(
 
 /** Resilience settings from the environment: `SWITCHBOARD_MODEL_TIMEOUT_MS`, `_MAX_RETRIES`, `_RPM`. */
 export function resilienceFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>>,
 ): ResilienceOptions {
   const num = (key: string, min: number): number | undefined => {
     const raw = env[key];

@@ -22,14 +22,47 @@ export interface ReplayOverrides {
   defaultAgent?: string;
 }
 
-/** Load a `--with` module. */
+/**
+ * Load a `--with` module: a second Switchboard configuration (its agents, router and retrievers
+ * are built as a running system builds them), or a module of changes.
+ */
 export async function loadOverrides(path: string, current: AgentDefinition[]): Promise<ReplayOverrides> {
   const mod = (await import(pathToFileURL(resolve(path)).href)) as {
     default?: ReplayOverrides | ((agents: AgentDefinition[]) => ReplayOverrides | Promise<ReplayOverrides>);
   };
   const d = mod.default;
-  if (!d) throw new Error(`${path}: expected a default export (the changes, or a function of the agents)`);
-  return typeof d === 'function' ? d(current) : d;
+  if (!d) throw new Error(`${path}: expected a default export (a configuration, the changes, or a function of the agents)`);
+  if (typeof d === 'function') return d(current);
+  if (isConfig(d)) {
+    const [{ compileConfig }, { openProject }, { createMemoryStore }] = await Promise.all([
+      import('../config.ts'),
+      import('../project.ts'),
+      import('../store/memory/store.ts'),
+    ]);
+    const project = await openProject(compileConfig(d, { source: path }), {
+      workers: false,
+      store: createMemoryStore(),
+    });
+    try {
+      const opts = project.system.engine.opts;
+      return {
+        agents: project.agents,
+        ...(opts.router ? { router: opts.router } : {}),
+        ...(opts.retrievers ? { retrievers: opts.retrievers } : {}),
+        ...(opts.defaultAgent ? { defaultAgent: opts.defaultAgent } : {}),
+      };
+    } finally {
+      await project.close();
+    }
+  }
+  return d;
+}
+
+/** A configuration (defineConfig) rather than a changes object: an agents factory or any config-only key. */
+function isConfig(d: object): boolean {
+  const keys = Object.keys(d);
+  const changesOnly = new Set(['agents', 'router', 'retrievers', 'defaultAgent']);
+  return typeof (d as { agents?: unknown }).agents === 'function' || keys.some((k) => !changesOnly.has(k));
 }
 
 /** The configuration with overrides applied; changed agents are rebuilt (new version hashes). */

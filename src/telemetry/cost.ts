@@ -41,7 +41,7 @@ export const DEFAULT_PRICES: PriceTable = {
 };
 
 /** The default table merged with `SWITCHBOARD_PRICES` (JSON) and `overrides`. */
-export function priceTable(overrides: PriceTable = {}, env: NodeJS.ProcessEnv = process.env): PriceTable {
+export function priceTable(overrides: PriceTable = {}, env: NodeJS.ProcessEnv = {}): PriceTable {
   let fromEnv: PriceTable = {};
   if (env.SWITCHBOARD_PRICES) {
     try {

@@ -24,9 +24,12 @@ export interface TelemetryOptions {
   prices?: PriceTable;
   /** Prometheus metrics (default on). */
   metrics?: boolean;
-  /** A pino logger for journal events, `false` for none (default: JSON to stdout at `$SWITCHBOARD_LOG_LEVEL`). */
+  /** A pino logger for journal events, `false` for none (default: JSON to stdout at `logLevel`). */
   logger?: Logger | false;
+  /** `OTEL_*` settings (src/config.ts translates the configuration into them); none by default. */
   env?: NodeJS.ProcessEnv;
+  /** Level of the default logger (`telemetry.logLevel`, default info). */
+  logLevel?: string;
 }
 
 export interface Telemetry {
@@ -47,7 +50,7 @@ export interface Telemetry {
  * await telemetry.stop();
  */
 export async function attachTelemetry(options: TelemetryOptions): Promise<Telemetry> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? {};
   const prices = options.prices ?? priceTable({}, env);
   const detach: (() => void)[] = [];
   const sink = options.spans === false ? null : (options.spans ?? (await otlpSinkFromEnv(env)));
@@ -75,6 +78,7 @@ export async function attachTelemetry(options: TelemetryOptions): Promise<Teleme
     detach.push(
       attachJournalLogger(options.store, {
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.logLevel ? { level: options.logLevel } : {}),
         ...(options.secrets ? { secrets: options.secrets } : {}),
       }),
     );

@@ -10,8 +10,10 @@ import { traceIdOf } from './ids.ts';
 import { createRedactor, type RedactionOptions } from './redact.ts';
 
 export interface JournalLoggerOptions extends RedactionOptions {
-  /** A pino logger; by default one writing JSON to stdout at `$SWITCHBOARD_LOG_LEVEL` (info). */
+  /** A pino logger; by default one writing JSON to stdout at `level`. */
   logger?: Logger;
+  /** Level of the default logger (`telemetry.logLevel`, default info). */
+  level?: string;
 }
 
 /** A content-free summary of an event and the level it is logged at. */
@@ -115,7 +117,7 @@ export function logLineOf(e: JournalEvent): {
 export function attachJournalLogger(store: Store, options: JournalLoggerOptions = {}): () => void {
   const logger =
     options.logger ??
-    pino({ level: process.env.SWITCHBOARD_LOG_LEVEL ?? 'info', base: { service: 'switchboard' } });
+    pino({ level: options.level ?? 'info', base: { service: 'switchboard' } });
   const redactor = createRedactor(options);
   const agents = new Map<string, { agent?: string; traceId: string; step: number }>();
   return store.listen({

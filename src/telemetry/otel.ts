@@ -64,7 +64,7 @@ export async function otelSink(exporter: SpanExporter, options: OtelSinkOptions 
   ]);
   const resource = defaultResource().merge(
     resourceFromAttributes({
-      'service.name': options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'switchboard',
+      'service.name': options.serviceName ?? 'switchboard',
     }),
   );
   const processor: SpanProcessor = options.batch
@@ -80,7 +80,7 @@ export async function otelSink(exporter: SpanExporter, options: OtelSinkOptions 
 }
 
 /** True when the standard variables ask for trace export. */
-export function tracesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+export function tracesEnabled(env: NodeJS.ProcessEnv): boolean {
   if (env.OTEL_SDK_DISABLED === 'true') return false;
   if ((env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').every((x) => x.trim() === 'none')) return false;
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
@@ -90,13 +90,13 @@ export function tracesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
  * An OTLP/HTTP (JSON) sink configured by the standard `OTEL_EXPORTER_OTLP_*` variables (endpoint,
  * headers, timeout, compression), batched; null when export is not enabled.
  */
-export async function otlpSinkFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<SpanSink | null> {
+export async function otlpSinkFromEnv(env: NodeJS.ProcessEnv): Promise<SpanSink | null> {
   if (!tracesEnabled(env)) return null;
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-  // The exporter reads OTEL_EXPORTER_OTLP_* from process.env itself; an explicit env is passed on.
+  // The endpoint is passed explicitly: the configuration, not the process environment, decides.
   const base = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? base : `${(base ?? '').replace(/\/$/, '')}/v1/traces`;
-  return otelSink(new OTLPTraceExporter(env === process.env ? {} : { ...(url ? { url } : {}) }), {
+  return otelSink(new OTLPTraceExporter(url ? { url } : {}), {
     batch: true,
     ...(env.OTEL_SERVICE_NAME ? { serviceName: env.OTEL_SERVICE_NAME } : {}),
   });

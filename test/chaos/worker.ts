@@ -15,6 +15,8 @@ const runs = Number(runsArg);
 const ledger = openLedger(join(dir, 'ledger.db'));
 const store = createSqliteStore({ path: join(dir, 'switchboard.db') });
 const system = createSystem({
+  // The driver sets the fault points; createSystem reads no environment.
+  ...(process.env.SWITCHBOARD_FAULTS ? { faults: process.env.SWITCHBOARD_FAULTS } : {}),
   agents: chaosAgents(ledger),
   model: chaosModel(),
   store,

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { TERMINAL_EVENTS, type JournalEvent } from '../../src/core/events.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
@@ -42,6 +43,8 @@ describe(
         SWITCHBOARD_DATABASE_URL: POSTGRES_URL,
         SWITCHBOARD_DATABASE_SCHEMA: schema,
         SWITCHBOARD_DATA_DIR: dataDir,
+        // The reference example, found through the documented variable (no --config flag).
+        SWITCHBOARD_CONFIG: fileURLToPath(new URL('../../examples/enterprise/switchboard.config.ts', import.meta.url)),
         ...(role ? { SWITCHBOARD_ROLE: role } : {}),
       });
     const procs: Proc[] = [];
@@ -93,7 +96,7 @@ describe(
 
     after(async () => {
       await Promise.all(procs.map((p) => stop(p)));
-      await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
+      await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`, `${schema}_business`]);
       rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -1,6 +1,6 @@
 /**
  * One chaos worker process: a Switchboard worker on the shared PostgreSQL schema. Dies by SIGKILL
- * at random fault points (`SWITCHBOARD_FAULTS`, read by createSystem) or when the driver kills it.
+ * at random fault points (`SWITCHBOARD_FAULTS`, passed to createSystem) or when the driver kills it.
  */
 import pg from 'pg';
 import { createPostgresStore } from '../../../src/store/postgres/store.ts';
@@ -15,6 +15,8 @@ pool.on('error', () => {});
 const store = createPostgresStore({ url, schema, applicationName: app, onError: () => {} });
 const { agents, model } = chaosAgents(pool, schema, Number(process.env.SB_CHAOS_TOOL_MS ?? '20'));
 const system = createSystem({
+  // The driver sets the fault points; createSystem reads no environment.
+  ...(process.env.SWITCHBOARD_FAULTS ? { faults: process.env.SWITCHBOARD_FAULTS } : {}),
   agents,
   model,
   store,
