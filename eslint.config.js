@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'bench/peers/', '.switchboard/', 'console/dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'bench/peers/', '.switchboard/', 'console/dist/', 'coverage/', 'test/.dev-*/', 'test/.readme-*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -143,6 +143,7 @@ export interface SwitchboardConfig {
 /** Every default, in one place. */
 export const DEFAULTS = {
   model: 'offline',
+  modelSettings: { timeoutMs: 60_000, maxRetries: 3 },
   store: { dataDir: '.switchboard', schema: 'switchboard', poolSize: 10 },
   gateway: {
     host: '127.0.0.1',
@@ -604,7 +605,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
     ...(c.defaultAgent !== undefined ? { defaultAgent: c.defaultAgent } : {}),
     policies,
     model: c.model ?? DEFAULTS.model,
-    modelSettings: { ...c.modelSettings },
+    modelSettings: { ...DEFAULTS.modelSettings, ...c.modelSettings },
     store: {
       // A path from the environment is relative to where the command runs; one in the file, to the file.
       dataDir: resolve(

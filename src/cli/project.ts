@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, watch, writeFileSync, type FSWatche
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { CONFIG_FLAG } from './app.ts';
 import { listenerFlags, type ListenerFlags } from './serve.ts';
 import { scaffoldFiles } from './scaffold.ts';
@@ -168,7 +168,3 @@ export function registerProjectCommands(program: Command): void {
     await devCommand(opts, console.log);
   });
 }
-
-/** The hidden `serve --dev-reload <generation:reason>` flag `dev` passes to its child. */
-export const devReloadOption = (): Option =>
-  new Option('--dev-reload <generation>', 'set by switchboard dev').hideHelp();

@@ -7,6 +7,25 @@ import { InvalidArgumentError } from 'commander';
 import type { Project } from '../project.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import { CONFIG_FLAG, cliConfig, openCli } from './app.ts';
+import { Option } from 'commander';
+
+/** What `switchboard dev` tells the process it restarted: which generation, and why. */
+export interface DevReload {
+  generation: number;
+  reason: string;
+  at: number;
+}
+
+/** The hidden `serve --dev-reload <generation:reason>` flag `dev` passes to its child. */
+export const devReloadOption = (): Option =>
+  new Option('--dev-reload <generation:reason>', 'set by switchboard dev').hideHelp();
+
+const devReloadOf = (raw: string): DevReload => {
+  const colon = raw.indexOf(':');
+  const generation = Number(raw.slice(0, colon < 0 ? undefined : colon));
+  if (!Number.isInteger(generation) || generation < 1) throw new InvalidArgumentError('--dev-reload: bad generation');
+  return { generation, reason: colon < 0 ? 'started' : raw.slice(colon + 1), at: Date.now() };
+};
 
 const portNumber = (value: string): number => {
   const n = Number(value);
@@ -86,7 +105,7 @@ export function adminRoutes(
 export async function serveProject(
   project: Project,
   flags: ListenerFlags,
-  options: { workers: boolean; label?: string },
+  options: { workers: boolean; label?: string; reload?: DevReload },
 ): Promise<{ stop(): Promise<void> }> {
   const { serve } = await import('../gateway/cli.ts');
   const ready = (project.store as { ready?: () => Promise<unknown> }).ready;
@@ -118,10 +137,15 @@ export function registerServeCommands(program: Command): void {
     program
       .command('serve')
       .description('the configured system behind the HTTP/WebSocket gateway, with workers, until SIGINT/SIGTERM')
-      .option(...CONFIG_FLAG),
-  ).action(async (opts: ListenerFlags & { config?: string }) => {
+      .option(...CONFIG_FLAG)
+      .addOption(devReloadOption()),
+  ).action(async (opts: ListenerFlags & { config?: string; devReload?: string }) => {
     const project = await openCli(opts.config, { role: 'serve' });
-    const serving = await serveProject(project, flagsOf(opts), { workers: true });
+    const reload = opts.devReload ? devReloadOf(opts.devReload) : undefined;
+    const serving = await serveProject(project, flagsOf(opts), {
+      workers: true,
+      ...(reload ? { reload, label: reload.generation > 1 ? `[dev] reloaded (${reload.reason}):` : '[dev] serving' } : {}),
+    });
     await untilSignal();
     await serving.stop();
   });

@@ -153,6 +153,7 @@ export class Engine {
     }
     // Work on a copy: the cache only ever holds committed state.
     const h = new RunHandle(this.store, structuredClone(loaded), task.fence);
+    h.signal = signal;
     const startedTerminal = TERMINAL_STATUSES.has(loaded.status);
     const max = this.opts.maxActionsPerClaim ?? 64;
     for (let i = 0; i < max; i++) {

@@ -32,6 +32,8 @@ export function projectRun(state: RunState): RunRow {
 export class RunHandle {
   readonly store: Store;
   readonly fence: number | undefined;
+  /** Aborted when the worker stops or loses the run's lease: tools get it as `ctx.signal`. */
+  signal: AbortSignal | undefined;
   state: RunState;
   #buffer: NewEvent[] = [];
   #firstSeq: number;
@@ -47,6 +49,7 @@ export class RunHandle {
     this.store = store;
     this.state = state;
     this.fence = fence;
+    this.signal = undefined;
     this.#firstSeq = state.seq + 1;
   }
 

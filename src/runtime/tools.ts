@@ -238,8 +238,8 @@ async function runTool(
     await h.flush();
     engine.opts.faults.hit('afterToolStartedCommit');
   }
-  const controller = new AbortController();
-  const ctx = toolContext(h, callId, idempotencyKey, attempt, controller.signal);
+  // The worker's signal: a stopping worker (or one that lost the lease) tells the tool to give up.
+  const ctx = toolContext(h, callId, idempotencyKey, attempt, h.signal ?? new AbortController().signal);
   let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };
   try {
     outcome = { ok: true, result: jsonSafe(await tool.run(args, ctx)) };
