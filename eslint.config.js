@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'bench/peers/', '.switchboard/', 'console/dist/', 'coverage/', 'test/.dev-*/', 'test/.readme-*/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'bench/peers/',
+      '.switchboard/',
+      'console/dist/',
+      'coverage/',
+      'test/.dev-*/',
+      'test/.readme-*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -44,7 +55,11 @@ export default tseslint.config(
       ],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/examples/**', '**/bench/**'], message: 'src/ must not import examples/ or bench/' }] },
+        {
+          patterns: [
+            { group: ['**/examples/**', '**/bench/**'], message: 'src/ must not import examples/ or bench/' },
+          ],
+        },
       ],
     },
   },

@@ -18,8 +18,9 @@ import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import type { MemoryHooks } from './memory/hooks.ts';
 import { parseMcpConfig, type McpConfig } from './mcp/config.ts';
 import { parseModelSpec } from './models/spec.ts';
-import type { Clock } from './store/clock.ts';
-import type { Store } from './store/ports.ts';
+import { checkAgents, configErrorOf, envOverrides, isAgent, setPath } from './config-keys.ts';
+
+export { checkAgents, nearest } from './config-keys.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -110,7 +111,13 @@ export interface SwitchboardConfig {
   };
   memory?:
     | false
-    | { enabled?: boolean; k?: number; retentionMs?: number; maxFacts?: number; hooks?: Partial<MemoryHooks> };
+    | {
+        enabled?: boolean;
+        k?: number;
+        retentionMs?: number;
+        maxFacts?: number;
+        hooks?: Partial<MemoryHooks>;
+      };
   budgets?: Partial<Budget>;
   limits?: {
     leaseMs?: number;
@@ -166,7 +173,13 @@ export const DEFAULTS = {
     breaker: { threshold: 5, cooldownMs: 30_000 },
     routerConcurrency: 4,
   },
-  telemetry: { serviceName: 'switchboard', traces: true, metrics: true, logLevel: 'info', captureContent: false },
+  telemetry: {
+    serviceName: 'switchboard',
+    traces: true,
+    metrics: true,
+    logLevel: 'info',
+    captureContent: false,
+  },
 } as const;
 
 /** Environment variable → configuration key it overrides. docs/config.md has the same table. */
@@ -192,29 +205,21 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   SWITCHBOARD_FAULTS: 'faults',
 };
 
-/** The process environment, read once, here. */
-export function processEnv(): Env {
-  return process.env;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The schema
+/** The process environment: read here and nowhere else. */
+export const processEnv = (): Env => process.env;
 
 const int = (min = 0) => z.number().int().min(min);
 const port = z.number().int().min(0).max(65_535);
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `must be ${what}` });
 const isModel = (v: unknown): v is LanguageModelV4 =>
   typeof v === 'object' && v !== null && 'specificationVersion' in v && 'doGenerate' in v;
-const ipRules = z.object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).strict();
+const ipRules = z
+  .object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() })
+  .strict();
 
-const agentSchema = z.custom<AgentDefinition>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as AgentDefinition).name === 'string' &&
-    Array.isArray((v as AgentDefinition).tools),
-  { message: 'must be an agent from defineAgent({...})' },
-);
+const agentSchema = z.custom<AgentDefinition>(isAgent, {
+  message: 'must be an agent from defineAgent({...})',
+});
 
 const planSchema = z
   .object({
@@ -228,18 +233,30 @@ const planSchema = z
 
 export const configSchema = z
   .object({
-    agents: z.union([z.array(agentSchema).min(1, 'needs at least one agent'), fn<AgentsFactory>('a function')]),
+    agents: z.union([
+      z.array(agentSchema).min(1, 'needs at least one agent'),
+      fn<AgentsFactory>('a function'),
+    ]),
     defaultAgent: z.string().min(1).optional(),
     policies: z.array(z.unknown()).optional(),
-    model: z.union([z.string().min(1), z.custom<LanguageModelV4>(isModel, { message: 'must be a model' })]).optional(),
+    model: z
+      .union([z.string().min(1), z.custom<LanguageModelV4>(isModel, { message: 'must be a model' })])
+      .optional(),
     modelSettings: z
-      .object({ timeoutMs: int().optional(), maxRetries: int().optional(), requestsPerMinute: int(1).optional() })
+      .object({
+        timeoutMs: int().optional(),
+        maxRetries: int().optional(),
+        requestsPerMinute: int(1).optional(),
+      })
       .strict()
       .optional(),
     store: z
       .object({
         dataDir: z.string().min(1).optional(),
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+          .optional(),
         schema: z
           .string()
           .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier')
@@ -254,10 +271,18 @@ export const configSchema = z
         port: port.optional(),
         adminHost: z.string().min(1).optional(),
         adminPort: z.union([port, z.literal(false)]).optional(),
-        cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),
+        cors: z
+          .object({ origins: z.array(z.string().min(1)) })
+          .strict()
+          .optional(),
         ip: z.object({ public: ipRules.optional(), admin: ipRules.optional() }).strict().optional(),
-        plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'plan names are lowercase words'), planSchema).optional(),
-        auth: z.object({ cacheMs: int().optional(), revocationSweepMs: int(10).optional() }).strict().optional(),
+        plans: z
+          .record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'plan names are lowercase words'), planSchema)
+          .optional(),
+        auth: z
+          .object({ cacheMs: int().optional(), revocationSweepMs: int(10).optional() })
+          .strict()
+          .optional(),
         limits: z
           .object({
             maxBodyBytes: int(1).optional(),
@@ -278,7 +303,10 @@ export const configSchema = z
     routing: z
       .object({
         router: z
-          .union([z.literal(false), z.custom<AgentRouter>((v) => typeof (v as AgentRouter)?.route === 'function')])
+          .union([
+            z.literal(false),
+            z.custom<AgentRouter>((v) => typeof (v as AgentRouter)?.route === 'function'),
+          ])
           .optional(),
         threshold: z.number().min(0).max(1).optional(),
         retrievers: z.instanceof(Map).optional(),
@@ -320,7 +348,10 @@ export const configSchema = z
         dedupWindowMs: int(0).optional(),
         approvalTtlMs: int(1).optional(),
         approvalExpiry: z.enum(['approved', 'rejected']).optional(),
-        breaker: z.object({ threshold: int(1).optional(), cooldownMs: int(0).optional() }).strict().optional(),
+        breaker: z
+          .object({ threshold: int(1).optional(), cooldownMs: int(0).optional() })
+          .strict()
+          .optional(),
         routerConcurrency: int(1).optional(),
       })
       .strict()
@@ -340,7 +371,11 @@ export const configSchema = z
           .record(
             z.string(),
             z
-              .object({ input: z.number().min(0), output: z.number().min(0), cachedInput: z.number().min(0).optional() })
+              .object({
+                input: z.number().min(0),
+                output: z.number().min(0),
+                cachedInput: z.number().min(0).optional(),
+              })
               .strict(),
           )
           .optional(),
@@ -352,122 +387,6 @@ export const configSchema = z
   })
   .strict();
 
-// ---------------------------------------------------------------------------------------------
-// Errors with the nearest valid key
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const keep = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = keep;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The nearest of `candidates` to `word`, when it is near enough to be a typo. */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-type AnySchema = z.core.$ZodType;
-
-/** The keys an object schema at `path` accepts (through optional, nullable, default and union). */
-function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
-  const def = schema._zod.def as unknown as {
-    type: string;
-    shape?: Record<string, AnySchema>;
-    innerType?: AnySchema;
-    options?: AnySchema[];
-  };
-  if (def.innerType) return keysAt(def.innerType, path);
-  if (def.type === 'union') return (def.options ?? []).flatMap((o) => keysAt(o, path));
-  if (def.type !== 'object' || !def.shape) return [];
-  if (path.length === 0) return Object.keys(def.shape);
-  const next = def.shape[String(path[0])];
-  return next ? keysAt(next, path.slice(1)) : [];
-}
-
-const pathText = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>(
-    (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)),
-    '',
-  );
-
-function configErrorOf(error: z.ZodError, where: string): ConfigError {
-  const issue = error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
-    const full = pathText([...issue.path, key]);
-    const near = nearest(key, keysAt(configSchema, issue.path));
-    return new ConfigError(
-      full,
-      `unknown key${near ? ` (did you mean ${pathText([...issue.path, near])}?)` : ''}${where}`,
-    );
-  }
-  const p = pathText(issue.path) || 'config';
-  return new ConfigError(p, `${issue.message}${where}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment overrides
-
-function envOverrides(env: Env): { values: Record<string, unknown>; sources: Record<string, string> } {
-  const values: Record<string, unknown> = {};
-  const sources: Record<string, string> = {};
-  for (const [variable, key] of Object.entries(ENV_KEYS)) {
-    const raw = env[variable];
-    if (raw === undefined || raw.trim() === '') continue;
-    sources[key] = variable;
-    let value: unknown = raw.trim();
-    const number = (): number => {
-      const n = Number(raw);
-      if (!Number.isFinite(n)) throw new ConfigError(variable, `must be a number, got "${raw}"`);
-      return n;
-    };
-    if (/Ms$|Retries$|requestsPerMinute$|port$|Port$/.test(key)) value = number();
-    else if (key === 'gateway.cors.origins')
-      value = raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    else if (key === 'telemetry.captureContent') value = raw.trim() === 'true';
-    else if (key === 'telemetry.prices') {
-      try {
-        value = JSON.parse(raw) as unknown;
-      } catch {
-        throw new ConfigError(variable, 'must be a JSON object: {"model": {"input": 3, "output": 15}}');
-      }
-    }
-    values[key] = value;
-  }
-  if (env.OTEL_SDK_DISABLED === 'true') values['telemetry.traces'] = false;
-  if (env.OTEL_TRACES_EXPORTER && env.OTEL_TRACES_EXPORTER.split(',').every((x) => x.trim() === 'none'))
-    values['telemetry.traces'] = false;
-  return { values, sources };
-}
-
-function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let o = target;
-  for (const p of parts.slice(0, -1)) {
-    const next = o[p];
-    o = o[p] = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next as object) } : {};
-  }
-  o[parts.at(-1)!] = value;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Compiling
 
 /** A validated configuration with every default filled in. */
@@ -495,7 +414,13 @@ export interface CompiledConfig {
     console: boolean;
   };
   routing: NonNullable<SwitchboardConfig['routing']>;
-  memory: { enabled: boolean; k: number; retentionMs: number; maxFacts: number; hooks?: Partial<MemoryHooks> };
+  memory: {
+    enabled: boolean;
+    k: number;
+    retentionMs: number;
+    maxFacts: number;
+    hooks?: Partial<MemoryHooks>;
+  };
   budgets: Budget;
   limits: {
     leaseMs: number;
@@ -560,23 +485,23 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new ConfigError('config', `must be an object from defineConfig({...})${where}`);
   const { values, sources } = envOverrides(options.env ?? {});
-  let merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   for (const [key, value] of Object.entries(values)) setPath(merged, key, value);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    const error = configErrorOf(parsed.error, where);
+    const error = configErrorOf(parsed.error, where, configSchema);
     const variable = sources[error.key];
     if (variable) throw new ConfigError(variable, `${error.message.slice(error.key.length + 2)}`);
     throw error;
   }
   const c = parsed.data as SwitchboardConfig;
-  merged = {};
   const checkModel = (model: unknown, key: string): void => {
     if (typeof model !== 'string' || model === 'offline') return;
     try {
       parseModelSpec(model, sources[key] ?? key);
     } catch (error) {
-      if (error instanceof ConfigError) throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
+      if (error instanceof ConfigError)
+        throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
       throw error;
     }
   };
@@ -585,7 +510,8 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
     try {
       return parsePolicies(c.policies ?? []);
     } catch (error) {
-      if (error instanceof ConfigError) throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
+      if (error instanceof ConfigError)
+        throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
       throw error;
     }
   })();
@@ -595,7 +521,8 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
       : typeof c.mcp === 'string'
         ? parseMcpConfig(readJson(c.mcp, sources.mcp ?? 'mcp', options.readFile), sources.mcp ?? 'mcp')
         : parseMcpConfig(c.mcp, 'mcp');
-  const memory = c.memory === false ? { ...DEFAULTS.memory, enabled: false } : { ...DEFAULTS.memory, ...c.memory };
+  const memory =
+    c.memory === false ? { ...DEFAULTS.memory, enabled: false } : { ...DEFAULTS.memory, ...c.memory };
   const plans: CompiledConfig['gateway']['plans'] = {};
   for (const [name, p] of Object.entries(c.gateway?.plans ?? {})) plans[name] = planOf(p);
   const compiled: CompiledConfig = {
@@ -667,53 +594,4 @@ function readJson(path: string, key: string, read?: (path: string) => string): u
   } catch (error) {
     throw new ConfigError(key, `${path} is not JSON: ${(error as Error).message}`);
   }
-}
-
-/**
- * The checks that need the agents themselves: names and tool names unique, delegations and the
- * default agent name existing agents, policies naming existing agents.
- */
-export function checkAgents(agents: AgentDefinition[], config: Pick<CompiledConfig, 'defaultAgent'>, where = ''): void {
-  const names = new Map<string, number>();
-  agents.forEach((a, i) => {
-    if (!agentSchema.safeParse(a).success)
-      throw new ConfigError(`agents[${i}]`, `must be an agent from defineAgent({...})${where}`);
-    if (names.has(a.name)) throw new ConfigError(`agents[${i}].name`, `agent "${a.name}" is defined twice${where}`);
-    names.set(a.name, i);
-  });
-  agents.forEach((a, i) => {
-    const tools = new Set<string>();
-    a.tools.forEach((t, j) => {
-      if (tools.has(t.name))
-        throw new ConfigError(`agents[${i}].tools[${j}].name`, `tool "${t.name}" is used twice in agent "${a.name}"${where}`);
-      tools.add(t.name);
-    });
-    a.delegates.forEach((d, j) => {
-      if (!names.has(d)) {
-        const near = nearest(d, [...names.keys()]);
-        throw new ConfigError(
-          `agents[${i}].delegates[${j}]`,
-          `agent "${a.name}" delegates to "${d}", which is not defined${near ? ` (did you mean "${near}"?)` : ''}${where}`,
-        );
-      }
-      if (d === a.name) throw new ConfigError(`agents[${i}].delegates[${j}]`, `agent "${a.name}" delegates to itself${where}`);
-    });
-  });
-  if (config.defaultAgent !== undefined && !names.has(config.defaultAgent)) {
-    const near = nearest(config.defaultAgent, [...names.keys()]);
-    throw new ConfigError(
-      'defaultAgent',
-      `unknown agent "${config.defaultAgent}"${near ? ` (did you mean "${near}"?)` : ''}${where}`,
-    );
-  }
-}
-
-/** Options `createSystem` accepts for the parts a configuration cannot hold (tests, embedding). */
-export interface RuntimeOverrides {
-  store?: Store;
-  clock?: Clock;
-  random?: () => number;
-  onError?: (error: unknown) => void;
-  onWarning?: (message: string) => void;
-  workers?: boolean | { agents: string[] };
 }

@@ -111,7 +111,10 @@ export interface Project {
 }
 
 /** The default model: a configured provider (loaded only then), else the offline model. */
-export async function modelOf(config: CompiledConfig, env: Env): Promise<{ model: LanguageModelV4; label: string }> {
+export async function modelOf(
+  config: CompiledConfig,
+  env: Env,
+): Promise<{ model: LanguageModelV4; label: string }> {
   if (typeof config.model === 'object') return { model: config.model, label: config.model.modelId };
   if (config.model === 'offline') {
     const { createOfflineModel, OFFLINE_MODEL_LABEL } = await import('./models/offline.ts');
@@ -140,7 +143,8 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
   const closers: (() => void | Promise<void>)[] = [];
   const pg = config.store.url ? { url: config.store.url, schema: config.store.schema } : null;
   const onError =
-    options.onError ?? ((e: unknown) => console.error(`[switchboard] ${e instanceof Error ? e.message : String(e)}`));
+    options.onError ??
+    ((e: unknown) => console.error(`[switchboard] ${e instanceof Error ? e.message : String(e)}`));
   const closeAll = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
@@ -165,7 +169,8 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
       const tools = mcp;
       agents = agents.map((a) => ({ ...a, tools: [...a.tools, ...tools.toolsFor(a.name)] }));
     }
-    if (options.concurrency !== undefined) agents = agents.map((a) => ({ ...a, concurrency: options.concurrency! }));
+    if (options.concurrency !== undefined)
+      agents = agents.map((a) => ({ ...a, concurrency: options.concurrency! }));
     const { model, label } = options.model
       ? { model: options.model, label: options.model.modelId }
       : await modelOf(config, env);

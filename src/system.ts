@@ -199,7 +199,12 @@ function defaultRetrievers(
           description: `Hand a task to the ${target.name} agent: ${target.def.responsibility}`,
           examples: target.def.examples,
         };
-      return { name: spec.name, description: spec.description ?? '', parameters: spec.inputSchema, examples: [] };
+      return {
+        name: spec.name,
+        description: spec.description ?? '',
+        parameters: spec.inputSchema,
+        examples: [],
+      };
     });
     out.set(a.name, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
   }
@@ -250,8 +255,14 @@ const nonEmpty = (value: unknown, field: string, max = 200): string => {
  * const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: 'Where is order 42?' });
  * console.log((await system.wait(runId)).output);
  */
-export function createSystem(config: SystemOptions | CompiledConfig, overrides: Partial<SystemOptions> = {}): System {
-  const options: SystemOptions = { ...('compiled' in config ? systemOptionsOf(config) : config), ...overrides };
+export function createSystem(
+  config: SystemOptions | CompiledConfig,
+  overrides: Partial<SystemOptions> = {},
+): System {
+  const options: SystemOptions = {
+    ...('compiled' in config ? systemOptionsOf(config) : config),
+    ...overrides,
+  };
   const clock = options.clock ?? systemClock;
   checkAgents(options.agents, options);
   const ownsStore = options.store === undefined;
@@ -259,7 +270,11 @@ export function createSystem(config: SystemOptions | CompiledConfig, overrides: 
   const store =
     options.store ??
     (options.databaseUrl
-      ? createPostgresStore({ url: options.databaseUrl, schema: options.dbSchema ?? DEFAULTS.store.schema, clock })
+      ? createPostgresStore({
+          url: options.databaseUrl,
+          schema: options.dbSchema ?? DEFAULTS.store.schema,
+          clock,
+        })
       : createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock }));
   // Agents that may `remember` get the built-in tool, bound to this store.
   const definitions = options.agents.map((a) =>

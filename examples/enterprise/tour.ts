@@ -41,4 +41,3 @@ export const TOUR: TourStep[] = [
     shows: ['memory.loaded'],
   },
 ];
-

@@ -10,7 +10,10 @@ const project = () => import('../project.ts');
 const env = async () => (await import('../config.ts')).processEnv();
 
 /** The `--config` option every command that acts on a system takes. */
-export const CONFIG_FLAG = ['--config <file>', 'the project configuration (default ./switchboard.config.ts)'] as const;
+export const CONFIG_FLAG = [
+  '--config <file>',
+  'the project configuration (default ./switchboard.config.ts)',
+] as const;
 
 /** The configuration this command acts on (environment variables override the file). */
 export async function cliConfig(flag: string | undefined): Promise<CompiledConfig> {

@@ -56,7 +56,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   console.log(
     `\nSwitchboard demo: ${app.config.source ?? configPath} (${app.agents.length} agents: ${app.agents.map((a) => a.name).join(', ')}; ${app.modelLabel})`,
   );
-  console.log(`data: ${app.config.store.url ? `postgres schema ${app.config.store.schema}` : app.config.store.dataDir}\n`);
+  console.log(
+    `data: ${app.config.store.url ? `postgres schema ${app.config.store.schema}` : app.config.store.dataDir}\n`,
+  );
   const rows: { step: string; status: string; agent: string; ok: boolean; runId: string }[] = [];
   let session = newId('tour');
   try {

@@ -6,7 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { CompiledConfig } from '../config.ts';
-import { evaluateSuite, suiteSchema, type EvalDetails, type EvalResult, type Suite } from '../routing/suite.ts';
+import {
+  evaluateSuite,
+  suiteSchema,
+  type EvalDetails,
+  type EvalResult,
+  type Suite,
+} from '../routing/suite.ts';
 import type { SuiteCatalog } from '../routing/suite.ts';
 
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -141,7 +147,8 @@ async function configuredCatalog(
       if (foreign.length)
         return `the suite expects agents the configuration does not define: ${foreign.join(', ')} (run without --config to score the suite's own catalog)`;
       const router = project.system.engine.opts.router;
-      if (!router) return 'the configuration has no router (one agent, a defaultAgent, or routing.router: false)';
+      if (!router)
+        return 'the configuration has no router (one agent, a defaultAgent, or routing.router: false)';
       return { kind: 'agents', router };
     }
     if (agentName && !project.agents.some((a) => a.name === agentName))

@@ -44,7 +44,6 @@ function withSystem<T>(
   return withProject(flag, { workers }, (project) => fn(project.system));
 }
 
-
 async function traceWithChildren(system: System, runId: string, indent = ''): Promise<string[]> {
   const { formatTrace } = await import('./trace.ts');
   const events = await system.store.journal.read(runId);

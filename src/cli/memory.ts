@@ -45,19 +45,21 @@ export function registerMemoryCommands(program: Command): void {
     .option('--by <principal>', 'who asks (journaled)', 'cli')
     .option('--json', 'print the report as JSON')
     .option(...CONFIG_FLAG)
-    .action(async (actorId: string, opts: { session?: string; by: string; json?: boolean; config?: string }) => {
-      await withProject(opts.config, { workers: false }, async (app) => {
-        const r = await app.system.memory.forgetActor(actorId, {
-          by: opts.by,
-          ...(opts.session ? { sessionId: opts.session } : {}),
+    .action(
+      async (actorId: string, opts: { session?: string; by: string; json?: boolean; config?: string }) => {
+        await withProject(opts.config, { workers: false }, async (app) => {
+          const r = await app.system.memory.forgetActor(actorId, {
+            by: opts.by,
+            ...(opts.session ? { sessionId: opts.session } : {}),
+          });
+          if (opts.json) console.log(JSON.stringify(r));
+          else
+            console.log(
+              `forgot ${actorId}: ${r.runs} runs redacted (${r.events} events), ${r.approvals} approvals, ${r.facts} facts deleted`,
+            );
         });
-        if (opts.json) console.log(JSON.stringify(r));
-        else
-          console.log(
-            `forgot ${actorId}: ${r.runs} runs redacted (${r.events} events), ${r.approvals} approvals, ${r.facts} facts deleted`,
-          );
-      });
-    });
+      },
+    );
 
   program
     .command('export-actor')
@@ -91,7 +93,8 @@ export function registerMemoryCommands(program: Command): void {
         },
         {
           ...processEnv(),
-          SWITCHBOARD_MODEL: typeof config.model === 'string' && config.model !== 'offline' ? config.model : undefined,
+          SWITCHBOARD_MODEL:
+            typeof config.model === 'string' && config.model !== 'offline' ? config.model : undefined,
         },
         config.mcp,
       );

@@ -14,7 +14,8 @@ function withApp<T>(flag: string | undefined, fn: (app: Project, system: System)
 }
 
 const telemetry = () => import('../telemetry/commands.ts');
-const prices = async (app: Project) => (await import('../telemetry/cost.ts')).priceTable(app.config.telemetry.prices, {});
+const prices = async (app: Project) =>
+  (await import('../telemetry/cost.ts')).priceTable(app.config.telemetry.prices, {});
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 const duration = (value: string): string => {
@@ -164,20 +165,22 @@ export function registerOpsCommands(program: Command): void {
     .option('--since <duration>', 'the window', duration, '24h')
     .option('--json', 'print JSON')
     .option(...CONFIG_FLAG)
-    .action(async (opts: { by: 'agent' | 'actor' | 'model'; since: string; json?: boolean; config?: string }) => {
-      await withApp(opts.config, async (app, system) => {
-        console.log(
-          await (
-            await telemetry()
-          ).usageCommand(system.store, {
-            by: opts.by,
-            since: opts.since,
-            prices: await prices(app),
-            ...(opts.json ? { json: true } : {}),
-          }),
-        );
-      });
-    });
+    .action(
+      async (opts: { by: 'agent' | 'actor' | 'model'; since: string; json?: boolean; config?: string }) => {
+        await withApp(opts.config, async (app, system) => {
+          console.log(
+            await (
+              await telemetry()
+            ).usageCommand(system.store, {
+              by: opts.by,
+              since: opts.since,
+              prices: await prices(app),
+              ...(opts.json ? { json: true } : {}),
+            }),
+          );
+        });
+      },
+    );
 
   program
     .command('graph')
@@ -195,19 +198,22 @@ export function registerOpsCommands(program: Command): void {
     .option('--since <duration>', 'window of the aggregate graph', duration, '24h')
     .option(...CONFIG_FLAG)
     .action(
-      async (runId: string | undefined, opts: { format: 'mermaid' | 'json'; since: string; config?: string }) => {
-      await withApp(opts.config, async (app, system) => {
-        console.log(
-          await (
-            await telemetry()
-          ).traceGraphCommand(system.store, {
-            graph: opts.format,
-            since: opts.since,
-            prices: await prices(app),
-            ...(runId ? { runId } : {}),
-          }),
-        );
-      });
+      async (
+        runId: string | undefined,
+        opts: { format: 'mermaid' | 'json'; since: string; config?: string },
+      ) => {
+        await withApp(opts.config, async (app, system) => {
+          console.log(
+            await (
+              await telemetry()
+            ).traceGraphCommand(system.store, {
+              graph: opts.format,
+              since: opts.since,
+              prices: await prices(app),
+              ...(runId ? { runId } : {}),
+            }),
+          );
+        });
       },
     );
 }

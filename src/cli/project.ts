@@ -65,7 +65,10 @@ const binPath = (): string =>
  * watched file changes, stops it gracefully (in-flight steps commit or hand their wake-ups back)
  * and starts a new one on the new code. The child tells the console it was reloaded.
  */
-export async function devCommand(opts: ListenerFlags & { config?: string }, print: (line: string) => void): Promise<void> {
+export async function devCommand(
+  opts: ListenerFlags & { config?: string },
+  print: (line: string) => void,
+): Promise<void> {
   const { cliConfig } = await import('./app.ts');
   const config = await cliConfig(opts.config); // fail fast, exit 2, on a bad configuration
   const configPath = config.source ? resolve(config.source) : resolve(opts.config ?? 'switchboard.config.ts');
@@ -82,7 +85,16 @@ export async function devCommand(opts: ListenerFlags & { config?: string }, prin
     generation++;
     const c = spawn(
       process.execPath,
-      [...process.execArgv, binPath(), 'serve', '--config', configPath, ...flags, '--dev-reload', `${generation}:${reason}`],
+      [
+        ...process.execArgv,
+        binPath(),
+        'serve',
+        '--config',
+        configPath,
+        ...flags,
+        '--dev-reload',
+        `${generation}:${reason}`,
+      ],
       { stdio: 'inherit' },
     );
     child = c;
@@ -123,7 +135,9 @@ export async function devCommand(opts: ListenerFlags & { config?: string }, prin
       });
     }, 150);
   });
-  print(`[dev] watching ${relative(process.cwd(), root) || '.'} (${countSources(root)} source files); Ctrl-C to stop`);
+  print(
+    `[dev] watching ${relative(process.cwd(), root) || '.'} (${countSources(root)} source files); Ctrl-C to stop`,
+  );
   start();
   await new Promise<void>((resolveStop) => {
     const done = (): void => resolveStop();
@@ -142,7 +156,8 @@ function countSources(root: string): number {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const r = rel ? join(rel, e.name) : e.name;
       if (e.isDirectory()) {
-        if (e.name !== 'node_modules' && !e.name.startsWith('.') && e.name !== 'dist') walk(join(dir, e.name), r);
+        if (e.name !== 'node_modules' && !e.name.startsWith('.') && e.name !== 'dist')
+          walk(join(dir, e.name), r);
       } else if (watchedChange(root, r, [])) n++;
     }
   };
@@ -162,7 +177,9 @@ export function registerProjectCommands(program: Command): void {
   listenerFlags(
     program
       .command('dev')
-      .description('serve the project with the console; restart its workers when the config or its imports change')
+      .description(
+        'serve the project with the console; restart its workers when the config or its imports change',
+      )
       .option(...CONFIG_FLAG),
   ).action(async (opts: ListenerFlags & { config?: string }) => {
     await devCommand(opts, console.log);

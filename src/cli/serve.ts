@@ -23,7 +23,8 @@ export const devReloadOption = (): Option =>
 const devReloadOf = (raw: string): DevReload => {
   const colon = raw.indexOf(':');
   const generation = Number(raw.slice(0, colon < 0 ? undefined : colon));
-  if (!Number.isInteger(generation) || generation < 1) throw new InvalidArgumentError('--dev-reload: bad generation');
+  if (!Number.isInteger(generation) || generation < 1)
+    throw new InvalidArgumentError('--dev-reload: bad generation');
   return { generation, reason: colon < 0 ? 'started' : raw.slice(colon + 1), at: Date.now() };
 };
 
@@ -50,7 +51,11 @@ export interface ListenerFlags {
 export function listenerFlags(cmd: Command): Command {
   return cmd
     .option('--port <n>', 'public listener port (gateway.port, default 7070)', portNumber)
-    .option('--admin-port <n>', 'private listener for /metrics and admin (gateway.adminPort, default 7071)', portNumber)
+    .option(
+      '--admin-port <n>',
+      'private listener for /metrics and admin (gateway.adminPort, default 7071)',
+      portNumber,
+    )
     .option('--host <host>', 'interface to listen on (gateway.host, default 127.0.0.1)');
 }
 
@@ -136,7 +141,9 @@ export function registerServeCommands(program: Command): void {
   listenerFlags(
     program
       .command('serve')
-      .description('the configured system behind the HTTP/WebSocket gateway, with workers, until SIGINT/SIGTERM')
+      .description(
+        'the configured system behind the HTTP/WebSocket gateway, with workers, until SIGINT/SIGTERM',
+      )
       .option(...CONFIG_FLAG)
       .addOption(devReloadOption()),
   ).action(async (opts: ListenerFlags & { config?: string; devReload?: string }) => {
@@ -144,7 +151,9 @@ export function registerServeCommands(program: Command): void {
     const reload = opts.devReload ? devReloadOf(opts.devReload) : undefined;
     const serving = await serveProject(project, flagsOf(opts), {
       workers: true,
-      ...(reload ? { reload, label: reload.generation > 1 ? `[dev] reloaded (${reload.reason}):` : '[dev] serving' } : {}),
+      ...(reload
+        ? { reload, label: reload.generation > 1 ? `[dev] reloaded (${reload.reason}):` : '[dev] serving' }
+        : {}),
     });
     await untilSignal();
     await serving.stop();
@@ -197,7 +206,11 @@ export function registerServeCommands(program: Command): void {
     .action(async (opts: { all?: boolean; json?: boolean; config?: string }) => {
       await withKeys(opts.config, async (store) => {
         const { keysList } = await import('../gateway/cli.ts');
-        await keysList({ ...(opts.all ? { all: true } : {}), ...(opts.json ? { json: true } : {}) }, console.log, store);
+        await keysList(
+          { ...(opts.all ? { all: true } : {}), ...(opts.json ? { json: true } : {}) },
+          console.log,
+          store,
+        );
       });
     });
 
@@ -219,7 +232,10 @@ export function registerServeCommands(program: Command): void {
     const { postgresOf } = await import('../store/postgres/cli.ts');
     postgresOf(await cliConfig(opts.config), 'gateway');
     const project = await openCli(opts.config, { role: 'gateway', workers: false });
-    const serving = await serveProject(project, flagsOf(opts), { workers: false, label: 'gateway (no workers) for' });
+    const serving = await serveProject(project, flagsOf(opts), {
+      workers: false,
+      label: 'gateway (no workers) for',
+    });
     await untilSignal();
     await serving.stop();
   });
@@ -246,7 +262,8 @@ export function registerServeCommands(program: Command): void {
       });
       try {
         const unknown = (opts.agents ?? []).filter((a) => !project.agents.some((d) => d.name === a));
-        if (unknown.length) throw new InvalidArgumentError(`--agents: unknown agent(s) ${unknown.join(', ')}`);
+        if (unknown.length)
+          throw new InvalidArgumentError(`--agents: unknown agent(s) ${unknown.join(', ')}`);
         const ready = (project.store as { ready?: () => Promise<unknown> }).ready;
         if (ready) await ready.call(project.store);
         await project.system.start();

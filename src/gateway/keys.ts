@@ -1,6 +1,7 @@
 /**
  * API keys: the {@link KeyStore} port with an in-memory and a SQLite adapter (its own table, in its
- * own file under the data directory, so a PostgreSQL adapter can follow the same contract).
+ * own file under the data directory); the PostgreSQL adapter, shared by gateway replicas, is in
+ * keys-postgres.ts. All three pass one contract (test/integration/gateway-stores.test.ts).
  *
  * A key is shown once at creation and stored only as its SHA-256 digest: keys carry 256 bits of
  * randomness, so a fast hash is enough (a slow password hash protects low-entropy secrets only).
@@ -29,12 +30,14 @@ export interface KeyRecord {
   revokedAt: number | null;
 }
 
-/** Where keys live. Implementations: memory (tests), SQLite (default), PostgreSQL (to follow). */
+/** Where keys live. Implementations: memory (tests), SQLite (default), PostgreSQL (keys-postgres.ts). */
 export interface KeyStore {
+  /** Store a new key; a `UserError` (field `id`) when the id is taken. */
   insert(record: KeyRecord): Promise<void>;
   /** The key whose digest is `hash`, revoked or not. */
   findByHash(hash: string): Promise<KeyRecord | null>;
   get(id: string): Promise<KeyRecord | null>;
+  /** Keys oldest first (ties by id). */
   list(): Promise<KeyRecord[]>;
   /** Mark revoked; false when no such key (revoking twice keeps the first time). */
   revoke(id: string, at: number): Promise<boolean>;
@@ -52,6 +55,19 @@ export interface IssuedKey {
 }
 
 const KEY_PREFIX = 'sbk_';
+
+/** The error every adapter raises for a taken key id. */
+export const duplicateKey = (id: string): UserError => new UserError(`key ${id} exists`, 'id');
+
+/**
+ * Text a key carries, as every store can hold it: no NUL (PostgreSQL text cannot hold it and SQLite
+ * cuts the string there), and well-formed Unicode (UTF-8 storage turns a lone surrogate into U+FFFD,
+ * so it is replaced here, before the key is issued, and every adapter returns what was issued).
+ */
+function keyText(value: string, field: string): string {
+  if (value.includes('\u0000')) throw new UserError(`${field} must not contain NUL`, field);
+  return value.toWellFormed();
+}
 
 /** SHA-256 hex digest of a key. */
 export function hashKey(key: string): string {
@@ -74,19 +90,22 @@ export async function issueKey(
   store: KeyStore,
   options: { name: string; role: Role; plan?: string; actorId?: string; now?: number },
 ): Promise<IssuedKey> {
-  const name = options.name.trim();
+  const name = keyText(options.name.trim(), 'name');
   if (!name) throw new UserError('name is required', 'name');
-  if (name.length > 100) throw new UserError('name is longer than 100 characters', 'name');
+  // Characters are code points: an emoji counts once, as people count it.
+  if ([...name].length > 100) throw new UserError('name is longer than 100 characters', 'name');
   if (!(ROLES as readonly string[]).includes(options.role))
     throw new UserError(`role must be one of ${ROLES.join(', ')}`, 'role');
+  const actorId = options.actorId === undefined ? name : keyText(options.actorId, 'actorId');
+  const plan = options.plan === undefined ? 'default' : keyText(options.plan, 'plan');
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const id = `key_${randomBytes(8).toString('hex')}`;
   const record: KeyRecord = {
     id,
     name,
-    actorId: options.actorId ?? name,
+    actorId,
     role: options.role,
-    plan: options.plan ?? 'default',
+    plan,
     prefix: key.slice(0, KEY_PREFIX.length + 6),
     hash: hashKey(key),
     createdAt: options.now ?? Date.now(),
@@ -111,7 +130,7 @@ export function createMemoryKeyStore(): KeyStore {
   const byId = new Map<string, KeyRecord>();
   return {
     async insert(record) {
-      if (byId.has(record.id)) throw new UserError(`key ${record.id} exists`, 'id');
+      if (byId.has(record.id)) throw duplicateKey(record.id);
       byId.set(record.id, { ...record });
     },
     async findByHash(hash) {
@@ -123,7 +142,9 @@ export function createMemoryKeyStore(): KeyStore {
       return k ? { ...k } : null;
     },
     async list() {
-      return [...byId.values()].map((k) => ({ ...k })).sort((a, b) => a.createdAt - b.createdAt);
+      return [...byId.values()]
+        .map((k) => ({ ...k }))
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async revoke(id, at) {
       const k = byId.get(id);
@@ -135,7 +156,8 @@ export function createMemoryKeyStore(): KeyStore {
   };
 }
 
-interface KeyRow {
+/** A row of `api_keys`, as the SQLite and PostgreSQL adapters read it. */
+export interface KeyRow {
   id: string;
   name: string;
   actor_id: string;
@@ -147,7 +169,7 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-const fromRow = (r: KeyRow): KeyRecord => ({
+export const fromRow = (r: KeyRow): KeyRecord => ({
   id: r.id,
   name: r.name,
   actorId: r.actor_id,
@@ -158,6 +180,8 @@ const fromRow = (r: KeyRow): KeyRecord => ({
   createdAt: Number(r.created_at),
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
 });
+
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 
 /**
  * Keys in a SQLite file (default `<dataDir>/gateway.db`, table `api_keys`). WAL mode lets the CLI
@@ -188,7 +212,13 @@ export function createSqliteKeyStore(options: { path: string }): KeyStore {
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?');
   return {
     async insert(r) {
-      insert.run(r.id, r.name, r.actorId, r.role, r.plan, r.prefix, r.hash, r.createdAt, r.revokedAt);
+      try {
+        insert.run(r.id, r.name, r.actorId, r.role, r.plan, r.prefix, r.hash, r.createdAt, r.revokedAt);
+      } catch (error) {
+        if ((error as { errcode?: unknown }).errcode === SQLITE_CONSTRAINT_PRIMARYKEY)
+          throw duplicateKey(r.id);
+        throw error;
+      }
     },
     async findByHash(hash) {
       const row = byHash.get(hash) as KeyRow | undefined;

@@ -121,10 +121,7 @@ export function createModel(
  * @example
  * const model = createModelFromEnv(process.env) ?? createOfflineModel();
  */
-export function createModelFromEnv(
-  env: Env,
-  options: ModelFactoryOptions = {},
-): LanguageModelV4 | undefined {
+export function createModelFromEnv(env: Env, options: ModelFactoryOptions = {}): LanguageModelV4 | undefined {
   const variable = options.variable ?? MODEL_VARIABLE;
   const raw = env[variable];
   if (raw === undefined || raw.trim() === '') return undefined;

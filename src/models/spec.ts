@@ -162,4 +162,3 @@ export const bedrockEndpoint = (env: Env): string | undefined =>
     : set(env.AWS_ENDPOINT_URL)
       ? env.AWS_ENDPOINT_URL
       : undefined;
-

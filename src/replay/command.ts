@@ -31,7 +31,10 @@ export async function loadOverrides(path: string, current: AgentDefinition[]): P
     default?: ReplayOverrides | ((agents: AgentDefinition[]) => ReplayOverrides | Promise<ReplayOverrides>);
   };
   const d = mod.default;
-  if (!d) throw new Error(`${path}: expected a default export (a configuration, the changes, or a function of the agents)`);
+  if (!d)
+    throw new Error(
+      `${path}: expected a default export (a configuration, the changes, or a function of the agents)`,
+    );
   if (typeof d === 'function') return d(current);
   if (isConfig(d)) {
     const [{ compileConfig }, { openProject }, { createMemoryStore }] = await Promise.all([

@@ -99,8 +99,7 @@ type Catalog = {
  * already fitted (a configured system's), or retriever options.
  */
 export type SuiteCatalog =
-  | { kind: 'agents'; router: AgentRouter }
-  | { kind: 'tools'; options: RetrieverOptions };
+  { kind: 'agents'; router: AgentRouter } | { kind: 'tools'; options: RetrieverOptions };
 
 function fitCatalog(kind: 'agents' | 'tools', targets: RoutingTarget[], custom?: SuiteCatalog): Catalog {
   if (custom?.kind === 'agents' && kind === 'agents') {

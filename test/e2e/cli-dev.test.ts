@@ -67,8 +67,12 @@ describe('switchboard dev', { timeout: 120_000 }, () => {
     const file = join(dir, 'switchboard.config.ts');
     writeFileSync(file, config('v1'));
     const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWITCHBOARD_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
-    const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--admin-port', '0'], { cwd: dir, env });
+    for (const [k, v] of Object.entries(process.env))
+      if (!k.startsWith('SWITCHBOARD_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
+    const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--admin-port', '0'], {
+      cwd: dir,
+      env,
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -86,17 +90,26 @@ describe('switchboard dev', { timeout: 120_000 }, () => {
       const url = (await waitFor(/switchboard gateway on (http:\/\/[\d.:]+)/))[1]!;
       // A key, made by the CLI in the same project.
       const key = await new Promise<string>((resolve, reject) => {
-        const k = spawn(process.execPath, [BIN, 'keys', 'create', '--name', 'dev', '--role', 'admin', '--json'], { cwd: dir, env });
+        const k = spawn(
+          process.execPath,
+          [BIN, 'keys', 'create', '--name', 'dev', '--role', 'admin', '--json'],
+          { cwd: dir, env },
+        );
         let s = '';
         k.stdout.on('data', (d: Buffer) => (s += d.toString()));
-        k.on('close', (code) => (code === 0 ? resolve((JSON.parse(s.trim()) as { key: string }).key) : reject(new Error(s))));
+        k.on('close', (code) =>
+          code === 0 ? resolve((JSON.parse(s.trim()) as { key: string }).key) : reject(new Error(s)),
+        );
       });
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
       const submitted = (await (
         await fetch(`${url}/v1/runs`, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ input: 'Stamp the ledger and then wait for the go signal', sessionId: 'd1' }),
+          body: JSON.stringify({
+            input: 'Stamp the ledger and then wait for the go signal',
+            sessionId: 'd1',
+          }),
         })
       ).json()) as { runId: string };
       // Step 1 recorded, step 2 in flight under v1.
@@ -112,7 +125,8 @@ describe('switchboard dev', { timeout: 120_000 }, () => {
       const url2 = [...out.matchAll(/switchboard gateway on (http:\/\/[\d.:]+)/g)].at(-1)![1]!;
       // The new process took the run over: its second tool runs again under v2.
       const until = Date.now() + 20_000;
-      while (!readFileSync(waits, 'utf8').includes('"v2"') && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      while (!readFileSync(waits, 'utf8').includes('"v2"') && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 25));
       assert.match(readFileSync(waits, 'utf8'), /"v2"/, out);
       writeFileSync(join(dir, 'GO'), '');
       let run = { status: '', output: '' };

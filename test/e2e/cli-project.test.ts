@@ -118,7 +118,10 @@ describe('the switchboard binary on a configuration of its own', { timeout: 240_
     assert.equal(result.cases, 5);
     assert.equal(result.top1, 1);
     // A suite naming agents the configuration does not define is a usage error, not a score.
-    const foreign = await run('eval', fileURLToPath(new URL('../unit/routing/fixtures/agents-suite.json', import.meta.url)));
+    const foreign = await run(
+      'eval',
+      fileURLToPath(new URL('../unit/routing/fixtures/agents-suite.json', import.meta.url)),
+    );
     assert.equal(foreign.code, 2);
     assert.match(foreign.stdout, /expects agents the configuration does not define/);
   });
@@ -127,10 +130,14 @@ describe('the switchboard binary on a configuration of its own', { timeout: 240_
     const created = await run('keys', 'create', '--name', 'librarian', '--role', 'admin', '--json');
     assert.equal(created.code, 0, created.stderr);
     const { key } = JSON.parse(created.stdout.trim()) as { key: string };
-    const child = spawn(process.execPath, [BIN, 'serve', '--config', LIBRARY, '--port', '0', '--admin-port', '0'], {
-      cwd: dir,
-      env: cleanEnv(env),
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--config', LIBRARY, '--port', '0', '--admin-port', '0'],
+      {
+        cwd: dir,
+        env: cleanEnv(env),
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -146,7 +153,9 @@ describe('the switchboard binary on a configuration of its own', { timeout: 240_
         });
       });
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-      const agents = (await (await fetch(`${url}/v1/agents`, { headers })).json()) as { agents: { name: string }[] };
+      const agents = (await (await fetch(`${url}/v1/agents`, { headers })).json()) as {
+        agents: { name: string }[];
+      };
       assert.deepEqual(agents.agents.map((a) => a.name).sort(), ['catalog', 'loans']);
       const res = await fetch(`${url}/v1/runs`, {
         method: 'POST',
@@ -165,8 +174,14 @@ describe('the switchboard binary on a configuration of its own', { timeout: 240_
       const accepted = await ws.next((f) => f.type === 'accepted' || f.type === 'error');
       assert.equal(accepted.type, 'accepted', JSON.stringify(accepted));
       const runId = accepted.runId as string;
-      await ws.next((f) => f.type === 'event' && f.runId === runId && (f.event as { type: string }).type === 'run.completed');
-      const done = (await (await fetch(`${url}/v1/runs/${runId}`, { headers })).json()) as { output: string; agent: string };
+      await ws.next(
+        (f) =>
+          f.type === 'event' && f.runId === runId && (f.event as { type: string }).type === 'run.completed',
+      );
+      const done = (await (await fetch(`${url}/v1/runs/${runId}`, { headers })).json()) as {
+        output: string;
+        agent: string;
+      };
       assert.equal(done.agent, 'loans');
       assert.match(done.output, /LN-311 is due back on 2026-12-15/);
       ws.close();
@@ -185,8 +200,9 @@ describe('the switchboard binary on a configuration of its own', { timeout: 240_
       const deadline = Date.now() + 20_000;
       let status = '';
       while (Date.now() < deadline) {
-        status = ((await (await fetch(`${url}/v1/runs/${waitingRunId}`, { headers })).json()) as { status: string })
-          .status;
+        status = (
+          (await (await fetch(`${url}/v1/runs/${waitingRunId}`, { headers })).json()) as { status: string }
+        ).status;
         if (status === 'completed') break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -206,71 +222,99 @@ describe('the switchboard binary on a configuration of its own', { timeout: 240_
   it('replay --config matches its own recording, and diverges --with a second config', async () => {
     const same = await run('replay', waitingRunId);
     assert.equal(same.code, 0, same.stdout + same.stderr);
-    const list = JSON.parse((await run('runs', '--json')).stdout) as { runId: string; parentRunId: string | null; agent: string }[];
+    const list = JSON.parse((await run('runs', '--json')).stdout) as {
+      runId: string;
+      parentRunId: string | null;
+      agent: string;
+    }[];
     const child = list.find((r) => r.parentRunId === waitingRunId);
     assert.ok(child, 'the delegated run is listed');
-    const changed = await run('replay', child.runId, '--with', join(PROJECTS, 'library', 'no-renewals.config.ts'), '--json');
+    const changed = await run(
+      'replay',
+      child.runId,
+      '--with',
+      join(PROJECTS, 'library', 'no-renewals.config.ts'),
+      '--json',
+    );
     assert.equal(changed.code, 1, changed.stdout + changed.stderr);
     const report = JSON.parse(changed.stdout) as { divergences: number; report: { notes: string[] } };
     assert.equal(report.divergences, 1);
     assert.ok(report.report.notes.some((n) => /agent loans changed since the recording/.test(n)));
-    const text = await run('replay', child.runId, '--with', join(PROJECTS, 'library', 'no-renewals.config.ts'));
+    const text = await run(
+      'replay',
+      child.runId,
+      '--with',
+      join(PROJECTS, 'library', 'no-renewals.config.ts'),
+    );
     assert.match(text.stdout, /model-request\): the model of loans would be shown other tools/);
     // A second configuration is opened and replayed against without touching this store.
     assert.equal(ledgerLines(ledger).length, 1);
   });
 });
 
-describe('bad configurations: exit 2, one line naming the path, nothing written', { timeout: 120_000 }, () => {
-  const cases: [file: string, line: RegExp][] = [
-    ['unknown-key.config.ts', /^switchboard: gateway\.prot: unknown key \(did you mean gateway\.port\?\)/],
-    ['wrong-type.config.ts', /^switchboard: limits\.leaseMs: .*expected number/i],
-    ['missing-delegate.config.ts', /^switchboard: agents\[0\]\.delegates\[0\]: agent "front" delegates to "billing", which is not defined/],
-    ['duplicate-tool.config.ts', /^switchboard: agents\[0\]\.tools\[1\]\.name: tool "lookup" is used twice in agent "a"/],
-    ['bad-model.config.ts', /^switchboard: model: "gpt4-turbo" is not <provider>:<model>/],
-  ];
-  for (const [file, line] of cases) {
-    it(file, async () => {
+describe(
+  'bad configurations: exit 2, one line naming the path, nothing written',
+  { timeout: 120_000 },
+  () => {
+    const cases: [file: string, line: RegExp][] = [
+      ['unknown-key.config.ts', /^switchboard: gateway\.prot: unknown key \(did you mean gateway\.port\?\)/],
+      ['wrong-type.config.ts', /^switchboard: limits\.leaseMs: .*expected number/i],
+      [
+        'missing-delegate.config.ts',
+        /^switchboard: agents\[0\]\.delegates\[0\]: agent "front" delegates to "billing", which is not defined/,
+      ],
+      [
+        'duplicate-tool.config.ts',
+        /^switchboard: agents\[0\]\.tools\[1\]\.name: tool "lookup" is used twice in agent "a"/,
+      ],
+      ['bad-model.config.ts', /^switchboard: model: "gpt4-turbo" is not <provider>:<model>/],
+    ];
+    for (const [file, line] of cases) {
+      it(file, async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'sb-bad-'));
+        try {
+          for (const cmd of [['run', 'hello'], ['serve', '--port', '0'], ['lint']]) {
+            const r = await sb([...cmd, '--config', join(PROJECTS, 'bad', file)], {
+              cwd: dir,
+              env: { SWITCHBOARD_DATA_DIR: join(dir, 'data') },
+            });
+            assert.equal(r.code, 2, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`);
+            assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+            assert.match(r.stderr, line);
+            assert.equal(r.stdout, '');
+          }
+          assert.deepEqual(readdirSync(dir), [], 'nothing written');
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+
+    it('an environment variable with a bad value is named, with exit 2', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sb-bad-'));
       try {
-        for (const cmd of [['run', 'hello'], ['serve', '--port', '0'], ['lint']]) {
-          const r = await sb([...cmd, '--config', join(PROJECTS, 'bad', file)], {
-            cwd: dir,
-            env: { SWITCHBOARD_DATA_DIR: join(dir, 'data') },
-          });
-          assert.equal(r.code, 2, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`);
-          assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-          assert.match(r.stderr, line);
-          assert.equal(r.stdout, '');
-        }
-        assert.deepEqual(readdirSync(dir), [], 'nothing written');
+        const r = await sb(['run', 'hello', '--config', LIBRARY], {
+          cwd: dir,
+          env: { SWITCHBOARD_PORT: 'eighty' },
+        });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, /^switchboard: SWITCHBOARD_PORT: must be a number, got "eighty"/);
+        assert.deepEqual(readdirSync(dir), []);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     });
-  }
 
-  it('an environment variable with a bad value is named, with exit 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sb-bad-'));
-    try {
-      const r = await sb(['run', 'hello', '--config', LIBRARY], { cwd: dir, env: { SWITCHBOARD_PORT: 'eighty' } });
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^switchboard: SWITCHBOARD_PORT: must be a number, got "eighty"/);
-      assert.deepEqual(readdirSync(dir), []);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('no configuration: one line saying how to create one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sb-none-'));
-    try {
-      const r = await sb(['runs'], { cwd: dir });
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /^switchboard: config: no switchboard\.config\.ts in .*switchboard init/);
-      assert.deepEqual(readdirSync(dir), []);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+    it('no configuration: one line saying how to create one', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sb-none-'));
+      try {
+        const r = await sb(['runs'], { cwd: dir });
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, /^switchboard: config: no switchboard\.config\.ts in .*switchboard init/);
+        assert.deepEqual(readdirSync(dir), []);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);

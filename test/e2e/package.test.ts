@@ -26,12 +26,21 @@ interface Out {
 
 function sh(file: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<Out> {
   return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { PATH: `${NODE_BIN}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir() };
-    for (const k of ['npm_config_cache', 'npm_config_registry', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-    execFile(file, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const env: NodeJS.ProcessEnv = {
+      PATH: `${NODE_BIN}:${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? tmpdir(),
+    };
+    for (const k of ['npm_config_cache', 'npm_config_registry', 'TMPDIR', 'LANG'])
+      if (process.env[k]) env[k] = process.env[k];
+    execFile(
+      file,
+      args,
+      { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -50,18 +59,34 @@ describe('the packed package, installed in a fresh directory', { timeout: 900_00
   before(async () => {
     const packed = await npm(['pack', '--pack-destination', work, '--json'], ROOT, 600_000);
     assert.equal(packed.code, 0, packed.stderr.slice(-2000));
-    const [{ filename, files }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
+    const [first] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
       filename: string;
       files: { path: string }[];
     }[];
+    assert.ok(first, 'npm pack reported the tarball');
+    const { filename, files } = first;
     tarball = join(work, filename);
     const paths = files.map((f) => f.path);
     // Built JavaScript, declarations and source maps, the console, the docs — no TypeScript sources or tests.
-    for (const p of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map', 'dist/src/cli/bin.js', 'console/dist/index.html', 'docs/config.md', 'README.md'])
+    for (const p of [
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/index.js.map',
+      'dist/src/cli/bin.js',
+      'console/dist/index.html',
+      'docs/config.md',
+      'README.md',
+    ])
       assert.ok(paths.includes(p), `the tarball has ${p}`);
-    assert.ok(!paths.some((p) => p.startsWith('src/') || p.startsWith('test/')), 'no sources or tests shipped');
+    assert.ok(
+      !paths.some((p) => p.startsWith('src/') || p.startsWith('test/')),
+      'no sources or tests shipped',
+    );
     mkdirSync(consumer);
-    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    writeFileSync(
+      join(consumer, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
     const installed = await npm(['install', tarball, '@types/node@24'], consumer);
     assert.equal(installed.code, 0, installed.stderr.slice(-2000));
   });
@@ -126,7 +151,10 @@ export async function answer(): Promise<string | undefined> {
     const r = await sh(process.execPath, [TSC, '-p', '.'], consumer);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     // The check is real: a wrong call fails it.
-    writeFileSync(join(consumer, 'consumer.ts'), `import { defineAgent } from '${PKG.name}';\ndefineAgent({ name: 1 });\n`);
+    writeFileSync(
+      join(consumer, 'consumer.ts'),
+      `import { defineAgent } from '${PKG.name}';\ndefineAgent({ name: 1 });\n`,
+    );
     const bad = await sh(process.execPath, [TSC, '-p', '.'], consumer);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout, /consumer\.ts/);

@@ -19,7 +19,10 @@ export function postgresOf(config: CompiledConfig, command: string): { url: stri
 }
 
 /** `switchboard migrate`: apply pending migrations and exit; prints what it applied. */
-export async function migrateCommand(config: CompiledConfig, print: (line: string) => void): Promise<number[]> {
+export async function migrateCommand(
+  config: CompiledConfig,
+  print: (line: string) => void,
+): Promise<number[]> {
   const store = createPostgresStore({ ...postgresOf(config, 'migrate'), wakeups: false, notify: false });
   try {
     const applied = await store.migrate();
