@@ -7,7 +7,7 @@ import { can, type Authenticator, type Principal } from './auth.ts';
 import type { Connections } from './connections.ts';
 import { HttpError, notFound } from './errors.ts';
 import type { RunFeed } from './feed.ts';
-import type { UsageMeter } from './plans.ts';
+import type { UsageCounter } from './plans.ts';
 import type { RunRow } from '../store/ports.ts';
 
 /** Approvals as the gateway expects `system.approvals` to offer them (added by the approvals issue). */
@@ -61,7 +61,8 @@ export const DEFAULT_LIMITS: GatewayLimits = {
 export interface Edge {
   system: System;
   auth: Authenticator;
-  meter: UsageMeter;
+  /** Plan counters: this process's, or shared by every replica (usage-postgres.ts). */
+  usage: UsageCounter;
   feed: RunFeed;
   connections: Connections;
   limits: GatewayLimits;
@@ -79,8 +80,8 @@ export async function visibleRun(edge: Edge, p: Principal, runId: string): Promi
 }
 
 /** Charge a request to the caller's plan; 429 with Retry-After when over. */
-export function charge(edge: Edge, p: Principal): void {
-  const a = edge.meter.admit(p.keyId, p.plan);
+export async function charge(edge: Edge, p: Principal): Promise<void> {
+  const a = await edge.usage.admit(p.keyId, p.plan);
   if (!a.ok) {
     throw new HttpError(
       429,

@@ -224,7 +224,7 @@ export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
         c.set('principal', principal);
         if (spec.roles && !spec.roles.includes(principal.role))
           throw new HttpError(403, 'forbidden', `role ${principal.role} may not call ${spec.operationId}`);
-        charge(edge, principal);
+        await charge(edge, principal);
       }
       const body = spec.body ? parse(spec.body, await readJson(c), '') : undefined;
       const query = spec.query ? parse(spec.query, c.req.query(), '') : undefined;

@@ -122,17 +122,10 @@ export function createPostgresKeyStore(options: GatewayPgOptions): KeyStore {
     async insert(r) {
       await db.ready();
       try {
-        await pool.query(`INSERT INTO ${s}.api_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-          r.id,
-          r.name,
-          r.actorId,
-          r.role,
-          r.plan,
-          r.prefix,
-          r.hash,
-          r.createdAt,
-          r.revokedAt,
-        ]);
+        await pool.query(
+          `INSERT INTO ${s}.api_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [r.id, r.name, r.actorId, r.role, r.plan, r.prefix, r.hash, r.createdAt, r.revokedAt],
+        );
       } catch (error) {
         const e = error as { code?: unknown; constraint?: unknown };
         if (e.code === '23505' && e.constraint === 'api_keys_pkey') throw duplicateKey(r.id);

@@ -17,7 +17,7 @@ import { RunFeed } from './feed.ts';
 import { edgeMiddleware, publicApp, type FetchHandler, type GatewayEnv } from './http.ts';
 import { issueKey, ROLES, type KeyStore, type Role } from './keys.ts';
 import type { IpRules } from './net.ts';
-import { DEFAULT_PLANS, UsageMeter, type Plan } from './plans.ts';
+import { DEFAULT_PLANS, UsageMeter, type Plan, type UsageCounter } from './plans.ts';
 import { WsGateway } from './ws.ts';
 
 export interface GatewayOptions {
@@ -30,6 +30,11 @@ export interface GatewayOptions {
   adminHost?: string;
   adminPort?: number | false;
   plans?: Record<string, Plan>;
+  /**
+   * Plan counters (default: this process's, a `UsageMeter` on `plans`). Pass `createPostgresUsage`
+   * to share them across replicas; its plans are the ones enforced. The caller closes it.
+   */
+  usage?: UsageCounter;
   /** Browser origins allowed to call the API (`*` for any). No CORS headers when absent. */
   cors?: { origins: string[] };
   ip?: { public?: IpRules; admin?: IpRules };
@@ -107,7 +112,7 @@ function adminApp(edge: Edge, options: GatewayOptions, keys: KeyStore): Hono<Gat
     if (p.role !== 'admin') throw new HttpError(403, 'forbidden', 'admin role required');
     return p;
   };
-  const view = (k: Awaited<ReturnType<KeyStore['list']>>[number]) => ({
+  const view = async (k: Awaited<ReturnType<KeyStore['list']>>[number]) => ({
     id: k.id,
     name: k.name,
     actorId: k.actorId,
@@ -116,11 +121,11 @@ function adminApp(edge: Edge, options: GatewayOptions, keys: KeyStore): Hono<Gat
     prefix: k.prefix,
     createdAt: k.createdAt,
     revokedAt: k.revokedAt,
-    usedToday: edge.meter.usedToday(k.id),
+    usedToday: await edge.usage.usedToday(k.id),
   });
   app.get('/admin/keys', async (c) => {
     await admin(c.req.header('authorization'), c.req.header('x-api-key'));
-    return c.json({ keys: (await keys.list()).map(view) });
+    return c.json({ keys: await Promise.all((await keys.list()).map(view)) });
   });
   app.post('/admin/keys', async (c) => {
     await admin(c.req.header('authorization'), c.req.header('x-api-key'));
@@ -182,7 +187,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const edge: Edge = {
     system: options.system,
     auth,
-    meter: new UsageMeter(plans),
+    usage: options.usage ?? new UsageMeter(plans),
     feed,
     connections,
     limits,

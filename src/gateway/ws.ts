@@ -241,7 +241,7 @@ class WsSession {
       case 'ping':
         return this.send({ type: 'pong', ...id, at: Date.now() });
       case 'sendMessage': {
-        charge(this.edge, p);
+        await charge(this.edge, p);
         const r = await this.edge.system.submit({
           actorId: p.actorId,
           sessionId: m.sessionId,
@@ -399,7 +399,7 @@ export class WsGateway {
         : await edge.auth.authenticate(
             Authenticator.keyFrom(req.headers.authorization, headerValue(req.headers['x-api-key'])),
           );
-      const cap = edge.meter.plan(principal.plan).maxConnections;
+      const cap = edge.usage.plan(principal.plan).maxConnections;
       if (edge.connections.count(principal.keyId) >= cap)
         throw new HttpError(429, 'too_many_connections', `at most ${cap} open connections per key`, {
           headers: { 'Retry-After': '1' },
