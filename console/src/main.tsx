@@ -73,6 +73,49 @@ function SignIn(props: { onSignedIn: (key: string, abilities: Abilities) => void
   );
 }
 
+interface ServerStatus {
+  version: string;
+  startedAt: number;
+  source: string | null;
+  reload: { generation: number; reason: string; at: number } | null;
+}
+
+/**
+ * Under `switchboard dev` the serving process restarts when the project changes: poll its status
+ * (every 10 s while the tab is visible) and say when it was reloaded and why.
+ */
+function ReloadNotice(props: { api: Api }) {
+  const [status, setStatus] = useState<ServerStatus | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const poll = (): void => {
+      if (document.visibilityState !== 'visible') return;
+      props.api.get<ServerStatus>('/v1/status').then(
+        (s) => !stopped && setStatus(s),
+        () => {},
+      );
+    };
+    poll();
+    const timer = setInterval(poll, 10_000);
+    addEventListener('visibilitychange', poll);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      removeEventListener('visibilitychange', poll);
+    };
+  }, [props.api]);
+  const reload = status?.reload;
+  return (
+    <p role="status" aria-live="polite" className="reload muted" data-testid="reload">
+      {reload && reload.generation > 1
+        ? `Reloaded ${new Date(reload.at).toLocaleTimeString()}: ${reload.reason} (restart ${reload.generation - 1})`
+        : reload
+          ? `switchboard dev: serving ${status?.source ?? 'the project'}, reloads on save`
+          : ''}
+    </p>
+  );
+}
+
 function App() {
   const [key, setKey] = useState<string | null>(storedKey());
   const [abilities, setAbilities] = useState<Abilities | null>(null);
@@ -161,6 +204,7 @@ function App() {
           </button>
         </span>
       </header>
+      <ReloadNotice api={api} />
       <main id="main" tabIndex={-1}>
         {page}
       </main>

@@ -117,7 +117,15 @@ export async function serveProject(
   if (ready) await ready.call(project.store);
   if (options.workers) await project.system.start();
   let telemetry: Telemetry | null = null;
-  const serving = await serve(project, flags, console.log, { adminRoutes: adminRoutes(() => telemetry) });
+  const { packageInfo } = await import('./package-info.ts');
+  const serving = await serve(project, flags, console.log, {
+    adminRoutes: adminRoutes(() => telemetry),
+    version: packageInfo().version,
+    instance: {
+      ...(project.config.source ? { source: project.config.source } : {}),
+      ...(options.reload ? { reload: options.reload } : {}),
+    },
+  });
   telemetry = await telemetryFor(project);
   const agents = project.agents.map((a) => a.name).join(', ');
   console.log(

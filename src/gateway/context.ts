@@ -58,6 +58,15 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxAbuse: 5,
 };
 
+/** `GET /v1/status`: the serving process, so a console can tell when `switchboard dev` reloaded it. */
+export interface GatewayInstance {
+  startedAt: number;
+  /** The configuration file served, when there is one. */
+  source?: string;
+  /** Set by `switchboard dev`: the restart count (1 = first start) and what changed. */
+  reload?: { generation: number; reason: string; at: number };
+}
+
 export interface Edge {
   system: System;
   auth: Authenticator;
@@ -67,6 +76,8 @@ export interface Edge {
   connections: Connections;
   limits: GatewayLimits;
   version: string;
+  /** What this serving process is: when it started and, under `switchboard dev`, its last reload. */
+  instance: GatewayInstance;
   onError: (error: unknown) => void;
   /** Emitted for observers (tests, metrics): 'slow-consumer', 'ws-open', 'ws-close'. */
   emit: (name: string, detail: Record<string, unknown>) => void;

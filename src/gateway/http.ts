@@ -274,6 +274,11 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
       return c.json({ runId: r.runId, status: r.status, deduplicated: r.deduplicated }, 202, headers);
     },
 
+    async status({ c }) {
+      const { startedAt, source, reload } = edge.instance;
+      return c.json({ version: edge.version, startedAt, source: source ?? null, reload: reload ?? null });
+    },
+
     async me({ c, principal }) {
       return c.json({ actorId: principal.actorId, role: principal.role, plan: principal.plan });
     },

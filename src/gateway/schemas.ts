@@ -351,6 +351,24 @@ export const ROUTES = [
   },
   {
     method: 'get',
+    path: '/v1/status',
+    operationId: 'status',
+    summary: 'The serving process: version, start time, configuration and its last `switchboard dev` reload',
+    responses: {
+      200: {
+        description: 'The process',
+        schema: z.object({
+          version: z.string(),
+          startedAt: z.number(),
+          source: z.string().nullable(),
+          reload: z.object({ generation: z.number(), reason: z.string(), at: z.number() }).nullable(),
+        }),
+      },
+      ...common,
+    },
+  },
+  {
+    method: 'get',
     path: '/v1/me',
     operationId: 'me',
     summary: 'Who the key acts as: actor, role and plan',

@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { System } from '../system.ts';
 import { Authenticator } from './auth.ts';
 import { Connections } from './connections.ts';
-import { DEFAULT_LIMITS, type Edge, type GatewayLimits } from './context.ts';
+import { DEFAULT_LIMITS, type Edge, type GatewayInstance, type GatewayLimits } from './context.ts';
 import { HttpError } from './errors.ts';
 import { RunFeed } from './feed.ts';
 import { edgeMiddleware, publicApp, type FetchHandler, type GatewayEnv } from './http.ts';
@@ -52,6 +52,8 @@ export interface GatewayOptions {
   revocationSweepMs?: number;
   authCacheMs?: number;
   version?: string;
+  /** Reported by `GET /v1/status` (start time, configuration, `switchboard dev` reloads). */
+  instance?: Partial<GatewayInstance>;
   onRequest?: (entry: Record<string, unknown>) => void;
   onError?: (error: unknown) => void;
 }
@@ -192,6 +194,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     connections,
     limits,
     version: options.version ?? '0.1.0',
+    instance: { startedAt: Date.now(), ...options.instance },
     onError,
     emit: (name, detail) => events.emit(name, detail),
   };

@@ -123,6 +123,12 @@ describe('switchboard dev', { timeout: 120_000 }, () => {
       await waitFor(/\[dev\] changed switchboard\.config\.ts: restarting/);
       await waitFor(/\[dev\] reloaded \(changed switchboard\.config\.ts\)/);
       const url2 = [...out.matchAll(/switchboard gateway on (http:\/\/[\d.:]+)/g)].at(-1)![1]!;
+      // What the console polls to show the reload.
+      const status = (await (await fetch(`${url2}/v1/status`, { headers })).json()) as {
+        reload: { generation: number; reason: string };
+      };
+      assert.equal(status.reload.generation, 2);
+      assert.equal(status.reload.reason, 'changed switchboard.config.ts');
       // The new process took the run over: its second tool runs again under v2.
       const until = Date.now() + 20_000;
       while (!readFileSync(waits, 'utf8').includes('"v2"') && Date.now() < until)
