@@ -16,7 +16,6 @@ import { lintAgents } from './core/lint.ts';
 import { parsePolicies } from './core/policy.ts';
 import type { ChainVerdict } from './core/audit.ts';
 import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts';
-import { createPostgresStore } from './store/postgres/store.ts';
 import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub } from './runtime/deltas.ts';
@@ -43,9 +42,8 @@ export interface SystemOptions {
   store?: Store;
   /** Defaults to `./.switchboard`. */
   dataDir?: string;
-  /** With no `store`: PostgreSQL at this URL (schema `dbSchema`) instead of SQLite in `dataDir`. */
+  /** A configured PostgreSQL URL: then `store` must be given (see {@link systemOptionsOf}). */
   databaseUrl?: string;
-  dbSchema?: string;
   defaultAgent?: string;
   /**
    * Picks the agent of runs submitted without one. By default (several agents, no `defaultAgent`)
@@ -267,15 +265,13 @@ export function createSystem(
   checkAgents(options.agents, options);
   const ownsStore = options.store === undefined;
   const dataDir = options.dataDir ?? DEFAULTS.store.dataDir;
-  const store =
-    options.store ??
-    (options.databaseUrl
-      ? createPostgresStore({
-          url: options.databaseUrl,
-          schema: options.dbSchema ?? DEFAULTS.store.schema,
-          clock,
-        })
-      : createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock }));
+  // PostgreSQL is opened by the caller (openProject does), so a SQLite process never loads pg.
+  if (options.store === undefined && options.databaseUrl)
+    throw new UserError(
+      'createSystem: a PostgreSQL store.url needs a store: pass store: createPostgresStore({ url, schema }), or open the project with openProject(config)',
+      'store',
+    );
+  const store = options.store ?? createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock });
   // Agents that may `remember` get the built-in tool, bound to this store.
   const definitions = options.agents.map((a) =>
     a.memory?.remember ? { ...a, tools: [...a.tools, rememberTool(store, newId)] } : a,
@@ -600,7 +596,7 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
     agents: config.agents,
     ...(typeof config.model === 'object' ? { model: config.model } : {}),
     dataDir: config.store.dataDir,
-    ...(config.store.url ? { databaseUrl: config.store.url, dbSchema: config.store.schema } : {}),
+    ...(config.store.url ? { databaseUrl: config.store.url } : {}),
     ...(config.defaultAgent !== undefined ? { defaultAgent: config.defaultAgent } : {}),
     ...(config.routing.router !== undefined ? { router: config.routing.router } : {}),
     ...(config.routing.retrievers ? { retrievers: config.routing.retrievers } : {}),

@@ -5,8 +5,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
-import { WebSocket } from 'ws';
-import { processEnv } from '../config.ts';
 import { newId } from '../core/ids.ts';
 
 interface Frame {
@@ -66,7 +64,8 @@ export function registerChatCommand(program: Command): void {
     .option('--key <key>', 'API key (default $SWITCHBOARD_API_KEY)')
     .option('--session <id>', 'session id (a new one by default)')
     .action(async (options: { url?: string; key?: string; session?: string }) => {
-      const env = processEnv();
+      const env = (await import('../config.ts')).processEnv();
+      const { WebSocket } = await import('ws');
       const opts = { ...options, url: options.url ?? env.SWITCHBOARD_URL ?? 'http://127.0.0.1:7070' };
       const key = opts.key ?? env.SWITCHBOARD_API_KEY;
       if (!key)
