@@ -6,7 +6,8 @@
 import type { z } from 'zod';
 import type { AgentDefinition } from './core/agent.ts';
 import { ConfigError } from './core/errors.ts';
-import { ENV_KEYS, type Env } from './config.ts';
+/** Environment variables, as read. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 // Errors with the nearest valid key
 
@@ -76,10 +77,13 @@ export function configErrorOf(error: z.ZodError, where: string, schema: AnySchem
 
 // Environment overrides
 
-export function envOverrides(env: Env): { values: Record<string, unknown>; sources: Record<string, string> } {
+export function envOverrides(
+  env: Env,
+  keys: Readonly<Record<string, string>>,
+): { values: Record<string, unknown>; sources: Record<string, string> } {
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
-  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+  for (const [variable, key] of Object.entries(keys)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
     sources[key] = variable;

@@ -22,7 +22,8 @@ import { checkAgents, configErrorOf, envOverrides, isAgent, setPath } from './co
 
 export { checkAgents, nearest } from './config-keys.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from './config-keys.ts';
+import type { Env } from './config-keys.ts';
 
 /** A usage plan as configured: `requestsPerMinute` is shorthand for `rate` + `burst`. */
 export interface PlanConfig {
@@ -484,7 +485,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
   const where = options.source ? ` (in ${options.source})` : '';
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new ConfigError('config', `must be an object from defineConfig({...})${where}`);
-  const { values, sources } = envOverrides(options.env ?? {});
+  const { values, sources } = envOverrides(options.env ?? {}, ENV_KEYS);
   const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   for (const [key, value] of Object.entries(values)) setPath(merged, key, value);
   const parsed = configSchema.safeParse(merged);

@@ -4,19 +4,17 @@
  */
 import { newId } from './core/ids.ts';
 import { join } from 'node:path';
-import type { LanguageModelV4 } from '@ai-sdk/provider';
-import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
 import { ConflictError, NotFoundError, UserError } from './core/errors.ts';
 import { event, type ErrorData, type JournalEvent, type Totals } from './core/events.ts';
-import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import { foldRun, totalsOf, TERMINAL_STATUSES, type RunState, type RunStatus } from './core/run-state.ts';
-import { agentQueue, buildAgents, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
+import { agentQueue, buildAgents, ROUTER_QUEUE } from './runtime/agents.ts';
+import { defaultRetrievers } from './runtime/retrievers.ts';
 import { lintAgents } from './core/lint.ts';
 import { parsePolicies } from './core/policy.ts';
 import type { ChainVerdict } from './core/audit.ts';
 import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts';
-import { defaultMemoryHooks, type MemoryConfig, type MemoryHooks } from './memory/hooks.ts';
+import { defaultMemoryHooks, type MemoryConfig } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub } from './runtime/deltas.ts';
 import { followEvents } from './runtime/follow.ts';
@@ -24,80 +22,18 @@ import { parseTraceparent } from './core/trace-ids.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
-import { agentTarget, createRouter, createToolRetriever, toolTarget } from './routing/index.ts';
+import { agentTarget, createRouter } from './routing/index.ts';
 import { Engine, sessionKey } from './runtime/engine.ts';
-import { noFaults, parseFaults, type Faults } from './runtime/faults.ts';
+import { noFaults, parseFaults } from './runtime/faults.ts';
 import { projectRun } from './runtime/handle.ts';
 import { WorkerPool } from './runtime/workers.ts';
-import { systemClock, type Clock } from './store/clock.ts';
+import { systemClock } from './store/clock.ts';
 import type { RunQuery, RunRow, Store } from './store/ports.ts';
 import { createSqliteStore } from './store/sqlite/store.ts';
 import { checkAgents, DEFAULTS, type CompiledConfig } from './config.ts';
+import { systemOptionsOf, type SystemOptions } from './system-options.ts';
 
-export interface SystemOptions {
-  agents: AgentDefinition[];
-  /** Default model of agents that name none. */
-  model?: LanguageModelV4;
-  /** Defaults to SQLite at `<dataDir>/switchboard.db`. */
-  store?: Store;
-  /** Defaults to `./.switchboard`. */
-  dataDir?: string;
-  /** A configured PostgreSQL URL: then `store` must be given (see {@link systemOptionsOf}). */
-  databaseUrl?: string;
-  defaultAgent?: string;
-  /**
-   * Picks the agent of runs submitted without one. By default (several agents, no `defaultAgent`)
-   * a router fitted on the agents' responsibilities and examples: retrieval before reasoning.
-   * `false` routes only to the default agent.
-   */
-  router?: AgentRouter | false;
-  /** Tool retriever per agent name; by default one is fitted for each agent with `toolRetrieval.enabled`. */
-  retrievers?: Map<string, ToolRetrieverLike>;
-  /** Governance rules (data): allow, require-approval or deny tool calls. Validated at creation. */
-  policies?: unknown[];
-  /** How long an approval request stays open, in ms (72 h). */
-  approvalTtlMs?: number;
-  /** What an approval that expires means (default: rejected). */
-  approvalExpiry?: 'approved' | 'rejected';
-  /**
-   * Short-term memory (last k turns of the actor's session, working state) and long-term facts.
-   * On by default with k = 5; `false` turns it off.
-   */
-  memory?:
-    | false
-    | {
-        enabled?: boolean;
-        k?: number;
-        retentionMs?: number;
-        maxFacts?: number;
-        hooks?: Partial<MemoryHooks>;
-      };
-  /** Per-tool circuit breakers: consecutive retryable failures to open (5), and the cooldown (30 s). */
-  breaker?: { threshold?: number; cooldownMs?: number };
-  /** Where start-up lint findings go (default: stderr). */
-  onWarning?: (message: string) => void;
-  budget?: Partial<Budget>;
-  clock?: Clock;
-  random?: () => number;
-  /** Fault spec (see runtime/faults.ts). */
-  faults?: string | Faults;
-  leaseMs?: number;
-  pollMs?: number;
-  sweepIntervalMs?: number;
-  /** Pause before retrying a run whose processing threw (a store or programming error), in ms. */
-  errorRetryMs?: number;
-  /** Start workers for these agents only (all by default); `false` for a gateway-only process. */
-  workers?: boolean | { agents: string[] };
-  /** Dedup window for client message ids, in ms (5 minutes). */
-  dedupWindowMs?: number;
-  /** Workers of the router queue in this process (4). */
-  routerConcurrency?: number;
-  /** Router confidence below which a request is escalated (the router's default when absent). */
-  routerThreshold?: number;
-  /** Tool retriever score threshold of the default retrievers (the retriever's default when absent). */
-  toolThreshold?: number;
-  onError?: (error: unknown) => void;
-}
+export type { SystemOptions } from './system-options.ts';
 
 export interface SubmitRequest {
   actorId: string;
@@ -177,38 +113,6 @@ export interface System {
 
 export { newId };
 
-/** A tool retriever for every agent that enables retrieval, fitted on what the model could be shown. */
-function defaultRetrievers(
-  agents: Map<string, AgentRuntime>,
-  threshold: number | undefined,
-): Map<string, ToolRetrieverLike> {
-  const out = new Map<string, ToolRetrieverLike>();
-  for (const a of agents.values()) {
-    if (!a.def.toolRetrieval?.enabled) continue;
-    // A native tool is described by its own schema and examples; a delegation by the agent it hands
-    // the task to (its responsibility and example requests).
-    const targets = a.specs.map((spec) => {
-      const tool = a.tools.get(spec.name);
-      if (tool) return toolTarget(tool);
-      const target = agents.get(a.delegates.get(spec.name) ?? '');
-      if (target)
-        return {
-          name: spec.name,
-          description: `Hand a task to the ${target.name} agent: ${target.def.responsibility}`,
-          examples: target.def.examples,
-        };
-      return {
-        name: spec.name,
-        description: spec.description ?? '',
-        parameters: spec.inputSchema,
-        examples: [],
-      };
-    });
-    out.set(a.name, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
-  }
-  return out;
-}
-
 function viewOf(state: RunState, now: number): RunView {
   const sub = state.submitted;
   return {
@@ -253,6 +157,8 @@ const nonEmpty = (value: unknown, field: string, max = 200): string => {
  * const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: 'Where is order 42?' });
  * console.log((await system.wait(runId)).output);
  */
+export { systemOptionsOf };
+
 export function createSystem(
   config: SystemOptions | CompiledConfig,
   overrides: Partial<SystemOptions> = {},
@@ -582,38 +488,4 @@ export function createSystem(
     },
   };
   return system;
-}
-
-/**
- * The system options of a compiled configuration whose agents are built (the CLI resolves an
- * `agents` factory first). Store and model objects come from the caller (src/project.ts opens them).
- */
-export function systemOptionsOf(config: CompiledConfig): SystemOptions {
-  if (!Array.isArray(config.agents))
-    throw new UserError('createSystem: build the agents of a configuration factory first (openProject does)');
-  const l = config.limits;
-  return {
-    agents: config.agents,
-    ...(typeof config.model === 'object' ? { model: config.model } : {}),
-    dataDir: config.store.dataDir,
-    ...(config.store.url ? { databaseUrl: config.store.url } : {}),
-    ...(config.defaultAgent !== undefined ? { defaultAgent: config.defaultAgent } : {}),
-    ...(config.routing.router !== undefined ? { router: config.routing.router } : {}),
-    ...(config.routing.retrievers ? { retrievers: config.routing.retrievers } : {}),
-    ...(config.routing.threshold !== undefined ? { routerThreshold: config.routing.threshold } : {}),
-    ...(config.routing.toolThreshold !== undefined ? { toolThreshold: config.routing.toolThreshold } : {}),
-    policies: config.policies,
-    approvalTtlMs: l.approvalTtlMs,
-    approvalExpiry: l.approvalExpiry,
-    memory: config.memory,
-    breaker: l.breaker,
-    budget: config.budgets,
-    ...(config.faults ? { faults: config.faults } : {}),
-    leaseMs: l.leaseMs,
-    pollMs: l.pollMs,
-    sweepIntervalMs: l.sweepIntervalMs,
-    errorRetryMs: l.errorRetryMs,
-    dedupWindowMs: l.dedupWindowMs,
-    routerConcurrency: l.routerConcurrency,
-  };
 }

@@ -1,0 +1,36 @@
+/** The tool retrievers a system fits when the configuration brings none. */
+import type { ToolRetrieverLike } from '../core/routing-port.ts';
+import { createToolRetriever, toolTarget } from '../routing/index.ts';
+import type { AgentRuntime } from './agents.ts';
+
+/** A tool retriever for every agent that enables retrieval, fitted on what the model could be shown. */
+export function defaultRetrievers(
+  agents: Map<string, AgentRuntime>,
+  threshold: number | undefined,
+): Map<string, ToolRetrieverLike> {
+  const out = new Map<string, ToolRetrieverLike>();
+  for (const a of agents.values()) {
+    if (!a.def.toolRetrieval?.enabled) continue;
+    // A native tool is described by its own schema and examples; a delegation by the agent it hands
+    // the task to (its responsibility and example requests).
+    const targets = a.specs.map((spec) => {
+      const tool = a.tools.get(spec.name);
+      if (tool) return toolTarget(tool);
+      const target = agents.get(a.delegates.get(spec.name) ?? '');
+      if (target)
+        return {
+          name: spec.name,
+          description: `Hand a task to the ${target.name} agent: ${target.def.responsibility}`,
+          examples: target.def.examples,
+        };
+      return {
+        name: spec.name,
+        description: spec.description ?? '',
+        parameters: spec.inputSchema,
+        examples: [],
+      };
+    });
+    out.set(a.name, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+/** What `createSystem` (src/system.ts) takes, and a compiled configuration turned into it. */
+import type { CompiledConfig } from './config.ts';
+import { UserError } from './core/errors.ts';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { AgentDefinition } from './core/agent.ts';
+import type { Budget } from './core/budget.ts';
+import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
+import type { MemoryHooks } from './memory/hooks.ts';
+import type { Faults } from './runtime/faults.ts';
+import type { Clock } from './store/clock.ts';
+import type { Store } from './store/ports.ts';
+
+export interface SystemOptions {
+  agents: AgentDefinition[];
+  /** Default model of agents that name none. */
+  model?: LanguageModelV4;
+  /** Defaults to SQLite at `<dataDir>/switchboard.db`. */
+  store?: Store;
+  /** Defaults to `./.switchboard`. */
+  dataDir?: string;
+  /** A configured PostgreSQL URL: then `store` must be given (see {@link systemOptionsOf}). */
+  databaseUrl?: string;
+  defaultAgent?: string;
+  /**
+   * Picks the agent of runs submitted without one. By default (several agents, no `defaultAgent`)
+   * a router fitted on the agents' responsibilities and examples: retrieval before reasoning.
+   * `false` routes only to the default agent.
+   */
+  router?: AgentRouter | false;
+  /** Tool retriever per agent name; by default one is fitted for each agent with `toolRetrieval.enabled`. */
+  retrievers?: Map<string, ToolRetrieverLike>;
+  /** Governance rules (data): allow, require-approval or deny tool calls. Validated at creation. */
+  policies?: unknown[];
+  /** How long an approval request stays open, in ms (72 h). */
+  approvalTtlMs?: number;
+  /** What an approval that expires means (default: rejected). */
+  approvalExpiry?: 'approved' | 'rejected';
+  /**
+   * Short-term memory (last k turns of the actor's session, working state) and long-term facts.
+   * On by default with k = 5; `false` turns it off.
+   */
+  memory?:
+    | false
+    | {
+        enabled?: boolean;
+        k?: number;
+        retentionMs?: number;
+        maxFacts?: number;
+        hooks?: Partial<MemoryHooks>;
+      };
+  /** Per-tool circuit breakers: consecutive retryable failures to open (5), and the cooldown (30 s). */
+  breaker?: { threshold?: number; cooldownMs?: number };
+  /** Where start-up lint findings go (default: stderr). */
+  onWarning?: (message: string) => void;
+  budget?: Partial<Budget>;
+  clock?: Clock;
+  random?: () => number;
+  /** Fault spec (see runtime/faults.ts). */
+  faults?: string | Faults;
+  leaseMs?: number;
+  pollMs?: number;
+  sweepIntervalMs?: number;
+  /** Pause before retrying a run whose processing threw (a store or programming error), in ms. */
+  errorRetryMs?: number;
+  /** Start workers for these agents only (all by default); `false` for a gateway-only process. */
+  workers?: boolean | { agents: string[] };
+  /** Dedup window for client message ids, in ms (5 minutes). */
+  dedupWindowMs?: number;
+  /** Workers of the router queue in this process (4). */
+  routerConcurrency?: number;
+  /** Router confidence below which a request is escalated (the router's default when absent). */
+  routerThreshold?: number;
+  /** Tool retriever score threshold of the default retrievers (the retriever's default when absent). */
+  toolThreshold?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The system options of a compiled configuration whose agents are built (the CLI resolves an
+ * `agents` factory first). Store and model objects come from the caller (src/project.ts opens them).
+ */
+export function systemOptionsOf(config: CompiledConfig): SystemOptions {
+  if (!Array.isArray(config.agents))
+    throw new UserError('createSystem: build the agents of a configuration factory first (openProject does)');
+  const l = config.limits;
+  return {
+    agents: config.agents,
+    ...(typeof config.model === 'object' ? { model: config.model } : {}),
+    dataDir: config.store.dataDir,
+    ...(config.store.url ? { databaseUrl: config.store.url } : {}),
+    ...(config.defaultAgent !== undefined ? { defaultAgent: config.defaultAgent } : {}),
+    ...(config.routing.router !== undefined ? { router: config.routing.router } : {}),
+    ...(config.routing.retrievers ? { retrievers: config.routing.retrievers } : {}),
+    ...(config.routing.threshold !== undefined ? { routerThreshold: config.routing.threshold } : {}),
+    ...(config.routing.toolThreshold !== undefined ? { toolThreshold: config.routing.toolThreshold } : {}),
+    policies: config.policies,
+    approvalTtlMs: l.approvalTtlMs,
+    approvalExpiry: l.approvalExpiry,
+    memory: config.memory,
+    breaker: l.breaker,
+    budget: config.budgets,
+    ...(config.faults ? { faults: config.faults } : {}),
+    leaseMs: l.leaseMs,
+    pollMs: l.pollMs,
+    sweepIntervalMs: l.sweepIntervalMs,
+    errorRetryMs: l.errorRetryMs,
+    dedupWindowMs: l.dedupWindowMs,
+    routerConcurrency: l.routerConcurrency,
+  };
+}
