@@ -95,9 +95,7 @@ export function parseMcpConfig(raw: unknown, where = 'mcp'): McpConfig {
 }
 
 /** The config `$SWITCHBOARD_MCP_CONFIG` points at, or `undefined` when unset. */
-export function loadMcpConfig(
-  env: Readonly<Record<string, string | undefined>>,
-): McpConfig | undefined {
+export function loadMcpConfig(env: Readonly<Record<string, string | undefined>>): McpConfig | undefined {
   const path = env[MCP_CONFIG_VARIABLE];
   if (path === undefined || path.trim() === '') return undefined;
   let text: string;

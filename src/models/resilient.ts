@@ -455,9 +455,7 @@ function guardStream(
 }
 
 /** Resilience settings from the environment: `SWITCHBOARD_MODEL_TIMEOUT_MS`, `_MAX_RETRIES`, `_RPM`. */
-export function resilienceFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): ResilienceOptions {
+export function resilienceFromEnv(env: Readonly<Record<string, string | undefined>>): ResilienceOptions {
   const num = (key: string, min: number): number | undefined => {
     const raw = env[key];
     if (raw === undefined || raw.trim() === '') return undefined;

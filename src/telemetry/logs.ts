@@ -115,9 +115,7 @@ export function logLineOf(e: JournalEvent): {
  * const stop = attachJournalLogger(system.store, { logger: pino({ level: 'debug' }) });
  */
 export function attachJournalLogger(store: Store, options: JournalLoggerOptions = {}): () => void {
-  const logger =
-    options.logger ??
-    pino({ level: options.level ?? 'info', base: { service: 'switchboard' } });
+  const logger = options.logger ?? pino({ level: options.level ?? 'info', base: { service: 'switchboard' } });
   const redactor = createRedactor(options);
   const agents = new Map<string, { agent?: string; traceId: string; step: number }>();
   return store.listen({

@@ -44,7 +44,9 @@ describe(
         SWITCHBOARD_DATABASE_SCHEMA: schema,
         SWITCHBOARD_DATA_DIR: dataDir,
         // The reference example, found through the documented variable (no --config flag).
-        SWITCHBOARD_CONFIG: fileURLToPath(new URL('../../examples/enterprise/switchboard.config.ts', import.meta.url)),
+        SWITCHBOARD_CONFIG: fileURLToPath(
+          new URL('../../examples/enterprise/switchboard.config.ts', import.meta.url),
+        ),
         ...(role ? { SWITCHBOARD_ROLE: role } : {}),
       });
     const procs: Proc[] = [];
