@@ -105,8 +105,12 @@ export interface System {
   wait(runId: string, options?: { signal?: AbortSignal; untilAttention?: boolean }): Promise<RunView>;
   cancel(runId: string, options?: { by?: string; reason?: string }): Promise<RunView>;
   resolve(runId: string, resolution: Resolution): Promise<RunView>;
-  /** Re-enqueue active runs that have no wake-up; returns how many. */
-  sweep(): Promise<number>;
+  /**
+   * Re-enqueue active runs that have no wake-up; returns how many. A run whose agent is not in this
+   * configuration fails with the reason; `startup` also checks the agent named at submission of
+   * runs not routed yet (their journal is read: done once, when a process starts).
+   */
+  sweep(options?: { startup?: boolean }): Promise<number>;
   /** Rebuild the runs projection from the journal; returns how many runs. */
   rebuildProjection(): Promise<number>;
 }
@@ -253,6 +257,43 @@ export function createSystem(
     return foldRun(events);
   };
 
+  /**
+   * End an active run with a terminal event (cancelled, or failed), its active children cancelled.
+   * Returns the run as it is when it was already over.
+   */
+  const end = async (
+    runId: string,
+    terminal: (state: RunState) => ReturnType<typeof event>,
+    children: { by: string; reason: string },
+  ): Promise<RunView> => {
+    for (;;) {
+      const state = await fold(runId);
+      if (TERMINAL_STATUSES.has(state.status)) return viewOf(state, store.now());
+      const last = terminal(state);
+      const after = foldRun([
+        ...(await store.journal.read(runId)),
+        { runId, seq: state.seq + 1, at: store.now(), v: 1, ...last },
+      ]);
+      const parts = engine.endParts(after);
+      try {
+        await store.commit({
+          ...parts,
+          appends: [{ runId, expectedSeq: state.seq + 1, events: [last] }, ...(parts.appends ?? [])],
+          deleteTasks: [runId],
+          projection: [projectRun(after)],
+        });
+      } catch (error) {
+        if (error instanceof ConflictError) continue;
+        throw error;
+      }
+      engine.forget(runId);
+      for (const child of await store.runs.list({ parentRunId: runId })) {
+        if (!TERMINAL_STATUSES.has(child.status)) await system.cancel(child.runId, children);
+      }
+      return viewOf(after, store.now());
+    }
+  };
+
   const system: System = {
     store,
     engine,
@@ -288,7 +329,7 @@ export function createSystem(
         }
         unlisten = store.listen({ enqueued: (task) => pools.get(task.queue)?.kick() });
         // Recovery first: runs left active by a crash get their wake-ups back before workers claim.
-        await system.sweep();
+        await system.sweep({ startup: true });
         for (const pool of pools.values()) pool.start();
         const every = options.sweepIntervalMs ?? DEFAULTS.limits.sweepIntervalMs;
         sweeper = setInterval(() => {
@@ -400,40 +441,17 @@ export function createSystem(
       }
     },
 
-    async cancel(runId, opts = {}) {
-      for (;;) {
-        const state = await fold(runId);
-        if (TERMINAL_STATUSES.has(state.status)) return viewOf(state, store.now());
-        const cancelled = event('run.cancelled', {
-          reason: opts.reason ?? 'cancelled',
-          by: opts.by ?? 'api',
-          totals: totalsOf(state, store.now()),
-        });
-        const after = foldRun([
-          ...(await store.journal.read(runId)),
-          { runId, seq: state.seq + 1, at: store.now(), v: 1, ...cancelled },
-        ]);
-        const end = engine.endParts(after);
-        try {
-          await store.commit({
-            ...end,
-            appends: [{ runId, expectedSeq: state.seq + 1, events: [cancelled] }, ...(end.appends ?? [])],
-            deleteTasks: [runId],
-            projection: [projectRun(after)],
-          });
-        } catch (error) {
-          if (error instanceof ConflictError) continue;
-          throw error;
-        }
-        engine.forget(runId);
-        // Children working for a cancelled run are cancelled too.
-        for (const child of await store.runs.list({ parentRunId: runId })) {
-          if (!TERMINAL_STATUSES.has(child.status))
-            await system.cancel(child.runId, { by: opts.by ?? 'api', reason: 'parent run cancelled' });
-        }
-        return viewOf(after, store.now());
-      }
-    },
+    cancel: (runId, opts = {}) =>
+      end(
+        runId,
+        (state) =>
+          event('run.cancelled', {
+            reason: opts.reason ?? 'cancelled',
+            by: opts.by ?? 'api',
+            totals: totalsOf(state, store.now()),
+          }),
+        { by: opts.by ?? 'api', reason: 'parent run cancelled' },
+      ),
 
     async resolve(runId, r) {
       for (;;) {
@@ -467,10 +485,27 @@ export function createSystem(
       }
     },
 
-    async sweep() {
+    async sweep(opts = {}) {
       const pending = await store.queue.pendingRunIds();
       let n = 0;
       for (const row of await store.runs.runnable()) {
+        const agent =
+          row.agent ?? (opts.startup ? (await fold(row.runId)).submitted.agent : undefined) ?? null;
+        // A run whose agent left the configuration (an edit under `switchboard dev`, a deploy)
+        // cannot continue: it fails with the reason journaled instead of waiting forever.
+        if (agent && !agents.has(agent)) {
+          const message = `agent "${agent}" is no longer in the configuration; the run cannot continue`;
+          await end(
+            row.runId,
+            (state) =>
+              event('run.failed', {
+                error: { name: 'ConfigError', code: 'config_error', message },
+                totals: totalsOf(state, store.now()),
+              }),
+            { by: 'system', reason: 'parent run failed' },
+          );
+          continue;
+        }
         if (pending.has(row.runId)) continue;
         const queue = row.agent && agents.has(row.agent) ? agentQueue(row.agent) : ROUTER_QUEUE;
         await store.queue.enqueue({ runId: row.runId, queue, readyAt: store.now() });
