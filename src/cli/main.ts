@@ -2,7 +2,7 @@
  * The `switchboard` command. Every subcommand validates its flags; unknown flags and bad values
  * exit non-zero with one line saying why.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { packageInfo } from './package-info.ts';
 import { ConfigError, SwitchboardError } from '../core/errors.ts';
 import type { JournalEvent } from '../core/events.ts';
@@ -68,6 +68,8 @@ export function buildProgram(): Command {
     .description('Durable, governed, explainable multi-agent runtime')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError()
+    // Usage errors (unknown flag, bad value, missing argument) end in main() with exit code 2.
+    .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
 
   program
@@ -318,6 +320,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
+    if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {
+      // Commander printed its one line already; --help and --version end here with 0.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
     const message =
       error instanceof SwitchboardError ||
       error instanceof InvalidArgumentError ||
@@ -327,7 +334,7 @@ export async function main(argv: string[]): Promise<void> {
           ? `${error.name}: ${error.message}`
           : String(error);
     console.error(`switchboard: ${message}`);
-    // A configuration error is a usage error: exit 2, before anything started.
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
+    // A configuration error or a bad flag is a usage error: exit 2, before anything started.
+    process.exitCode = error instanceof ConfigError || error instanceof InvalidArgumentError ? 2 : 1;
   }
 }

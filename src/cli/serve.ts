@@ -172,7 +172,11 @@ export function registerServeCommands(program: Command): void {
     .command('create')
     .description('create an API key; its name is the actor it acts as')
     .requiredOption('--name <name>', 'the principal (actor id)')
-    .requiredOption('--role <role>', 'user, approver, operator or admin')
+    .requiredOption('--role <role>', 'user, approver, operator or admin', (v: string) => {
+      if (!['user', 'approver', 'operator', 'admin'].includes(v))
+        throw new InvalidArgumentError('must be user, approver, operator or admin');
+      return v;
+    })
     .option('--plan <plan>', 'usage plan (default, free, pro, unlimited or one of gateway.plans)')
     .option('--json', 'print { "id", "key", "role" }')
     .option(...CONFIG_FLAG)

@@ -253,9 +253,12 @@ describe('docs/cli.md against the switchboard binary', { concurrency: 4, timeout
     assert.deepEqual(undocumented, [], 'commands missing from docs/cli.md');
   });
 
-  it('an unknown flag exits non-zero with one line naming it', async () => {
+  it('an unknown flag or a bad value exits 2 (usage) with one line naming it', async () => {
+    const bad = await sb(['runs', '--limit', 'abc']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: option '--limit <n>' argument 'abc' is invalid/);
     const r = await sb(['runs', '--bogus']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 1, r.stderr);

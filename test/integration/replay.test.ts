@@ -44,7 +44,9 @@ function enterpriseConfig(): ReplayConfig {
   });
   return replayConfigOf(enterprise.system);
 }
-after(() => enterprise?.business.close());
+after(async () => {
+  await enterprise?.business.close();
+});
 
 const fixtures = loadFixtures(FIXTURES);
 
