@@ -238,13 +238,10 @@ function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, tur
   return f;
 }
 
-function checkDb(biz: BusinessDb, checks: Scenario['db']): string[] {
+async function checkDb(biz: BusinessDb, checks: Scenario['db']): Promise<string[]> {
   const f: string[] = [];
   for (const c of checks) {
-    const rows = biz.db
-      .prepare(c.sql)
-      .all()
-      .map((r) => ({ ...r }));
+    const rows = await biz.all(c.sql);
     if (c.count !== undefined && rows.length !== c.count)
       f.push(`db: ${c.sql} → ${rows.length} rows, expected ${c.count}`);
     if (c.rows && JSON.stringify(rows) !== JSON.stringify(c.rows)) {
@@ -307,7 +304,7 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
   const root = mkdtempSync(join(tmpdir(), 'switchboard-scenarios-'));
   // Seed once; every scenario starts from a copy of the same file.
   const template = join(root, 'template.db');
-  openBusinessDb(template).close();
+  await openBusinessDb(template).close();
   const results: ScenarioResult[] = [];
   let routed = 0;
   let allTools = 0;
@@ -341,10 +338,10 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
             allTools += counter.allTools;
           }
         }
-        failures.push(...checkDb(ent.business, scenario.db));
+        failures.push(...(await checkDb(ent.business, scenario.db)));
       } finally {
         await ent.system.stop();
-        ent.business.close();
+        await ent.business.close();
       }
       const tools = [...new Set(turns.flatMap((t) => t.tools))];
       const agents = [...new Set(turns.flatMap((t) => [t.agent ?? '', ...t.delegations]).filter(Boolean))];

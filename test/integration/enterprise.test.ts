@@ -31,24 +31,30 @@ function setup() {
     assert.ok(t, name);
     return t;
   };
-  return { dir, biz, tools, tool, done: () => (biz.close(), rmSync(dir, { recursive: true, force: true })) };
+  const done = async () => {
+    await biz.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, biz, tools, tool, done };
 }
 
-test('the business database is seeded deterministically with the documented volumes', () => {
+test('the business database is seeded deterministically with the documented volumes', async () => {
   const a = openBusinessDb(':memory:');
   const b = openBusinessDb(':memory:');
-  const stats = businessStats(a);
+  const stats = await businessStats(a);
   assert.equal(stats.customers, 300);
   assert.equal(stats.orders, 2000);
   assert.equal(stats.products, 150);
   assert.equal(stats.kb_articles, 60);
   assert.ok((stats.calendar_slots ?? 0) > 100 && (stats.shipments ?? 0) > 1000 && (stats.tickets ?? 0) > 100);
-  const digest = (x: typeof a) =>
-    JSON.stringify(x.db.prepare('SELECT * FROM orders ORDER BY id LIMIT 50').all());
-  assert.equal(digest(a), digest(b));
+  const digest = async (x: typeof a) =>
+    JSON.stringify(await x.all('SELECT * FROM orders ORDER BY id LIMIT 50'));
+  assert.equal(await digest(a), await digest(b));
+  await a.close();
+  await b.close();
 });
 
-test('there are 18 tools, each with a schema, risk class, retry policy, progress milestone, domain and examples', () => {
+test('there are 18 tools, each with a schema, risk class, retry policy, progress milestone, domain and examples', async () => {
   const s = setup();
   try {
     assert.equal(s.tools.all.length, 18);
@@ -67,7 +73,7 @@ test('there are 18 tools, each with a schema, risk class, retry policy, progress
     );
     assert.ok(refund.requiresApproval?.({ orderId: 'ORD-10003' }, { actorId: 'a', agent: 'commerce' }));
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -78,7 +84,7 @@ test('a refund repeated with the same idempotency key takes effect once, and rec
     const first: unknown = await refund.run({ orderId: 'ORD-10009' }, ctx('c1'));
     const again: unknown = await refund.run({ orderId: 'ORD-10009' }, ctx('c1', 2));
     assert.deepEqual(again, first);
-    assert.equal((s.biz.db.prepare('SELECT count(*) AS n FROM refunds').get() as { n: number }).n, 1);
+    assert.deepEqual(await s.biz.get('SELECT count(*) AS n FROM refunds'), { n: 1 });
     assert.deepEqual(await refund.reconcile?.('run_t:c1', ctx('c1')), { status: 'applied', result: first });
     assert.deepEqual(await refund.reconcile?.('run_t:other', ctx('other')), { status: 'not-applied' });
     await assert.rejects(
@@ -86,7 +92,7 @@ test('a refund repeated with the same idempotency key takes effect once, and rec
       /cannot be refunded/,
     );
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -101,7 +107,7 @@ test('the flaky carrier fails the first lookup with a retryable error and answer
     const result = (await track.run({ reference: 'ORD-10421' }, ctx('t1', 2))) as { status: string };
     assert.equal(result.status, 'in_transit');
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -122,27 +128,28 @@ test('emails, tickets, bookings, feedback and exports change the business state'
       file: string;
       rows: number;
     };
-    const q = (sql: string) =>
-      s.biz.db
-        .prepare(sql)
-        .all()
-        .map((r) => ({ ...r }));
-    assert.deepEqual(q('SELECT to_address, status FROM outbox'), [
+    const q = (sql: string) => s.biz.all(sql);
+    assert.deepEqual(await q('SELECT to_address, status FROM outbox'), [
       { to_address: 'a@example.com', status: 'queued' },
     ]);
     assert.deepEqual(
-      q("SELECT priority FROM tickets WHERE customer_id = 'CUS-0004' AND subject = 'Broken kettle'"),
+      await q("SELECT priority FROM tickets WHERE customer_id = 'CUS-0004' AND subject = 'Broken kettle'"),
       [{ priority: 'high' }],
     );
     assert.equal(
-      q("SELECT id FROM calendar_slots WHERE customer_id = 'CUS-0005' AND starts_at >= '2025-06-04T14:00'")
-        .length,
+      (
+        await q(
+          "SELECT id FROM calendar_slots WHERE customer_id = 'CUS-0005' AND starts_at >= '2025-06-04T14:00'",
+        )
+      ).length,
       1,
     );
-    assert.deepEqual(q('SELECT rating, sentiment FROM feedback'), [{ rating: 5, sentiment: 'positive' }]);
+    assert.deepEqual(await q('SELECT rating, sentiment FROM feedback'), [
+      { rating: 5, sentiment: 'positive' },
+    ]);
     assert.equal(readFileSync(exported.file, 'utf8').trim().split('\n').length, exported.rows + 1);
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -167,7 +174,7 @@ test('end to end: a shipping question is routed to operations and answered by th
     assert.deepEqual(attempts, [1, 2]);
   } finally {
     await system.stop();
-    business.close();
+    await business.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

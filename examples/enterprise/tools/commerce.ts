@@ -9,6 +9,7 @@ import {
   findCustomer,
   findOrder,
   nextId,
+  type OrderRow,
   once,
   orderId,
   READ_RETRY,
@@ -50,7 +51,7 @@ export function commerceTools(env: ToolEnv) {
       'List pending orders for CUS-0042',
       'What did I buy?',
     ],
-    run: ({ orderId: id, customer, status, limit }) => {
+    run: async ({ orderId: id, customer, status, limit }) => {
       const where: string[] = [];
       const params: string[] = [];
       if (id) {
@@ -59,7 +60,7 @@ export function commerceTools(env: ToolEnv) {
       }
       if (customer) {
         where.push('o.customer_id = ?');
-        params.push(findCustomer(biz, customer).id);
+        params.push((await findCustomer(biz, customer)).id);
       }
       if (status) {
         where.push('o.status = ?');
@@ -68,34 +69,29 @@ export function commerceTools(env: ToolEnv) {
       if (where.length === 0) {
         throw new ToolError('give an order id or a customer to search orders', { retryable: false });
       }
-      const rows = biz.db
-        .prepare(
-          `SELECT o.* FROM orders o WHERE ${where.join(' AND ')} ORDER BY o.created_at DESC, o.id DESC LIMIT ${limit}`,
-        )
-        .all(...params) as Array<{
-        id: string;
-        customer_id: string;
-        status: string;
-        created_at: string;
-        total_cents: number;
-        discount_code: string | null;
-        refunded_cents: number;
-      }>;
-      const itemsOf = biz.db.prepare(
-        'SELECT p.name, i.quantity FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.order_id = ? ORDER BY p.name',
+      const rows = await biz.all<OrderRow>(
+        `SELECT o.* FROM orders o WHERE ${where.join(' AND ')} ORDER BY o.created_at DESC, o.id DESC LIMIT ${limit}`,
+        ...params,
       );
-      const orders = rows.map((o) => ({
-        orderId: o.id,
-        customerId: o.customer_id,
-        status: o.status,
-        placedAt: o.created_at.slice(0, 10),
-        total: toDollars(o.total_cents),
-        discountCode: o.discount_code,
-        refunded: toDollars(o.refunded_cents),
-        items: (itemsOf.all(o.id) as Array<{ name: string; quantity: number }>).map(
-          (i) => `${i.quantity} × ${i.name}`,
-        ),
-      }));
+      const itemsOf = async (orderId: string) =>
+        (
+          await biz.all<{ name: string; quantity: number }>(
+            'SELECT p.name, i.quantity FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.order_id = ? ORDER BY p.name',
+            orderId,
+          )
+        ).map((i) => `${i.quantity} × ${i.name}`);
+      const orders = await Promise.all(
+        rows.map(async (o) => ({
+          orderId: o.id,
+          customerId: o.customer_id,
+          status: o.status,
+          placedAt: o.created_at.slice(0, 10),
+          total: toDollars(o.total_cents),
+          discountCode: o.discount_code,
+          refunded: toDollars(o.refunded_cents),
+          items: await itemsOf(o.id),
+        })),
+      );
       const list = orders.map((o) => `${o.orderId} (${o.status}, ${money(toCents(o.total))}, ${o.placedAt})`);
       return {
         orders,
@@ -106,12 +102,14 @@ export function commerceTools(env: ToolEnv) {
     },
   });
 
+  // The runtime asks `requiresApproval` synchronously, hence the one synchronous read.
   const refundTotal = (id: string, amount: number | undefined): number => {
-    const order = biz.db
-      .prepare('SELECT total_cents, refunded_cents FROM orders WHERE id = ?')
-      .get(id.toUpperCase()) as { total_cents: number; refunded_cents: number } | undefined;
-    if (!order) return amount ?? 0;
-    return amount ?? toDollars(order.total_cents - order.refunded_cents);
+    if (amount !== undefined) return amount;
+    const order = biz.getSync<{ total_cents: number; refunded_cents: number }>(
+      'SELECT total_cents, refunded_cents FROM orders WHERE id = ?',
+      id.toUpperCase(),
+    );
+    return order ? toDollars(order.total_cents - order.refunded_cents) : 0;
   };
 
   const processRefund = defineTool({
@@ -137,15 +135,21 @@ export function commerceTools(env: ToolEnv) {
       'I want my money back for my last order',
     ],
     requiresApproval: ({ orderId: id, amount }) => {
-      const total = refundTotal(id, amount);
+      let total: number;
+      try {
+        total = refundTotal(id, amount);
+      } catch (error) {
+        // Unpriced is unapproved: when the balance cannot be read, a person decides.
+        return `the refund on ${id} could not be priced (${(error as Error).message})`;
+      }
       return total > env.refundApprovalLimit
         ? `refund of ${money(toCents(total))} exceeds the $${env.refundApprovalLimit} limit`
         : false;
     },
     reconcile: reconcileFrom(biz),
     run: ({ orderId: id, amount, reason }, ctx) =>
-      once(biz, 'process_refund', ctx, () => {
-        const order = findOrder(biz, id);
+      once(biz, 'process_refund', ctx, async (tx) => {
+        const order = await findOrder(tx, id);
         if (!['paid', 'shipped', 'delivered', 'partially_refunded'].includes(order.status)) {
           throw new ToolError(`order ${order.id} is ${order.status} and cannot be refunded`, {
             retryable: false,
@@ -161,23 +165,23 @@ export function commerceTools(env: ToolEnv) {
             },
           );
         }
-        const refundId = nextId(biz, 'refunds', 'REF', 5);
+        const refundId = await nextId(tx, 'refunds', 'REF', 5);
         const status = cents === remaining ? 'refunded' : 'partially_refunded';
-        biz.db
-          .prepare(
-            "INSERT INTO refunds (id, order_id, amount_cents, reason, status, created_at, idempotency_key) VALUES (?,?,?,?,'issued',?,?)",
-          )
-          .run(
-            refundId,
-            order.id,
-            cents,
-            reason ?? 'customer request',
-            biz.now().toISOString(),
-            ctx.idempotencyKey,
-          );
-        biz.db
-          .prepare('UPDATE orders SET refunded_cents = refunded_cents + ?, status = ? WHERE id = ?')
-          .run(cents, status, order.id);
+        await tx.run(
+          "INSERT INTO refunds (id, order_id, amount_cents, reason, status, created_at, idempotency_key) VALUES (?,?,?,?,'issued',?,?)",
+          refundId,
+          order.id,
+          cents,
+          reason ?? 'customer request',
+          biz.now().toISOString(),
+          ctx.idempotencyKey,
+        );
+        await tx.run(
+          'UPDATE orders SET refunded_cents = refunded_cents + ?, status = ? WHERE id = ?',
+          cents,
+          status,
+          order.id,
+        );
         return {
           refundId,
           orderId: order.id,
@@ -206,60 +210,62 @@ export function commerceTools(env: ToolEnv) {
     domain: 'commerce',
     progress: (args) => `Applying discount code ${args.code}`,
     examples: ['Apply code SAVE15 to order ORD-10042', 'Can I use the coupon WELCOME10 on my order?'],
-    run: ({ orderId: id, code }) => {
-      const order = findOrder(biz, id);
-      if (order.discount_code === code) {
+    // Checked and applied under the write lock: two concurrent calls cannot both use the last code.
+    run: ({ orderId: id, code }) =>
+      biz.transaction(async (tx) => {
+        const order = await findOrder(tx, id);
+        if (order.discount_code === code) {
+          return {
+            orderId: order.id,
+            code,
+            applied: true,
+            total: toDollars(order.total_cents),
+            summary: `Code ${code} is already applied to ${order.id}; the total is ${money(order.total_cents)}.`,
+          };
+        }
+        const row = await tx.get<{
+          percent_off: number;
+          min_order_cents: number;
+          expires_at: string;
+          active: number;
+          max_uses: number;
+          uses: number;
+        }>('SELECT * FROM discount_codes WHERE code = ?', code);
+        const refuse = (why: string) => ({
+          orderId: order.id,
+          code,
+          applied: false,
+          total: toDollars(order.total_cents),
+          summary: `Code ${code} cannot be applied to ${order.id}: ${why}.`,
+        });
+        if (!row || !row.active) return refuse('the code does not exist or is inactive');
+        if (row.expires_at < biz.now().toISOString())
+          return refuse(`the code expired on ${row.expires_at.slice(0, 10)}`);
+        if (row.uses >= row.max_uses) return refuse('the code has been used up');
+        if (order.status !== 'pending') return refuse(`the order is already ${order.status}`);
+        if (order.discount_code)
+          return refuse(`code ${order.discount_code} is already applied (one code per order)`);
+        if (order.subtotal_cents < row.min_order_cents)
+          return refuse(`the order is below the ${money(row.min_order_cents)} minimum`);
+        const discount = Math.round((order.subtotal_cents * row.percent_off) / 100);
+        const total = order.subtotal_cents - discount;
+        await tx.run(
+          'UPDATE orders SET discount_code = ?, discount_cents = ?, total_cents = ? WHERE id = ?',
+          code,
+          discount,
+          total,
+          order.id,
+        );
+        await tx.run('UPDATE discount_codes SET uses = uses + 1 WHERE code = ?', code);
         return {
           orderId: order.id,
           code,
           applied: true,
-          total: toDollars(order.total_cents),
-          summary: `Code ${code} is already applied to ${order.id}; the total is ${money(order.total_cents)}.`,
+          discount: toDollars(discount),
+          total: toDollars(total),
+          summary: `Code ${code} applied to ${order.id}: ${row.percent_off}% off (${money(discount)}); the new total is ${money(total)}.`,
         };
-      }
-      const row = biz.db.prepare('SELECT * FROM discount_codes WHERE code = ?').get(code) as
-        | {
-            percent_off: number;
-            min_order_cents: number;
-            expires_at: string;
-            active: number;
-            max_uses: number;
-            uses: number;
-          }
-        | undefined;
-      const refuse = (why: string) => ({
-        orderId: order.id,
-        code,
-        applied: false,
-        total: toDollars(order.total_cents),
-        summary: `Code ${code} cannot be applied to ${order.id}: ${why}.`,
-      });
-      if (!row || !row.active) return refuse('the code does not exist or is inactive');
-      if (row.expires_at < biz.now().toISOString())
-        return refuse(`the code expired on ${row.expires_at.slice(0, 10)}`);
-      if (row.uses >= row.max_uses) return refuse('the code has been used up');
-      if (order.status !== 'pending') return refuse(`the order is already ${order.status}`);
-      if (order.discount_code)
-        return refuse(`code ${order.discount_code} is already applied (one code per order)`);
-      if (order.subtotal_cents < row.min_order_cents)
-        return refuse(`the order is below the ${money(row.min_order_cents)} minimum`);
-      const discount = Math.round((order.subtotal_cents * row.percent_off) / 100);
-      const total = order.subtotal_cents - discount;
-      biz.db.exec('BEGIN IMMEDIATE');
-      biz.db
-        .prepare('UPDATE orders SET discount_code = ?, discount_cents = ?, total_cents = ? WHERE id = ?')
-        .run(code, discount, total, order.id);
-      biz.db.prepare('UPDATE discount_codes SET uses = uses + 1 WHERE code = ?').run(code);
-      biz.db.exec('COMMIT');
-      return {
-        orderId: order.id,
-        code,
-        applied: true,
-        discount: toDollars(discount),
-        total: toDollars(total),
-        summary: `Code ${code} applied to ${order.id}: ${row.percent_off}% off (${money(discount)}); the new total is ${money(total)}.`,
-      };
-    },
+      }),
   });
 
   const processPayment = defineTool({
@@ -283,20 +289,24 @@ export function commerceTools(env: ToolEnv) {
     requiresApproval: ({ orderId: id }) => `every payment needs approval (order ${id})`,
     reconcile: reconcileFrom(biz),
     run: ({ orderId: id, method }, ctx) =>
-      once(biz, 'process_payment', ctx, () => {
-        const order = findOrder(biz, id);
+      once(biz, 'process_payment', ctx, async (tx) => {
+        const order = await findOrder(tx, id);
         if (order.status !== 'pending') {
           throw new ToolError(`order ${order.id} is ${order.status}, not awaiting payment`, {
             retryable: false,
           });
         }
-        const paymentId = nextId(biz, 'payments', 'PAY', 5);
-        biz.db
-          .prepare(
-            "INSERT INTO payments (id, order_id, amount_cents, method, status, created_at, idempotency_key) VALUES (?,?,?,?,'captured',?,?)",
-          )
-          .run(paymentId, order.id, order.total_cents, method, biz.now().toISOString(), ctx.idempotencyKey);
-        biz.db.prepare("UPDATE orders SET status = 'paid' WHERE id = ?").run(order.id);
+        const paymentId = await nextId(tx, 'payments', 'PAY', 5);
+        await tx.run(
+          "INSERT INTO payments (id, order_id, amount_cents, method, status, created_at, idempotency_key) VALUES (?,?,?,?,'captured',?,?)",
+          paymentId,
+          order.id,
+          order.total_cents,
+          method,
+          biz.now().toISOString(),
+          ctx.idempotencyKey,
+        );
+        await tx.run("UPDATE orders SET status = 'paid' WHERE id = ?", order.id);
         return {
           paymentId,
           orderId: order.id,

@@ -1,6 +1,6 @@
 /** Shared pieces of the enterprise tools: id patterns, row lookups and exactly-once effects. */
 import { z } from 'zod';
-import type { BusinessDb } from '../db.ts';
+import type { BusinessDb, BusinessQueries, BusinessTx } from '../db.ts';
 import type { ReconcileResult, ToolContext } from '../../../src/core/tool.ts';
 import { ToolError } from '../../../src/core/errors.ts';
 
@@ -52,24 +52,27 @@ export interface OrderRow {
 }
 
 /** Find a customer by id or email; a ToolError (not retryable) when there is none. */
-export function findCustomer(biz: BusinessDb, ref: string): CustomerRow {
+export async function findCustomer(q: BusinessQueries, ref: string): Promise<CustomerRow> {
+  // lower() on both sides: the portable spelling of SQLite's COLLATE NOCASE for ASCII emails.
   const row = ref.includes('@')
-    ? biz.db.prepare('SELECT * FROM customers WHERE email = ? COLLATE NOCASE').get(ref.trim())
-    : biz.db.prepare('SELECT * FROM customers WHERE id = ?').get(ref.trim().toUpperCase());
+    ? await q.get<CustomerRow>('SELECT * FROM customers WHERE lower(email) = lower(?)', ref.trim())
+    : await q.get<CustomerRow>('SELECT * FROM customers WHERE id = ?', ref.trim().toUpperCase());
   if (!row) throw new ToolError(`no customer matches ${ref}`, { retryable: false });
-  return row as unknown as CustomerRow;
+  return row;
 }
 
-export function findOrder(biz: BusinessDb, id: string): OrderRow {
-  const row = biz.db.prepare('SELECT * FROM orders WHERE id = ?').get(id.trim().toUpperCase());
+export async function findOrder(q: BusinessQueries, id: string): Promise<OrderRow> {
+  const row = await q.get<OrderRow>('SELECT * FROM orders WHERE id = ?', id.trim().toUpperCase());
   if (!row) throw new ToolError(`no order ${id}`, { retryable: false });
-  return row as unknown as OrderRow;
+  return row;
 }
 
 /** The result an earlier call with this idempotency key recorded, if any. */
-export function recordedResult<T>(biz: BusinessDb, key: string): T | undefined {
-  const row = biz.db.prepare('SELECT result FROM tool_results WHERE idempotency_key = ?').get(key) as
-    { result: string } | undefined;
+export async function recordedResult<T>(q: BusinessQueries, key: string): Promise<T | undefined> {
+  const row = await q.get<{ result: string }>(
+    'SELECT result FROM tool_results WHERE idempotency_key = ?',
+    key,
+  );
   return row ? (JSON.parse(row.result) as T) : undefined;
 }
 
@@ -78,36 +81,51 @@ export function recordedResult<T>(biz: BusinessDb, key: string): T | undefined {
  * effect and its recorded result commit in one transaction, so a crash leaves both or neither —
  * which is what lets `reconcile` answer truthfully.
  */
-export function once<T>(biz: BusinessDb, tool: string, ctx: ToolContext, effect: () => T): T {
-  const earlier = recordedResult<T>(biz, ctx.idempotencyKey);
+export async function once<T>(
+  biz: BusinessDb,
+  tool: string,
+  ctx: ToolContext,
+  effect: (tx: BusinessTx) => Promise<T>,
+): Promise<T> {
+  const earlier = await recordedResult<T>(biz, ctx.idempotencyKey);
   if (earlier !== undefined) return earlier;
-  biz.db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = effect();
-    biz.db
-      .prepare('INSERT INTO tool_results (idempotency_key, tool, result, created_at) VALUES (?,?,?,?)')
-      .run(ctx.idempotencyKey, tool, JSON.stringify(result), biz.now().toISOString());
-    biz.db.exec('COMMIT');
+  return biz.transaction(async (tx) => {
+    // Checked again under the write lock: a concurrent call with the same key may have committed
+    // between the look above and the lock, and then this one must not apply the effect again.
+    const raced = await recordedResult<T>(tx, ctx.idempotencyKey);
+    if (raced !== undefined) return raced;
+    const result = await effect(tx);
+    await tx.run(
+      'INSERT INTO tool_results (idempotency_key, tool, result, created_at) VALUES (?,?,?,?)',
+      ctx.idempotencyKey,
+      tool,
+      JSON.stringify(result),
+      biz.now().toISOString(),
+    );
     return result;
-  } catch (error) {
-    biz.db.exec('ROLLBACK');
-    throw error;
-  }
+  });
 }
 
 /** The `reconcile` hook shared by effectful tools: applied iff a result was recorded under the key. */
 export const reconcileFrom =
   (biz: BusinessDb) =>
   async (key: string): Promise<ReconcileResult> => {
-    const result = recordedResult<unknown>(biz, key);
+    const result = await recordedResult<unknown>(biz, key);
     return result === undefined ? { status: 'not-applied' } : { status: 'applied', result };
   };
 
-/** Next id of the form PREFIX-000123 for a table whose ids share the prefix. */
-export function nextId(biz: BusinessDb, table: string, prefix: string, width: number, start = 0): string {
-  const row = biz.db
-    .prepare(`SELECT id FROM ${table} WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`)
-    .get(`${prefix}-%`) as { id: string } | undefined;
+/** Next id of the form PREFIX-000123 for a table whose ids share the prefix (call it under the write lock). */
+export async function nextId(
+  q: BusinessQueries,
+  table: string,
+  prefix: string,
+  width: number,
+  start = 0,
+): Promise<string> {
+  const row = await q.get<{ id: string }>(
+    `SELECT id FROM ${table} WHERE id LIKE ? ORDER BY length(id) DESC, id DESC LIMIT 1`,
+    `${prefix}-%`,
+  );
   const last = row ? Number(row.id.slice(prefix.length + 1)) : start;
   return `${prefix}-${String(last + 1).padStart(width, '0')}`;
 }

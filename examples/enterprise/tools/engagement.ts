@@ -148,14 +148,18 @@ export function engagementTools(env: ToolEnv) {
     ],
     reconcile: reconcileFrom(biz),
     run: ({ to, subject, body }, ctx) =>
-      once(biz, 'send_email', ctx, () => {
-        const id = nextId(biz, 'outbox', 'EML', 5);
+      once(biz, 'send_email', ctx, async (tx) => {
+        const id = await nextId(tx, 'outbox', 'EML', 5);
         const line = subject ?? (body.length > 60 ? `${body.slice(0, 57)}...` : body);
-        biz.db
-          .prepare(
-            "INSERT INTO outbox (id, to_address, subject, body, status, created_at, idempotency_key) VALUES (?,?,?,?,'queued',?,?)",
-          )
-          .run(id, to.toLowerCase(), line, body, biz.now().toISOString(), ctx.idempotencyKey);
+        await tx.run(
+          "INSERT INTO outbox (id, to_address, subject, body, status, created_at, idempotency_key) VALUES (?,?,?,?,'queued',?,?)",
+          id,
+          to.toLowerCase(),
+          line,
+          body,
+          biz.now().toISOString(),
+          ctx.idempotencyKey,
+        );
         return {
           emailId: id,
           to: to.toLowerCase(),
@@ -190,22 +194,23 @@ export function engagementTools(env: ToolEnv) {
     ],
     reconcile: reconcileFrom(biz),
     run: ({ customer, date, time, topic }, ctx) =>
-      once(biz, 'schedule_meeting', ctx, () => {
-        const row = findCustomer(biz, customer);
+      once(biz, 'schedule_meeting', ctx, async (tx) => {
+        const row = await findCustomer(tx, customer);
         const from = `${date}T${time ?? '00:00'}:00.000Z`;
-        const slot = biz.db
-          .prepare(
-            "SELECT id, starts_at, representative FROM calendar_slots WHERE status = 'free' AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id LIMIT 1",
-          )
-          .get(from, `${date}T23:59:59.999Z`) as
-          { id: string; starts_at: string; representative: string } | undefined;
+        const slot = await tx.get<{ id: string; starts_at: string; representative: string }>(
+          "SELECT id, starts_at, representative FROM calendar_slots WHERE status = 'free' AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id LIMIT 1",
+          from,
+          `${date}T23:59:59.999Z`,
+        );
         if (!slot)
           throw new ToolError(`no free slot on ${date}${time ? ` after ${time}` : ''}`, { retryable: false });
-        biz.db
-          .prepare(
-            "UPDATE calendar_slots SET status = 'booked', customer_id = ?, topic = ?, idempotency_key = ? WHERE id = ?",
-          )
-          .run(row.id, topic ?? 'customer call', ctx.idempotencyKey, slot.id);
+        await tx.run(
+          "UPDATE calendar_slots SET status = 'booked', customer_id = ?, topic = ?, idempotency_key = ? WHERE id = ?",
+          row.id,
+          topic ?? 'customer call',
+          ctx.idempotencyKey,
+          slot.id,
+        );
         const when = `${slot.starts_at.slice(0, 10)} at ${slot.starts_at.slice(11, 16)}`;
         return {
           slotId: slot.id,
@@ -236,15 +241,20 @@ export function engagementTools(env: ToolEnv) {
     ],
     reconcile: reconcileFrom(biz),
     run: ({ customer, rating, comment }, ctx) =>
-      once(biz, 'collect_feedback', ctx, () => {
-        const row = findCustomer(biz, customer);
+      once(biz, 'collect_feedback', ctx, async (tx) => {
+        const row = await findCustomer(tx, customer);
         const sentiment = scoreSentiment(comment ?? '').label;
-        const id = nextId(biz, 'feedback', 'FB', 5);
-        biz.db
-          .prepare(
-            'INSERT INTO feedback (id, customer_id, rating, comment, sentiment, created_at, idempotency_key) VALUES (?,?,?,?,?,?,?)',
-          )
-          .run(id, row.id, rating, comment ?? '', sentiment, biz.now().toISOString(), ctx.idempotencyKey);
+        const id = await nextId(tx, 'feedback', 'FB', 5);
+        await tx.run(
+          'INSERT INTO feedback (id, customer_id, rating, comment, sentiment, created_at, idempotency_key) VALUES (?,?,?,?,?,?,?)',
+          id,
+          row.id,
+          rating,
+          comment ?? '',
+          sentiment,
+          biz.now().toISOString(),
+          ctx.idempotencyKey,
+        );
         return {
           feedbackId: id,
           customerId: row.id,

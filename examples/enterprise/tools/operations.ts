@@ -56,17 +56,14 @@ export function operationsTools(env: ToolEnv) {
       'When will my package arrive?',
       'Has my delivery shipped yet?',
     ],
-    run: ({ reference }) => {
+    run: async ({ reference }) => {
       const ref = reference.toUpperCase();
-      const row = (
-        ref.startsWith('ORD-')
-          ? biz.db.prepare('SELECT * FROM shipments WHERE order_id = ?').get(ref)
-          : biz.db.prepare('SELECT * FROM shipments WHERE tracking_number = ?').get(ref)
-      ) as ShipmentRow | undefined;
+      const row = ref.startsWith('ORD-')
+        ? await biz.get<ShipmentRow>('SELECT * FROM shipments WHERE order_id = ?', ref)
+        : await biz.get<ShipmentRow>('SELECT * FROM shipments WHERE tracking_number = ?', ref);
       if (!row) {
         if (ref.startsWith('ORD-')) {
-          const order = biz.db.prepare('SELECT status FROM orders WHERE id = ?').get(ref) as
-            { status: string } | undefined;
+          const order = await biz.get<{ status: string }>('SELECT status FROM orders WHERE id = ?', ref);
           if (!order) throw new ToolError(`no order ${ref}`, { retryable: false });
           return {
             orderId: ref,
@@ -78,11 +75,10 @@ export function operationsTools(env: ToolEnv) {
       }
       if (row.carrier_failures_remaining > 0) {
         // The seeded flaky carrier: the first lookup times out, the retry succeeds.
-        biz.db
-          .prepare(
-            'UPDATE shipments SET carrier_failures_remaining = carrier_failures_remaining - 1 WHERE id = ?',
-          )
-          .run(row.id);
+        await biz.run(
+          'UPDATE shipments SET carrier_failures_remaining = carrier_failures_remaining - 1 WHERE id = ?',
+          row.id,
+        );
         throw new ToolError(`${row.carrier} tracking API timed out`, { retryable: true });
       }
       const status = row.status.replaceAll('_', ' ');
@@ -118,7 +114,7 @@ export function operationsTools(env: ToolEnv) {
       'How many units of SKU-1042 do we have?',
       'Which products are low in stock?',
     ],
-    run: ({ product }) => {
+    run: async ({ product }) => {
       type Product = {
         id: string;
         name: string;
@@ -137,7 +133,7 @@ export function operationsTools(env: ToolEnv) {
         status: p.stock === 0 ? 'out_of_stock' : p.stock < p.reorder_level ? 'low_stock' : 'in_stock',
       });
       const sku = /\bSKU-\d{4}\b/i.exec(product)?.[0];
-      const all = biz.db.prepare('SELECT * FROM products ORDER BY id').all() as unknown as Product[];
+      const all = await biz.all<Product>('SELECT * FROM products ORDER BY id');
       if (!sku && /\blow (?:in |on )?stock\b|\bout of stock\b|\breorder\b|\brunning low\b/i.test(product)) {
         const low = all
           .filter((p) => p.stock < p.reorder_level)
@@ -200,14 +196,14 @@ export function operationsTools(env: ToolEnv) {
       'Give me the refunds report',
       'How are support tickets trending? Make a tickets report',
     ],
-    run: ({ report, from, to }) => {
+    run: async ({ report, from, to }) => {
       const lo = from ?? '0000-01-01';
       const hi = `${to ?? '9999-12-31'}T23:59:59.999Z`;
       const range = from || to ? ` from ${from ?? 'the start'} to ${to ?? 'today'}` : '';
-      const q = (sql: string) => biz.db.prepare(sql).all(lo, hi) as Array<Record<string, string | number>>;
+      const q = (sql: string) => biz.all<Record<string, string | number>>(sql, lo, hi);
       switch (report) {
         case 'sales': {
-          const rows = q(
+          const rows = await q(
             'SELECT status, count(*) AS orders, sum(total_cents) AS cents FROM orders WHERE created_at BETWEEN ? AND ? GROUP BY status ORDER BY status',
           );
           const revenue = rows
@@ -221,7 +217,7 @@ export function operationsTools(env: ToolEnv) {
           };
         }
         case 'refunds': {
-          const rows = q(
+          const rows = await q(
             'SELECT count(*) AS refunds, coalesce(sum(amount_cents), 0) AS cents FROM refunds WHERE created_at BETWEEN ? AND ?',
           );
           const r = rows[0] ?? { refunds: 0, cents: 0 };
@@ -232,11 +228,10 @@ export function operationsTools(env: ToolEnv) {
           };
         }
         case 'inventory': {
-          const rows = biz.db
-            .prepare(
-              'SELECT category, count(*) AS products, sum(stock) AS units, sum(stock < reorder_level) AS low FROM products GROUP BY category ORDER BY category',
-            )
-            .all() as Array<Record<string, number | string>>;
+          // CASE, not a summed comparison: PostgreSQL booleans do not add up.
+          const rows = await biz.all<Record<string, number | string>>(
+            'SELECT category, count(*) AS products, sum(stock) AS units, sum(CASE WHEN stock < reorder_level THEN 1 ELSE 0 END) AS low FROM products GROUP BY category ORDER BY category',
+          );
           const low = rows.reduce((s, r) => s + Number(r.low), 0);
           return {
             report,
@@ -245,14 +240,14 @@ export function operationsTools(env: ToolEnv) {
           };
         }
         case 'tickets': {
-          const rows = q(
+          const rows = await q(
             'SELECT status, count(*) AS tickets FROM tickets WHERE created_at BETWEEN ? AND ? GROUP BY status ORDER BY status',
           );
           const parts = rows.map((r) => `${r.tickets} ${r.status}`).join(', ');
           return { report, rows, summary: `Tickets report${range}: ${parts || 'no tickets'}.` };
         }
         case 'shipping': {
-          const rows = q(
+          const rows = await q(
             'SELECT status, count(*) AS shipments FROM shipments WHERE shipped_at BETWEEN ? AND ? GROUP BY status ORDER BY status',
           );
           const parts = rows.map((r) => `${r.shipments} ${String(r.status).replaceAll('_', ' ')}`).join(', ');
@@ -276,12 +271,10 @@ export function operationsTools(env: ToolEnv) {
     domain: 'operations',
     progress: (args) => `Exporting ${args.dataset} to CSV`,
     examples: ['Export all customers to CSV', 'Download the orders as a CSV file', 'Export the refunds data'],
-    run: ({ dataset }, ctx) => {
-      const rows = biz.db.prepare(`SELECT * FROM ${dataset} ORDER BY 1`).all() as Array<
-        Record<string, unknown>
-      >;
+    run: async ({ dataset }, ctx) => {
+      const rows = await biz.all(`SELECT * FROM ${dataset} ORDER BY 1`);
       const columns = Object.keys(rows[0] ?? {}).filter((c) => c !== 'idempotency_key');
-      // SQLite cells are null, numbers, strings or bigints.
+      // Cells are null, numbers or strings; a bigint would print as a number.
       const cell = (v: unknown) => {
         const s =
           typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';

@@ -50,14 +50,14 @@ export function supportTools(env: ToolEnv) {
       'Find the account of Priya Haddad',
       'What tier is this customer?',
     ],
-    run: ({ query }) => {
+    run: async ({ query }) => {
       const email = EMAIL_IN_TEXT.exec(query)?.[0];
       const id = CUSTOMER_ID_IN_TEXT.exec(query)?.[0];
       let customer: CustomerRow | undefined;
-      if (email || id) customer = findCustomer(biz, (email ?? id) as string);
+      if (email || id) customer = await findCustomer(biz, (email ?? id) as string);
       else {
         // A name: the customer whose full name appears in the query, else the best token overlap.
-        const all = biz.db.prepare('SELECT * FROM customers ORDER BY id').all() as unknown as CustomerRow[];
+        const all = await biz.all<CustomerRow>('SELECT * FROM customers ORDER BY id');
         const q = query.toLowerCase();
         customer = all.find((c) => q.includes(c.name.toLowerCase()));
         if (!customer) {
@@ -70,12 +70,15 @@ export function supportTools(env: ToolEnv) {
         }
         if (!customer) throw new ToolError(`no customer matches "${query}"`, { retryable: false });
       }
-      const orders = biz.db
-        .prepare('SELECT count(*) AS n, max(created_at) AS last FROM orders WHERE customer_id = ?')
-        .get(customer.id) as { n: number; last: string | null };
-      const openTickets = biz.db
-        .prepare("SELECT id, subject FROM tickets WHERE customer_id = ? AND status != 'closed' ORDER BY id")
-        .all(customer.id) as Array<{ id: string; subject: string }>;
+      // An aggregate always returns one row.
+      const orders = (await biz.get<{ n: number; last: string | null }>(
+        'SELECT count(*) AS n, max(created_at) AS last FROM orders WHERE customer_id = ?',
+        customer.id,
+      )) as { n: number; last: string | null };
+      const openTickets = await biz.all<{ id: string; subject: string }>(
+        "SELECT id, subject FROM tickets WHERE customer_id = ? AND status != 'closed' ORDER BY id",
+        customer.id,
+      );
       return {
         customerId: customer.id,
         name: customer.name,
@@ -119,8 +122,8 @@ export function supportTools(env: ToolEnv) {
       'Verify identity of CUS-0042 with date of birth 1985-04-12',
       'Authenticate jane.cooper@example.com, postcode 62701',
     ],
-    run: ({ customer, dateOfBirth, postcode }) => {
-      const row = findCustomer(biz, customer);
+    run: async ({ customer, dateOfBirth, postcode }) => {
+      const row = await findCustomer(biz, customer);
       const factors: string[] = [];
       if (dateOfBirth) factors.push('date_of_birth');
       if (postcode) factors.push('postcode');
@@ -135,10 +138,17 @@ export function supportTools(env: ToolEnv) {
         (dateOfBirth === undefined || dateOfBirth === row.date_of_birth) &&
         (postcode === undefined || postcode === row.postcode);
       const at = biz.now().toISOString();
-      biz.db
-        .prepare('INSERT INTO identity_checks (customer_id, factors, verified, created_at) VALUES (?,?,?,?)')
-        .run(row.id, factors.join(','), verified ? 1 : 0, at);
-      if (verified) biz.db.prepare('UPDATE customers SET verified_at = ? WHERE id = ?').run(at, row.id);
+      // The check and the verified mark commit together.
+      await biz.transaction(async (tx) => {
+        await tx.run(
+          'INSERT INTO identity_checks (customer_id, factors, verified, created_at) VALUES (?,?,?,?)',
+          row.id,
+          factors.join(','),
+          verified ? 1 : 0,
+          at,
+        );
+        if (verified) await tx.run('UPDATE customers SET verified_at = ? WHERE id = ?', at, row.id);
+      });
       return {
         customerId: row.id,
         verified,
@@ -171,22 +181,19 @@ export function supportTools(env: ToolEnv) {
     ],
     reconcile: reconcileFrom(biz),
     run: ({ customer, subject, priority }, ctx) =>
-      once(biz, 'create_ticket', ctx, () => {
-        const row = findCustomer(biz, customer);
-        const id = nextId(biz, 'tickets', 'TCK', 4, 5000);
-        biz.db
-          .prepare(
-            "INSERT INTO tickets (id, customer_id, subject, description, priority, status, created_at, idempotency_key) VALUES (?,?,?,?,?,'open',?,?)",
-          )
-          .run(
-            id,
-            row.id,
-            subject.slice(0, 200),
-            subject,
-            priority,
-            biz.now().toISOString(),
-            ctx.idempotencyKey,
-          );
+      once(biz, 'create_ticket', ctx, async (tx) => {
+        const row = await findCustomer(tx, customer);
+        const id = await nextId(tx, 'tickets', 'TCK', 4, 5000);
+        await tx.run(
+          "INSERT INTO tickets (id, customer_id, subject, description, priority, status, created_at, idempotency_key) VALUES (?,?,?,?,?,'open',?,?)",
+          id,
+          row.id,
+          subject.slice(0, 200),
+          subject,
+          priority,
+          biz.now().toISOString(),
+          ctx.idempotencyKey,
+        );
         return {
           ticketId: id,
           customerId: row.id,
@@ -216,14 +223,14 @@ export function supportTools(env: ToolEnv) {
       'How do I reset my password?',
       'Is there a warranty?',
     ],
-    run: ({ query, limit }) => {
-      const articles = biz.db.prepare('SELECT * FROM kb_articles ORDER BY id').all() as Array<{
+    run: async ({ query, limit }) => {
+      const articles = await biz.all<{
         id: string;
         title: string;
         category: string;
         body: string;
         tags: string;
-      }>;
+      }>('SELECT * FROM kb_articles ORDER BY id');
       const qw = words(query).map(stem);
       // Simple BM25-like scoring: tags and title weigh more than the body; shorter articles win ties.
       const scored = articles
@@ -275,8 +282,8 @@ export function supportTools(env: ToolEnv) {
     ],
     reconcile: reconcileFrom(biz),
     run: ({ reason, customer, ticketId, priority }, ctx) =>
-      once(biz, 'escalate_to_human', ctx, () => {
-        const row = customer ? findCustomer(biz, customer) : undefined;
+      once(biz, 'escalate_to_human', ctx, async (tx) => {
+        const row = customer ? await findCustomer(tx, customer) : undefined;
         const text = reason.toLowerCase();
         const queue = /lawyer|legal|sue|court|gdpr|privacy/.test(text)
           ? 'legal'
@@ -286,21 +293,18 @@ export function supportTools(env: ToolEnv) {
               ? 'technical'
               : 'general';
         const urgency = /legal|lawyer|sue|urgent|immediately|furious/.test(text) ? 'urgent' : priority;
-        const id = nextId(biz, 'escalations', 'ESC', 4);
-        biz.db
-          .prepare(
-            "INSERT INTO escalations (id, customer_id, ticket_id, reason, priority, queue, status, created_at, idempotency_key) VALUES (?,?,?,?,?,?,'open',?,?)",
-          )
-          .run(
-            id,
-            row?.id ?? null,
-            ticketId ?? null,
-            reason,
-            urgency,
-            queue,
-            biz.now().toISOString(),
-            ctx.idempotencyKey,
-          );
+        const id = await nextId(tx, 'escalations', 'ESC', 4);
+        await tx.run(
+          "INSERT INTO escalations (id, customer_id, ticket_id, reason, priority, queue, status, created_at, idempotency_key) VALUES (?,?,?,?,?,?,'open',?,?)",
+          id,
+          row?.id ?? null,
+          ticketId ?? null,
+          reason,
+          urgency,
+          queue,
+          biz.now().toISOString(),
+          ctx.idempotencyKey,
+        );
         return {
           escalationId: id,
           queue,
