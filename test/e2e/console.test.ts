@@ -74,7 +74,10 @@ describe('web console', { skip }, () => {
       consoleDir: CONSOLE_DIR,
       onError: () => {},
       // As `switchboard dev` reports a restart of the serving process.
-      instance: { source: 'switchboard.config.ts', reload: { generation: 2, reason: 'changed tools.ts', at: Date.now() } },
+      instance: {
+        source: 'switchboard.config.ts',
+        reload: { generation: 2, reason: 'changed tools.ts', at: Date.now() },
+      },
     });
     url = (await gateway.start()).url;
     // The demo tour, as the user the demo key acts as; each step is played until it settles.
@@ -154,7 +157,10 @@ describe('web console', { skip }, () => {
     await shot(page, 'sign-in');
     await signIn(page, userKey, 'user');
     // Under `switchboard dev` the console says the serving process was reloaded, and why.
-    await page.getByTestId('reload').filter({ hasText: /Reloaded .*: changed tools\.ts \(restart 1\)/ }).waitFor();
+    await page
+      .getByTestId('reload')
+      .filter({ hasText: /Reloaded .*: changed tools\.ts \(restart 1\)/ })
+      .waitFor();
     // A user has no approvals inbox.
     assert.equal(await page.getByRole('link', { name: 'Approvals' }).count(), 0);
     for (const runId of tour.values()) await page.locator(`tr[data-run-id="${runId}"]`).waitFor();

@@ -26,12 +26,15 @@ interface Out {
 
 function sh(file: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<Out> {
   return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = {
-      PATH: `${NODE_BIN}:${process.env.PATH ?? ''}`,
-      HOME: process.env.HOME ?? tmpdir(),
-    };
-    for (const k of ['npm_config_cache', 'npm_config_registry', 'TMPDIR', 'LANG'])
-      if (process.env[k]) env[k] = process.env[k];
+    // The user's environment (certificates, proxies, HOME), without anything that configures
+    // Switchboard or the npm run this test may be part of.
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (k.startsWith('SWITCHBOARD_') || k.startsWith('OTEL_') || k === 'NODE_TEST_CONTEXT') continue;
+      if (k.startsWith('npm_') && k !== 'npm_config_cache' && k !== 'npm_config_registry') continue;
+      env[k] = v;
+    }
+    env.PATH = `${NODE_BIN}:${process.env.PATH ?? ''}`;
     execFile(
       file,
       args,
@@ -61,7 +64,11 @@ describe('the packed package, installed in a fresh directory', { timeout: 900_00
     // serving console/dist meanwhile; `npm ci` built it), then the tarball is packed as published.
     const built = await npm(['run', 'build'], ROOT, 600_000);
     assert.equal(built.code, 0, built.stdout.slice(-3000) + built.stderr.slice(-2000));
-    const packed = await npm(['pack', '--ignore-scripts', '--pack-destination', work, '--json'], ROOT, 600_000);
+    const packed = await npm(
+      ['pack', '--ignore-scripts', '--pack-destination', work, '--json'],
+      ROOT,
+      600_000,
+    );
     assert.equal(packed.code, 0, packed.stderr.slice(-2000));
     const [first] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
       filename: string;
@@ -184,7 +191,7 @@ export async function answer(): Promise<string | undefined> {
     assert.equal(installed.code, 0, installed.stderr.slice(-2000));
     const tested = await npm(['test'], app);
     assert.equal(tested.code, 0, tested.stdout + tested.stderr);
-    assert.match(tested.stdout, /# pass 2/);
+    assert.match(tested.stdout, /pass 2\n/);
     const ran = await npx(['run', 'What is the status of ticket T-1001?'], app);
     assert.equal(ran.code, 0, ran.stdout + ran.stderr);
     assert.match(ran.stdout, /completed \(helpdesk\): .*T-1001.*open/);
