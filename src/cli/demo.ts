@@ -6,7 +6,7 @@
  * the tour with a summary table (exit 0 when every step behaved as designed).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { startDemoGateway } from '../gateway/cli.ts';
 import { newId } from '../core/ids.ts';
 import type { Telemetry } from '../telemetry/index.ts';
@@ -104,10 +104,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       console.log(
         `${r.ok ? '✔' : '✘'} ${r.step.padEnd(50)}${r.agent.padEnd(13)}${r.status.padEnd(12)}${r.runId}`,
       );
-    console.log('\nTrace any run with: npx switchboard trace <run>');
+    // The commands act on this project: name it unless it is the current directory's.
+    const rel = relative(process.cwd(), configPath);
+    const flag = rel === 'switchboard.config.ts' ? '' : ` --config ${rel}`;
+    console.log(`\nTrace any run with: npx switchboard trace <run>${flag}`);
     if (!options.exit) {
       console.log(
-        'Approve the waiting refund in the console (approver key) or with: npx switchboard approvals --pending',
+        `Approve the waiting refund in the console (approver key) or with: npx switchboard approvals --pending${flag}`,
       );
       console.log('Serving until Ctrl-C.');
       await new Promise<void>((resolve) => {
