@@ -1,0 +1,134 @@
+/** The configuration: validation messages, environment overrides, defaults, discovery. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { compileConfig, DEFAULTS, ENV_KEYS } from '../../src/config.ts';
+import { defineAgent } from '../../src/core/agent.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import { CONFIG_FILES, ConfigMissingError, findConfig } from '../../src/project.ts';
+
+const agent = defineAgent({ name: 'a', responsibility: 'Answer', instructions: 'Answer.', tools: [] });
+
+const failsWith = (input: unknown, message: RegExp, env?: Record<string, string>): void => {
+  assert.throws(
+    () => compileConfig(input, env ? { env } : {}),
+    (e: unknown) => e instanceof ConfigError && message.test(e.message),
+  );
+};
+
+describe('compileConfig', () => {
+  it('names the path of an unknown key and the nearest valid one, at any depth', () => {
+    failsWith(
+      { agents: [agent], gateway: { prot: 1 } },
+      /^gateway\.prot: unknown key \(did you mean gateway\.port\?\)$/,
+    );
+    failsWith(
+      { agents: [agent], limits: { breaker: { treshold: 3 } } },
+      /^limits\.breaker\.treshold: unknown key \(did you mean limits\.breaker\.threshold\?\)/,
+    );
+    failsWith({ agents: [agent], modle: 'offline' }, /^modle: unknown key \(did you mean model\?\)/);
+    // Nothing near: no guess.
+    failsWith({ agents: [agent], zzzzzzzz: 1 }, /^zzzzzzzz: unknown key$/);
+  });
+
+  it('names wrong types, a missing delegate, a bad model string', () => {
+    failsWith({ agents: [agent], gateway: { port: 70_000 } }, /^gateway\.port: /);
+    failsWith({ agents: [] }, /^agents: needs at least one agent/);
+    failsWith(
+      { agents: [{ ...agent, delegates: ['b'] }] },
+      /^agents\[0\]\.delegates\[0\]: agent "a" delegates to "b", which is not defined/,
+    );
+    failsWith({ agents: [agent], model: 'openai' }, /^model: "openai" is not <provider>:<model>/);
+    failsWith({ agents: [agent], defaultAgent: 'b' }, /^defaultAgent: unknown agent "b"/);
+  });
+
+  it('fills every default from DEFAULTS', () => {
+    const c = compileConfig({ agents: [agent] }, { cwd: '/srv/app' });
+    assert.equal(c.model, DEFAULTS.model);
+    assert.equal(c.store.dataDir, '/srv/app/.switchboard');
+    assert.equal(c.gateway.port, DEFAULTS.gateway.port);
+    assert.equal(c.limits.leaseMs, DEFAULTS.limits.leaseMs);
+    assert.deepEqual(c.budgets, DEFAULTS.budgets);
+    assert.equal(c.memory.k, DEFAULTS.memory.k);
+  });
+
+  it('environment variables override the file, and a bad one is named by its variable', () => {
+    const c = compileConfig(
+      { agents: [agent], gateway: { port: 8080 }, store: { schema: 'file' } },
+      {
+        env: {
+          SWITCHBOARD_PORT: '9090',
+          SWITCHBOARD_DATABASE_SCHEMA: 'env',
+          SWITCHBOARD_CORS_ORIGINS: 'https://a, https://b',
+        },
+      },
+    );
+    assert.equal(c.gateway.port, 9090);
+    assert.equal(c.store.schema, 'env');
+    assert.deepEqual(c.gateway.cors?.origins, ['https://a', 'https://b']);
+    assert.equal(c.fromEnv['gateway.port'], 'SWITCHBOARD_PORT');
+    failsWith({ agents: [agent] }, /^SWITCHBOARD_PORT: must be a number/, { SWITCHBOARD_PORT: 'x' });
+    failsWith({ agents: [agent] }, /^SWITCHBOARD_DATABASE_URL: must be a postgres:\/\/ URL/, {
+      SWITCHBOARD_DATABASE_URL: 'mysql://x',
+    });
+    // Every documented variable maps onto a key the schema knows (an unknown key would fail).
+    const sample: Record<string, string> = {
+      SWITCHBOARD_MODEL: 'offline',
+      SWITCHBOARD_DATA_DIR: 'data',
+      SWITCHBOARD_DATABASE_URL: 'postgres://db/x',
+      SWITCHBOARD_DATABASE_SCHEMA: 'abc',
+      SWITCHBOARD_HOST: '0.0.0.0',
+      SWITCHBOARD_CORS_ORIGINS: 'https://a',
+      SWITCHBOARD_LOG_LEVEL: 'debug',
+      SWITCHBOARD_PRICES: '{"m":{"input":1,"output":2}}',
+      OTEL_SERVICE_NAME: 'svc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      SWITCHBOARD_FAULTS: 'seed=1,p=0',
+    };
+    for (const variable of Object.keys(ENV_KEYS)) {
+      if (variable === 'SWITCHBOARD_MCP_CONFIG') continue; // a file: tested through the CLI
+      const value = sample[variable] ?? '5';
+      const compiled = compileConfig({ agents: [agent] }, { env: { [variable]: value } });
+      assert.equal(compiled.fromEnv[ENV_KEYS[variable]!], variable);
+    }
+  });
+
+  it('a plan in requests per minute becomes rate and burst', () => {
+    const c = compileConfig({ agents: [agent], gateway: { plans: { tenpm: { requestsPerMinute: 10 } } } });
+    assert.deepEqual(c.gateway.plans.tenpm, {
+      rate: 10 / 60,
+      burst: 10,
+      dailyQuota: 50_000,
+      maxConnections: 20,
+    });
+  });
+});
+
+describe('findConfig', () => {
+  it('takes --config, then SWITCHBOARD_CONFIG, then the first of the known names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-find-'));
+    try {
+      assert.throws(() => findConfig({ cwd: dir, env: {} }), ConfigMissingError);
+      writeFileSync(join(dir, 'switchboard.config.mjs'), '');
+      assert.equal(findConfig({ cwd: dir, env: {} }), join(dir, 'switchboard.config.mjs'));
+      writeFileSync(join(dir, 'switchboard.config.ts'), '');
+      assert.equal(findConfig({ cwd: dir, env: {} }), join(dir, CONFIG_FILES[0]));
+      writeFileSync(join(dir, 'other.ts'), '');
+      assert.equal(findConfig({ cwd: dir, env: { SWITCHBOARD_CONFIG: 'other.ts' } }), join(dir, 'other.ts'));
+      assert.equal(
+        findConfig({ cwd: dir, config: 'switchboard.config.mjs', env: { SWITCHBOARD_CONFIG: 'other.ts' } }),
+        join(dir, 'switchboard.config.mjs'),
+      );
+      assert.throws(
+        () => findConfig({ cwd: dir, config: 'missing.ts' }),
+        /--config: missing\.ts does not exist/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
