@@ -5,7 +5,15 @@
  * repeating a recorded step.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -30,7 +38,12 @@ export function initProject(dir: string, print: (line: string) => void): void {
     packageRange: `^${pkg.version}`,
     zodRange: pkg.dependencies?.zod ?? '^4.0.0',
   });
-  const clash = Object.keys(files).filter((f) => existsSync(join(target, f)));
+  // An existing package.json (`npm install switchboard-runtime` made one) is merged into, not
+  // replaced: the project's scripts and versions win; every other file must not exist yet.
+  const manifest = join(target, 'package.json');
+  if (existsSync(manifest))
+    files['package.json'] = mergeManifest(readFileSync(manifest, 'utf8'), files['package.json']!, dir);
+  const clash = Object.keys(files).filter((f) => f !== 'package.json' && existsSync(join(target, f)));
   if (clash.length)
     throw new InvalidArgumentError(`${dir}: ${clash.join(', ')} already exist; choose an empty directory`);
   for (const [file, text] of Object.entries(files)) {
@@ -45,6 +58,36 @@ export function initProject(dir: string, print: (line: string) => void): void {
   print('  npx switchboard run "What is the status of ticket T-1001?"');
   print('  npx switchboard dev      # gateway + console on http://127.0.0.1:7070, reloads on save');
   print('  npm test');
+}
+
+interface Manifest {
+  type?: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** The scaffold's package.json merged into an existing one (its own values kept). */
+function mergeManifest(existing: string, scaffold: string, dir: string): string {
+  let own: Manifest;
+  try {
+    own = JSON.parse(existing) as Manifest;
+  } catch {
+    throw new InvalidArgumentError(`${dir}: package.json is not JSON`);
+  }
+  if (own.type === 'commonjs')
+    throw new InvalidArgumentError(
+      `${dir}: package.json says "type": "commonjs"; the project needs ES modules`,
+    );
+  const ours = JSON.parse(scaffold) as Manifest;
+  const merged: Manifest = {
+    ...ours,
+    ...own,
+    type: 'module',
+    scripts: { ...ours.scripts, ...own.scripts },
+    dependencies: { ...ours.dependencies, ...own.dependencies },
+  };
+  return `${JSON.stringify(merged, null, 2)}\n`;
 }
 
 /** Files under `root` whose change restarts `dev` (sources and JSON; not dependencies or data). */

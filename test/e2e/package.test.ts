@@ -175,6 +175,20 @@ export async function answer(): Promise<string | undefined> {
     const version = await npx(['--version'], consumer);
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.trim(), PKG.version);
+    // As the README says: `npm install <package>` made a package.json, `init` completes it in place.
+    const inPlace = await npx(['init'], consumer);
+    assert.equal(inPlace.code, 0, inPlace.stderr);
+    const merged = JSON.parse(readFileSync(join(consumer, 'package.json'), 'utf8')) as {
+      type: string;
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    assert.equal(merged.type, 'module');
+    assert.match(merged.dependencies[PKG.name] ?? '', /\.tgz$/, 'the installed version is kept');
+    assert.ok(merged.dependencies.zod && merged.scripts.test);
+    const here = await npx(['run', 'What is the status of ticket T-1001?'], consumer);
+    assert.equal(here.code, 0, here.stdout + here.stderr);
+    assert.match(here.stdout, /completed \(helpdesk\): .*T-1001.*open/);
     const init = await npx(['init', 'app'], consumer);
     assert.equal(init.code, 0, init.stderr);
     const app = join(consumer, 'app');
