@@ -26,6 +26,12 @@ export const POSTGRES_URL =
 /** Whether the test PostgreSQL server is reachable (checked once). */
 export const postgresAvailable: Promise<boolean> = postgresReachable(POSTGRES_URL);
 
+/** PostgreSQL is part of the test bed: a file that needs it fails (never skips) without it. */
+export async function requirePostgres(): Promise<void> {
+  if (!(await postgresAvailable))
+    throw new Error(`PostgreSQL is required at ${POSTGRES_URL} (start it; .ci/run does)`);
+}
+
 /** A fresh schema name per store: tests never see each other's rows. */
 export const testSchema = (): string =>
   `sb_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;

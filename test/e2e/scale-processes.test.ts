@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { TERMINAL_EVENTS, type JournalEvent } from '../../src/core/events.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
-import { POSTGRES_URL, postgresAvailable, testSchema } from '../helpers.ts';
+import { POSTGRES_URL, requirePostgres, testSchema } from '../helpers.ts';
 import { WsClient, type ServerFrame } from './fixtures/gateway.ts';
 import {
   childEnv,
@@ -27,12 +27,11 @@ import {
   type Proc,
 } from './fixtures/scale/processes.ts';
 
-const available = await postgresAvailable;
+await requirePostgres();
 
 describe(
   'scale-out: 2 gateway processes and 2 worker processes on PostgreSQL',
   {
-    skip: !available && `PostgreSQL unreachable at ${POSTGRES_URL.replace(/\/\/[^@]*@/, '//')}: skipped`,
     timeout: 90_000,
   },
   () => {

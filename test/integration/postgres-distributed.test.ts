@@ -14,7 +14,7 @@ import { dropPostgresSchemas, terminateBackends } from '../../src/store/postgres
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/store.ts';
 import type { ClaimedTask, Store, TaskSpec } from '../../src/store/ports.ts';
 import { createSystem } from '../../src/system.ts';
-import { ofType, POSTGRES_URL, postgresAvailable, testSchema } from '../helpers.ts';
+import { ofType, POSTGRES_URL, requirePostgres, testSchema } from '../helpers.ts';
 
 /** Call `charge` once, then answer: a pure function of the conversation, the same on every worker. */
 const model = () =>
@@ -70,9 +70,9 @@ function duplicateRows(events: JournalEvent[], countReruns = true): number {
   return dups;
 }
 
-const available = await postgresAvailable;
+await requirePostgres();
 
-describe('PostgreSQL: many workers on one schema', { skip: !available && 'no PostgreSQL server' }, () => {
+describe('PostgreSQL: many workers on one schema', () => {
   const schemas: string[] = [];
   const open = (schema: string, app = 'switchboard-test'): PostgresStore => {
     if (!schemas.includes(schema)) schemas.push(schema);

@@ -1,21 +1,18 @@
-/** The store contract on PostgreSQL (own schema per test), when a server is reachable. */
+/** The store contract on PostgreSQL (own schema per test); without a server this file fails. */
 import { createPostgresStore } from '../../src/store/postgres/store.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { storeContract } from '../contract/store.contract.ts';
-import { POSTGRES_URL, postgresAvailable, testSchema } from '../helpers.ts';
+import { POSTGRES_URL, requirePostgres, testSchema } from '../helpers.ts';
 
-if (await postgresAvailable) {
-  storeContract('postgres', async (clock) => {
-    const schema = testSchema();
-    const store = createPostgresStore({ url: POSTGRES_URL, schema, clock, onError: () => {} });
-    return {
-      store,
-      cleanup: async () => {
-        await store.close();
-        await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
-      },
-    };
-  });
-} else {
-  console.warn(`# postgres store contract skipped: no server at ${POSTGRES_URL}`);
-}
+await requirePostgres();
+storeContract('postgres', async (clock) => {
+  const schema = testSchema();
+  const store = createPostgresStore({ url: POSTGRES_URL, schema, clock, onError: () => {} });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
+    },
+  };
+});
