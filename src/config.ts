@@ -15,7 +15,7 @@ import { DEFAULT_BUDGET, type Budget } from './core/budget.ts';
 import { ConfigError } from './core/errors.ts';
 import { parsePolicies, type PolicyRule } from './core/policy.ts';
 import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
-import type { MemoryHooks } from './memory/hooks.ts';
+import type { MemoryHooks, MemoryOptions } from './memory/hooks.ts';
 import { parseMcpConfig, type McpConfig } from './mcp/config.ts';
 import { parseModelSpec } from './models/spec.ts';
 import { checkAgents, configErrorOf, envOverrides, isAgent, setPath } from './config-keys.ts';
@@ -110,15 +110,7 @@ export interface SwitchboardConfig {
     /** Score below which the tool retriever leaves a tool out (0 shows the best `topK` always). */
     toolThreshold?: number;
   };
-  memory?:
-    | false
-    | {
-        enabled?: boolean;
-        k?: number;
-        retentionMs?: number;
-        maxFacts?: number;
-        hooks?: Partial<MemoryHooks>;
-      };
+  memory?: MemoryOptions;
   budgets?: Partial<Budget>;
   limits?: {
     leaseMs?: number;

@@ -110,6 +110,21 @@ export interface Project {
   close(): Promise<void>;
 }
 
+/**
+ * The API key store of a configuration, without opening its system (what `keys` commands need):
+ * the PostgreSQL schema when the store is PostgreSQL, else `<dataDir>/gateway.db`.
+ */
+export async function openKeyStore(config: CompiledConfig, role = 'cli'): Promise<KeyStore> {
+  const { url, schema, dataDir } = config.store;
+  return url
+    ? (await import('./gateway/keys-postgres.ts')).createPostgresKeyStore({
+        url,
+        schema,
+        applicationName: `switchboard-${role}-keys`,
+      })
+    : (await import('./gateway/keys.ts')).createSqliteKeyStore({ path: join(dataDir, 'gateway.db') });
+}
+
 /** The default model: a configured provider (loaded only then), else the offline model. */
 export async function modelOf(
   config: CompiledConfig,
@@ -209,14 +224,7 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
       modelLabel: label,
       keys() {
         keyStore ??= (async () => {
-          const keys = pg
-            ? (await import('./gateway/keys-postgres.ts')).createPostgresKeyStore({
-                ...pg,
-                applicationName: `switchboard-${role}-keys`,
-              })
-            : (await import('./gateway/keys.ts')).createSqliteKeyStore({
-                path: join(config.store.dataDir, 'gateway.db'),
-              });
+          const keys = await openKeyStore(config, role);
           closers.push(() => keys.close());
           return keys;
         })();

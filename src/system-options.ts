@@ -5,7 +5,7 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
 import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
-import type { MemoryHooks } from './memory/hooks.ts';
+import type { MemoryOptions } from './memory/hooks.ts';
 import type { Faults } from './runtime/faults.ts';
 import type { Clock } from './store/clock.ts';
 import type { Store } from './store/ports.ts';
@@ -39,15 +39,7 @@ export interface SystemOptions {
    * Short-term memory (last k turns of the actor's session, working state) and long-term facts.
    * On by default with k = 5; `false` turns it off.
    */
-  memory?:
-    | false
-    | {
-        enabled?: boolean;
-        k?: number;
-        retentionMs?: number;
-        maxFacts?: number;
-        hooks?: Partial<MemoryHooks>;
-      };
+  memory?: MemoryOptions;
   /** Per-tool circuit breakers: consecutive retryable failures to open (5), and the cooldown (30 s). */
   breaker?: { threshold?: number; cooldownMs?: number };
   /** Where start-up lint findings go (default: stderr). */

@@ -13,6 +13,7 @@ import type { Telemetry } from '../telemetry/index.ts';
 import { openCli } from './app.ts';
 import { adminRoutes, telemetryFor } from './serve.ts';
 import { describeEvent } from './trace.ts';
+import { untilSignal } from './signals.ts';
 
 export interface TourStep {
   title: string;
@@ -113,10 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         `Approve the waiting refund in the console (approver key) or with: npx switchboard approvals --pending${flag}`,
       );
       console.log('Serving until Ctrl-C.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilSignal();
     }
   } finally {
     await gateway.stop();

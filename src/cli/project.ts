@@ -21,6 +21,7 @@ import { InvalidArgumentError } from 'commander';
 import { CONFIG_FLAG } from './app.ts';
 import { listenerFlags, type ListenerFlags } from './serve.ts';
 import { scaffoldFiles } from './scaffold.ts';
+import { untilSignal } from './signals.ts';
 import { packageInfo } from './package-info.ts';
 
 /** `switchboard init [dir]`: refuses to overwrite files that exist. */
@@ -182,11 +183,7 @@ export async function devCommand(
     `[dev] watching ${relative(process.cwd(), root) || '.'} (${countSources(root)} source files); Ctrl-C to stop`,
   );
   start();
-  await new Promise<void>((resolveStop) => {
-    const done = (): void => resolveStop();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  await untilSignal();
   watcher.close();
   if (timer) clearTimeout(timer);
   await restarting;

@@ -4,9 +4,12 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import type { CompiledConfig } from '../config.ts';
+import type { KeyStore } from '../gateway/keys.ts';
 import type { Project } from '../project.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import { CONFIG_FLAG, cliConfig, openCli } from './app.ts';
+import { untilSignal } from './signals.ts';
 import { Option } from 'commander';
 
 /** What `switchboard dev` tells the process it restarted: which generation, and why. */
@@ -140,11 +143,6 @@ export async function serveProject(
   };
 }
 
-async function untilSignal(): Promise<void> {
-  const { untilSignal: wait } = await import('../store/postgres/cli.ts');
-  await wait();
-}
-
 export function registerServeCommands(program: Command): void {
   listenerFlags(
     program
@@ -181,7 +179,7 @@ export function registerServeCommands(program: Command): void {
     .option('--json', 'print { "id", "key", "role" }')
     .option(...CONFIG_FLAG)
     .action(async (opts: { name: string; role: string; plan?: string; json?: boolean; config?: string }) => {
-      await withKeys(opts.config, async (store, project) => {
+      await withKeys(opts.config, async (store, config) => {
         const { keysCreate } = await import('../gateway/cli.ts');
         const { DEFAULT_PLANS } = await import('../gateway/plans.ts');
         await keysCreate(
@@ -193,7 +191,7 @@ export function registerServeCommands(program: Command): void {
           },
           console.log,
           store,
-          { ...DEFAULT_PLANS, ...project.config.gateway.plans },
+          { ...DEFAULT_PLANS, ...config.gateway.plans },
         );
       });
     });
@@ -289,15 +287,17 @@ export function registerServeCommands(program: Command): void {
     });
 }
 
-/** The configured key store, without opening the system's workers. */
+/** The configured key store, without opening the system (no agents, model or journal). */
 async function withKeys(
   flag: string | undefined,
-  fn: (store: Awaited<ReturnType<Project['keys']>>, project: Project) => Promise<void>,
+  fn: (store: KeyStore, config: CompiledConfig) => Promise<void>,
 ): Promise<void> {
-  const project = await openCli(flag, { workers: false });
+  const config = await cliConfig(flag);
+  const { openKeyStore } = await import('../project.ts');
+  const store = await openKeyStore(config);
   try {
-    await fn(await project.keys(), project);
+    await fn(store, config);
   } finally {
-    await project.close();
+    await store.close();
   }
 }

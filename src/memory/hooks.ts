@@ -22,6 +22,11 @@ export interface MemoryHooks {
   onMessage(ctx: MemoryHookContext, message: { role: 'user' | 'assistant'; text: string }): Promise<void>;
 }
 
+/** Memory as configured (`memory` of the configuration and of createSystem); `false` turns it off. */
+export type MemoryOptions =
+  | false
+  | { enabled?: boolean; k?: number; retentionMs?: number; maxFacts?: number; hooks?: Partial<MemoryHooks> };
+
 export interface MemoryConfig {
   enabled: boolean;
   /** Default replay window (turns). */

@@ -1,8 +1,6 @@
 /**
  * Process roles on PostgreSQL, as functions the CLI calls with the configured store:
- * `switchboard migrate`, and the graceful shutdown of `gateway` and `worker` processes: on
- * SIGTERM/SIGINT a process stops claiming, lets in-flight steps commit (or hands their wake-ups
- * back), then closes its connections.
+ * `switchboard migrate`, and the check that a role needing PostgreSQL has it configured.
  */
 import { ConfigError } from '../../core/errors.ts';
 import type { CompiledConfig } from '../../config.ts';
@@ -35,17 +33,4 @@ export async function migrateCommand(
   } finally {
     await store.close();
   }
-}
-
-/** Resolve on the first SIGTERM or SIGINT. */
-export function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGTERM', done);
-      process.off('SIGINT', done);
-      resolve();
-    };
-    process.once('SIGTERM', done);
-    process.once('SIGINT', done);
-  });
 }
