@@ -170,7 +170,7 @@ export const DEFAULTS = {
     serviceName: 'switchboard',
     traces: true,
     metrics: true,
-    logLevel: 'info',
+    logLevel: 'silent',
     captureContent: false,
   },
 } as const;

@@ -83,7 +83,8 @@ export async function telemetryFor(project: Project): Promise<Telemetry> {
   return attachTelemetry({
     store: project.system.store,
     agents: project.agents.map((a) => a.name),
-    logger: false,
+    // Journal events as JSON lines on stdout, when a level is configured (silent by default).
+    ...(t.logLevel === 'silent' ? { logger: false as const } : { logLevel: t.logLevel }),
     metrics: t.metrics,
     captureContent: t.captureContent,
     prices: priceTable(t.prices, {}),
