@@ -8,8 +8,9 @@ import { UserError } from '../core/errors.ts';
 import type { CompiledConfig } from '../config.ts';
 import type { Project } from '../project.ts';
 import type { System } from '../system.ts';
-import { issueKey, resolveKeyRef, ROLES, type IssuedKey, type KeyStore, type Role } from './keys.ts';
+import { issueKey, resolveKeyRef, type IssuedKey, type KeyStore } from './keys.ts';
 import { DEFAULT_PLANS } from './plans.ts';
+import { createKeyBody, describeIssue } from './schemas.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts';
 
 type Print = (line: string) => void;
@@ -117,16 +118,17 @@ export async function keysCreate(
   keys: KeyStore,
   plans: Readonly<Record<string, unknown>> = DEFAULT_PLANS,
 ): Promise<IssuedKey> {
-  if (!(ROLES as readonly string[]).includes(opts.role))
-    throw new UserError(`--role must be one of ${ROLES.join(', ')}`, 'role');
-  if (opts.plan !== undefined && !Object.hasOwn(plans, opts.plan))
-    throw new UserError(`--plan must be one of ${Object.keys(plans).join(', ')}`, 'plan');
+  const checked = createKeyBody(Object.keys(plans)).safeParse({
+    name: opts.name,
+    role: opts.role,
+    ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
+  });
+  if (!checked.success) {
+    const { field, message } = describeIssue(checked.error);
+    throw new UserError(`--${field} ${message}`, field);
+  }
   {
-    const issued = await issueKey(keys, {
-      name: opts.name,
-      role: opts.role as Role,
-      ...(opts.plan ? { plan: opts.plan } : {}),
-    });
+    const issued = await issueKey(keys, checked.data);
     if (opts.json) print(JSON.stringify({ id: issued.id, key: issued.key, role: issued.role }));
     else {
       print(`created ${issued.id} (${issued.role}, plan ${issued.plan}) acting as "${issued.actorId}"`);

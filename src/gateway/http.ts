@@ -111,7 +111,8 @@ export function runBody(v: RunView) {
   };
 }
 
-async function readJson(c: Context<GatewayEnv>): Promise<unknown> {
+/** The request body as JSON (an empty body is `{}`); 400 `invalid_json` otherwise. */
+export async function readJson(c: Context<GatewayEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
   try {
@@ -123,7 +124,8 @@ async function readJson(c: Context<GatewayEnv>): Promise<unknown> {
   }
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+/** `value` checked against `schema`; 400 naming the first offending field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const { field, message } = describeIssue(r.error, prefix);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { RUN_STATUSES } from '../core/run-state.ts';
-import type { Role } from './keys.ts';
+import { ROLES, type Role } from './keys.ts';
 
 const id = z.string().min(1).max(200);
 
@@ -187,6 +187,26 @@ export const DecideBody = z.strictObject({
 });
 
 export const MemoryQuery = z.strictObject({ sessionId: id.optional() });
+
+/**
+ * A new key, as `POST /admin/keys` takes it and `switchboard keys create` checks its flags: one
+ * schema for both, so the two accept exactly the same keys. `plans` are the configured plan names.
+ */
+export const createKeyBody = (plans: readonly string[]) =>
+  z.strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1, 'is required')
+      .refine((v) => [...v].length <= 100, 'is longer than 100 characters')
+      .refine((v) => !v.includes('\u0000'), 'must not contain NUL')
+      .describe('The principal (actor id) the key acts as'),
+    role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+    plan: z
+      .string()
+      .refine((v) => plans.includes(v), `must be one of ${plans.join(', ')}`)
+      .optional(),
+  });
 
 export const ErrorBodySchema = z.object({
   error: z.object({

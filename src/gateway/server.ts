@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ConfigError } from '../core/errors.ts';
 import type { System } from '../system.ts';
 import { Authenticator } from './auth.ts';
@@ -14,10 +15,11 @@ import { Connections } from './connections.ts';
 import { DEFAULT_LIMITS, type Edge, type GatewayInstance, type GatewayLimits } from './context.ts';
 import { HttpError } from './errors.ts';
 import { RunFeed } from './feed.ts';
-import { edgeMiddleware, publicApp, type FetchHandler, type GatewayEnv } from './http.ts';
-import { issueKey, ROLES, type KeyStore, type Role } from './keys.ts';
+import { edgeMiddleware, parse, publicApp, readJson, type FetchHandler, type GatewayEnv } from './http.ts';
+import { issueKey, type KeyStore } from './keys.ts';
 import type { IpRules } from './net.ts';
 import { DEFAULT_PLANS, UsageMeter, type Plan, type UsageCounter } from './plans.ts';
+import { createKeyBody } from './schemas.ts';
 import { WsGateway } from './ws.ts';
 
 export interface GatewayOptions {
@@ -100,7 +102,12 @@ function trackSockets(server: Server): Set<Socket> {
   return sockets;
 }
 
-function adminApp(edge: Edge, options: GatewayOptions, keys: KeyStore): Hono<GatewayEnv> {
+function adminApp(
+  edge: Edge,
+  options: GatewayOptions,
+  keys: KeyStore,
+  planNames: readonly string[],
+): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   edgeMiddleware(app, edge, {
     key: 'ip.admin',
@@ -129,23 +136,21 @@ function adminApp(edge: Edge, options: GatewayOptions, keys: KeyStore): Hono<Gat
     await admin(c.req.header('authorization'), c.req.header('x-api-key'));
     return c.json({ keys: await Promise.all((await keys.list()).map(view)) });
   });
-  app.post('/admin/keys', async (c) => {
+  const createKey = createKeyBody(planNames);
+  const limit = bodyLimit({
+    maxSize: edge.limits.maxBodyBytes,
+    onError: () => {
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `request body is larger than ${edge.limits.maxBodyBytes} bytes`,
+      );
+    },
+  });
+  app.post('/admin/keys', limit, async (c) => {
     await admin(c.req.header('authorization'), c.req.header('x-api-key'));
-    const body = (await c.req.json().catch(() => {
-      throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
-    })) as { name?: unknown; role?: unknown; plan?: unknown };
-    if (typeof body.name !== 'string')
-      throw new HttpError(400, 'bad_request', 'name: required', { details: { field: 'name' } });
-    if (typeof body.role !== 'string' || !(ROLES as readonly string[]).includes(body.role))
-      throw new HttpError(400, 'bad_request', `role: one of ${ROLES.join(', ')}`, {
-        details: { field: 'role' },
-      });
-    const plan = typeof body.plan === 'string' ? body.plan : undefined;
-    const issued = await issueKey(keys, {
-      name: body.name,
-      role: body.role as Role,
-      ...(plan ? { plan } : {}),
-    });
+    // The schema `switchboard keys create` checks its flags with: unknown fields and plans are 400.
+    const issued = await issueKey(keys, parse(createKey, await readJson(c), ''));
     return c.json(issued, 201);
   });
   app.delete('/admin/keys/:id', async (c) => {
@@ -225,7 +230,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   });
   const adminServer =
-    options.adminPort === false ? null : createServer(nodeHandler(adminApp(edge, options, options.keys)));
+    options.adminPort === false
+      ? null
+      : createServer(nodeHandler(adminApp(edge, options, options.keys, Object.keys(plans))));
   const adminSockets = adminServer ? trackSockets(adminServer) : null;
 
   let url = '';

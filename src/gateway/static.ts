@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
+import { HttpError } from './errors.ts';
 import type { GatewayEnv } from './http.ts';
 
 const TYPES: Record<string, string> = {
@@ -23,12 +24,23 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** A request path as a file path; a malformed percent-escape is the client's error (400), not ours. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new HttpError(400, 'bad_request', 'path: malformed percent-encoding', {
+      details: { field: 'path' },
+    });
+  }
+}
+
 /** Serve `dir` at `/` when it holds an index.html; does nothing otherwise. */
 export function serveConsole(app: Hono<GatewayEnv>, dir: string): boolean {
   const root = resolve(dir);
   if (!existsSync(join(root, 'index.html'))) return false;
   app.get('/*', async (c, next) => {
-    const wanted = resolve(root, '.' + decodeURIComponent(c.req.path));
+    const wanted = resolve(root, '.' + decodePath(c.req.path));
     const inside = wanted === root || wanted.startsWith(root + sep);
     let file = inside ? wanted : null;
     if (
