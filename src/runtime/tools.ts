@@ -12,7 +12,7 @@ import { BudgetExceededError, ToolError } from '../core/errors.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
 import { delegationInput, escalationInput } from './agents.ts';
 import { ESCALATE_TOOL } from '../core/agent.ts';
-import { agentQueue } from './agents.ts';
+import { agentQueue, type AgentRuntime } from './agents.ts';
 import type { Engine } from './engine.ts';
 import { errorData } from './engine.ts';
 import { projectRun, type RunHandle } from './handle.ts';
@@ -34,7 +34,64 @@ function deny(
   h.emit(event('tool.denied', { callId: c.call.callId, tool: c.call.toolName, reason, message }));
 }
 
-/** Validate and perform one model-emitted call. */
+/** What a call turned out to be once admitted: a tool of the agent, a delegation or an escalation. */
+type Admitted =
+  | { kind: 'tool'; tool: AnyTool; args: unknown }
+  | { kind: 'delegate'; target: string; args: z.infer<typeof delegationInput> }
+  | { kind: 'escalate'; args: z.infer<typeof escalationInput> };
+
+/**
+ * Ownership, shown and validation — the same for every call, built-in or not. Returns the denial
+ * to journal, or what the call is. Built-in tools (delegation, escalation) have no side effect of
+ * their own and are governed with risk `read`; a rule keyed on their name or agent still matches.
+ */
+function admit(
+  agent: AgentRuntime,
+  h: RunHandle,
+  c: CallState,
+): Admitted | { kind: 'denied'; reason: 'not-permitted' | 'invalid-arguments'; message: string } {
+  const name = c.call.toolName;
+  // Only tools shown at this step may run: retrieval narrows permission, not just the prompt.
+  const shown = h.state.shownTools;
+  const visible = !shown || shown.includes(name);
+  const target = agent.delegates.get(name);
+  const tool = agent.tools.get(name);
+  const owned =
+    tool !== undefined || target !== undefined || (name === ESCALATE_TOOL && agent.def.escalation);
+  if (!owned || !visible) {
+    const available = (shown ?? [...agent.tools.keys(), ...agent.delegates.keys()]).join(', ');
+    const why = owned ? 'was not shown at this step' : `is not available to agent "${agent.name}"`;
+    return {
+      kind: 'denied',
+      reason: 'not-permitted',
+      message: `Tool "${name}" ${why}. Available: ${available}.`,
+    };
+  }
+  const schema = tool ? tool.input : target !== undefined ? delegationInput : escalationInput;
+  const parsed = schema.safeParse(c.call.input);
+  if (!parsed.success) {
+    return {
+      kind: 'denied',
+      reason: 'invalid-arguments',
+      message: `Invalid arguments for ${name}: ${z.prettifyError(parsed.error)}`,
+    };
+  }
+  if (tool) return { kind: 'tool', tool, args: parsed.data };
+  if (target !== undefined)
+    return { kind: 'delegate', target, args: parsed.data as z.infer<typeof delegationInput> };
+  return { kind: 'escalate', args: parsed.data as z.infer<typeof escalationInput> };
+}
+
+/** The governed view of an admitted call: name, risk and the tool's own approval rule. */
+function governedOf(name: string, a: Admitted): Pick<AnyTool, 'name' | 'risk' | 'requiresApproval'> {
+  return a.kind === 'tool' ? a.tool : { name, risk: 'read' };
+}
+
+/**
+ * Validate and perform one model-emitted call. Every call — the agent's tools, `delegate_to_*`
+ * and `escalate_to_human` alike — passes the same admission: ownership, shown, validation,
+ * policy, approval. Only then is it dispatched.
+ */
 export async function performCall(
   engine: Engine,
   h: RunHandle,
@@ -44,45 +101,11 @@ export async function performCall(
   const agent = engine.agents.get(h.state.agent ?? '');
   if (!agent) throw new Error(`run ${h.runId}: unknown agent`);
   const name = c.call.toolName;
-  // Only tools shown at this step may run: retrieval narrows permission, not just the prompt.
-  const shown = h.state.shownTools;
-  const visible = !shown || shown.includes(name);
-  const target = agent.delegates.get(name);
-  if (target !== undefined && visible) return delegate(engine, h, c, target);
-  if (name === ESCALATE_TOOL && agent.def.escalation && visible) {
-    const input = escalationInput.safeParse(c.call.input);
-    if (!input.success) {
-      return deny(
-        h,
-        c,
-        'invalid-arguments',
-        `Invalid arguments for ${name}: ${z.prettifyError(input.error)}`,
-      );
-    }
-    h.emit(
-      event('run.escalated', {
-        by: 'agent',
-        agent: agent.name,
-        callId: c.call.callId,
-        summary: input.data.summary,
-        reason: input.data.reason,
-      }),
-    );
-    return;
-  }
-  const tool = agent.tools.get(name);
-  if (!tool || !visible) {
-    const available = (shown ?? [...agent.tools.keys(), ...agent.delegates.keys()]).join(', ');
-    const why = tool ? 'was not shown at this step' : `is not available to agent "${agent.name}"`;
-    return deny(h, c, 'not-permitted', `Tool "${name}" ${why}. Available: ${available}.`);
-  }
-  const parsed = tool.input.safeParse(c.call.input);
-  if (!parsed.success) {
-    return deny(h, c, 'invalid-arguments', `Invalid arguments for ${name}: ${z.prettifyError(parsed.error)}`);
-  }
+  const admitted = admit(agent, h, c);
+  if (admitted.kind === 'denied') return deny(h, c, admitted.reason, admitted.message);
   if (c.approved === true) {
     // Bound to the exact arguments: if they would differ from what was approved, the approval is void.
-    if (argsDigest(parsed.data) !== c.argsDigest) {
+    if (argsDigest(admitted.args) !== c.argsDigest) {
       return deny(
         h,
         c,
@@ -90,18 +113,46 @@ export async function performCall(
         `The approval for ${name} was for different arguments; the call was not made.`,
       );
     }
-    return runTool(engine, h, c, tool, parsed.data, attempt);
+    return dispatch(engine, h, c, admitted, attempt);
   }
-  const verdict = governance(engine, h, tool, parsed.data);
+  const governed = governedOf(name, admitted);
+  const verdict = governance(engine, h, governed, admitted.args);
   if (verdict.effect === 'deny') {
     return deny(h, c, 'policy-denied', `Policy refused ${name}: ${verdict.reasons.join('; ')}.`);
   }
-  if (verdict.effect === 'require-approval') return requestApproval(engine, h, c, tool, parsed.data, verdict);
-  await runTool(engine, h, c, tool, parsed.data, attempt);
+  if (verdict.effect === 'require-approval')
+    return requestApproval(engine, h, c, governed, admitted.args, verdict);
+  await dispatch(engine, h, c, admitted, attempt);
+}
+
+/** Perform an admitted, permitted call. */
+async function dispatch(
+  engine: Engine,
+  h: RunHandle,
+  c: CallState,
+  a: Admitted,
+  attempt: number,
+): Promise<void> {
+  if (a.kind === 'tool') return runTool(engine, h, c, a.tool, a.args, attempt);
+  if (a.kind === 'delegate') return delegate(engine, h, c, a.target, a.args);
+  h.emit(
+    event('run.escalated', {
+      by: 'agent',
+      agent: h.state.agent ?? '',
+      callId: c.call.callId,
+      summary: a.args.summary,
+      reason: a.args.reason,
+    }),
+  );
 }
 
 /** Policy rules plus the tool's own `requiresApproval`, evaluated outside the model. */
-function governance(engine: Engine, h: RunHandle, tool: AnyTool, args: unknown): PolicyDecision {
+function governance(
+  engine: Engine,
+  h: RunHandle,
+  tool: Pick<AnyTool, 'name' | 'risk' | 'requiresApproval'>,
+  args: unknown,
+): PolicyDecision {
   const agent = h.state.agent ?? '';
   const verdict = evaluatePolicies(engine.opts.policies, {
     tool: tool.name,
@@ -130,7 +181,7 @@ function requestApproval(
   engine: Engine,
   h: RunHandle,
   c: CallState,
-  tool: AnyTool,
+  tool: Pick<AnyTool, 'name'>,
   args: unknown,
   verdict: PolicyDecision,
 ): void {
@@ -309,16 +360,13 @@ function toolContext(
 }
 
 /** Hand a task to another agent: the child run and the parent's wait land in one commit. */
-async function delegate(engine: Engine, h: RunHandle, c: CallState, target: string): Promise<void> {
-  const parsed = delegationInput.safeParse(c.call.input);
-  if (!parsed.success) {
-    return deny(
-      h,
-      c,
-      'invalid-arguments',
-      `Invalid arguments for ${c.call.toolName}: ${z.prettifyError(parsed.error)}`,
-    );
-  }
+async function delegate(
+  engine: Engine,
+  h: RunHandle,
+  c: CallState,
+  target: string,
+  args: z.infer<typeof delegationInput>,
+): Promise<void> {
   const sub = h.state.submitted;
   const current = h.state.agent ?? '';
   const lineage = [...sub.lineage, current];
@@ -338,7 +386,7 @@ async function delegate(engine: Engine, h: RunHandle, c: CallState, target: stri
     return;
   }
   const childRunId = engine.opts.newId('run');
-  const { task, context = {} } = parsed.data;
+  const { task, context = {} } = args;
   h.emit(event('delegation.requested', { callId: c.call.callId, childRunId, agent: target, task, context }));
   const input = Object.keys(context).length ? `${task}\n\nContext: ${JSON.stringify(context)}` : task;
   const submitted = event('run.submitted', {
