@@ -4,12 +4,37 @@
  * process, e.g. `switchboard keys revoke`, so the store is asked rather than told).
  */
 import type { Authenticator } from './auth.ts';
+import { HttpError } from './errors.ts';
 
 /** How a connection is told to go away. */
 export type Closer = (code: number, reason: string) => void;
 
+/** One held connection slot: bind how the connection is closed once it is open, release it when it ends. */
+export interface Slot {
+  /** How to close the connection; called at once when the slot was closed before it was bound. */
+  bind(close: Closer): void;
+  /** Give the slot back (idempotent). */
+  release(): void;
+}
+
+interface Entry {
+  close: Closer | null;
+  /** Set when the slot was told to close before the connection bound its closer. */
+  closed: { code: number; reason: string } | null;
+}
+
+const closeEntry = (e: Entry, code: number, reason: string): void => {
+  if (e.close) e.close(code, reason);
+  else e.closed ??= { code, reason };
+};
+
+/**
+ * The open connections of this process. The per-key cap counts WebSockets and SSE streams together
+ * and is per gateway process (see docs/gateway.md): connections live and die with the process that
+ * holds them, so a count kept here can never outlive a crash the way a shared row could.
+ */
 export class Connections {
-  readonly #byKey = new Map<string, Set<Closer>>();
+  readonly #byKey = new Map<string, Set<Entry>>();
   readonly #auth: Authenticator;
   readonly #timer: NodeJS.Timeout;
   readonly #onError: (error: unknown) => void;
@@ -32,14 +57,30 @@ export class Connections {
     return n;
   }
 
-  /** Track a connection; returns the function that forgets it. */
-  add(keyId: string, close: Closer): () => void {
+  /**
+   * Take one of `keyId`'s `cap` slots, or 429 `too_many_connections` when all are held. Checking and
+   * taking are one synchronous step, so concurrent opens of one key never pass the cap together.
+   */
+  open(keyId: string, cap: number): Slot {
+    if (this.count(keyId) >= cap)
+      throw new HttpError(429, 'too_many_connections', `at most ${cap} open connections per key`, {
+        headers: { 'Retry-After': '1' },
+        details: { limit: cap },
+      });
     let set = this.#byKey.get(keyId);
     if (!set) this.#byKey.set(keyId, (set = new Set()));
-    set.add(close);
-    return () => {
-      set.delete(close);
-      if (set.size === 0 && this.#byKey.get(keyId) === set) this.#byKey.delete(keyId);
+    const entry: Entry = { close: null, closed: null };
+    set.add(entry);
+    const owner = set;
+    return {
+      bind: (close) => {
+        entry.close = close;
+        if (entry.closed) close(entry.closed.code, entry.closed.reason);
+      },
+      release: () => {
+        owner.delete(entry);
+        if (owner.size === 0 && this.#byKey.get(keyId) === owner) this.#byKey.delete(keyId);
+      },
     };
   }
 
@@ -50,7 +91,7 @@ export class Connections {
     try {
       for (const keyId of [...this.#byKey.keys()]) {
         if (await this.#auth.isLive(keyId)) continue;
-        for (const close of [...(this.#byKey.get(keyId) ?? [])]) close(1008, 'API key revoked');
+        for (const e of [...(this.#byKey.get(keyId) ?? [])]) closeEntry(e, 1008, 'API key revoked');
         this.#byKey.delete(keyId);
       }
     } catch (error) {
@@ -62,7 +103,7 @@ export class Connections {
 
   /** Close everything (shutdown). */
   closeAll(code: number, reason: string): void {
-    for (const set of this.#byKey.values()) for (const close of [...set]) close(code, reason);
+    for (const set of this.#byKey.values()) for (const e of [...set]) closeEntry(e, code, reason);
     this.#byKey.clear();
   }
 

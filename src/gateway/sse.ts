@@ -18,8 +18,16 @@ export function sseResponse(
   signal: AbortSignal,
   endedAt?: number,
 ): Response {
+  // The stream holds one of the key's connection slots, shared with its WebSockets: 429 when none is free.
+  const slot = edge.connections.open(principal.keyId, edge.usage.plan(principal.plan).maxConnections);
   let sub: Subscription | null = null;
-  let forget: (() => void) | null = null;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    slot.release();
+    edge.emit('sse-close', { runId, actorId: principal.actorId });
+  };
   let done = false;
   const stream = new ReadableStream<Uint8Array>(
     {
@@ -28,7 +36,7 @@ export function sseResponse(
           if (done) return;
           done = true;
           sub?.close();
-          forget?.();
+          release();
           try {
             controller.close();
           } catch {
@@ -46,10 +54,11 @@ export function sseResponse(
           controller.enqueue(encoder.encode(chunk));
         };
         write('retry: 2000\n\n');
-        forget = edge.connections.add(principal.keyId, (code, reason) => {
+        slot.bind((code, reason) => {
           write(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`);
           finish();
         });
+        edge.emit('sse-open', { runId, actorId: principal.actorId });
         signal.addEventListener('abort', finish, { once: true });
         sub = edge.feed.subscribe(
           runId,
@@ -70,7 +79,7 @@ export function sseResponse(
       cancel() {
         done = true;
         sub?.close();
-        forget?.();
+        release();
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),

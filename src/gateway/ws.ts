@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../core/run-state.ts';
 import { sessionKey } from '../runtime/engine.ts';
 import { Authenticator, type Principal } from './auth.ts';
+import type { Slot } from './connections.ts';
 import { charge, visibleRun, type Edge } from './context.ts';
 import { HttpError, mapError } from './errors.ts';
 import type { Subscription } from './feed.ts';
@@ -386,6 +387,7 @@ export class WsGateway {
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const edge = this.#edge;
     let principal: Principal;
+    let slot: Slot;
     try {
       if (!this.#allowed(req.socket.remoteAddress))
         throw new HttpError(403, 'forbidden', 'address not allowed');
@@ -399,23 +401,30 @@ export class WsGateway {
         : await edge.auth.authenticate(
             Authenticator.keyFrom(req.headers.authorization, headerValue(req.headers['x-api-key'])),
           );
-      const cap = edge.usage.plan(principal.plan).maxConnections;
-      if (edge.connections.count(principal.keyId) >= cap)
-        throw new HttpError(429, 'too_many_connections', `at most ${cap} open connections per key`, {
-          headers: { 'Retry-After': '1' },
-        });
+      // The slot is taken before the handshake, so concurrent upgrades never pass the cap together.
+      slot = edge.connections.open(principal.keyId, edge.usage.plan(principal.plan).maxConnections);
     } catch (error) {
       return refuse(socket, mapError(error, edge.onError));
     }
-    if (socket.destroyed) return;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, principal, socket));
+    if (socket.destroyed) return slot.release();
+    const taken = slot;
+    let opened = false;
+    // A handshake that fails (ws answers 400 and drops the socket) gives its slot back.
+    socket.once('close', () => {
+      if (!opened) taken.release();
+    });
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      opened = true;
+      this.#open(ws, principal, socket, taken);
+    });
   }
 
-  #open(ws: WebSocket, principal: Principal, socket: Duplex): void {
+  #open(ws: WebSocket, principal: Principal, socket: Duplex, slot: Slot): void {
     const edge = this.#edge;
     const session = new WsSession(edge, ws, principal, this);
     this.#sessions.add(session);
-    const forget = edge.connections.add(principal.keyId, (code, reason) => session.close(code, reason));
+    slot.bind((code, reason) => session.close(code, reason));
+    const forget = (): void => slot.release();
     // Sees each chunk before ws parses it: an oversized frame is refused before it is buffered.
     socket.prependListener(
       'data',

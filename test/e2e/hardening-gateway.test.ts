@@ -8,7 +8,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startGateway, type Harness } from './fixtures/gateway.ts';
+import { once } from 'node:events';
+import { api, gatedTool, orderModel, startGateway, WsClient, type Harness } from './fixtures/gateway.ts';
+import { createPostgresUsage } from '../../src/gateway/usage-postgres.ts';
+import { issueKey } from '../../src/gateway/keys.ts';
+import type { Plan } from '../../src/gateway/plans.ts';
+import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
+import { POSTGRES_URL, requirePostgres, testSchema, type Adapter } from '../helpers.ts';
 
 type Json = { error?: { code: string; message: string; details?: { field?: string } } } & Record<
   string,
@@ -95,3 +101,100 @@ describe('hardening gateway', () => {
     assert.deepEqual(internal, []);
   });
 });
+
+/** A plan whose only tight limit is the connection cap (2, as the free plan's). */
+const CAPPED: Record<string, Plan> = {
+  capped: { rate: 1000, burst: 1000, dailyQuota: null, maxConnections: 2 },
+};
+
+/** Open an SSE stream of `runId`; resolves once the first bytes arrived (or with the refusal). */
+async function openSse(h: Harness, key: string, runId: string) {
+  const abort = new AbortController();
+  const res = await fetch(`${h.url}/v1/runs/${runId}/events`, {
+    headers: { Authorization: `Bearer ${key}`, Accept: 'text/event-stream' },
+    signal: abort.signal,
+  });
+  if (res.status !== 200) return { status: res.status, body: (await res.json()) as Json, close: () => {} };
+  const reader = res.body!.getReader();
+  await reader.read();
+  return {
+    status: 200,
+    body: {} as Json,
+    close: () => {
+      abort.abort();
+      reader.cancel().catch(() => {});
+    },
+  };
+}
+
+for (const adapter of ['sqlite', 'postgres'] as Adapter[]) {
+  describe(`hardening #3 on ${adapter}`, () => {
+    const gate = gatedTool();
+    const schema = testSchema();
+    let h: Harness;
+    let usage: ReturnType<typeof createPostgresUsage> | undefined;
+
+    before(async () => {
+      if (adapter === 'postgres') {
+        await requirePostgres();
+        usage = createPostgresUsage({ url: POSTGRES_URL, schema, plans: CAPPED, onError: () => {} });
+      }
+      h = await startGateway({
+        adapter,
+        model: orderModel(),
+        tools: [gate.tool],
+        gateway: { plans: CAPPED, ...(usage ? { usage } : {}) },
+      });
+    });
+    after(async () => {
+      gate.release();
+      await h.close();
+      await usage?.close();
+      if (adapter === 'postgres') await dropPostgresSchemas(POSTGRES_URL, [schema]);
+    });
+
+    it(`hardening #3: SSE streams and WebSockets share the plan's per-key connection cap (${adapter})`, async () => {
+      const alice = await h.key('alice', 'user', 'capped');
+      const other = await issueKey(h.keys, {
+        name: 'alice-laptop',
+        actorId: 'alice',
+        role: 'user',
+        plan: 'capped',
+      });
+      const submitted = await api(h, alice.key)('/v1/runs', {
+        method: 'POST',
+        json: { input: 'Where is order 7?', sessionId: 'cap' },
+      });
+      const { runId } = (await submitted.json()) as { runId: string };
+
+      const first = await openSse(h, alice.key, runId);
+      const second = await openSse(h, alice.key, runId);
+      assert.deepEqual([first.status, second.status], [200, 200]);
+      const third = await openSse(h, alice.key, runId);
+      assert.equal(third.status, 429);
+      assert.equal(third.body.error?.code, 'too_many_connections');
+      // The WebSocket counts against the same cap: refused while two streams are open.
+      await assert.rejects(new WsClient(h.wsUrl, alice.key).opened, /upgrade refused: 429/);
+      // Another key of the same plan has its own slots.
+      const theirs = await openSse(h, other.key, runId);
+      assert.equal(theirs.status, 200);
+      theirs.close();
+
+      // Closing a stream gives its slot back: a WebSocket then fits, and the cap holds again.
+      const closed = once(h.gateway.events, 'sse-close');
+      first.close();
+      await closed;
+      const ws = new WsClient(h.wsUrl, alice.key);
+      await ws.opened;
+      const again = await openSse(h, alice.key, runId);
+      assert.equal(again.status, 429);
+      const wsClosed = once(h.gateway.events, 'ws-close');
+      ws.close();
+      await wsClosed;
+      const last = await openSse(h, alice.key, runId);
+      assert.equal(last.status, 200);
+      last.close();
+      second.close();
+    });
+  });
+}
