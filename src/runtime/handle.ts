@@ -7,14 +7,21 @@ import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../core/
 import { applyEvent, type RunState } from '../core/run-state.ts';
 import type { Commit, RunRow, Store } from '../store/ports.ts';
 
+/** The first 200 code units, never ending in half of a surrogate pair (an emoji cut in two). */
+function clip(text: string, max = 200): string {
+  const cut = text.slice(0, max);
+  const last = cut.charCodeAt(cut.length - 1);
+  return text.length > max && last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
 /** The runs-projection row of a folded run. */
 export function projectRun(state: RunState): RunRow {
   const s = state.submitted;
   let summary: string | null = null;
-  if (state.output !== undefined) summary = state.output.slice(0, 200);
-  else if (state.error) summary = `${state.error.name}: ${state.error.message}`.slice(0, 200);
-  else if (state.attention) summary = state.attention.reason.slice(0, 200);
-  else if (state.escalation) summary = state.escalation.reason.slice(0, 200);
+  if (state.output !== undefined) summary = clip(state.output);
+  else if (state.error) summary = clip(`${state.error.name}: ${state.error.message}`);
+  else if (state.attention) summary = clip(state.attention.reason);
+  else if (state.escalation) summary = clip(state.escalation.reason);
   return {
     runId: state.runId,
     actorId: s.actorId,

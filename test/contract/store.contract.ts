@@ -9,6 +9,7 @@ import { event } from '../../src/core/events.ts';
 import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import type { Store } from '../../src/store/ports.ts';
 import { manualClock, type ManualClock } from '../../src/testing/clock.ts';
+import { adversarialContract } from './adversarial.contract.ts';
 
 export type StoreFactory = (clock: ManualClock) => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
@@ -34,6 +35,8 @@ export function storeContract(adapter: string, factory: StoreFactory): void {
       await cleanup();
     }
   };
+
+  adversarialContract(adapter, withStore);
 
   describe(`${adapter} store: Journal contract`, () => {
     it('appends with dense seqs from 1 and reads them back in order', () =>

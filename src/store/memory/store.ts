@@ -24,6 +24,32 @@ import type {
   StoreListener,
   TaskSpec,
 } from '../ports.ts';
+import { storedOpt, storedText } from '../text.ts';
+
+// The stores' text rule (../text.ts): text columns hold well-formed Unicode, as SQLite and
+// PostgreSQL would; JSON payloads (event data, approval args) keep every code unit.
+const runText = (r: RunRow): RunRow => ({
+  ...r,
+  actorId: storedText(r.actorId),
+  sessionId: storedText(r.sessionId),
+  summary: storedOpt(r.summary),
+});
+const approvalText = (a: ApprovalRow): ApprovalRow => ({
+  ...structuredClone(a),
+  callId: storedText(a.callId),
+  requestedBy: storedText(a.requestedBy),
+  approver: storedOpt(a.approver),
+  comment: storedOpt(a.comment),
+});
+const factText = (f: FactRow): FactRow => ({
+  ...f,
+  id: storedText(f.id),
+  actorId: storedText(f.actorId),
+  namespace: storedText(f.namespace),
+  key: storedText(f.key),
+  value: storedText(f.value),
+  callId: storedOpt(f.callId),
+});
 
 interface TaskRow extends TaskSpec {
   owner: string | null;
@@ -85,15 +111,18 @@ export class MemoryStore implements Store {
     const factKey = (f: { actorId: string; namespace: string; key: string }): string =>
       `${f.actorId}\u0000${f.namespace}\u0000${f.key}`;
     this.facts = {
-      put: async (f) => void this.#facts.set(factKey(f), structuredClone(f)),
+      put: async (f) => {
+        const row = factText(f);
+        this.#facts.set(factKey(row), row);
+      },
       list: async (actorId, now) =>
         [...this.#facts.values()]
-          .filter((f) => f.actorId === actorId && (f.expiresAt === null || f.expiresAt > now))
+          .filter((f) => f.actorId === storedText(actorId) && (f.expiresAt === null || f.expiresAt > now))
           .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
           .map((f) => structuredClone(f)),
       deleteActor: async (actorId) => {
         let n = 0;
-        for (const [k, f] of this.#facts) if (f.actorId === actorId && this.#facts.delete(k)) n++;
+        for (const [k, f] of this.#facts) if (f.actorId === storedText(actorId) && this.#facts.delete(k)) n++;
         return n;
       },
       sweep: async (now) => {
@@ -158,7 +187,7 @@ export class MemoryStore implements Store {
           return true;
         }),
       dedup: async (key, now) => {
-        const d = this.#dedup.get(key);
+        const d = this.#dedup.get(storedText(key));
         return d && d.expiresAt > now ? d.runId : null;
       },
     };
@@ -191,7 +220,7 @@ export class MemoryStore implements Store {
       planned.set(op.runId, last + op.events.length);
     }
     if (unit.dedup) {
-      const d = this.#dedup.get(unit.dedup.key);
+      const d = this.#dedup.get(storedText(unit.dedup.key));
       if (d && d.expiresAt > now) {
         throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
       }
@@ -228,26 +257,31 @@ export class MemoryStore implements Store {
       }
     }
     if (unit.dedup)
-      this.#dedup.set(unit.dedup.key, { runId: unit.dedup.runId, expiresAt: unit.dedup.expiresAt });
+      this.#dedup.set(storedText(unit.dedup.key), {
+        runId: unit.dedup.runId,
+        expiresAt: unit.dedup.expiresAt,
+      });
     const enqueued: TaskSpec[] = [];
     for (const runId of unit.deleteTasks ?? []) this.#tasks.delete(runId);
     for (const t of unit.upsertTasks ?? []) this.#upsert(t, enqueued);
-    for (const a of unit.approvals ?? []) this.#approvals.set(a.approvalId, structuredClone(a));
+    for (const a of unit.approvals ?? []) this.#approvals.set(a.approvalId, approvalText(a));
     for (const r of unit.projection ?? []) {
       const old = this.#runs.get(r.runId);
       if (!old || r.lastSeq >= old.lastSeq)
-        this.#runs.set(r.runId, { ...r, createdAt: old?.createdAt ?? r.createdAt });
+        this.#runs.set(r.runId, { ...runText(r), createdAt: old?.createdAt ?? r.createdAt });
     }
     const woken: TaskSpec[] = [];
     if (unit.session?.join) {
-      const { sessionKey, runId, queue } = unit.session.join;
+      const { runId, queue } = unit.session.join;
+      const sessionKey = storedText(unit.session.join.sessionKey);
       const list = this.#sessions.get(sessionKey) ?? [];
       this.#sessions.set(sessionKey, list);
       list.push({ runId, queue });
       if (list.length === 1) this.#upsert({ runId, queue, readyAt: now }, enqueued);
     }
     if (unit.session?.leave) {
-      const { sessionKey, runId } = unit.session.leave;
+      const { runId } = unit.session.leave;
+      const sessionKey = storedText(unit.session.leave.sessionKey);
       const list = this.#sessions.get(sessionKey) ?? [];
       const i = list.findIndex((e) => e.runId === runId);
       if (i >= 0) list.splice(i, 1);
@@ -307,8 +341,8 @@ export class MemoryStore implements Store {
     return [...this.#runs.values()]
       .filter(
         (r) =>
-          (q.actorId === undefined || r.actorId === q.actorId) &&
-          (q.sessionId === undefined || r.sessionId === q.sessionId) &&
+          (q.actorId === undefined || r.actorId === storedText(q.actorId)) &&
+          (q.sessionId === undefined || r.sessionId === storedText(q.sessionId)) &&
           (q.status === undefined || r.status === q.status) &&
           (q.parentRunId === undefined || r.parentRunId === q.parentRunId),
       )

@@ -1,5 +1,6 @@
 /** The approvals inbox and long-term facts on PostgreSQL (tables from migrations 2 and 3). */
 import type { ApprovalRow, ApprovalsProjection, ApprovalStatus, FactRow, FactStore } from '../ports.ts';
+import { fromPgOpt, fromPgText, pgOpt, pgText } from './text.ts';
 
 type Int = number;
 /** A retried query on the store's pool. */
@@ -20,15 +21,15 @@ export function pgFacts(query: Query, s: string): FactStore {
     expires_at: Int | null;
   };
   const toFact = (r: FactDbRow): FactRow => ({
-    id: r.id,
-    actorId: r.actor_id,
-    namespace: r.namespace,
-    key: r.key,
-    value: r.value,
+    id: fromPgText(r.id),
+    actorId: fromPgText(r.actor_id),
+    namespace: fromPgText(r.namespace),
+    key: fromPgText(r.key),
+    value: fromPgText(r.value),
     source: r.source,
     trusted: r.trusted,
     runId: r.run_id,
-    callId: r.call_id,
+    callId: fromPgOpt(r.call_id),
     createdAt: Number(r.created_at),
     expiresAt: r.expires_at === null ? null : Number(r.expires_at),
   });
@@ -41,15 +42,15 @@ export function pgFacts(query: Query, s: string): FactStore {
            trusted = excluded.trusted, run_id = excluded.run_id, call_id = excluded.call_id,
            created_at = excluded.created_at, expires_at = excluded.expires_at`,
         [
-          f.id,
-          f.actorId,
-          f.namespace,
-          f.key,
-          f.value,
+          pgText(f.id),
+          pgText(f.actorId),
+          pgText(f.namespace),
+          pgText(f.key),
+          pgText(f.value),
           f.source,
           f.trusted,
           f.runId,
-          f.callId,
+          pgOpt(f.callId),
           f.createdAt,
           f.expiresAt,
         ],
@@ -59,11 +60,11 @@ export function pgFacts(query: Query, s: string): FactStore {
       (
         await query<FactDbRow>(
           `SELECT * FROM ${s}.facts WHERE actor_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id`,
-          [actorId, now],
+          [pgText(actorId), now],
         )
       ).map(toFact),
     deleteActor: async (actorId) =>
-      (await query(`DELETE FROM ${s}.facts WHERE actor_id = $1 RETURNING 1`, [actorId])).length,
+      (await query(`DELETE FROM ${s}.facts WHERE actor_id = $1 RETURNING 1`, [pgText(actorId)])).length,
     sweep: async (now) =>
       (
         await query(`DELETE FROM ${s}.facts WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1`, [
@@ -114,18 +115,18 @@ function toApprovalRow(r: ApprovalDbRow): ApprovalRow {
   return {
     approvalId: r.approval_id,
     runId: r.run_id,
-    callId: r.call_id,
+    callId: fromPgText(r.call_id),
     tool: r.tool,
     agent: r.agent,
     args: JSON.parse(r.args) as unknown,
     argsDigest: r.args_digest,
     reasons: JSON.parse(r.reasons) as string[],
-    requestedBy: r.requested_by,
+    requestedBy: fromPgText(r.requested_by),
     requestedAt: r.requested_at,
     expiresAt: r.expires_at,
     status: r.status as ApprovalStatus,
-    approver: r.approver,
-    comment: r.comment,
+    approver: fromPgOpt(r.approver),
+    comment: fromPgOpt(r.comment),
     decidedAt: r.decided_at,
   };
 }

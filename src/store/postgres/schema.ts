@@ -67,6 +67,20 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
       CREATE INDEX facts_actor ON ${s}.facts (actor_id);
     `,
   },
+  {
+    version: 4,
+    name: 'user text columns escaped like keys (NUL-safe)',
+    // These columns were stored raw (so they held no NUL); pgText of such a value is the value
+    // with its backslashes doubled, so this makes every existing row read back unchanged.
+    sql: (s) => {
+      const esc = (c: string): string => `${c} = replace(${c}, '\\', '\\\\')`;
+      return `
+      UPDATE ${s}.runs SET ${esc('summary')} WHERE summary LIKE '%\\\\%';
+      UPDATE ${s}.approvals SET ${['call_id', 'requested_by', 'approver', 'comment'].map(esc).join(', ')};
+      UPDATE ${s}.facts SET ${['id', 'actor_id', 'namespace', 'key', 'value', 'call_id'].map(esc).join(', ')};
+    `;
+    },
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

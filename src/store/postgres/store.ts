@@ -49,7 +49,7 @@ import { ident, migratePg } from './schema.ts';
 import { BossWakeups } from './wakeups.ts';
 import { pgApprovals, pgFacts } from './projections.ts';
 import { append, approval, lastSeq, project, sessionHead, upsertTask } from './writes.ts';
-import { fromPgText, pgText, SeqRace } from './text.ts';
+import { fromPgOpt, fromPgText, pgText, SeqRace } from './text.ts';
 
 export { fromPgText, pgText };
 
@@ -673,7 +673,7 @@ function toRunRow(r: RunDbRow): RunRow {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     lastSeq: r.last_seq,
-    summary: r.summary,
+    summary: fromPgOpt(r.summary),
   };
 }
 

@@ -8,7 +8,7 @@ import { ConflictError } from '../../core/errors.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
 import type { ApprovalRow, RunRow, TaskSpec } from '../ports.ts';
 import { isSeqRace } from './errors.ts';
-import { pgText, SeqRace } from './text.ts';
+import { pgOpt, pgText, SeqRace } from './text.ts';
 
 type Int = number;
 
@@ -99,18 +99,18 @@ export async function approval(c: pg.PoolClient, s: string, a: ApprovalRow): Pro
     [
       a.approvalId,
       a.runId,
-      a.callId,
+      pgText(a.callId),
       a.tool,
       a.agent,
       JSON.stringify(a.args ?? null),
       a.argsDigest,
       JSON.stringify(a.reasons),
-      a.requestedBy,
+      pgText(a.requestedBy),
       a.requestedAt,
       a.expiresAt,
       a.status,
-      a.approver,
-      a.comment,
+      pgOpt(a.approver),
+      pgOpt(a.comment),
       a.decidedAt,
     ],
   );
@@ -148,7 +148,7 @@ export async function project(c: pg.PoolClient, s: string, r: RunRow): Promise<v
       r.createdAt,
       r.updatedAt,
       r.lastSeq,
-      r.summary,
+      pgOpt(r.summary),
     ],
   );
 }

@@ -1,6 +1,7 @@
 /** The approvals inbox and long-term facts on SQLite (tables from migrations 2 and 3). */
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import type { ApprovalRow, ApprovalsProjection, ApprovalStatus, FactRow, FactStore } from '../ports.ts';
+import { storedOpt, storedText } from '../text.ts';
 
 type Row = Record<string, SQLInputValue>;
 /** A cached prepared statement by SQL text. */
@@ -38,15 +39,15 @@ export function sqliteFacts(stmt: Stmt): FactStore {
              trusted = excluded.trusted, run_id = excluded.run_id, call_id = excluded.call_id,
              created_at = excluded.created_at, expires_at = excluded.expires_at`,
       ).run(
-        f.id,
-        f.actorId,
-        f.namespace,
-        f.key,
-        f.value,
+        storedText(f.id),
+        storedText(f.actorId),
+        storedText(f.namespace),
+        storedText(f.key),
+        storedText(f.value),
         f.source,
         f.trusted ? 1 : 0,
         f.runId,
-        f.callId,
+        storedOpt(f.callId),
         f.createdAt,
         f.expiresAt,
       );
@@ -55,9 +56,10 @@ export function sqliteFacts(stmt: Stmt): FactStore {
       (
         stmt(
           'SELECT * FROM facts WHERE actor_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id',
-        ).all(actorId, now) as Row[]
+        ).all(storedText(actorId), now) as Row[]
       ).map(toFact),
-    deleteActor: async (actorId) => Number(stmt('DELETE FROM facts WHERE actor_id = ?').run(actorId).changes),
+    deleteActor: async (actorId) =>
+      Number(stmt('DELETE FROM facts WHERE actor_id = ?').run(storedText(actorId)).changes),
     sweep: async (now) =>
       Number(stmt('DELETE FROM facts WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now).changes),
   };

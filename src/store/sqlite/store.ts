@@ -29,6 +29,7 @@ import type {
   TaskSpec,
 } from '../ports.ts';
 import { migrate } from './schema.ts';
+import { storedOpt, storedText } from '../text.ts';
 import { opt, sqliteApprovals, sqliteFacts, str } from './projections.ts';
 
 export interface SqliteStoreOptions {
@@ -145,8 +146,10 @@ export class SqliteStore implements Store {
         return rows.map(toRunRow);
       },
       dedup: async (key, now) => {
-        const row = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(key, now) as
-          { run_id: string } | undefined;
+        const row = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(
+          storedText(key),
+          now,
+        ) as { run_id: string } | undefined;
         return row?.run_id ?? null;
       },
     };
@@ -307,13 +310,11 @@ export class SqliteStore implements Store {
     for (const op of unit.appends ?? [])
       events.push(...this.#append(op.runId, op.expectedSeq, op.events, now));
     if (unit.dedup) {
-      const live = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(
-        unit.dedup.key,
-        now,
-      );
+      const key = storedText(unit.dedup.key);
+      const live = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(key, now);
       if (live) throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
       this.#stmt('INSERT OR REPLACE INTO dedup (key, run_id, expires_at) VALUES (?, ?, ?)').run(
-        unit.dedup.key,
+        key,
         unit.dedup.runId,
         unit.dedup.expiresAt,
       );
@@ -326,7 +327,7 @@ export class SqliteStore implements Store {
     if (unit.session?.join) {
       const { sessionKey, runId, queue } = unit.session.join;
       this.#stmt('INSERT INTO session_runs (session_key, run_id, queue) VALUES (?, ?, ?)').run(
-        sessionKey,
+        storedText(sessionKey),
         runId,
         queue,
       );
@@ -350,7 +351,7 @@ export class SqliteStore implements Store {
   #sessionHead(sessionKey: string): { run_id: string; queue: string } | undefined {
     return this.#stmt(
       'SELECT run_id, queue FROM session_runs WHERE session_key = ? ORDER BY pos LIMIT 1',
-    ).get(sessionKey) as { run_id: string; queue: string } | undefined;
+    ).get(storedText(sessionKey)) as { run_id: string; queue: string } | undefined;
   }
 
   #lastSeq(runId: string): number {
@@ -390,18 +391,18 @@ export class SqliteStore implements Store {
     ).run(
       a.approvalId,
       a.runId,
-      a.callId,
+      storedText(a.callId),
       a.tool,
       a.agent,
       JSON.stringify(a.args ?? null),
       a.argsDigest,
       JSON.stringify(a.reasons),
-      a.requestedBy,
+      storedText(a.requestedBy),
       a.requestedAt,
       a.expiresAt,
       a.status,
-      a.approver,
-      a.comment,
+      storedOpt(a.approver),
+      storedOpt(a.comment),
       a.decidedAt,
     );
   }
@@ -424,15 +425,15 @@ export class SqliteStore implements Store {
        WHERE excluded.last_seq >= runs.last_seq`,
     ).run(
       r.runId,
-      r.actorId,
-      r.sessionId,
+      storedText(r.actorId),
+      storedText(r.sessionId),
       r.agent,
       r.status,
       r.parentRunId,
       r.createdAt,
       r.updatedAt,
       r.lastSeq,
-      r.summary,
+      storedOpt(r.summary),
     );
   }
 
@@ -504,8 +505,8 @@ export class SqliteStore implements Store {
       where.push(sql);
       args.push(v);
     };
-    add('actor_id = ?', q.actorId);
-    add('session_id = ?', q.sessionId);
+    add('actor_id = ?', q.actorId === undefined ? undefined : storedText(q.actorId));
+    add('session_id = ?', q.sessionId === undefined ? undefined : storedText(q.sessionId));
     add('status = ?', q.status);
     add('parent_run_id = ?', q.parentRunId);
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
