@@ -1,5 +1,6 @@
 /** Shared test helpers: a system on each store adapter, journal queries. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JournalEvent, EventType, EventOf } from '../src/core/events.ts';
@@ -26,10 +27,35 @@ export const POSTGRES_URL =
 /** Whether the test PostgreSQL server is reachable (checked once). */
 export const postgresAvailable: Promise<boolean> = postgresReachable(POSTGRES_URL);
 
-/** PostgreSQL is part of the test bed: a file that needs it fails (never skips) without it. */
-export async function requirePostgres(): Promise<void> {
-  if (!(await postgresAvailable))
-    throw new Error(`PostgreSQL is required at ${POSTGRES_URL} (start it; .ci/run does)`);
+/** In CI (`CI` set, as CI services and .ci/run do) a missing service fails the run. */
+const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+
+/**
+ * A service the tests need (PostgreSQL, Chromium). Missing in CI: the file fails. Missing locally:
+ * the file reports one skipped test saying what is missing — never a pass with zero tests. Returns
+ * whether the service is there; a file registers its tests only then (`{ skip: !available }`).
+ */
+export function requireService(available: boolean, missing: string): boolean {
+  if (available) return true;
+  if (IN_CI) throw new Error(`${missing}: CI requires it (.ci/run provides it)`);
+  test(missing, { skip: 'service missing (with CI=true this fails)' }, () => {});
+  return false;
+}
+
+/** PostgreSQL at {@link POSTGRES_URL}: `const postgres = await requirePostgres()`, see {@link requireService}. */
+export async function requirePostgres(): Promise<boolean> {
+  return requireService(await postgresAvailable, `PostgreSQL not reachable at ${POSTGRES_URL}`);
+}
+
+/** The Chromium the browser tests drive (`$SWITCHBOARD_CHROMIUM`, else Debian's). */
+export const CHROMIUM = process.env.SWITCHBOARD_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Chromium at {@link CHROMIUM}, see {@link requireService}. */
+export function requireChromium(): boolean {
+  return requireService(
+    existsSync(CHROMIUM),
+    `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set SWITCHBOARD_CHROMIUM)`,
+  );
 }
 
 /** A fresh schema name per store: tests never see each other's rows. */

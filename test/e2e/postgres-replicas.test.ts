@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
-import { POSTGRES_URL, postgresAvailable, testSchema } from '../helpers.ts';
+import { POSTGRES_URL, requirePostgres, testSchema } from '../helpers.ts';
 import { WsClient } from './fixtures/gateway.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
@@ -23,7 +23,9 @@ interface Replica {
   out: () => string;
 }
 
-describe('two serve --config replicas on PostgreSQL', { timeout: 120_000 }, () => {
+const postgres = await requirePostgres();
+
+describe('two serve --config replicas on PostgreSQL', { timeout: 120_000, skip: !postgres }, () => {
   const schema = testSchema();
   const dirs = [mkdtempSync(join(tmpdir(), 'sb-rep-a-')), mkdtempSync(join(tmpdir(), 'sb-rep-b-'))];
   const env = (dataDir: string): NodeJS.ProcessEnv => {
@@ -74,7 +76,6 @@ describe('two serve --config replicas on PostgreSQL', { timeout: 120_000 }, () =
     });
 
   before(async () => {
-    assert.ok(await postgresAvailable, `PostgreSQL is required at ${POSTGRES_URL}`);
     await cli(['migrate'], dirs[0]!);
     admin = (
       JSON.parse(

@@ -27,12 +27,13 @@ import {
   type Proc,
 } from './fixtures/scale/processes.ts';
 
-await requirePostgres();
+const postgres = await requirePostgres();
 
 describe(
   'scale-out: 2 gateway processes and 2 worker processes on PostgreSQL',
   {
     timeout: 90_000,
+    skip: !postgres,
   },
   () => {
     const schema = testSchema();

@@ -3,7 +3,7 @@
  * PostgreSQL, every tool gives the same results on both, seeding and idempotency keys hold across
  * concurrent callers, and odd text is treated alike. PostgreSQL is required: unreachable is a failure.
  */
-import { test } from 'node:test';
+import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,11 @@ import {
 } from '../../examples/enterprise/db.ts';
 import { toPositional } from '../../examples/enterprise/db-postgres.ts';
 import { createEnterpriseTools } from '../../examples/enterprise/tools/index.ts';
-import { POSTGRES_URL } from '../helpers.ts';
+import { POSTGRES_URL, requirePostgres } from '../helpers.ts';
+
+// Every test here needs PostgreSQL: in CI the file fails without it, locally it reports a skip.
+const pgThere = await requirePostgres();
+const test = (name: string, fn: () => Promise<void>): void => void nodeTest(name, { skip: !pgThere }, fn);
 
 const TABLES = [...schemaSql('sqlite').matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1] as string);
 const SEED = DEFAULT_SEED;

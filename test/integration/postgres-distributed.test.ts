@@ -90,9 +90,9 @@ function duplicateRows(events: JournalEvent[], countReruns = true): number {
   return dups;
 }
 
-await requirePostgres();
+const postgres = await requirePostgres();
 
-describe('PostgreSQL: many workers on one schema', () => {
+describe('PostgreSQL: many workers on one schema', { skip: !postgres }, () => {
   const schemas: string[] = [];
   const open = (schema: string, app = 'switchboard-test'): PostgresStore => {
     if (!schemas.includes(schema)) schemas.push(schema);

@@ -4,6 +4,7 @@
  */
 process.env.SWITCHBOARD_TEST_ADAPTERS = 'postgres';
 const { requirePostgres } = await import('../helpers.ts');
-await requirePostgres();
-await import('./engine.test.ts');
-await import('./recovery.test.ts');
+if (await requirePostgres()) {
+  await import('./engine.test.ts');
+  await import('./recovery.test.ts');
+}
