@@ -83,3 +83,11 @@ export class ConflictError extends SwitchboardError {
     this.expectedSeq = expectedSeq;
   }
 }
+
+/** An append to a run whose journal is closed (it completed, failed or was cancelled). Not retried. */
+export class JournalClosedError extends ConflictError {
+  readonly reason = 'journal-closed';
+  constructor(runId: string, message?: string) {
+    super(runId, -1, message ?? `run ${runId} has ended: its journal is closed`);
+  }
+}

@@ -253,6 +253,19 @@ export const TERMINAL_EVENTS: ReadonlySet<EventType> = new Set([
   'run.escalated',
 ]);
 
+/**
+ * Events that close a run's journal: after one, every store refuses further appends except
+ * {@link AFTER_CLOSE_EVENTS} (an escalated run is not closed: people may still reopen or close it).
+ */
+export const CLOSING_EVENTS: ReadonlySet<EventType> = new Set([
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+]);
+
+/** What a closed journal still accepts: the record that its content was erased. */
+export const AFTER_CLOSE_EVENTS: ReadonlySet<EventType> = new Set(['run.redacted']);
+
 /** Build a typed event. */
 export function event<T extends EventType>(type: T, data: EventPayloads[T]): NewEvent {
   return { type, data } as NewEvent;

@@ -3,8 +3,14 @@
  * and every refused attempt is journaled with who and why.
  */
 import { verifyChain, type ChainVerdict } from '../core/audit.ts';
-import { ConflictError, NotFoundError, PermissionError, UserError } from '../core/errors.ts';
-import { event, type NewEvent } from '../core/events.ts';
+import {
+  ConflictError,
+  JournalClosedError,
+  NotFoundError,
+  PermissionError,
+  UserError,
+} from '../core/errors.ts';
+import { CLOSING_EVENTS, event, type NewEvent } from '../core/events.ts';
 import { foldRun, type RunState } from '../core/run-state.ts';
 import type { ApprovalQuery, ApprovalRow, Commit, Store } from '../store/ports.ts';
 import { agentQueue } from './agents.ts';
@@ -53,14 +59,24 @@ async function appendFolded(
       });
       return after;
     } catch (error) {
+      // A closed journal stays closed: refolding would not help.
+      if (error instanceof JournalClosedError) throw error;
       if (error instanceof ConflictError && !/duplicate/.test(error.message)) continue;
       throw error;
     }
   }
 }
 
+/** The status a run ended with, when its journal is closed (it completed, failed or was cancelled). */
+async function endedAs(store: Store, runId: string): Promise<string | null> {
+  const events = await store.journal.read(runId);
+  return events.some((e) => CLOSING_EVENTS.has(e.type)) ? foldRun(events).status : null;
+}
+
 export function approvalsApi(engine: Engine, store: Store) {
   const refuse = async (row: ApprovalRow, by: string, reason: string, error: Error): Promise<never> => {
+    // A run that ended has a closed journal: the refusal is answered, not appended.
+    if ((await endedAs(store, row.runId)) !== null) throw error;
     await store.commit({
       appends: [
         {
@@ -128,6 +144,13 @@ export function approvalsApi(engine: Engine, store: Store) {
           by,
           'expired',
           new ConflictError(row.runId, -1, `approval ${approvalId} has expired`),
+        );
+      }
+      const ended = await endedAs(store, row.runId);
+      if (ended !== null) {
+        throw new JournalClosedError(
+          row.runId,
+          `approval ${approvalId} can no longer be decided: run ${row.runId} has ended (${ended})`,
         );
       }
       const now = store.now();

@@ -11,7 +11,13 @@ import type { StoredEvent } from '../core/audit.ts';
 import type { JournalEvent, NewEvent } from '../core/events.ts';
 import type { RunStatus } from '../core/run-state.ts';
 
-/** Append `events` to `runId`'s journal. `expectedSeq` is the seq the first event must get; `'tail'` appends after whatever is there (used only for notifications into a run no worker holds). */
+/**
+ * Append `events` to `runId`'s journal. `expectedSeq` is the seq the first event must get; `'tail'`
+ * appends after whatever is there (used only for notifications into a run no worker holds).
+ * A journal is closed after its closing event (`CLOSING_EVENTS`): a further append fails the
+ * commit with `JournalClosedError`, except `AFTER_CLOSE_EVENTS` (erasure), and a `'tail'`
+ * notification into a closed journal is dropped (the run ended; nobody waits for it).
+ */
 export interface AppendOp {
   runId: string;
   expectedSeq: number | 'tail';

@@ -10,6 +10,7 @@ import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import type { Store } from '../../src/store/ports.ts';
 import { manualClock, type ManualClock } from '../../src/testing/clock.ts';
 import { adversarialContract } from './adversarial.contract.ts';
+import { hardeningContract } from './hardening.contract.ts';
 
 export type StoreFactory = (clock: ManualClock) => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
@@ -37,6 +38,7 @@ export function storeContract(adapter: string, factory: StoreFactory): void {
   };
 
   adversarialContract(adapter, withStore);
+  hardeningContract(adapter, withStore);
 
   describe(`${adapter} store: Journal contract`, () => {
     it('appends with dense seqs from 1 and reads them back in order', () =>

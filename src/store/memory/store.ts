@@ -7,7 +7,9 @@ import { EVENT_SCHEMA_VERSION, type JournalEvent } from '../../core/events.ts';
 import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
+import { admitAppend, closes } from '../closed.ts';
 import type {
+  AppendOp,
   FactRow,
   FactStore,
   ApprovalRow,
@@ -212,12 +214,16 @@ export class MemoryStore implements Store {
       if (last !== a.seq)
         throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
     }
-    const planned = new Map<string, number>();
+    const planned = new Map<string, { seq: number; closed: boolean }>();
+    const dropped = new Set<AppendOp>();
     for (const op of unit.appends ?? []) {
-      const last = planned.get(op.runId) ?? this.#events.get(op.runId)?.length ?? 0;
-      if (op.expectedSeq !== 'tail' && op.expectedSeq !== last + 1)
+      const list = this.#events.get(op.runId) ?? [];
+      const was = planned.get(op.runId) ?? { seq: list.length, closed: closes(list) };
+      if (op.expectedSeq !== 'tail' && op.expectedSeq !== was.seq + 1)
         throw new ConflictError(op.runId, op.expectedSeq);
-      planned.set(op.runId, last + op.events.length);
+      if (admitAppend(op, was.closed) === 'drop') dropped.add(op);
+      else
+        planned.set(op.runId, { seq: was.seq + op.events.length, closed: was.closed || closes(op.events) });
     }
     if (unit.dedup) {
       const d = this.#dedup.get(storedText(unit.dedup.key));
@@ -227,6 +233,7 @@ export class MemoryStore implements Store {
     }
     const events: JournalEvent[] = [];
     for (const op of unit.appends ?? []) {
+      if (dropped.has(op)) continue;
       const list = this.#events.get(op.runId) ?? [];
       this.#events.set(op.runId, list);
       const stored = this.#stored.get(op.runId) ?? [];

@@ -5,7 +5,14 @@
 import type pg from 'pg';
 import { eventHash, GENESIS_HASH } from '../../core/audit.ts';
 import { ConflictError } from '../../core/errors.ts';
-import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import {
+  AFTER_CLOSE_EVENTS,
+  CLOSING_EVENTS,
+  EVENT_SCHEMA_VERSION,
+  type JournalEvent,
+  type NewEvent,
+} from '../../core/events.ts';
+import { admitAppend, isClosedAfter } from '../closed.ts';
 import type { ApprovalRow, RunRow, TaskSpec } from '../ports.ts';
 import { isSeqRace } from './errors.ts';
 import { pgOpt, pgText, SeqRace } from './text.ts';
@@ -40,13 +47,29 @@ export async function append(
   events: NewEvent[],
   now: number,
 ): Promise<JournalEvent[]> {
-  const { rows } = await c.query<{ seq: Int; hash: string | null }>(
-    `SELECT seq, hash FROM ${s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
+  const { rows } = await c.query<{ seq: Int; hash: string | null; type: string }>(
+    `SELECT seq, hash, type FROM ${s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
     [runId],
   );
   const last = rows[0]?.seq ?? 0;
   if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
   if (events.length === 0) return [];
+  let earlierClosing = false;
+  if (rows[0] && AFTER_CLOSE_EVENTS.has(rows[0].type as NewEvent['type'])) {
+    const found = await c.query(
+      `SELECT 1 FROM ${s}.events WHERE run_id = $1 AND type = ANY($2::text[]) LIMIT 1`,
+      [runId, [...CLOSING_EVENTS]],
+    );
+    earlierClosing = (found.rowCount ?? 0) > 0;
+  }
+  // A concurrent closing append is ordered by the primary key: the loser's insert fails and retries.
+  if (
+    admitAppend(
+      { runId, expectedSeq, events },
+      isClosedAfter(rows[0]?.type, () => earlierClosing),
+    ) === 'drop'
+  )
+    return [];
   const seqs: number[] = [];
   const texts: string[] = [];
   const prevs: string[] = [];

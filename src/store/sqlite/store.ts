@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { ConflictError } from '../../core/errors.ts';
-import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import { CLOSING_EVENTS, EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
 import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -29,6 +29,7 @@ import type {
   TaskSpec,
 } from '../ports.ts';
 import { migrate } from './schema.ts';
+import { admitAppend, isClosedAfter } from '../closed.ts';
 import { storedOpt, storedText } from '../text.ts';
 import { opt, sqliteApprovals, sqliteFacts, str } from './projections.ts';
 
@@ -157,6 +158,12 @@ export class SqliteStore implements Store {
 
   now(): number {
     return this.#clock.now();
+  }
+
+  /** SQLITE_BUSY / SQLITE_LOCKED past the busy timeout: another writer held the file. */
+  isUnavailable(error: unknown): boolean {
+    const code = (error as { errcode?: unknown } | null)?.errcode;
+    return code === 5 || code === 6;
   }
 
   #rewrite(runId: string, events: readonly JournalEvent[]): void {
@@ -361,11 +368,19 @@ export class SqliteStore implements Store {
   }
 
   #append(runId: string, expectedSeq: number | 'tail', events: NewEvent[], now: number): JournalEvent[] {
-    const tail = this.#stmt('SELECT seq, hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(
-      runId,
-    ) as { seq: number; hash: string | null } | undefined;
+    const tail = this.#stmt(
+      'SELECT seq, hash, type FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1',
+    ).get(runId) as { seq: number; hash: string | null; type: string } | undefined;
     const last = tail?.seq ?? 0;
     if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
+    const closed = isClosedAfter(
+      tail?.type,
+      () =>
+        this.#stmt(
+          `SELECT 1 FROM events WHERE run_id = ? AND type IN (${[...CLOSING_EVENTS].map(() => '?').join(', ')}) LIMIT 1`,
+        ).get(runId, ...CLOSING_EVENTS) !== undefined,
+    );
+    if (admitAppend({ runId, expectedSeq, events }, closed) === 'drop') return [];
     const insert = this.#stmt(
       'INSERT INTO events (run_id, seq, at, v, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );

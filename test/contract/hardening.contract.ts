@@ -1,0 +1,101 @@
+/** Store contract for hardening items: closed journals (#12). Same tests on every adapter. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
+import { JournalClosedError } from '../../src/core/errors.ts';
+import { event } from '../../src/core/events.ts';
+import type { Store } from '../../src/store/ports.ts';
+import type { ManualClock } from '../../src/testing/clock.ts';
+
+type WithStore = (fn: (store: Store, clock: ManualClock) => Promise<void>) => Promise<void>;
+
+const submitted = event('run.submitted', {
+  actorId: 'a',
+  sessionId: 's',
+  input: 'hi',
+  channel: 'test',
+  lineage: [],
+  depth: 0,
+  budget: DEFAULT_BUDGET,
+});
+const totals = {
+  steps: 0,
+  modelCalls: 0,
+  toolCalls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  costUsd: 0,
+  durationMs: 0,
+};
+const completed = event('run.completed', { output: 'done', totals });
+const progress = (message: string) => event('progress', { message });
+const types = async (store: Store, runId: string) => (await store.journal.read(runId)).map((e) => e.type);
+
+export function hardeningContract(adapter: string, withStore: WithStore): void {
+  describe(`${adapter} store: closed journals`, () => {
+    for (const closing of [
+      completed,
+      event('run.failed', { error: { name: 'Error', message: 'x' }, totals }),
+      event('run.cancelled', { reason: 'r', by: 'op', totals }),
+    ]) {
+      it(`hardening #12: nothing is appended after ${closing.type}, at a seq or at the tail`, () =>
+        withStore(async (store) => {
+          await store.journal.append('r1', 1, [submitted, closing]);
+          await assert.rejects(store.journal.append('r1', 3, [progress('late')]), JournalClosedError);
+          const refused = event('approval.refused', {
+            approvalId: 'ap',
+            by: 'bob',
+            reason: 'already approved',
+          });
+          const tail = await store.commit({
+            appends: [{ runId: 'r1', expectedSeq: 'tail', events: [refused] }],
+          });
+          assert.deepEqual(tail.events, []);
+          assert.deepEqual(await types(store, 'r1'), ['run.submitted', closing.type]);
+        }));
+    }
+
+    it('hardening #12: a refused append fails its whole commit', () =>
+      withStore(async (store) => {
+        await store.journal.append('r1', 1, [submitted, completed]);
+        await assert.rejects(
+          store.commit({
+            appends: [
+              { runId: 'r2', expectedSeq: 1, events: [submitted] },
+              { runId: 'r1', expectedSeq: 3, events: [progress('late')] },
+            ],
+            upsertTasks: [{ runId: 'r2', queue: 'q', readyAt: 0 }],
+          }),
+          JournalClosedError,
+        );
+        assert.deepEqual(await store.journal.read('r2'), []);
+        assert.equal(await store.queue.depth('q'), 0);
+      }));
+
+    it('hardening #12: events after a closing event in the same append are refused', () =>
+      withStore(async (store) => {
+        await assert.rejects(
+          store.journal.append('r1', 1, [submitted, completed, progress('after')]),
+          JournalClosedError,
+        );
+        assert.deepEqual(await store.journal.read('r1'), []);
+      }));
+
+    it('hardening #12: a closed journal still takes the erasure record, and stays closed after it', () =>
+      withStore(async (store) => {
+        await store.journal.append('r1', 1, [submitted, completed]);
+        const marker = event('run.redacted', { by: 'op', reason: 'forget actor', events: 2 });
+        await store.commit({ appends: [{ runId: 'r1', expectedSeq: 'tail', events: [marker] }] });
+        await assert.rejects(store.journal.append('r1', 4, [progress('late')]), JournalClosedError);
+        assert.deepEqual(await types(store, 'r1'), ['run.submitted', 'run.completed', 'run.redacted']);
+      }));
+
+    it('hardening #12: an escalated run is not closed (people reopen or close it)', () =>
+      withStore(async (store) => {
+        const escalated = event('run.escalated', { by: 'agent', summary: 's', reason: 'r' });
+        await store.journal.append('r1', 1, [submitted, escalated]);
+        await store.journal.append('r1', 3, [event('run.reopened', { by: 'op' }), completed]);
+        await assert.rejects(store.journal.append('r1', 5, [progress('late')]), JournalClosedError);
+      }));
+  });
+}
