@@ -4,6 +4,7 @@
  * tool arguments and results, retries, denials, approvals, delegations and memory loads.
  */
 import type { ReactNode } from 'react';
+import { formatPair } from '../../src/routing/format.ts';
 import { fmt, type JournalEvent } from './api.ts';
 
 interface Candidate {
@@ -87,7 +88,7 @@ export function describe(e: JournalEvent): { title: string; tone: string; body?:
       };
     case 'route.decided':
       return {
-        title: `Routed to ${e.data.agent} (${e.data.method}, confidence ${e.data.confidence.toFixed(2)})`,
+        title: `Routed to ${e.data.agent} (${e.data.method}, confidence ${formatPair(e.data.confidence, e.data.threshold ?? e.data.confidence)[0]})`,
         tone: 'route',
         body: (
           <>
@@ -105,7 +106,7 @@ export function describe(e: JournalEvent): { title: string; tone: string; body?:
       };
     case 'route.escalated':
       return {
-        title: `Escalated by the router: confidence ${e.data.confidence.toFixed(2)} < ${e.data.threshold.toFixed(2)}`,
+        title: `Escalated by the router: confidence ${formatPair(e.data.confidence, e.data.threshold).join(' < ')}`,
         tone: 'warn',
         body: (
           <>

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { relative, resolve } from 'node:path';
 import { startDemoGateway } from '../gateway/cli.ts';
 import { newId } from '../core/ids.ts';
+import type { Project } from '../project.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import { openCli } from './app.ts';
 import { adminRoutes, telemetryFor } from './serve.ts';
@@ -42,18 +43,42 @@ export interface DemoOptions {
   config?: string;
 }
 
+/**
+ * The listeners of a demo: the flags given, else the configuration's; a tour that exits binds
+ * ephemeral ports unless a port was asked for, so a busy 7070 never stops `demo --exit`.
+ */
+export function demoListeners(options: DemoOptions): NonNullable<DemoOptions['listen']> {
+  const flags = options.listen ?? {};
+  if (!options.exit) return flags;
+  return { ...flags, port: flags.port ?? 0, adminPort: flags.adminPort ?? 0 };
+}
+
 export async function runDemo(options: DemoOptions): Promise<number> {
   const configPath = options.config ? resolve(options.config) : fileURLToPath(EXAMPLE_CONFIG);
   const app = await openCli(configPath, { role: 'demo', reset: options.reset });
   const { system } = app;
-  const mod = (await import(pathToFileURL(configPath).href)) as { tour?: TourStep[] };
-  const tour = mod.tour ?? [];
-  await system.start();
   let telemetry: Telemetry | null = null;
-  const gateway = await startDemoGateway(app, console.log, options.listen ?? {}, {
-    adminRoutes: adminRoutes(() => telemetry),
-  });
-  telemetry = await telemetryFor(app);
+  let gateway: { stop(): Promise<void> } | null = null;
+  // Everything opened is closed however the demo ends, a failed start-up included (a listener
+  // that cannot bind must not leave workers keeping the process alive).
+  try {
+    const mod = (await import(pathToFileURL(configPath).href)) as { tour?: TourStep[] };
+    await system.start();
+    gateway = await startDemoGateway(app, console.log, demoListeners(options), {
+      adminRoutes: adminRoutes(() => telemetry),
+    });
+    telemetry = await telemetryFor(app);
+    return await playTour(app, configPath, mod.tour ?? [], options.exit);
+  } finally {
+    await gateway?.stop();
+    await telemetry?.stop();
+    await app.close();
+  }
+}
+
+/** Play the tour on the started demo; 0 when every step behaved as designed. */
+async function playTour(app: Project, configPath: string, tour: TourStep[], exit: boolean): Promise<number> {
+  const { system } = app;
   console.log(
     `\nSwitchboard demo: ${app.config.source ?? configPath} (${app.agents.length} agents: ${app.agents.map((a) => a.name).join(', ')}; ${app.modelLabel})`,
   );
@@ -62,64 +87,58 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   );
   const rows: { step: string; status: string; agent: string; ok: boolean; runId: string }[] = [];
   let session = newId('tour');
-  try {
-    for (const step of tour) {
-      if (!step.sameSession) session = newId('tour');
-      console.log(`▶ ${step.title}\n  "${step.input}"`);
-      const { runId } = await system.submit({
-        actorId: 'demo-user',
-        sessionId: session,
-        input: step.input,
-        channel: 'demo',
-        ...(step.agent ? { agent: step.agent } : {}),
-      });
-      const seen = new Set<string>();
-      for await (const e of system.events(runId)) {
-        seen.add(e.type);
-        if (
-          [
-            'progress',
-            'route.decided',
-            'route.escalated',
-            'delegation.requested',
-            'tool.failed',
-            'approval.requested',
-          ].includes(e.type)
-        ) {
-          console.log(`    ${describeEvent(e).split('\n')[0]}`);
-        }
-        if (e.type === 'run.needs_attention' || e.type === 'approval.requested') break;
+  for (const step of tour) {
+    if (!step.sameSession) session = newId('tour');
+    console.log(`▶ ${step.title}\n  "${step.input}"`);
+    const { runId } = await system.submit({
+      actorId: 'demo-user',
+      sessionId: session,
+      input: step.input,
+      channel: 'demo',
+      ...(step.agent ? { agent: step.agent } : {}),
+    });
+    const seen = new Set<string>();
+    for await (const e of system.events(runId)) {
+      seen.add(e.type);
+      if (
+        [
+          'progress',
+          'route.decided',
+          'route.escalated',
+          'delegation.requested',
+          'tool.failed',
+          'approval.requested',
+        ].includes(e.type)
+      ) {
+        console.log(`    ${describeEvent(e).split('\n')[0]}`);
       }
-      const run = await system.get(runId);
-      const ok = step.expect.includes(run.status) && (step.shows ?? []).every((t) => seen.has(t));
-      rows.push({ step: step.title, status: run.status, agent: run.agent ?? '-', ok, runId });
-      const said =
-        run.output ??
-        run.escalation?.reason ??
-        run.error?.message ??
-        (run.status === 'waiting' ? 'waiting for an approver' : '');
-      console.log(`  ${ok ? '✔' : '✘'} ${run.status}: ${said}\n`);
+      if (e.type === 'run.needs_attention' || e.type === 'approval.requested') break;
     }
-    console.log(`${'step'.padEnd(52)}${'agent'.padEnd(13)}${'status'.padEnd(12)}run`);
-    for (const r of rows)
-      console.log(
-        `${r.ok ? '✔' : '✘'} ${r.step.padEnd(50)}${r.agent.padEnd(13)}${r.status.padEnd(12)}${r.runId}`,
-      );
-    // The commands act on this project: name it unless it is the current directory's.
-    const rel = relative(process.cwd(), configPath);
-    const flag = rel === 'switchboard.config.ts' ? '' : ` --config ${rel}`;
-    console.log(`\nTrace any run with: npx switchboard trace <run>${flag}`);
-    if (!options.exit) {
-      console.log(
-        `Approve the waiting refund in the console (approver key) or with: npx switchboard approvals --pending${flag}`,
-      );
-      console.log('Serving until Ctrl-C.');
-      await untilSignal();
-    }
-  } finally {
-    await gateway.stop();
-    await telemetry.stop();
-    await app.close();
+    const run = await system.get(runId);
+    const ok = step.expect.includes(run.status) && (step.shows ?? []).every((t) => seen.has(t));
+    rows.push({ step: step.title, status: run.status, agent: run.agent ?? '-', ok, runId });
+    const said =
+      run.output ??
+      run.escalation?.reason ??
+      run.error?.message ??
+      (run.status === 'waiting' ? 'waiting for an approver' : '');
+    console.log(`  ${ok ? '✔' : '✘'} ${run.status}: ${said}\n`);
+  }
+  console.log(`${'step'.padEnd(52)}${'agent'.padEnd(13)}${'status'.padEnd(12)}run`);
+  for (const r of rows)
+    console.log(
+      `${r.ok ? '✔' : '✘'} ${r.step.padEnd(50)}${r.agent.padEnd(13)}${r.status.padEnd(12)}${r.runId}`,
+    );
+  // The commands act on this project: name it unless it is the current directory's.
+  const rel = relative(process.cwd(), configPath);
+  const flag = rel === 'switchboard.config.ts' ? '' : ` --config ${rel}`;
+  console.log(`\nTrace any run with: npx switchboard trace <run>${flag}`);
+  if (!exit) {
+    console.log(
+      `Approve the waiting refund in the console (approver key) or with: npx switchboard approvals --pending${flag}`,
+    );
+    console.log('Serving until Ctrl-C.');
+    await untilSignal();
   }
   return rows.every((r) => r.ok) ? 0 : 1;
 }

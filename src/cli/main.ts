@@ -315,15 +315,39 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Entry point: one line on failure, a non-zero exit code. */
+/**
+ * A reader that closes early (`switchboard demo --tour --exit | head -1`) ends the command at once
+ * and quietly, never with an unhandled EPIPE; any other stream error stays fatal.
+ */
+function endQuietlyWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
+}
+
+/**
+ * Entry point of the command's process: one line on failure, a non-zero exit code, and an exit at
+ * once — a command that failed part-way (a listener that could not bind after the workers started)
+ * must not leave handles keeping the process alive. Its own `finally` blocks have run by then.
+ */
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyWhenOutputCloses();
+  const code = await runCommand(argv);
+  if (code !== 0) process.exit(code);
+}
+
+/** Parse and run one command; the exit code of a failure (0 when it succeeded). */
+async function runCommand(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
+    return 0;
   } catch (error) {
     if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {
       // Commander printed its one line already; --help and --version end here with 0.
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-      return;
+      return error.exitCode === 0 ? 0 : 2;
     }
     const message =
       error instanceof SwitchboardError ||
@@ -335,6 +359,6 @@ export async function main(argv: string[]): Promise<void> {
           : String(error);
     console.error(`switchboard: ${message}`);
     // A configuration error or a bad flag is a usage error: exit 2, before anything started.
-    process.exitCode = error instanceof ConfigError || error instanceof InvalidArgumentError ? 2 : 1;
+    return error instanceof ConfigError || error instanceof InvalidArgumentError ? 2 : 1;
   }
 }

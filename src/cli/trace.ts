@@ -1,5 +1,6 @@
 /** `switchboard trace`: a readable timeline of one run's journal. */
 import type { JournalEvent } from '../core/events.ts';
+import { formatPair } from '../routing/format.ts';
 
 const short = (v: unknown, max = 100): string => {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -17,16 +18,20 @@ export function describeEvent(e: JournalEvent): string {
     case 'run.submitted':
       return `submitted by ${e.data.actorId} in session ${e.data.sessionId}${e.data.parentRunId ? ` (delegated by ${e.data.parentRunId})` : ''}: ${short(e.data.input)}`;
     case 'route.decided': {
+      // Printed with enough decimals for "confidence ≥ threshold" to read true.
+      const [confidence, threshold] =
+        e.data.threshold !== undefined
+          ? formatPair(e.data.confidence, e.data.threshold)
+          : [e.data.confidence.toFixed(2), ''];
       const lines = [
-        `routed to ${e.data.agent} by ${e.data.method}, confidence ${e.data.confidence.toFixed(2)}${e.data.threshold !== undefined ? ` (threshold ${e.data.threshold.toFixed(2)})` : ''}: ${e.data.reason}`,
+        `routed to ${e.data.agent} by ${e.data.method}, confidence ${confidence}${e.data.threshold !== undefined ? ` (threshold ${threshold})` : ''}: ${e.data.reason}`,
       ];
       for (const c of e.data.candidates.slice(0, 5)) lines.push(`    candidate ${scores(c)}`);
       return lines.join('\n');
     }
     case 'route.escalated': {
-      const lines = [
-        `escalated (confidence ${e.data.confidence.toFixed(2)} < ${e.data.threshold.toFixed(2)}): ${e.data.reason}`,
-      ];
+      const [confidence, threshold] = formatPair(e.data.confidence, e.data.threshold);
+      const lines = [`escalated (confidence ${confidence} < ${threshold}): ${e.data.reason}`];
       for (const c of e.data.candidates.slice(0, 5)) lines.push(`    candidate ${scores(c)}`);
       return lines.join('\n');
     }

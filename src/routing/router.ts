@@ -1,5 +1,6 @@
 /** The agent router and the tool retriever, both thin policies over the shared scoring engine. */
 import { fitEngine, type ScoringOptions } from './engine.ts';
+import { formatPair } from './format.ts';
 import type {
   RetrieveOptions,
   RouteDecision,
@@ -70,6 +71,8 @@ export function createRouter(targets: RoutingTarget[], options: RouterOptions = 
           candidates: [],
         };
       }
+      // The confidence and the threshold are printed so that their comparison reads true.
+      const [shownConfidence, shownThreshold] = formatPair(scored.confidence, threshold);
       if (scored.confidence < threshold) {
         return {
           choice: null,
@@ -77,7 +80,7 @@ export function createRouter(targets: RoutingTarget[], options: RouterOptions = 
           threshold,
           method,
           reason:
-            `escalated: confidence ${fmt(scored.confidence)} is below the threshold ${fmt(threshold)}; ` +
+            `escalated: confidence ${shownConfidence} is below the threshold ${shownThreshold}; ` +
             `best candidate ${best.name} (${describe(best.scores)})`,
           candidates: scored.candidates,
         };
@@ -89,8 +92,10 @@ export function createRouter(targets: RoutingTarget[], options: RouterOptions = 
         threshold,
         method,
         reason:
-          `${best.name}: confidence ${fmt(scored.confidence)} ≥ threshold ${fmt(threshold)} (${describe(best.scores)})` +
-          (runnerUp ? `; next ${runnerUp.name} fused ${fmt(runnerUp.fused)} vs ${fmt(best.fused)}` : ''),
+          `${best.name}: confidence ${shownConfidence} ≥ threshold ${shownThreshold} (${describe(best.scores)})` +
+          (runnerUp
+            ? `; next ${runnerUp.name} fused ${formatPair(runnerUp.fused, best.fused).join(' vs ')}`
+            : ''),
         candidates: scored.candidates,
       };
     },

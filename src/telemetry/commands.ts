@@ -2,17 +2,24 @@
  * The observability CLI commands as functions of parsed options, returning the text to print (the
  * commander wrappers in src/cli stay thin): `trace --graph`, `agents`, `usage`.
  */
+import { NotFoundError } from '../core/errors.ts';
 import type { Store } from '../store/ports.ts';
 import { treeUsage, usageReport, type PriceTable, type UsageDimension } from './cost.ts';
 import { runGraph, toMermaid, windowGraph } from './graph.ts';
 import { agentHealth } from './health.ts';
 import { parseDuration } from './scan.ts';
 
-/** `switchboard trace <runId> --graph mermaid|json` (or the window graph with `--since`). */
+/**
+ * `switchboard trace <runId> --graph mermaid|json` (or the window graph with `--since`). An unknown
+ * run is a {@link NotFoundError}, never an empty flowchart.
+ */
 export async function traceGraphCommand(
   store: Store,
   options: { runId?: string; graph: 'mermaid' | 'json'; since?: string; prices?: PriceTable; now?: number },
 ): Promise<string> {
+  if (options.runId && (await store.journal.read(options.runId)).length === 0) {
+    throw new NotFoundError(`run ${options.runId} not found`);
+  }
   const g = options.runId
     ? await runGraph(store, options.runId, options.prices)
     : await windowGraph(store, {
