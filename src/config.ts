@@ -117,6 +117,8 @@ export interface SwitchboardConfig {
     pollMs?: number;
     sweepIntervalMs?: number;
     errorRetryMs?: number;
+    /** Consecutive identical failures of advancing a run before it is parked (a poison run). */
+    poisonAttempts?: number;
     dedupWindowMs?: number;
     approvalTtlMs?: number;
     approvalExpiry?: 'approved' | 'rejected';
@@ -160,6 +162,7 @@ export const DEFAULTS = {
     pollMs: 500,
     sweepIntervalMs: 30_000,
     errorRetryMs: 1_000,
+    poisonAttempts: 5,
     dedupWindowMs: 5 * 60_000,
     approvalTtlMs: 72 * 3600_000,
     approvalExpiry: 'rejected' as 'approved' | 'rejected',
@@ -338,6 +341,7 @@ export const configSchema = z
         pollMs: int(1).optional(),
         sweepIntervalMs: int(1).optional(),
         errorRetryMs: int(0).optional(),
+        poisonAttempts: int(1).optional(),
         dedupWindowMs: int(0).optional(),
         approvalTtlMs: int(1).optional(),
         approvalExpiry: z.enum(['approved', 'rejected']).optional(),
@@ -420,6 +424,7 @@ export interface CompiledConfig {
     pollMs: number;
     sweepIntervalMs: number;
     errorRetryMs: number;
+    poisonAttempts: number;
     dedupWindowMs: number;
     approvalTtlMs: number;
     approvalExpiry: 'approved' | 'rejected';

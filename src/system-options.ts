@@ -54,6 +54,8 @@ export interface SystemOptions {
   sweepIntervalMs?: number;
   /** Pause before retrying a run whose processing threw (a store or programming error), in ms. */
   errorRetryMs?: number;
+  /** Consecutive identical failures of advancing a run before it is parked (5): never an endless loop. */
+  poisonAttempts?: number;
   /** Start workers for these agents only (all by default); `false` for a gateway-only process. */
   workers?: boolean | { agents: string[] };
   /** Dedup window for client message ids, in ms (5 minutes). */
@@ -96,6 +98,7 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
     pollMs: l.pollMs,
     sweepIntervalMs: l.sweepIntervalMs,
     errorRetryMs: l.errorRetryMs,
+    poisonAttempts: l.poisonAttempts,
     dedupWindowMs: l.dedupWindowMs,
     routerConcurrency: l.routerConcurrency,
   };

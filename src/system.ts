@@ -243,6 +243,7 @@ export function createSystem(
     faults,
     random: options.random ?? Math.random,
     newId,
+    poisonAttempts: options.poisonAttempts ?? DEFAULTS.limits.poisonAttempts,
   });
   const onError = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
   const pools = new Map<string, WorkerPool>();

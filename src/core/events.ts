@@ -216,8 +216,18 @@ export interface EventPayloads {
     output?: string;
     error?: ErrorData;
   };
-  /** A started call's outcome was never recorded and the tool cannot say whether it took effect. */
-  'run.needs_attention': { callId: string; tool: string; idempotencyKey: string; reason: string };
+  /**
+   * A started call's outcome was never recorded and the tool cannot say whether it took effect —
+   * or advancing the run kept failing (`error`) or hit a budget while that call was in doubt.
+   */
+  'run.needs_attention': {
+    callId: string;
+    tool: string;
+    idempotencyKey: string;
+    reason: string;
+    /** The error that made advancing fail the same way repeatedly (a poison run). */
+    error?: ErrorData;
+  };
   /** An operator resolved an in-doubt call. */
   'run.resumed': {
     callId: string;

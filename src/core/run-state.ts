@@ -366,6 +366,13 @@ const budgetError = (budget: string, limit: number, used: number): ErrorData => 
 });
 
 /**
+ * The error of a run whose every tool execution (first attempts, retries and recovery re-runs:
+ * every `tool.started`) has used up `maxToolCalls`. The engine checks it before an in-doubt re-run too.
+ */
+export const toolBudgetError = (state: RunState, budget: Budget): ErrorData =>
+  budgetError('maxToolCalls', budget.maxToolCalls, state.toolCalls);
+
+/**
  * Decide the one next action. Budgets are checked here so that a run stops exactly at a limit:
  * the action that would exceed it is never taken.
  */
@@ -397,13 +404,12 @@ export function decide(state: RunState, now: number, budget: Budget): NextAction
         // The outcome of a started call was never recorded: the process died mid-call.
         return { kind: 'in-doubt', call: c };
       case 'retry-wait':
-        if (c.nextAttemptAt !== undefined && now < c.nextAttemptAt)
-          return { kind: 'sleep', until: c.nextAttemptAt };
-        return { kind: 'call', call: c, attempt: c.attempt + 1 };
       case 'pending':
-        if (state.toolCalls >= budget.maxToolCalls) {
-          return { kind: 'fail', error: budgetError('maxToolCalls', budget.maxToolCalls, state.toolCalls) };
-        }
+        if (c.phase === 'retry-wait' && c.nextAttemptAt !== undefined && now < c.nextAttemptAt)
+          return { kind: 'sleep', until: c.nextAttemptAt };
+        // A retry is an execution like the first attempt and draws from the same budget.
+        if (state.toolCalls >= budget.maxToolCalls)
+          return { kind: 'fail', error: toolBudgetError(state, budget) };
         return { kind: 'call', call: c, attempt: c.attempt + 1 };
     }
   }

@@ -32,6 +32,7 @@ import { agentQueue, ROUTER_QUEUE, type AgentRuntime } from './agents.ts';
 import type { Faults } from './faults.ts';
 import { RunHandle } from './handle.ts';
 import { buildPrompt } from './prompt.ts';
+import { parkRun, PoisonCounter, storeUnavailable } from './poison.ts';
 import { performCall, performInDoubt } from './tools.ts';
 
 export interface EngineOptions {
@@ -57,6 +58,8 @@ export interface EngineOptions {
   deltas?: DeltaHub;
   /** Per-tool circuit breakers of this worker process. */
   breakers?: CircuitBreakers;
+  /** Identical failures in a row before a run is parked as poison (5). */
+  poisonAttempts?: number;
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
@@ -86,11 +89,13 @@ export class Engine {
   /** Last folded state per run: a warm worker reads only newer events. */
   readonly #cache = new Map<string, RunState>();
   readonly #cacheLimit = 5000;
+  readonly #poison: PoisonCounter;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
     this.store = opts.store;
     this.agents = opts.agents;
+    this.#poison = new PoisonCounter(opts.poisonAttempts ?? 5);
   }
 
   budgetOf(state: RunState): Budget {
@@ -126,8 +131,47 @@ export class Engine {
     this.#cache.delete(runId);
   }
 
-  /** Advance a claimed run as far as it can go now. Conflicts mean another writer moved first. */
+  /**
+   * Advance a claimed run as far as it can go now. Conflicts mean another writer moved first. A run
+   * whose advancing fails the same way `poisonAttempts` times in a row is parked (runtime/poison.ts).
+   */
   async process(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+    const stuckAt = this.#poison.stuck.get(task.runId);
+    if (stuckAt !== undefined) {
+      if ((await this.store.runs.get(task.runId))?.lastSeq === stuckAt) {
+        await this.store.commit({
+          deleteTasks: [task.runId],
+          fence: { runId: task.runId, fence: task.fence },
+        });
+        return;
+      }
+      this.#poison.stuck.delete(task.runId);
+    }
+    try {
+      await this.#advance(task, signal);
+      this.#poison.succeeded(task.runId);
+    } catch (error) {
+      if (storeUnavailable(this.store, error)) throw error;
+      const data = errorData(error);
+      if (!this.#poison.failed(task.runId, data)) throw error;
+      try {
+        await parkRun(this, task, data, this.#poison.limit);
+      } catch (parkError) {
+        // Even parking failed: this process leaves the run alone and says so.
+        const row = await this.store.runs.get(task.runId).catch(() => null);
+        if (row) this.#poison.stuck.set(task.runId, row.lastSeq);
+        throw new AggregateError(
+          [error, parkError],
+          `run ${task.runId} is poisoned and could not be parked`,
+          {
+            cause: parkError,
+          },
+        );
+      }
+    }
+  }
+
+  async #advance(task: ClaimedTask, signal: AbortSignal): Promise<void> {
     try {
       await this.#process(task, signal);
     } catch (error) {

@@ -7,7 +7,7 @@ import { argsDigest } from '../core/audit.ts';
 import { parseTraceparent, toolTraceHeaders, traceIdOf } from '../core/trace-ids.ts';
 import { evaluatePolicies, type PolicyDecision } from '../core/policy.ts';
 import { event } from '../core/events.ts';
-import { backoffDelay, totalsOf, type CallState } from '../core/run-state.ts';
+import { backoffDelay, toolBudgetError, totalsOf, type CallState } from '../core/run-state.ts';
 import { BudgetExceededError, ToolError } from '../core/errors.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
 import { delegationInput, escalationInput } from './agents.ts';
@@ -438,19 +438,28 @@ export async function performInDoubt(engine: Engine, h: RunHandle, c: CallState)
   const tool = agent?.tools.get(c.call.toolName);
   const key = `${h.runId}:${c.call.callId}`;
   const parsed = tool?.input.safeParse(c.call.input);
-  if (!tool || !parsed?.success) {
+  const attention = (reason: string): Promise<void> => {
     h.emit(
       event('run.needs_attention', {
         callId: c.call.callId,
         tool: c.call.toolName,
         idempotencyKey: key,
-        reason: `tool ${c.call.toolName} is no longer available to resolve an in-doubt call`,
+        reason,
       }),
     );
-    await h.flush({ deleteTasks: [h.runId] });
-    return;
+    return h.flush({ deleteTasks: [h.runId] }).then(() => undefined);
+  };
+  if (!tool || !parsed?.success)
+    return attention(`tool ${c.call.toolName} is no longer available to resolve an in-doubt call`);
+  // A re-run is an execution like any other: it draws from the run's tool budget, so a run that
+  // keeps failing after its tool ran can never execute it past the limit.
+  const budget = engine.budgetOf(h.state);
+  const spent = h.state.toolCalls >= budget.maxToolCalls;
+  const overBudget = `${tool.name} was started but its outcome was not recorded, and the run has used its tool budget (maxToolCalls ${budget.maxToolCalls}, used ${h.state.toolCalls}): it is not run again. Check whether it took effect (key ${key}), then resolve the run as succeeded or failed.`;
+  if (tool.idempotent) {
+    if (spent) return attention(overBudget);
+    return runTool(engine, h, c, tool, parsed.data, c.attempt, 'in-doubt-rerun');
   }
-  if (tool.idempotent) return runTool(engine, h, c, tool, parsed.data, c.attempt, 'in-doubt-rerun');
   if (tool.reconcile) {
     const ctx = toolContext(h, c.call.callId, key, c.attempt, new AbortController().signal);
     const r = await tool.reconcile(key, ctx);
@@ -467,17 +476,21 @@ export async function performInDoubt(engine: Engine, h: RunHandle, c: CallState)
       await h.flush();
       return;
     }
+    if (spent) {
+      // Nothing is in doubt any more (the tool says it did not happen), and nothing may run: the run ends.
+      h.emit(
+        event('run.failed', {
+          error: toolBudgetError(h.state, budget),
+          totals: totalsOf(h.state, engine.store.now()),
+        }),
+      );
+      return;
+    }
     return runTool(engine, h, c, tool, parsed.data, c.attempt, 'reconciled-not-applied');
   }
-  h.emit(
-    event('run.needs_attention', {
-      callId: c.call.callId,
-      tool: tool.name,
-      idempotencyKey: key,
-      reason: `${tool.name} was started but its outcome was not recorded; it is not idempotent and has no reconcile hook. Check whether it took effect (key ${key}), then resolve the run as succeeded, failed or retry.`,
-    }),
+  return attention(
+    `${tool.name} was started but its outcome was not recorded; it is not idempotent and has no reconcile hook. Check whether it took effect (key ${key}), then resolve the run as succeeded, failed or retry.`,
   );
-  await h.flush({ deleteTasks: [h.runId] });
 }
 
 export { projectRun };

@@ -210,6 +210,11 @@ export interface Store {
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;
+  /**
+   * True when an error says the store itself was unavailable (a lost connection, a rolled-back
+   * transaction): the engine never counts those against a run as a poison failure.
+   */
+  isUnavailable?(error: unknown): boolean;
   listen(listener: StoreListener): () => void;
   close(): Promise<void>;
 }

@@ -3,12 +3,32 @@
  * memory settings. Real stores (SQLite and PostgreSQL), the real engine and workers.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { defineAgent } from '../../src/core/agent.ts';
+import { ToolError } from '../../src/core/errors.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { policyModel, toolResults } from '../../src/models/scripted.ts';
-import { journal, ofType, requirePostgres, startSystem, type Adapter } from '../helpers.ts';
+import type { FaultPoint, Faults } from '../../src/runtime/faults.ts';
+import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
+import { createPostgresStore } from '../../src/store/postgres/store.ts';
+import { createSqliteStore } from '../../src/store/sqlite/store.ts';
+import type { Store } from '../../src/store/ports.ts';
+import { createSystem, type SystemOptions } from '../../src/system.ts';
+import {
+  journal,
+  ofType,
+  POSTGRES_URL,
+  requirePostgres,
+  startSystem,
+  testSchema,
+  type Adapter,
+} from '../helpers.ts';
 
 const STORES: readonly Adapter[] = ['sqlite', 'postgres'];
 
@@ -128,6 +148,205 @@ for (const adapter of STORES) {
       } finally {
         await open.close();
       }
+    });
+  });
+}
+
+const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
+const LIBRARY = fileURLToPath(new URL('../fixtures/projects/library/switchboard.config.ts', import.meta.url));
+
+/** A fault point that throws every time it is reached: advancing fails the same way on every claim. */
+const failingAt = (point: FaultPoint): Faults => ({
+  hit: (p) => {
+    if (p === point) throw new Error('injected: the outcome commit is refused');
+  },
+});
+
+/** A store the CLI can open too: its data dir (SQLite) or schema (PostgreSQL) as environment. */
+function cliStore(adapter: Adapter): {
+  store: Store;
+  env: Record<string, string>;
+  cleanup: () => Promise<void>;
+} {
+  if (adapter === 'postgres') {
+    const schema = testSchema();
+    const store = createPostgresStore({ url: POSTGRES_URL, schema, onError: () => {} });
+    return {
+      store,
+      env: { SWITCHBOARD_DATABASE_URL: POSTGRES_URL, SWITCHBOARD_DATABASE_SCHEMA: schema },
+      cleanup: async () => {
+        await store.close();
+        await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sb-hard-'));
+  const store = createSqliteStore({ path: join(dir, 'switchboard.db') });
+  return {
+    store,
+    env: { SWITCHBOARD_DATA_DIR: dir },
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('SWITCHBOARD_') && k !== 'NODE_TEST_CONTEXT') clean[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}
+
+/** One agent with one write tool whose every execution lands in `effects`. */
+function chargeSetup(tool: { idempotent?: boolean; fail?: boolean; requiresApproval?: () => never } = {}) {
+  const effects: string[] = [];
+  const charge = defineTool({
+    name: 'charge',
+    description: 'Charge the card',
+    input: z.object({ cents: z.number() }),
+    risk: 'write',
+    idempotent: tool.idempotent ?? true,
+    retry: { maxAttempts: 5, initialDelayMs: 1, maxDelayMs: 2 },
+    ...(tool.requiresApproval ? { requiresApproval: tool.requiresApproval } : {}),
+    run: (_args, ctx) => {
+      effects.push(ctx.idempotencyKey);
+      if (tool.fail) throw new ToolError('card network down', { retryable: true });
+      return { charged: true };
+    },
+  });
+  const agent = defineAgent({
+    name: 'billing',
+    responsibility: 'Charges',
+    instructions: 'Charge.',
+    tools: [charge],
+  });
+  const model = policyModel(({ prompt }) =>
+    toolResults(prompt).length
+      ? { text: 'Charged.' }
+      : { toolCalls: [{ toolName: 'charge', input: { cents: 500 } }] },
+  );
+  return { agents: [agent], model, effects };
+}
+
+for (const adapter of STORES) {
+  describe(`hardening #1 (poison runs, budgets) on ${adapter}`, { timeout: 60_000 }, () => {
+    before(async () => {
+      if (adapter === 'postgres') await requirePostgres();
+    });
+
+    async function withSystem(
+      options: Omit<SystemOptions, 'store'>,
+      fn: (system: ReturnType<typeof createSystem>, env: Record<string, string>) => Promise<void>,
+    ): Promise<void> {
+      const { store, env, cleanup } = cliStore(adapter);
+      const system = createSystem({
+        pollMs: 20,
+        errorRetryMs: 0,
+        onError: () => {},
+        onWarning: () => {},
+        ...options,
+        store,
+      });
+      await system.start();
+      try {
+        await fn(system, env);
+      } finally {
+        await system.stop();
+        await cleanup();
+      }
+    }
+
+    it('hardening #1: a run whose advancing fails the same way K times goes to needs_attention, never loops', async () => {
+      const { agents, model, effects } = chargeSetup();
+      await withSystem(
+        { agents, model, faults: failingAt('afterToolBeforeJournal'), poisonAttempts: 3 },
+        async (system, env) => {
+          const { runId } = await system.submit({ actorId: 'u', sessionId: 's', input: 'charge $5' });
+          const run = await system.wait(runId, { untilAttention: true });
+          assert.equal(run.status, 'needs_attention');
+          assert.equal(run.attention?.tool, 'charge');
+          const events = await journal(system, runId);
+          const [attention, ...more] = ofType(events, 'run.needs_attention');
+          assert.equal(more.length, 0);
+          assert.equal(attention?.data.error?.message, 'injected: the outcome commit is refused');
+          assert.match(attention?.data.reason ?? '', /failed 3 times in a row/);
+          // The first execution and two in-doubt re-runs, then no more: the wake-up is gone.
+          assert.equal(effects.length, 3);
+          assert.equal(ofType(events, 'tool.started').length, 3);
+          assert.equal((await system.store.queue.pendingRunIds()).has(runId), false);
+          const listed = await system.list({ status: 'needs_attention' });
+          assert.deepEqual(
+            listed.map((r) => r.runId),
+            [runId],
+          );
+          const out = await cli(['runs', '--status', 'needs_attention', '--json', '--config', LIBRARY], env);
+          assert.equal(out.code, 0);
+          const rows = JSON.parse(out.stdout) as { runId: string; status: string }[];
+          assert.deepEqual(
+            rows.map((r) => [r.runId, r.status]),
+            [[runId, 'needs_attention']],
+          );
+        },
+      );
+    });
+
+    it('hardening #1: a poison run with nothing in doubt fails with the error journaled', async () => {
+      const { agents, model, effects } = chargeSetup({
+        requiresApproval: () => {
+          throw new Error('approval rule crashed');
+        },
+      });
+      await withSystem({ agents, model, poisonAttempts: 2 }, async (system) => {
+        const { runId } = await system.submit({ actorId: 'u', sessionId: 's', input: 'charge $5' });
+        const run = await system.wait(runId);
+        assert.equal(run.status, 'failed');
+        assert.match(run.error?.message ?? '', /failed 2 times in a row .*approval rule crashed/);
+        assert.equal(effects.length, 0);
+        assert.equal((await system.store.queue.pendingRunIds()).has(runId), false);
+        // The session's next run is not blocked behind the poisoned one.
+        const next = await system.submit({ actorId: 'u', sessionId: 's', input: 'again' });
+        assert.equal((await system.wait(next.runId)).status, 'failed');
+      });
+    });
+
+    it('hardening #1: budgets count recovery re-runs: an in-doubt tool never runs past maxToolCalls', async () => {
+      const { agents, model, effects } = chargeSetup();
+      await withSystem(
+        {
+          agents,
+          model,
+          faults: failingAt('afterToolBeforeJournal'),
+          poisonAttempts: 50,
+          budget: { maxToolCalls: 2 },
+        },
+        async (system) => {
+          const { runId } = await system.submit({ actorId: 'u', sessionId: 's', input: 'charge $5' });
+          const run = await system.wait(runId, { untilAttention: true });
+          assert.equal(run.status, 'needs_attention');
+          assert.match(run.attention?.reason ?? '', /maxToolCalls 2, used 2/);
+          assert.equal(effects.length, 2);
+          assert.equal(run.totals.toolCalls, 2);
+        },
+      );
+    });
+
+    it('hardening #1: budgets count retries: a failing tool is retried only up to maxToolCalls', async () => {
+      const { agents, model, effects } = chargeSetup({ fail: true });
+      await withSystem({ agents, model, budget: { maxToolCalls: 2 } }, async (system) => {
+        const { runId } = await system.submit({ actorId: 'u', sessionId: 's', input: 'charge $5' });
+        const run = await system.wait(runId);
+        assert.equal(run.status, 'failed');
+        assert.equal(run.error?.code, 'budget_exceeded');
+        assert.equal(effects.length, 2);
+      });
     });
   });
 }

@@ -319,6 +319,10 @@ export class PostgresStore implements Store {
     return this.#clock.now();
   }
 
+  isUnavailable(error: unknown): boolean {
+    return isConnectionError(error) || isTransientTxError(error);
+  }
+
   /** Connect, run pending migrations, start pg-boss and the listener. Safe to call repeatedly. */
   ready(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
