@@ -38,6 +38,19 @@ export interface MemoryConfig {
   hooks: MemoryHooks;
 }
 
+/**
+ * An agent's effective memory settings: the system's, then the agent's own (`enabled: false` turns
+ * memory off for that agent — nothing loaded, nothing persisted; `k` its replay window). The one
+ * place both loading and persisting ask.
+ */
+export function memorySettings(
+  config: Pick<MemoryConfig, 'enabled' | 'k'>,
+  agent: { memory?: { enabled?: boolean; k?: number } } | undefined,
+): { enabled: boolean; k: number } {
+  const k = agent?.memory?.k ?? config.k;
+  return { enabled: config.enabled && agent?.memory?.enabled !== false && k > 0, k };
+}
+
 /** The default hooks: journal-derived short-term memory and store facts; messages persist in the journal itself. */
 export function defaultMemoryHooks(
   store: Store,

@@ -106,6 +106,8 @@ export async function loadShortTerm(store: Store, req: LoadRequest): Promise<Mem
       continue;
     const end = events.findLast((e) => e.type === 'run.completed');
     if (!end || end.type !== 'run.completed') continue;
+    // Only what was persisted is remembered: a run of an agent with memory off is not replayed.
+    if (!events.some((e) => e.type === 'memory.persisted')) continue;
     journals.push(events);
     turns.push({ role: 'user', text: first.data.input, runId: row.runId });
     turns.push({ role: 'assistant', text: end.data.output, runId: row.runId });

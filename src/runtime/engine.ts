@@ -13,7 +13,7 @@ import { event, type ErrorData, type ToolCallData } from '../core/events.ts';
 import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
 import type { AgentDefinition } from '../core/agent.ts';
-import type { MemoryConfig } from '../memory/hooks.ts';
+import { memorySettings, type MemoryConfig } from '../memory/hooks.ts';
 import { isResilient } from '../models/resilient.ts';
 import { streamToResult } from '../models/stream.ts';
 import type { DeltaHub } from './deltas.ts';
@@ -301,8 +301,8 @@ export class Engine {
     const sub = h.state.submitted;
     if (sub.parentRunId) return;
     const m = this.opts.memory;
-    const k = def.memory?.k ?? m.k;
-    if (!m.enabled || def.memory?.enabled === false || k <= 0) {
+    const { enabled, k } = memorySettings(m, def);
+    if (!enabled) {
       h.emit(event('memory.loaded', { turns: 0, tokens: 0, status: 'disabled' }));
       return;
     }
@@ -322,17 +322,23 @@ export class Engine {
     }
   }
 
-  /** onMessage: the run's request and answer, as they are added (best effort; the journal holds them). */
+  /**
+   * onMessage: the run's request and answer, as they are added (best effort; the journal holds
+   * them). An agent with memory off persists nothing: no hook call, no `memory.persisted` — and
+   * short-term memory replays only runs that say `memory.persisted`.
+   */
   async #persistMemory(h: RunHandle, output: string): Promise<void> {
     const sub = h.state.submitted;
-    if (sub.parentRunId || !this.opts.memory.enabled) return;
+    const agent = h.state.agent ?? '';
+    const { enabled, k } = memorySettings(this.opts.memory, this.agents.get(agent)?.def);
+    if (sub.parentRunId || !enabled) return;
     const ctx = {
       runId: h.runId,
       actorId: sub.actorId,
       sessionId: sub.sessionId,
-      agent: h.state.agent ?? '',
+      agent,
       input: sub.input,
-      k: this.opts.memory.k,
+      k,
     };
     try {
       await this.opts.memory.hooks.onMessage(ctx, { role: 'user', text: sub.input });

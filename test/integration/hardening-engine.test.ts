@@ -350,3 +350,77 @@ for (const adapter of STORES) {
     });
   });
 }
+
+for (const adapter of STORES) {
+  describe(`hardening #21 (memory settings) on ${adapter}`, () => {
+    before(async () => {
+      if (adapter === 'postgres') await requirePostgres();
+    });
+
+    it('hardening #21: an agent with memory.enabled false persists nothing; an agent’s own k is used', async () => {
+      // An independent ledger of every onMessage call, with the window it was given.
+      const persisted: { runId: string; agent: string; k: number }[] = [];
+      const off = defineAgent({
+        name: 'private',
+        responsibility: 'Private matters',
+        instructions: 'x',
+        tools: [],
+        memory: { enabled: false },
+      });
+      const on = defineAgent({
+        name: 'chat',
+        responsibility: 'Chat',
+        instructions: 'x',
+        tools: [],
+        memory: { k: 1 },
+      });
+      const model = policyModel(() => ({ text: 'ok' }));
+      const { system, close } = await startSystem(adapter, {
+        agents: [off, on],
+        model,
+        defaultAgent: 'chat',
+        memory: {
+          k: 5,
+          hooks: {
+            onMessage: async (ctx) => {
+              persisted.push({ runId: ctx.runId, agent: ctx.agent, k: ctx.k });
+            },
+          },
+        },
+      });
+      try {
+        const say = async (input: string, agent: string): Promise<string> => {
+          const { runId } = await system.submit({ actorId: 'a', sessionId: 's', input, agent });
+          assert.equal((await system.wait(runId)).status, 'completed');
+          return runId;
+        };
+        const secret = await say('PRIVATE-CANARY', 'private');
+        const first = await say('FIRST-CHAT', 'chat');
+        await say('SECOND-CHAT', 'chat');
+        const last = await say('THIRD-CHAT', 'chat');
+        assert.equal(ofType(await journal(system, secret), 'memory.persisted').length, 0);
+        assert.equal(
+          persisted.some((p) => p.runId === secret),
+          false,
+          'no hook call for the private run',
+        );
+        assert.deepEqual(
+          [...new Set(persisted.map((p) => `${p.agent}:${p.k}`))],
+          ['chat:1'],
+          'persisting uses the agent’s k, not the system’s 5',
+        );
+        const loaded = ofType(await journal(system, last), 'memory.loaded')[0]?.data;
+        assert.equal(loaded?.k, 1);
+        assert.deepEqual(
+          loaded?.context?.turns.map((t) => t.text),
+          ['SECOND-CHAT', 'ok'],
+        );
+        // The private run is not replayed to the next agent of the session either.
+        const afterSecret = ofType(await journal(system, first), 'memory.loaded')[0]?.data;
+        assert.deepEqual(afterSecret?.context?.turns, []);
+      } finally {
+        await close();
+      }
+    });
+  });
+}
