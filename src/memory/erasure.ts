@@ -6,7 +6,7 @@
  */
 import { event, type JournalEvent } from '../core/events.ts';
 import { foldRun, TERMINAL_STATUSES } from '../core/run-state.ts';
-import type { Store } from '../store/ports.ts';
+import type { ApprovalRow, Store } from '../store/ports.ts';
 import { projectRun } from '../runtime/handle.ts';
 
 export const REDACTED = '[redacted]';
@@ -35,7 +35,10 @@ export function redactEvent(e: JournalEvent): JournalEvent {
       r.data.message = REDACTED;
       break;
     case 'approval.requested':
+      // The digest of low-entropy arguments (an order id) gives them back by trying candidates.
       r.data.args = REDACTED;
+      r.data.argsDigest = REDACTED;
+      r.data.reasons = r.data.reasons.map(() => REDACTED);
       break;
     case 'approval.decided':
       if (r.data.comment) r.data.comment = REDACTED;
@@ -70,6 +73,21 @@ export function redactEvent(e: JournalEvent): JournalEvent {
       break;
   }
   return r;
+}
+
+/**
+ * An approval as erasure leaves it: the decision, who asked and who decided, and when, are kept
+ * (the audit trail); the arguments, their digest, the reasons (which quote the arguments) and the
+ * comment are removed.
+ */
+export function redactApproval(a: ApprovalRow): ApprovalRow {
+  return {
+    ...a,
+    args: REDACTED,
+    argsDigest: REDACTED,
+    reasons: a.reasons.map(() => REDACTED),
+    comment: a.comment ? REDACTED : null,
+  };
 }
 
 export interface ForgetReport {
@@ -115,15 +133,12 @@ export async function forgetActor(
       events: events.length,
     });
     const after = foldRun([...redacted, { runId, seq: events.length + 1, at: store.now(), v: 1, ...marker }]);
-    const approvals = (await store.approvals.list({ runId, limit: 10_000 })).map((a) => ({
-      ...a,
-      args: REDACTED,
-      comment: a.comment ? REDACTED : null,
-    }));
+    const approvals = (await store.approvals.list({ runId, limit: 10_000 })).map(redactApproval);
     await store.commit({
       appends: [{ runId, expectedSeq: 'tail', events: [marker] }],
       projection: [{ ...projectRun(after), summary: null }],
       approvals,
+      dropDedup: [runId],
     });
     report.runs++;
     report.events += events.length;

@@ -130,7 +130,7 @@ export interface Commit {
   upsertTasks?: TaskSpec[];
   deleteTasks?: string[];
   projection?: RunRow[];
-  /** Upsert approval rows (the inbox). */
+  /** Upsert approval rows (the inbox): a row replaces the stored one whole (erasure redacts its args). */
   approvals?: ApprovalRow[];
   session?: SessionOp;
   /** Record a client message id for dedup; fails with ConflictError if a live one exists. */

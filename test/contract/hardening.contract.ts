@@ -1,10 +1,11 @@
-/** Store contract for hardening items: closed journals (#12). Same tests on every adapter. */
+/** Store contract for hardening items: closed journals (#12), erasure (#4). Same tests on every adapter. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import { JournalClosedError } from '../../src/core/errors.ts';
 import { event } from '../../src/core/events.ts';
-import type { Store } from '../../src/store/ports.ts';
+import { redactApproval } from '../../src/memory/erasure.ts';
+import type { ApprovalRow, Store } from '../../src/store/ports.ts';
 import type { ManualClock } from '../../src/testing/clock.ts';
 
 type WithStore = (fn: (store: Store, clock: ManualClock) => Promise<void>) => Promise<void>;
@@ -35,7 +36,7 @@ export function hardeningContract(adapter: string, withStore: WithStore): void {
   describe(`${adapter} store: closed journals`, () => {
     for (const closing of [
       completed,
-      event('run.failed', { error: { name: 'Error', message: 'x' }, totals }),
+      event('run.failed', { error: { name: 'Error', code: 'x', message: 'x' }, totals }),
       event('run.cancelled', { reason: 'r', by: 'op', totals }),
     ]) {
       it(`hardening #12: nothing is appended after ${closing.type}, at a seq or at the tail`, () =>
@@ -96,6 +97,57 @@ export function hardeningContract(adapter: string, withStore: WithStore): void {
         await store.journal.append('r1', 1, [submitted, escalated]);
         await store.journal.append('r1', 3, [event('run.reopened', { by: 'op' }), completed]);
         await assert.rejects(store.journal.append('r1', 5, [progress('late')]), JournalClosedError);
+      }));
+  });
+  describe(`${adapter} store: erasure reaches every table`, () => {
+    it('hardening #4: an approval upsert replaces the stored row, so erasure removes args, digest, reasons, comment', () =>
+      withStore(async (store, clock) => {
+        const row: ApprovalRow = {
+          approvalId: 'ap1',
+          runId: 'r1',
+          callId: 'c1',
+          tool: 'refund',
+          agent: 'commerce',
+          args: { orderId: 'ORD-10005', amount: 250 },
+          argsDigest: 'a'.repeat(64),
+          reasons: ['refund of $250 on ORD-10005 is over the $100 limit'],
+          requestedBy: 'eve',
+          requestedAt: clock.now(),
+          expiresAt: clock.now() + 1000,
+          status: 'pending',
+          approver: null,
+          comment: null,
+          decidedAt: null,
+        };
+        await store.commit({ approvals: [row] });
+        const decided = {
+          ...row,
+          status: 'approved' as const,
+          approver: 'alice',
+          comment: 'ok ORD-10005',
+          decidedAt: 5,
+        };
+        await store.commit({ approvals: [decided] });
+        await store.commit({ approvals: [redactApproval(decided)] });
+        const after = await store.approvals.get('ap1');
+        assert.doesNotMatch(JSON.stringify(after), /ORD-10005|a{64}/);
+        assert.deepEqual(after, redactApproval(decided));
+        // Kept: the decision, who asked, who decided, and when.
+        assert.equal(after?.status, 'approved');
+        assert.equal(after?.approver, 'alice');
+        assert.equal(after?.decidedAt, 5);
+        assert.equal(after?.requestedBy, 'eve');
+        assert.doesNotMatch(JSON.stringify(await store.approvals.list({})), /ORD-10005/);
+      }));
+
+    it('hardening #4: dropDedup deletes the client-message keys that point at the given runs', () =>
+      withStore(async (store, clock) => {
+        const expiresAt = clock.now() + 60_000;
+        await store.commit({ dedup: { key: 'eve\u0000s\u0000msg-1', runId: 'r1', expiresAt } });
+        await store.commit({ dedup: { key: 'bob\u0000s\u0000msg-1', runId: 'r2', expiresAt } });
+        await store.commit({ dropDedup: ['r1'] });
+        assert.equal(await store.runs.dedup('eve\u0000s\u0000msg-1', clock.now()), null);
+        assert.equal(await store.runs.dedup('bob\u0000s\u0000msg-1', clock.now()), 'r2');
       }));
   });
 }

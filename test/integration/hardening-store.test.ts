@@ -97,5 +97,51 @@ for (const adapter of ADAPTERS) {
         await close();
       }
     });
+
+    it('hardening #4: DELETE /v1/memory (forget) leaves no tool argument of the actor in the approvals inbox', async () => {
+      const { system, close } = await refundSystem(adapter);
+      try {
+        const eve = await system.submit({
+          actorId: 'eve',
+          sessionId: 's',
+          input: 'refund ORD-10005',
+          clientMessageId: 'msg-1',
+        });
+        const approvalId = await pendingApproval(system, eve.runId);
+        await system.approvals.decide(approvalId, {
+          decision: 'approved',
+          approver,
+          comment: 'ok for ORD-10005',
+        });
+        assert.equal((await system.wait(eve.runId)).status, 'completed');
+        const before = await system.approvals.get(approvalId);
+        assert.match(JSON.stringify(before), /ORD-10005/);
+
+        assert.equal(await system.memory.forget({ actorId: 'eve', by: 'dpo' }), 1);
+
+        const inbox = await system.approvals.list({});
+        assert.doesNotMatch(JSON.stringify(inbox), /ORD-10005|250/);
+        const after = await system.approvals.get(approvalId);
+        // Kept: the decision, who asked, who approved, and when.
+        assert.deepEqual(
+          [after.status, after.requestedBy, after.approver, after.decidedAt, after.requestedAt],
+          [before.status, before.requestedBy, before.approver, before.decidedAt, before.requestedAt],
+        );
+        assert.equal(after.args, '[redacted]');
+        const journal = await system.store.journal.read(eve.runId);
+        assert.doesNotMatch(JSON.stringify(journal), /ORD-10005|\$250/);
+        assert.equal((await system.verify(eve.runId)).ok, true);
+        // The client message id (actor, session, id) is gone from the dedup keys too.
+        const again = await system.submit({
+          actorId: 'eve',
+          sessionId: 's',
+          input: 'hi',
+          clientMessageId: 'msg-1',
+        });
+        assert.notEqual(again.runId, eve.runId);
+      } finally {
+        await close();
+      }
+    });
   });
 }

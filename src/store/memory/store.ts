@@ -270,6 +270,8 @@ export class MemoryStore implements Store {
       });
     const enqueued: TaskSpec[] = [];
     for (const runId of unit.deleteTasks ?? []) this.#tasks.delete(runId);
+    const drop = new Set(unit.dropDedup ?? []);
+    if (drop.size > 0) for (const [k, d] of this.#dedup) if (drop.has(d.runId)) this.#dedup.delete(k);
     for (const t of unit.upsertTasks ?? []) this.#upsert(t, enqueued);
     for (const a of unit.approvals ?? []) this.#approvals.set(a.approvalId, approvalText(a));
     for (const r of unit.projection ?? []) {

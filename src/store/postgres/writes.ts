@@ -117,7 +117,10 @@ export async function approval(c: pg.PoolClient, s: string, a: ApprovalRow): Pro
     `INSERT INTO ${s}.approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons,
        requested_by, requested_at, expires_at, status, approver, comment, decided_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-     ON CONFLICT (approval_id) DO UPDATE SET status = excluded.status, approver = excluded.approver,
+     ON CONFLICT (approval_id) DO UPDATE SET run_id = excluded.run_id, call_id = excluded.call_id,
+       tool = excluded.tool, agent = excluded.agent, args = excluded.args, args_digest = excluded.args_digest,
+       reasons = excluded.reasons, requested_by = excluded.requested_by, requested_at = excluded.requested_at,
+       expires_at = excluded.expires_at, status = excluded.status, approver = excluded.approver,
        comment = excluded.comment, decided_at = excluded.decided_at`,
     [
       a.approvalId,

@@ -327,6 +327,7 @@ export class SqliteStore implements Store {
       );
     }
     for (const runId of unit.deleteTasks ?? []) this.#stmt('DELETE FROM tasks WHERE run_id = ?').run(runId);
+    for (const runId of unit.dropDedup ?? []) this.#stmt('DELETE FROM dedup WHERE run_id = ?').run(runId);
     for (const t of unit.upsertTasks ?? []) this.#upsertTask(t, enqueued);
     for (const r of unit.projection ?? []) this.#project(r);
     for (const a of unit.approvals ?? []) this.#approval(a);
@@ -401,7 +402,10 @@ export class SqliteStore implements Store {
       `INSERT INTO approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons, requested_by,
          requested_at, expires_at, status, approver, comment, decided_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (approval_id) DO UPDATE SET status = excluded.status, approver = excluded.approver,
+       ON CONFLICT (approval_id) DO UPDATE SET run_id = excluded.run_id, call_id = excluded.call_id,
+         tool = excluded.tool, agent = excluded.agent, args = excluded.args, args_digest = excluded.args_digest,
+         reasons = excluded.reasons, requested_by = excluded.requested_by, requested_at = excluded.requested_at,
+         expires_at = excluded.expires_at, status = excluded.status, approver = excluded.approver,
          comment = excluded.comment, decided_at = excluded.decided_at`,
     ).run(
       a.approvalId,
