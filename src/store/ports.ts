@@ -132,6 +132,8 @@ export interface Commit {
   projection?: RunRow[];
   /** Upsert approval rows (the inbox): a row replaces the stored one whole (erasure redacts its args). */
   approvals?: ApprovalRow[];
+  /** Delete the client-message dedup keys that point at these runs (erasure). */
+  dropDedup?: string[];
   session?: SessionOp;
   /** Record a client message id for dedup; fails with ConflictError if a live one exists. */
   dedup?: { key: string; runId: string; expiresAt: number };

@@ -533,6 +533,8 @@ export class PostgresStore implements Store {
     }
     if (unit.deleteTasks?.length)
       await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);
+    if (unit.dropDedup?.length)
+      await c.query(`DELETE FROM ${s}.dedup WHERE run_id = ANY($1::text[])`, [unit.dropDedup]);
     for (const t of unit.upsertTasks ?? []) await upsertTask(c, this.#s, t, enqueued);
     for (const r of unit.projection ?? []) await project(c, this.#s, r);
     for (const a of unit.approvals ?? []) await approval(c, this.#s, a);
