@@ -5,6 +5,7 @@ import type { JournalEvent } from '../../src/core/events.ts';
 import { describeEvent } from '../../src/cli/trace.ts';
 import { createRouter } from '../../src/routing/index.ts';
 import { formatPair } from '../../src/routing/format.ts';
+import { CIRCULAR, createRedactor, TOO_DEEP } from '../../src/telemetry/redact.ts';
 
 /** A tiny deterministic PRNG, so a failing case can be reproduced from its seed. */
 const prng = (seed: number) => (): number => {
@@ -76,5 +77,121 @@ describe('hardening #23: a printed comparison of confidence and threshold is tru
       const line = describeEvent({ ...e, runId: 'r', seq: 2, at: 0, v: 1 });
       assert.ok(assertComparisonsTrue(line.split('\n')[0]!) >= 2, line);
     }
+  });
+});
+
+describe('hardening #10: no depth or shape lets a secret through the telemetry redactor', () => {
+  const NAMES = [
+    'authorization',
+    'Authorization',
+    'Proxy-Authorization',
+    'x-api-key',
+    'Cookie',
+    'password',
+    'client_secret',
+    'accessToken',
+  ];
+
+  /** `secret` under `name`, in one of the shapes secrets arrive in. */
+  const shapes: ((name: string, secret: string) => unknown)[] = [
+    (n, s) => ({ [n]: s }),
+    (n, s) => [[n, s]],
+    (n, s) => [n, s],
+    (n, s) => ['Host', 'shop.example', n, s, 'Accept', '*/*'],
+    (n, s) => ({ rawHeaders: ['User-Agent', 'curl', n, s] }),
+    (n, s) => new Map([[n, s]]),
+    (n, s) =>
+      new Map<string, unknown>([
+        ['note', 'kept'],
+        [n, { nested: s }],
+      ]),
+    (n, s) => ({ headers: [{ name: n, value: s }] }),
+    (n, s) => new Headers({ [n]: s }),
+    (n, s) => new URLSearchParams({ [n]: s }),
+    (n, s) => ({ toJSON: () => ({ [n]: s }) }),
+    (n, s) => new Map([['headers', new Map([[n, s]])]]),
+    (_n, s) => `Authorization: Bearer ${s}`,
+    (_n, s) => `https://api.example/v1?api_key=${s}&page=2`,
+    (_n, s) => `x-api-key: ${s}\nAccept: */*`,
+  ];
+
+  /** Wrap `v` in `depth` random containers; sometimes a container refers back to itself. */
+  function nest(next: () => number, v: unknown, depth: number): unknown {
+    let out = v;
+    for (let d = 0; d < depth; d++) {
+      const r = Math.floor(next() * 7);
+      const wrapped: unknown =
+        r === 0
+          ? { level: d, inner: out }
+          : r === 1
+            ? [out]
+            : r === 2
+              ? [1, out, 'x']
+              : r === 3
+                ? new Map([['k', out]])
+                : r === 4
+                  ? new Set([out])
+                  : r === 5
+                    ? { a: 1, b: [out, { c: 'd' }] }
+                    : { data: out };
+      if (next() < 0.15 && typeof wrapped === 'object' && wrapped && !Array.isArray(wrapped)) {
+        (wrapped as Record<string, unknown>).self = wrapped;
+      }
+      out = wrapped;
+    }
+    return out;
+  }
+
+  it('a value under a secret name, in any shape at any depth (cycles included), is never exported', () => {
+    const next = prng(10);
+    const redactor = createRedactor();
+    for (let i = 0; i < 3000; i++) {
+      const secret = `s3cr3t${Math.floor(next() * 1e9).toString(36)}zz`;
+      const name = NAMES[Math.floor(next() * NAMES.length)]!;
+      const shape = shapes[i % shapes.length]!;
+      const depth = Math.floor(next() * 45);
+      const value = nest(next, { note: 'visible', payload: shape(name, secret) }, depth);
+      const out = redactor.json(value, 1_000_000);
+      assert.ok(!out.includes(secret), `shape ${i % shapes.length}, depth ${depth}: ${out.slice(0, 400)}`);
+    }
+  });
+
+  it('a configured secret is never exported, as a value or a key, at any depth', () => {
+    const next = prng(11);
+    for (let i = 0; i < 1000; i++) {
+      const secret = `cfg-${Math.floor(next() * 1e9).toString(36)}`;
+      const redactor = createRedactor({ secrets: [secret] });
+      const leaf = [`a ${secret} b`, { [secret]: 1 }, [secret], new Map([[secret, 'v']])][i % 4];
+      const value = nest(next, { note: leaf }, Math.floor(next() * 45));
+      assert.ok(!redactor.json(value, 1_000_000).includes(secret));
+    }
+  });
+
+  it('ordinary values stay readable; the depth limit and cycles are marked, never raw', () => {
+    const redactor = createRedactor();
+    const shallow = JSON.parse(
+      redactor.json({
+        tools: ['lookup_order', 'refund_order', 'cancel'],
+        headers: ['Host', 'shop.example', 'Accept', '*/*'],
+        when: new Date(0),
+        map: new Map([['region', 'eu']]),
+        big: 10n,
+      }),
+    ) as Record<string, unknown>;
+    assert.deepEqual(shallow, {
+      tools: ['lookup_order', 'refund_order', 'cancel'],
+      headers: ['Host', 'shop.example', 'Accept', '*/*'],
+      when: '1970-01-01T00:00:00.000Z',
+      map: [['region', 'eu']],
+      big: '10',
+    });
+    let deep: Record<string, unknown> = { plain: 'no key names a secret here' };
+    for (let d = 0; d < 30; d++) deep = { inner: deep };
+    const out = redactor.json(deep, 1_000_000);
+    assert.ok(!out.includes('no key names a secret here'));
+    assert.ok(out.includes(TOO_DEEP));
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    assert.deepEqual(JSON.parse(redactor.json(cyclic)), { name: 'loop', self: CIRCULAR });
   });
 });
