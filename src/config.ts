@@ -95,6 +95,8 @@ export interface SwitchboardConfig {
       sendBufferBytes?: number;
       idleMs?: number;
       maxAbuse?: number;
+      /** Runs followed plus sessions watched by one WebSocket connection (default 100). */
+      maxSubscriptions?: number;
     };
     heartbeatMs?: number;
     /** Serve the web console at `/` (default true). */
@@ -140,6 +142,11 @@ export interface SwitchboardConfig {
   mcp?: McpConfig | string;
   /** Named fault points for chaos tests (runtime/faults.ts). */
   faults?: string;
+  /**
+   * Tamper evidence (docs/governance.md): `key` makes the journal's hash chain and each run's head
+   * HMACs; keys rotated out stay in `previousKeys` so older runs still verify.
+   */
+  audit?: { key?: string; previousKeys?: string[] };
 }
 
 /** Every default, in one place. */
@@ -199,6 +206,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'telemetry.captureContent',
   SWITCHBOARD_MCP_CONFIG: 'mcp',
   SWITCHBOARD_FAULTS: 'faults',
+  SWITCHBOARD_AUDIT_KEY: 'audit.key',
+  SWITCHBOARD_AUDIT_PREVIOUS_KEYS: 'audit.previousKeys',
 };
 
 /** The process environment: read here and nowhere else. */
@@ -288,6 +297,7 @@ export const configSchema = z
             sendBufferBytes: int(1).optional(),
             idleMs: int(1).optional(),
             maxAbuse: int(1).optional(),
+            maxSubscriptions: int(1).optional(),
           })
           .strict()
           .optional(),
@@ -381,6 +391,13 @@ export const configSchema = z
       .optional(),
     mcp: z.union([z.string().min(1), z.object({}).passthrough()]).optional(),
     faults: z.string().optional(),
+    audit: z
+      .object({
+        key: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
+        previousKeys: z.array(z.string().min(16, 'must be at least 16 characters')).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -442,6 +459,7 @@ export interface CompiledConfig {
   };
   mcp?: McpConfig;
   faults?: string;
+  audit: { key?: string; previousKeys: string[] };
   /** Which keys an environment variable set (key → variable), for `doctor`. */
   fromEnv: Record<string, string>;
 }
@@ -573,6 +591,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
     },
     ...(mcp ? { mcp } : {}),
     ...(c.faults ? { faults: c.faults } : {}),
+    audit: { ...(c.audit?.key ? { key: c.audit.key } : {}), previousKeys: c.audit?.previousKeys ?? [] },
     fromEnv: sources,
   };
   if (Array.isArray(compiled.agents)) checkAgents(compiled.agents, compiled, where);

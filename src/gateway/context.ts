@@ -46,6 +46,8 @@ export interface GatewayLimits {
   idleMs: number;
   /** Malformed messages tolerated on one connection before it is closed (1008). */
   maxAbuse: number;
+  /** Runs followed plus sessions watched by one WebSocket connection. */
+  maxSubscriptions: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -56,6 +58,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   sendBufferBytes: 1024 * 1024,
   idleMs: 10 * 60_000,
   maxAbuse: 5,
+  maxSubscriptions: 100,
 };
 
 /** `GET /v1/status`: the serving process, so a console can tell when `switchboard dev` reloaded it. */

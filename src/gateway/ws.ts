@@ -7,7 +7,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../core/run-state.ts';
 import { sessionKey } from '../runtime/engine.ts';
 import { Authenticator, type Principal } from './auth.ts';
@@ -16,46 +15,9 @@ import { charge, visibleRun, type Edge } from './context.ts';
 import { HttpError, mapError } from './errors.ts';
 import type { Subscription } from './feed.ts';
 import { ipFilter, type IpRules } from './net.ts';
-import { describeIssue } from './schemas.ts';
+import { readMessage, type WsAction } from './ws-messages.ts';
 
-const text = z.string().min(1).max(200);
-const replyId = z.union([z.string().max(200), z.number()]).optional();
-
-/** Inbound messages, selected on `action`. */
-export const WsActions = {
-  sendMessage: z.strictObject({
-    action: z.literal('sendMessage'),
-    id: replyId,
-    sessionId: text,
-    text: z.string().min(1).max(100_000),
-    clientMessageId: text.optional(),
-    agent: text.optional(),
-  }),
-  subscribe: z
-    .strictObject({
-      action: z.literal('subscribe'),
-      id: replyId,
-      runId: text.optional(),
-      sessionId: text.optional(),
-      after: z.number().int().min(0).optional(),
-    })
-    .refine((m) => (m.runId === undefined) !== (m.sessionId === undefined), {
-      message: 'give exactly one of runId and sessionId',
-      path: ['runId'],
-    }),
-  unsubscribe: z
-    .strictObject({
-      action: z.literal('unsubscribe'),
-      id: replyId,
-      runId: text.optional(),
-      sessionId: text.optional(),
-    })
-    .refine((m) => (m.runId === undefined) !== (m.sessionId === undefined), {
-      message: 'give exactly one of runId and sessionId',
-      path: ['runId'],
-    }),
-  ping: z.strictObject({ action: z.literal('ping'), id: replyId }),
-};
+export { WsActions } from './ws-messages.ts';
 
 export interface WsOptions {
   cors?: { origins: string[] };
@@ -118,6 +80,9 @@ export function frameGuard(max: number, tooLarge: () => void): (chunk: Buffer) =
 
 type Frame = Record<string, unknown> & { type: string };
 
+/** Messages of one connection waiting to be handled before its socket is paused. */
+const MAX_PENDING = 32;
+
 /** One client connection. */
 class WsSession {
   readonly subs = new Map<string, Subscription>();
@@ -126,6 +91,8 @@ class WsSession {
   readonly sessions = new Set<string>();
   lastMessageAt: number;
   #abuse = 0;
+  #pending = 0;
+  #refused = { until: 0, code: '', message: '' };
   #closing = false;
   #chain: Promise<void> = Promise.resolve();
   #maxBuffered = 0;
@@ -187,62 +154,87 @@ class WsSession {
     this.send({ type: 'error', code, message, ...extra });
   }
 
-  abused(code: string, message: string): void {
+  abused(code: string, message: string, extra: Record<string, unknown> = {}): void {
     this.#abuse++;
-    this.error(code, message);
+    this.error(code, message, extra);
     if (this.#abuse >= this.edge.limits.maxAbuse) this.close(CLOSE.policy, 'too many malformed messages');
   }
 
+  /**
+   * Every message draws from the key's plan, whatever it holds: a flood of pings, subscribes or
+   * garbage is rate-limited like a flood of requests. Malformed and unknown messages also count
+   * toward the malformed limit. One message at a time per connection, in the order sent (a
+   * session's messages are submitted FIFO); a client far ahead of its answers is paused.
+   */
   onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closing) return;
     this.lastMessageAt = Date.now();
-    if (isBinary) return this.abused('binary_not_supported', 'send JSON text messages');
-    let msg: unknown;
-    try {
-      msg = JSON.parse(
-        Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'),
-      );
-    } catch {
-      return this.abused('malformed_json', 'message is not valid JSON');
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
-      return this.abused('malformed_message', 'message must be a JSON object with an action');
-    const action = (msg as { action?: unknown }).action;
-    const schema =
-      typeof action === 'string' && Object.hasOwn(WsActions, action)
-        ? WsActions[action as keyof typeof WsActions]
-        : null;
-    const rid = (msg as { id?: unknown }).id;
-    const id = typeof rid === 'string' || typeof rid === 'number' ? { id: rid } : {};
-    if (!schema) {
-      return this.error(
-        'unknown_action',
-        `unknown action ${JSON.stringify(action ?? null)}; use sendMessage, subscribe, unsubscribe or ping`,
-        id,
-      );
-    }
-    const parsed = schema.safeParse(msg);
-    if (!parsed.success) {
-      const { field, message } = describeIssue(parsed.error);
-      return this.error('bad_request', `${field}: ${message}`, { ...id, field });
-    }
-    // One message at a time per connection: a session's messages are submitted in the order sent.
+    const intake = readMessage(data, isBinary);
+    if (++this.#pending >= MAX_PENDING) this.ws.pause();
     this.#chain = this.#chain
-      .then(() => this.handle(parsed.data))
+      .then(async () => {
+        if (this.#closing) return;
+        const admitted = await this.#admit(intake.id);
+        // Refused by the plan or not, a malformed message counts toward the malformed limit.
+        if (!intake.ok) return this.abused(intake.code, intake.message, { ...intake.id, ...intake.extra });
+        if (admitted) await this.handle(intake.action);
+      })
       .catch((error: unknown) => {
         const m = mapError(error, this.edge.onError);
-        this.error(m.body.error.code, m.body.error.message, { ...id, ...(m.body.error.details ?? {}) });
+        this.error(m.body.error.code, m.body.error.message, {
+          ...intake.id,
+          ...(m.body.error.details ?? {}),
+        });
+      })
+      .finally(() => {
+        if (--this.#pending === MAX_PENDING - 1 && !this.#closing) this.ws.resume();
       });
   }
 
-  async handle(m: z.output<(typeof WsActions)[keyof typeof WsActions]>): Promise<void> {
+  /**
+   * Charge one message to the plan; false (and a `rate_limited` / `quota_exceeded` frame) when over.
+   * Once refused, messages until Retry-After are refused here without asking the counters again.
+   */
+  async #admit(id: { id?: string | number }): Promise<boolean> {
+    const now = Date.now();
+    if (now < this.#refused.until) {
+      const retryAfter = Math.max(1, Math.ceil((this.#refused.until - now) / 1000));
+      this.error(this.#refused.code, this.#refused.message, { ...id, retryAfter });
+      return false;
+    }
+    try {
+      await charge(this.edge, this.principal);
+      return true;
+    } catch (error) {
+      if (!(error instanceof HttpError) || error.status !== 429) throw error;
+      const retryAfter = Number(error.details?.retryAfter ?? 1);
+      this.#refused = { until: now + retryAfter * 1000, code: error.code, message: error.message };
+      this.error(error.code, error.message, { ...id, retryAfter });
+      return false;
+    }
+  }
+
+  /** Room for one more followed run or watched session (`limits.maxSubscriptions`). */
+  hasRoom(): boolean {
+    return this.subs.size + this.sessions.size < this.edge.limits.maxSubscriptions;
+  }
+
+  #tooMany(id: { id?: string | number }, extra: Record<string, unknown>): void {
+    const max = this.edge.limits.maxSubscriptions;
+    this.error('too_many_subscriptions', `at most ${max} subscriptions per connection`, {
+      ...id,
+      ...extra,
+      limit: max,
+    });
+  }
+
+  async handle(m: WsAction): Promise<void> {
     const id = m.id !== undefined ? { id: m.id } : {};
     const p = this.principal;
     switch (m.action) {
       case 'ping':
         return this.send({ type: 'pong', ...id, at: Date.now() });
       case 'sendMessage': {
-        await charge(this.edge, p);
         const r = await this.edge.system.submit({
           actorId: p.actorId,
           sessionId: m.sessionId,
@@ -259,21 +251,25 @@ class WsSession {
           deduplicated: r.deduplicated,
           ...(m.clientMessageId !== undefined ? { clientMessageId: m.clientMessageId } : {}),
         });
-        if (!this.subs.has(r.runId)) await this.follow(r.runId, 0);
+        if (this.subs.has(r.runId)) return;
+        if (this.hasRoom()) await this.follow(r.runId, 0);
+        else this.#tooMany(id, { runId: r.runId });
         return;
       }
       case 'subscribe': {
         if (m.runId !== undefined) {
+          if (!this.subs.has(m.runId) && !this.hasRoom()) return this.#tooMany(id, { runId: m.runId });
           await this.follow(m.runId, m.after ?? 0);
           return this.send({ type: 'subscribed', ...id, runId: m.runId, after: m.after ?? 0 });
         }
         const sessionId = m.sessionId!;
         const key = sessionKey(p.actorId, sessionId);
+        if (!this.sessions.has(key) && !this.hasRoom()) return this.#tooMany(id, { sessionId });
         this.sessions.add(key);
         this.server.watchSession(key, this);
         const rows = await this.edge.system.list({ actorId: p.actorId, sessionId, limit: 200 });
         const active = rows.filter((r) => !TERMINAL_STATUSES.has(r.status)).map((r) => r.runId);
-        for (const runId of active) if (!this.subs.has(runId)) await this.follow(runId, 0);
+        for (const runId of active) if (!this.subs.has(runId) && this.hasRoom()) await this.follow(runId, 0);
         return this.send({ type: 'subscribed', ...id, sessionId, runs: active });
       }
       case 'unsubscribe': {
@@ -355,7 +351,8 @@ export class WsGateway {
       if (e.data.parentRunId) return;
       const watchers = this.#bySession.get(sessionKey(e.data.actorId, e.data.sessionId));
       for (const s of watchers ?? []) {
-        if (!s.subs.has(e.runId)) s.follow(e.runId, 0).catch((error: unknown) => edge.onError(error));
+        if (!s.subs.has(e.runId) && s.hasRoom())
+          s.follow(e.runId, 0).catch((error: unknown) => edge.onError(error));
       }
     });
   }

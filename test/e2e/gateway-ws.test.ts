@@ -150,7 +150,8 @@ describe('gateway WebSocket API', () => {
     });
     try {
       gate.release();
-      const key = await slow.key('slowpoke');
+      // Unlimited plan: every subscribe is metered, and 400 of them must reach the handler here.
+      const key = await slow.key('slowpoke', 'user', 'unlimited');
       const { runId } = await slow.system.submit({
         actorId: 'slowpoke',
         sessionId: 's',

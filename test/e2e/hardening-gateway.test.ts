@@ -198,3 +198,81 @@ for (const adapter of ['sqlite', 'postgres'] as Adapter[]) {
     });
   });
 }
+
+describe('hardening #6: WebSocket metering', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startGateway({
+      gateway: {
+        plans: {
+          // Three messages, then (practically) no refill: what is charged is countable.
+          trickle: { rate: 0.001, burst: 3, dailyQuota: null, maxConnections: 5 },
+        },
+        limits: { maxSubscriptions: 3 },
+      },
+    });
+  });
+  after(() => h.close());
+
+  it('hardening #6: every action draws from the plan (ping, subscribe, unknown, malformed), and refused messages are not handled', async () => {
+    const k = await h.key('meter', 'user', 'trickle');
+    const c = new WsClient(h.wsUrl, k.key);
+    await c.opened;
+    c.send({ action: 'ping', id: 1 });
+    c.send({ action: 'subscribe', id: 2, sessionId: 's' });
+    c.send({ action: 'teleport', id: 3 });
+    assert.equal((await c.next((f) => f.id === 1)).type, 'pong');
+    assert.equal((await c.next((f) => f.id === 2)).type, 'subscribed');
+    assert.equal((await c.next((f) => f.id === 3)).code, 'unknown_action');
+    // The bucket is empty: the next messages, whatever they are, are refused.
+    for (let i = 0; i < 200; i++) c.send({ action: 'subscribe', id: 100 + i, sessionId: `s${i}` });
+    c.send({ action: 'ping', id: 'last' });
+    const refused = await c.next((f) => f.id === 'last');
+    assert.equal(refused.code, 'rate_limited');
+    assert.ok(Number(refused.retryAfter) >= 1);
+    const replies = c.frames.filter((f) => typeof f.id === 'number' && f.id >= 100);
+    assert.equal(replies.length, 200);
+    assert.ok(replies.every((f) => f.type === 'error' && f.code === 'rate_limited'));
+    // Exactly the three admitted messages were charged: the 201 refused ones asked the plan at most once.
+    const admin = await h.key('meter-admin', 'admin', 'unlimited');
+    const listed = (await (
+      await fetch(`${h.adminUrl}/admin/keys`, { headers: { Authorization: `Bearer ${admin.key}` } })
+    ).json()) as { keys: { id: string; usedToday: number }[] };
+    assert.equal(listed.keys.find((x) => x.id === k.id)?.usedToday, 3);
+    c.close();
+  });
+
+  it('hardening #6: unknown actions and actions with bad fields count toward the malformed-message limit', async () => {
+    const k = await h.key('noisy', 'user', 'unlimited');
+    const c = new WsClient(h.wsUrl, k.key);
+    await c.opened;
+    c.send({ action: 'teleport' });
+    c.send({ action: 'subscribe' });
+    c.send({ action: 'ping', extra: true });
+    c.send({ action: 42 });
+    c.send({ action: 'sendMessage', sessionId: '', text: 'x' });
+    const closed = await c.closed;
+    assert.equal(closed.code, 1008);
+    assert.equal(closed.reason, 'too many malformed messages');
+  });
+
+  it('hardening #6: a connection holds at most limits.maxSubscriptions runs and sessions', async () => {
+    const k = await h.key('subs', 'user', 'unlimited');
+    const c = new WsClient(h.wsUrl, k.key);
+    await c.opened;
+    for (const s of ['a', 'b', 'c']) c.send({ action: 'subscribe', id: s, sessionId: s });
+    for (const s of ['a', 'b', 'c']) assert.equal((await c.next((f) => f.id === s)).type, 'subscribed');
+    c.send({ action: 'subscribe', id: 'd', sessionId: 'd' });
+    const over = await c.next((f) => f.id === 'd');
+    assert.equal(over.code, 'too_many_subscriptions');
+    assert.equal(over.limit, 3);
+    // Subscribing again to one it holds is no new subscription; giving one up makes room.
+    c.send({ action: 'subscribe', id: 'a2', sessionId: 'a' });
+    assert.equal((await c.next((f) => f.id === 'a2')).type, 'subscribed');
+    c.send({ action: 'unsubscribe', id: 'u', sessionId: 'a' });
+    assert.equal((await c.next((f) => f.id === 'u')).type, 'unsubscribed');
+    c.send({ action: 'subscribe', id: 'd2', sessionId: 'd' });
+    assert.equal((await c.next((f) => f.id === 'd2')).type, 'subscribed');
+    c.close();
+  });
+});
