@@ -3,6 +3,7 @@
  * describes — agents (a factory is called once per process), model, store, API keys. Every CLI
  * command acts on what this module opens; nothing here knows about the reference example.
  */
+import { secretsOf } from './core/scrub.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -104,6 +105,8 @@ export interface Project {
   readonly storeKind: 'sqlite' | 'postgres';
   /** A label of the model agents run on by default (`offline`, `openai:gpt-4o-mini`, …). */
   readonly modelLabel: string;
+  /** Credential values of the environment and store URL: scrubbed from errors, logs and traces. */
+  readonly secrets: readonly string[];
   /** The API key store (opened on first use): PostgreSQL with the store, else `<dataDir>/gateway.db`. */
   keys(): Promise<KeyStore>;
   /** Stop the system, close the store, the key store and whatever the agents factory opened. */
@@ -206,11 +209,13 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
       const opened = store;
       closers.push(() => opened.close());
     }
+    const secrets = secretsOf(env, config.store.url ? [config.store.url] : []);
     const system = createSystem({
       ...systemOptionsOf({ ...config, agents }),
       model,
       store,
       onError,
+      secrets,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...options.system,
     });
@@ -222,6 +227,7 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
       store,
       storeKind: pg ? 'postgres' : 'sqlite',
       modelLabel: label,
+      secrets,
       keys() {
         keyStore ??= (async () => {
           const keys = await openKeyStore(config, role);

@@ -66,7 +66,14 @@ export interface SystemOptions {
   routerThreshold?: number;
   /** Tool retriever score threshold of the default retrievers (the retriever's default when absent). */
   toolThreshold?: number;
+  /** Reports errors of the workers and the sweeper, scrubbed of secrets first. */
   onError?: (error: unknown) => void;
+  /**
+   * Configured secret values (API keys, passwords): scrubbed, with bearer tokens and key-like
+   * strings, from every error before it is journaled or reported. `openProject` passes the
+   * credentials of its environment and store URL.
+   */
+  secrets?: readonly string[];
 }
 
 /**

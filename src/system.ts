@@ -12,6 +12,7 @@ import { agentQueue, buildAgents, ROUTER_QUEUE } from './runtime/agents.ts';
 import { defaultRetrievers } from './runtime/retrievers.ts';
 import { lintAgents } from './core/lint.ts';
 import { parsePolicies } from './core/policy.ts';
+import { createScrubber, scrubThrown } from './core/scrub.ts';
 import type { ChainVerdict } from './core/audit.ts';
 import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts';
 import { defaultMemoryHooks, type MemoryConfig } from './memory/hooks.ts';
@@ -224,6 +225,7 @@ export function createSystem(
     return target ? agentQueue(target) : ROUTER_QUEUE;
   };
   const deltas = new DeltaHub();
+  const scrubber = createScrubber(options.secrets ?? []);
   const engine = new Engine({
     store,
     agents,
@@ -244,8 +246,10 @@ export function createSystem(
     random: options.random ?? Math.random,
     newId,
     poisonAttempts: options.poisonAttempts ?? DEFAULTS.limits.poisonAttempts,
+    scrubber,
   });
-  const onError = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
+  const report = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
+  const onError = (error: unknown): void => report(scrubThrown(scrubber, error));
   const pools = new Map<string, WorkerPool>();
   const owner = newId('worker');
   let unlisten: (() => void) | null = null;

@@ -89,6 +89,7 @@ export async function telemetryFor(project: Project): Promise<Telemetry> {
     captureContent: t.captureContent,
     prices: priceTable(t.prices, {}),
     env,
+    secrets: project.secrets,
   });
 }
 

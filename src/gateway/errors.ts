@@ -9,6 +9,7 @@ import {
   SwitchboardError,
   UserError,
 } from '../core/errors.ts';
+import { createScrubber, scrubText, scrubThrown } from '../core/scrub.ts';
 
 /** An error raised by the gateway itself (authentication, limits, routing), carrying its status. */
 export class HttpError extends SwitchboardError {
@@ -41,8 +42,14 @@ export interface MappedError {
   headers: Record<string, string>;
 }
 
+const scrubber = createScrubber();
+// No error answer carries a credential, whatever the error quotes (core/scrub.ts).
 const body = (code: string, message: string, details?: Record<string, unknown>): ErrorBody => ({
-  error: { code, message, ...(details ? { details } : {}) },
+  error: {
+    code,
+    message: scrubText(message),
+    ...(details ? { details: scrubber.value(details) as Record<string, unknown> } : {}),
+  },
 });
 
 /**
@@ -78,7 +85,7 @@ export function mapError(error: unknown, onInternal?: (error: unknown) => void):
   // By code rather than class: permission errors come from modules that may add subclasses.
   if (error instanceof SwitchboardError && error.code === 'forbidden')
     return { status: 403, body: body(error.code, error.message), headers: {} };
-  onInternal?.(error);
+  onInternal?.(scrubThrown(scrubber, error));
   return { status: 500, body: body('internal', 'internal error'), headers: {} };
 }
 

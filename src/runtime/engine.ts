@@ -9,6 +9,7 @@ import type { LanguageModelV4Content } from '@ai-sdk/provider';
 import type { Budget } from '../core/budget.ts';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
 import { ConflictError } from '../core/errors.ts';
+import { createScrubber, type Scrubber } from '../core/scrub.ts';
 import { event, type ErrorData, type ToolCallData } from '../core/events.ts';
 import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
@@ -60,6 +61,8 @@ export interface EngineOptions {
   breakers?: CircuitBreakers;
   /** Identical failures in a row before a run is parked as poison (5). */
   poisonAttempts?: number;
+  /** Scrubs secrets from every error before it is journaled (default: patterns only). */
+  scrubber?: Scrubber;
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
@@ -90,12 +93,22 @@ export class Engine {
   readonly #cache = new Map<string, RunState>();
   readonly #cacheLimit = 5000;
   readonly #poison: PoisonCounter;
+  readonly #scrub: Scrubber;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
     this.store = opts.store;
     this.agents = opts.agents;
     this.#poison = new PoisonCounter(opts.poisonAttempts ?? 5);
+    this.#scrub = opts.scrubber ?? createScrubber();
+  }
+
+  /**
+   * An error as it may be journaled: configured secrets, bearer tokens and key-like strings scrubbed
+   * (a provider that echoes its API key in a 401 must not put the key in the run's error).
+   */
+  errorOf(error: unknown): ErrorData {
+    return this.#scrub.error(errorData(error));
   }
 
   budgetOf(state: RunState): Budget {
@@ -152,7 +165,7 @@ export class Engine {
       this.#poison.succeeded(task.runId);
     } catch (error) {
       if (storeUnavailable(this.store, error)) throw error;
-      const data = errorData(error);
+      const data = this.errorOf(error);
       if (!this.#poison.failed(task.runId, data)) throw error;
       try {
         await parkRun(this, task, data, this.#poison.limit);
@@ -318,7 +331,7 @@ export class Engine {
       const turns = context.turns.filter((t) => t.role === 'user').length;
       h.emit(event('memory.loaded', { turns, tokens: estimateTokens(context), status: 'ok', k, context }));
     } catch (error) {
-      h.emit(event('memory.failed', { error: errorData(error) }));
+      h.emit(event('memory.failed', { error: this.errorOf(error) }));
     }
   }
 
@@ -345,7 +358,7 @@ export class Engine {
       await this.opts.memory.hooks.onMessage(ctx, { role: 'assistant', text: output });
       h.emit(event('memory.persisted', { messages: 2 }));
     } catch (error) {
-      h.emit(event('memory.failed', { error: errorData(error) }));
+      h.emit(event('memory.failed', { error: this.errorOf(error) }));
     }
   }
 
@@ -471,7 +484,7 @@ export class Engine {
                   ...(r.status !== undefined ? { status: r.status } : {}),
                   delayMs: r.delayMs,
                   retryAfter: r.retryAfter,
-                  error: errorData(r.error),
+                  error: this.errorOf(r.error),
                 }),
               ),
           })
@@ -493,7 +506,7 @@ export class Engine {
     } catch (error) {
       h.emit(
         event('run.failed', {
-          error: { ...errorData(error), code: 'model_error' },
+          error: { ...this.errorOf(error), code: 'model_error' },
           totals: totalsOf(state, this.store.now()),
         }),
       );

@@ -14,7 +14,6 @@ import { delegationInput, escalationInput } from './agents.ts';
 import { ESCALATE_TOOL } from '../core/agent.ts';
 import { agentQueue, type AgentRuntime } from './agents.ts';
 import type { Engine } from './engine.ts';
-import { errorData } from './engine.ts';
 import { projectRun, type RunHandle } from './handle.ts';
 import { initialState } from '../core/run-state.ts';
 import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
@@ -315,7 +314,7 @@ async function runTool(
         callId,
         tool: tool.name,
         attempt,
-        error: errorData(outcome.error),
+        error: engine.errorOf(outcome.error),
         retryable,
         ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
       }),
@@ -382,7 +381,7 @@ async function delegate(
   const depth = sub.depth + 1;
   if (depth > budget.maxDelegationDepth) {
     const error = new BudgetExceededError('maxDelegationDepth', budget.maxDelegationDepth, depth);
-    h.emit(event('run.failed', { error: errorData(error), totals: totalsOf(h.state, engine.store.now()) }));
+    h.emit(event('run.failed', { error: engine.errorOf(error), totals: totalsOf(h.state, engine.store.now()) }));
     return;
   }
   const childRunId = engine.opts.newId('run');

@@ -8,6 +8,7 @@ import type { JournalEvent } from '../core/events.ts';
 import type { Store } from '../store/ports.ts';
 import { traceIdOf } from './ids.ts';
 import { createRedactor, type RedactionOptions } from './redact.ts';
+import { createScrubber } from '../core/scrub.ts';
 
 export interface JournalLoggerOptions extends RedactionOptions {
   /** A pino logger; by default one writing JSON to stdout at `level`. */
@@ -117,6 +118,7 @@ export function logLineOf(e: JournalEvent): {
 export function attachJournalLogger(store: Store, options: JournalLoggerOptions = {}): () => void {
   const logger = options.logger ?? pino({ level: options.level ?? 'info', base: { service: 'switchboard' } });
   const redactor = createRedactor(options);
+  const scrubber = createScrubber(options.secrets ?? []);
   const agents = new Map<string, { agent?: string; traceId: string; step: number }>();
   return store.listen({
     appended(events) {
@@ -133,7 +135,10 @@ export function attachJournalLogger(store: Store, options: JournalLoggerOptions 
         if (e.type === 'model.requested') r.step += 1;
         const line = logLineOf(e);
         if (!logger.isLevelEnabled(line.level)) continue;
-        const fields = JSON.parse(redactor.json({ ...line.fields }, 100_000)) as Record<string, unknown>;
+        const fields = JSON.parse(redactor.json(scrubber.value({ ...line.fields }), 100_000)) as Record<
+          string,
+          unknown
+        >;
         logger[line.level](
           {
             runId: e.runId,
