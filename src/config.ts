@@ -86,7 +86,8 @@ export interface SwitchboardConfig {
     cors?: { origins: string[] };
     ip?: { public?: { allow?: string[]; deny?: string[] }; admin?: { allow?: string[]; deny?: string[] } };
     plans?: Record<string, PlanConfig>;
-    auth?: { cacheMs?: number; revocationSweepMs?: number };
+    /** `maxFailures` failed authentications per client address within `failureWindowMs` → 429. */
+    auth?: { cacheMs?: number; revocationSweepMs?: number; maxFailures?: number; failureWindowMs?: number };
     limits?: {
       maxBodyBytes?: number;
       waitTimeoutMs?: number;
@@ -158,7 +159,7 @@ export const DEFAULTS = {
     host: '127.0.0.1',
     port: 7070,
     adminPort: 7071,
-    auth: { cacheMs: 400, revocationSweepMs: 250 },
+    auth: { cacheMs: 400, revocationSweepMs: 250, maxFailures: 20, failureWindowMs: 60_000 },
     heartbeatMs: 5_000,
     console: true,
   },
@@ -285,7 +286,12 @@ export const configSchema = z
           .record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'plan names are lowercase words'), planSchema)
           .optional(),
         auth: z
-          .object({ cacheMs: int().optional(), revocationSweepMs: int(10).optional() })
+          .object({
+            cacheMs: int().optional(),
+            revocationSweepMs: int(10).optional(),
+            maxFailures: int(1).optional(),
+            failureWindowMs: int(1).optional(),
+          })
           .strict()
           .optional(),
         limits: z
@@ -422,7 +428,7 @@ export interface CompiledConfig {
     cors?: { origins: string[] };
     ip?: { public?: { allow?: string[]; deny?: string[] }; admin?: { allow?: string[]; deny?: string[] } };
     plans: Record<string, { rate: number; burst: number; dailyQuota: number | null; maxConnections: number }>;
-    auth: { cacheMs: number; revocationSweepMs: number };
+    auth: { cacheMs: number; revocationSweepMs: number; maxFailures: number; failureWindowMs: number };
     limits: NonNullable<NonNullable<SwitchboardConfig['gateway']>['limits']>;
     heartbeatMs: number;
     console: boolean;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { HttpError } from './errors.ts';
 import { hashKey, sameDigest, type KeyRecord, type KeyStore, type Role } from './keys.ts';
+import { AuthThrottle } from './throttle.ts';
 
 /** The authenticated caller. `actorId` comes from the key, never from a request body. */
 export interface Principal {
@@ -37,8 +38,13 @@ export interface AuthenticatorOptions {
    */
   cacheMs?: number;
   ticketTtlMs?: number;
+  /** Failed authentications by client address (default 20 a minute). */
+  throttle?: AuthThrottle;
   now?: () => number;
 }
+
+const MAX_CACHED = 10_000;
+const MAX_MISSES = 1_000;
 
 /** Authenticates keys with a short cache, and issues WebSocket tickets. */
 export class Authenticator {
@@ -46,7 +52,11 @@ export class Authenticator {
   readonly #cacheMs: number;
   readonly #ticketTtlMs: number;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { record: KeyRecord | null; until: number }>();
+  /** Found keys by digest (revoked ones too, until they expire). */
+  readonly #cache = new Map<string, { record: KeyRecord; until: number }>();
+  /** Digests no key has, until when. */
+  readonly #misses = new Map<string, number>();
+  readonly #throttle: AuthThrottle;
   readonly #tickets = new Map<string, { principal: Principal; expiresAt: number }>();
 
   constructor(options: AuthenticatorOptions) {
@@ -54,6 +64,7 @@ export class Authenticator {
     this.#cacheMs = options.cacheMs ?? 400;
     this.#ticketTtlMs = options.ticketTtlMs ?? 30_000;
     this.#now = options.now ?? Date.now;
+    this.#throttle = options.throttle ?? new AuthThrottle({ now: this.#now });
   }
 
   /** The key in an Authorization / X-API-Key header, or null when none is given. */
@@ -65,24 +76,47 @@ export class Authenticator {
     return m[1]!;
   }
 
-  /** The principal of a live key; 401 for a missing, unknown or revoked key. */
-  async authenticate(key: string | null): Promise<Principal> {
+  /**
+   * The principal of a live key; 401 for a missing, unknown or revoked key, 429 while `address`
+   * (the client's) has failed too often. Found keys and misses are cached apart: a flood of unknown
+   * keys fills only the bounded miss cache and never pushes a valid key out of its own.
+   */
+  async authenticate(key: string | null, address?: string): Promise<Principal> {
     if (!key)
       throw new HttpError(401, 'unauthenticated', 'an API key is required (Authorization: Bearer <key>)');
-    if (key.length > 200) throw new HttpError(401, 'unauthenticated', 'invalid API key');
+    this.#throttle.check(address);
+    if (key.length > 200) return this.#failed(address, 'invalid API key');
     const hash = hashKey(key);
     const now = this.#now();
     let hit = this.#cache.get(hash);
-    if (!hit || hit.until <= now) {
-      const record = await this.#keys.findByHash(hash);
-      hit = { record: record && sameDigest(record.hash, hash) ? record : null, until: now + this.#cacheMs };
-      if (this.#cache.size > 10_000) this.#cache.clear();
+    if (hit && hit.until <= now) {
+      this.#cache.delete(hash);
+      hit = undefined;
+    }
+    if (!hit) {
+      const missUntil = this.#misses.get(hash);
+      if (missUntil !== undefined && missUntil > now)
+        return this.#failed(address, 'invalid or revoked API key');
+      const found = await this.#keys.findByHash(hash);
+      const record = found && sameDigest(found.hash, hash) ? found : null;
+      if (!record) {
+        if (this.#misses.size >= MAX_MISSES) this.#misses.clear();
+        this.#misses.set(hash, now + this.#cacheMs);
+        return this.#failed(address, 'invalid or revoked API key');
+      }
+      this.#misses.delete(hash);
+      hit = { record, until: now + this.#cacheMs };
+      // Bounded by the number of valid keys in use; beyond the bound the oldest entry goes.
+      if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(hash, hit);
     }
-    const record = hit.record;
-    if (!record || record.revokedAt !== null)
-      throw new HttpError(401, 'unauthenticated', 'invalid or revoked API key');
-    return principalOf(record);
+    if (hit.record.revokedAt !== null) return this.#failed(address, 'invalid or revoked API key');
+    return principalOf(hit.record);
+  }
+
+  #failed(address: string | undefined, message: string): never {
+    this.#throttle.fail(address);
+    throw new HttpError(401, 'unauthenticated', message);
   }
 
   /** True while the key is live (asks the store: used by the sweep of open connections). */
@@ -95,7 +129,7 @@ export class Authenticator {
 
   /** Drop cached lookups of a key (it was found revoked). */
   forget(keyId: string): void {
-    for (const [hash, hit] of this.#cache) if (hit.record?.id === keyId) this.#cache.delete(hash);
+    for (const [hash, hit] of this.#cache) if (hit.record.id === keyId) this.#cache.delete(hash);
   }
 
   /** A single-use ticket to open a WebSocket as `principal`. */
@@ -109,11 +143,11 @@ export class Authenticator {
   }
 
   /** Spend a ticket; 401 when unknown, used or expired. The key behind it must still be live. */
-  async redeemTicket(ticket: string): Promise<Principal> {
+  async redeemTicket(ticket: string, address?: string): Promise<Principal> {
+    this.#throttle.check(address);
     const t = this.#tickets.get(ticket);
     this.#tickets.delete(ticket);
-    if (!t || t.expiresAt <= this.#now())
-      throw new HttpError(401, 'unauthenticated', 'invalid or expired ticket');
+    if (!t || t.expiresAt <= this.#now()) return this.#failed(address, 'invalid or expired ticket');
     if (!(await this.isLive(t.principal.keyId)))
       throw new HttpError(401, 'unauthenticated', 'invalid or revoked API key');
     return t.principal;

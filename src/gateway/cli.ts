@@ -46,6 +46,7 @@ export function gatewayOptionsOf(
     heartbeatMs: g.heartbeatMs,
     authCacheMs: g.auth.cacheMs,
     revocationSweepMs: g.auth.revocationSweepMs,
+    authThrottle: { maxFailures: g.auth.maxFailures, windowMs: g.auth.failureWindowMs },
     // The console is built into the package (console/dist), wherever the process runs from.
     consoleDir: g.console ? join(packageRoot(), 'console', 'dist') : false,
   };

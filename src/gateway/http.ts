@@ -222,6 +222,7 @@ export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
       if (spec.auth !== false) {
         principal = await edge.auth.authenticate(
           Authenticator.keyFrom(c.req.header('authorization'), c.req.header('x-api-key')),
+          c.env?.incoming?.socket?.remoteAddress,
         );
         c.set('principal', principal);
         if (spec.roles && !spec.roles.includes(principal.role))

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ConfigError } from '../core/errors.ts';
 import type { System } from '../system.ts';
@@ -20,6 +20,7 @@ import { issueKey, type KeyStore } from './keys.ts';
 import type { IpRules } from './net.ts';
 import { DEFAULT_PLANS, UsageMeter, type Plan, type UsageCounter } from './plans.ts';
 import { createKeyBody } from './schemas.ts';
+import { AuthThrottle } from './throttle.ts';
 import { WsGateway } from './ws.ts';
 
 export interface GatewayOptions {
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   /** How often open connections' keys are re-checked (revocation takes effect within this + the auth cache). */
   revocationSweepMs?: number;
   authCacheMs?: number;
+  /** Failed authentications per client address before 429 (default 20 per 60 s). */
+  authThrottle?: { maxFailures?: number; windowMs?: number };
   version?: string;
   /** Reported by `GET /v1/status` (start time, configuration, `switchboard dev` reloads). */
   instance?: Partial<GatewayInstance>;
@@ -116,8 +119,11 @@ function adminApp(
   });
   for (const [path, handler] of Object.entries(options.adminRoutes ?? {}))
     app.all(path, (c) => handler(c.req.raw));
-  const admin = async (authorization: string | undefined, apiKey: string | undefined) => {
-    const p = await edge.auth.authenticate(Authenticator.keyFrom(authorization, apiKey));
+  const admin = async (c: Context<GatewayEnv>) => {
+    const p = await edge.auth.authenticate(
+      Authenticator.keyFrom(c.req.header('authorization'), c.req.header('x-api-key')),
+      c.env?.incoming?.socket?.remoteAddress,
+    );
     if (p.role !== 'admin') throw new HttpError(403, 'forbidden', 'admin role required');
     return p;
   };
@@ -133,7 +139,7 @@ function adminApp(
     usedToday: await edge.usage.usedToday(k.id),
   });
   app.get('/admin/keys', async (c) => {
-    await admin(c.req.header('authorization'), c.req.header('x-api-key'));
+    await admin(c);
     return c.json({ keys: await Promise.all((await keys.list()).map(view)) });
   });
   const createKey = createKeyBody(planNames);
@@ -148,13 +154,13 @@ function adminApp(
     },
   });
   app.post('/admin/keys', limit, async (c) => {
-    await admin(c.req.header('authorization'), c.req.header('x-api-key'));
+    await admin(c);
     // The schema `switchboard keys create` checks its flags with: unknown fields and plans are 400.
     const issued = await issueKey(keys, parse(createKey, await readJson(c), ''));
     return c.json(issued, 201);
   });
   app.delete('/admin/keys/:id', async (c) => {
-    await admin(c.req.header('authorization'), c.req.header('x-api-key'));
+    await admin(c);
     if (!(await keys.revoke(c.req.param('id'), Date.now())))
       throw new HttpError(404, 'not_found', 'key not found');
     await edge.connections.sweep();
@@ -182,6 +188,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const auth = new Authenticator({
     keys: options.keys,
     ...(options.authCacheMs !== undefined ? { cacheMs: options.authCacheMs } : {}),
+    throttle: new AuthThrottle(options.authThrottle),
   });
   const feed = new RunFeed(options.system.store, {
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),

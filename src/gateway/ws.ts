@@ -393,10 +393,12 @@ export class WsGateway {
         throw new HttpError(403, 'forbidden', 'origin not allowed');
       const url = new URL(req.url ?? '/', 'http://localhost');
       const ticket = url.searchParams.get('ticket');
+      const address = req.socket.remoteAddress;
       principal = ticket
-        ? await edge.auth.redeemTicket(ticket)
+        ? await edge.auth.redeemTicket(ticket, address)
         : await edge.auth.authenticate(
             Authenticator.keyFrom(req.headers.authorization, headerValue(req.headers['x-api-key'])),
+            address,
           );
       // The slot is taken before the handshake, so concurrent upgrades never pass the cap together.
       slot = edge.connections.open(principal.keyId, edge.usage.plan(principal.plan).maxConnections);

@@ -11,7 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
 import { api, gatedTool, orderModel, startGateway, WsClient, type Harness } from './fixtures/gateway.ts';
 import { createPostgresUsage } from '../../src/gateway/usage-postgres.ts';
-import { issueKey } from '../../src/gateway/keys.ts';
+import { Authenticator } from '../../src/gateway/auth.ts';
+import { createMemoryKeyStore, issueKey, type KeyStore } from '../../src/gateway/keys.ts';
+import { AuthThrottle } from '../../src/gateway/throttle.ts';
 import type { Plan } from '../../src/gateway/plans.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { POSTGRES_URL, requirePostgres, testSchema, type Adapter } from '../helpers.ts';
@@ -274,5 +276,87 @@ describe('hardening #6: WebSocket metering', () => {
     c.send({ action: 'subscribe', id: 'd2', sessionId: 'd' });
     assert.equal((await c.next((f) => f.id === 'd2')).type, 'subscribed');
     c.close();
+  });
+});
+
+/** A GET from a chosen loopback address (the kernel routes all of 127.0.0.0/8 to lo). */
+function getFrom(
+  url: string,
+  path: string,
+  localAddress: string,
+  key: string,
+): Promise<{ status: number; retryAfter: string | undefined; code: string | undefined }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { hostname, port, path, localAddress, headers: { Authorization: `Bearer ${key}` }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString('utf8')));
+        res.on('end', () => {
+          const code = body ? (JSON.parse(body) as Json).error?.code : undefined;
+          const ra = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, retryAfter: ra, code });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('hardening #11: failed authentication', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startGateway({ gateway: { authThrottle: { maxFailures: 10, windowMs: 60_000 } } });
+  });
+  after(() => h.close());
+
+  it('hardening #11: failures are throttled per client address (429 with Retry-After), other addresses unaffected', async () => {
+    const good = await h.key('good');
+    const garbage = (i: number) => `sbk_garbage_${i}`;
+    for (let i = 0; i < 10; i++) {
+      const r = await getFrom(h.url, '/v1/me', '127.0.0.2', garbage(i));
+      assert.equal(r.status, 401, `attempt ${i}`);
+    }
+    const blocked = await getFrom(h.url, '/v1/me', '127.0.0.2', garbage(10));
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.code, 'too_many_failures');
+    assert.ok(Number(blocked.retryAfter) >= 1 && Number(blocked.retryAfter) <= 60, blocked.retryAfter);
+    // While blocked the address learns nothing: a valid key is refused the same way, WebSocket too.
+    assert.equal((await getFrom(h.url, '/v1/me', '127.0.0.2', good.key)).status, 429);
+    await assert.rejects(
+      new WsClient(h.wsUrl, 'sbk_garbage_ws', { localAddress: '127.0.0.2' }).opened,
+      /upgrade refused: 429/,
+    );
+    // Another address is not throttled by it.
+    assert.equal((await getFrom(h.url, '/v1/me', '127.0.0.3', good.key)).status, 200);
+    assert.equal((await getFrom(h.url, '/v1/me', '127.0.0.3', garbage(99))).status, 401);
+  });
+
+  it('hardening #11: a flood of unknown keys does not evict valid keys from the key cache', async () => {
+    const keys = createMemoryKeyStore();
+    let lookups = 0;
+    // The real memory store, with its lookups counted: a cache hit asks no store.
+    const counted: KeyStore = {
+      ...keys,
+      findByHash: (hash) => {
+        lookups++;
+        return keys.findByHash(hash);
+      },
+    };
+    const auth = new Authenticator({
+      keys: counted,
+      cacheMs: 60_000,
+      throttle: new AuthThrottle({ maxFailures: 1e9 }),
+    });
+    const valid = await issueKey(keys, { name: 'valid', role: 'user' });
+    assert.equal((await auth.authenticate(valid.key, '127.0.0.9')).actorId, 'valid');
+    assert.equal(lookups, 1);
+    for (let i = 0; i < 12_000; i++)
+      await assert.rejects(auth.authenticate(`sbk_flood_${i}`, '127.0.0.9'), { status: 401 });
+    const before = lookups;
+    assert.equal((await auth.authenticate(valid.key, '127.0.0.9')).actorId, 'valid');
+    assert.equal(lookups, before, 'the valid key is still cached');
   });
 });
