@@ -94,7 +94,7 @@ export function envOverrides(
       return n;
     };
     if (/Ms$|Retries$|requestsPerMinute$|port$|Port$/.test(key)) value = number();
-    else if (key === 'gateway.cors.origins')
+    else if (key === 'gateway.cors.origins' || key === 'audit.previousKeys')
       value = raw
         .split(',')
         .map((s) => s.trim())

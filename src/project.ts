@@ -198,13 +198,14 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
         const { createPostgresStore } = await import('./store/postgres/store.ts');
         store = createPostgresStore({
           ...pg,
+          audit: config.audit,
           poolSize: config.store.poolSize,
           applicationName: `switchboard-${role}`,
           onError: (e) => onError(e),
         });
       } else {
         const { createSqliteStore } = await import('./store/sqlite/store.ts');
-        store = createSqliteStore({ path: join(config.store.dataDir, 'switchboard.db') });
+        store = createSqliteStore({ path: join(config.store.dataDir, 'switchboard.db'), audit: config.audit });
       }
       const opened = store;
       closers.push(() => opened.close());

@@ -87,7 +87,8 @@ export interface System {
   /** Runs handed to people: reopen or close them. */
   readonly escalations: ReturnType<typeof escalationsApi>;
   /** Recompute a run's hash chain; names the first altered event. */
-  verify(runId: string): Promise<ChainVerdict>;
+  /** Check a run's hash chain and head (`allowUnkeyed`: accept journals from before `audit.key`). */
+  verify(runId: string, options?: { allowUnkeyed?: boolean }): Promise<ChainVerdict>;
   /** An actor's memory: read it, write facts, export it, forget it. */
   readonly memory: MemoryApi;
   /** Text deltas of a run's answer as the model streams it (live only, not journaled). */
@@ -304,7 +305,7 @@ export function createSystem(
     engine,
     approvals: approvalsApi(engine, store),
     escalations: escalationsApi(engine, store),
-    verify: (runId) => verifyRun(store, runId),
+    verify: (runId, options) => verifyRun(store, runId, options),
     memory: memoryApi(store, engine, newId),
     onAnswerDelta: (runId, fn) => deltas.subscribe(runId, fn),
 

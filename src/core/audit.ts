@@ -1,12 +1,92 @@
 /**
- * The tamper-evident journal: each event's hash covers its predecessor's hash and its own stored
- * content, so altering any stored byte breaks the chain at that event.
+ * The tamper-evident journal. Each event's hash covers its predecessor's hash and its own stored
+ * content, so altering any stored byte breaks the chain at that event. With an audit key the hash
+ * is an HMAC (someone who can write the database but does not hold the key cannot recompute it),
+ * and each run's head (last seq and hash) is sealed with the key too, so cutting events from the
+ * end, or deleting a run's events, is reported. Threat model: docs/governance.md "Tamper evidence".
+ *
+ * Formats: an unkeyed hash is 64 hex digits (SHA-256, as journals before audit keys were written);
+ * a keyed one is `<keyId>.<64 hex>` (HMAC-SHA256), where the key id is a fingerprint of the key, so
+ * a run journaled before a rotation still verifies while the old key is listed in `previousKeys`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Hash of one event as stored: `dataText` is the exact JSON text the store keeps. */
+/** The configured audit keys (`audit.key`, `audit.previousKeys`). */
+export interface AuditKeys {
+  key?: string;
+  previousKeys?: readonly string[];
+}
+
+/** How a store links and seals its journal, and how verify checks it. */
+export interface AuditChain {
+  /** Id of the key new hashes are made with; `null` when unkeyed. */
+  readonly keyId: string | null;
+  /** Hash of one new event; `dataText` is the exact JSON text the store keeps. */
+  link(
+    prevHash: string,
+    runId: string,
+    seq: number,
+    at: number,
+    v: number,
+    type: string,
+    dataText: string,
+  ): string;
+  /** Seal of a run's head: binds "this run ends at `seq` with `hash`". */
+  seal(runId: string, seq: number, hash: string): string;
+  /** Check a stored hash or seal against its content: which key made it, or why it cannot be trusted. */
+  check(stored: string, content: string): 'ok' | 'altered' | 'unknown-key' | 'unkeyed';
+}
+
+/** A key's id: a short fingerprint (the key itself is never stored). */
+export const auditKeyId = (key: string): string =>
+  createHash('sha256').update(`switchboard-audit-key|${key}`).digest('hex').slice(0, 12);
+
+const linkText = (
+  prev: string,
+  runId: string,
+  seq: number,
+  at: number,
+  v: number,
+  type: string,
+  data: string,
+) => `${prev}|${runId}|${seq}|${at}|${v}|${type}|${data}`;
+const sealText = (runId: string, seq: number, hash: string) => `head|${runId}|${seq}|${hash}`;
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** The chain for a configuration: HMAC with `key` when there is one, else plain SHA-256. */
+export function auditChain(keys: AuditKeys = {}): AuditChain {
+  const known = new Map<string, string>();
+  for (const k of [keys.key, ...(keys.previousKeys ?? [])]) if (k) known.set(auditKeyId(k), k);
+  const current = keys.key ? auditKeyId(keys.key) : null;
+  const make = (text: string): string =>
+    current === null
+      ? sha(text)
+      : `${current}.${createHmac('sha256', known.get(current) ?? '')
+          .update(text)
+          .digest('hex')}`;
+  return {
+    keyId: current,
+    link: (prev, runId, seq, at, v, type, dataText) =>
+      make(linkText(prev, runId, seq, at, v, type, dataText)),
+    seal: (runId, seq, hash) => make(sealText(runId, seq, hash)),
+    check(stored, content) {
+      const dot = stored.indexOf('.');
+      if (dot < 0) {
+        if (stored !== sha(content)) return 'altered';
+        // A hash anyone can recompute proves nothing once a key is configured.
+        return current === null ? 'ok' : 'unkeyed';
+      }
+      const key = known.get(stored.slice(0, dot));
+      if (key === undefined) return 'unknown-key';
+      const mac = createHmac('sha256', key).update(content).digest('hex');
+      return stored.slice(dot + 1) === mac ? 'ok' : 'altered';
+    },
+  };
+}
+
+/** Hash of one event as stored, unkeyed (`auditChain().link`). */
 export function eventHash(
   prevHash: string,
   runId: string,
@@ -16,9 +96,7 @@ export function eventHash(
   type: string,
   dataText: string,
 ): string {
-  return createHash('sha256')
-    .update(`${prevHash}|${runId}|${seq}|${at}|${v}|${type}|${dataText}`)
-    .digest('hex');
+  return sha(linkText(prevHash, runId, seq, at, v, type, dataText));
 }
 
 /** A stored event with its chain fields, as `verifyChain` reads it. */
@@ -33,32 +111,111 @@ export interface StoredEvent {
   hash: string;
 }
 
-export type ChainVerdict =
-  { ok: true; events: number } | { ok: false; events: number; seq: number; type: string; problem: string };
+/** A run's head as stored beside its journal: where the run ends, sealed. */
+export interface RunHead {
+  runId: string;
+  seq: number;
+  hash: string;
+  /** Empty for heads migrated from journals written before heads existed (never sealed). */
+  seal: string;
+}
 
-/** Recompute a run's chain; names the first event whose content or link does not match. */
-export function verifyChain(events: readonly StoredEvent[]): ChainVerdict {
+/** What is wrong with a run's journal. */
+export type ChainProblem =
+  | 'altered'
+  | 'broken-link'
+  | 'unknown-key'
+  | 'unkeyed'
+  | 'truncated'
+  | 'deleted'
+  | 'no-head'
+  | 'head-mismatch';
+
+export type ChainVerdict =
+  | { ok: true; events: number }
+  | { ok: false; events: number; seq: number; type: string; kind: ChainProblem; problem: string };
+
+export interface VerifyOptions {
+  /** The chain (keys) to check with; default unkeyed. */
+  chain?: AuditChain;
+  /** The run's stored head; `undefined` skips the head checks (a journal read alone). */
+  head?: RunHead | null;
+  /** Accept unkeyed hashes and unsealed heads although a key is configured (journals from before the key). */
+  allowUnkeyed?: boolean;
+}
+
+/**
+ * Recompute a run's chain and compare it with its head; names the first event whose content or
+ * link does not match, or how the journal and its head disagree (cut from the end, deleted).
+ */
+export function verifyChain(events: readonly StoredEvent[], options: VerifyOptions = {}): ChainVerdict {
+  const chain = options.chain ?? auditChain();
+  const fail = (seq: number, type: string, kind: ChainProblem, problem: string): ChainVerdict => ({
+    ok: false,
+    events: events.length,
+    seq,
+    type,
+    kind,
+    problem,
+  });
+  const trusted = (verdict: ReturnType<AuditChain['check']>): ChainProblem | null =>
+    verdict === 'ok' || (verdict === 'unkeyed' && options.allowUnkeyed) ? null : verdict;
   let prev = GENESIS_HASH;
   for (const e of events) {
     if (e.prevHash !== prev)
-      return {
-        ok: false,
-        events: events.length,
-        seq: e.seq,
-        type: e.type,
-        problem: 'link to the previous event is broken',
-      };
-    const expected = eventHash(e.prevHash, e.runId, e.seq, e.at, e.v, e.type, e.dataText);
-    if (expected !== e.hash)
-      return {
-        ok: false,
-        events: events.length,
-        seq: e.seq,
-        type: e.type,
-        problem: 'content does not match its hash (altered)',
-      };
+      return fail(e.seq, e.type, 'broken-link', 'link to the previous event is broken');
+    const problem = trusted(
+      chain.check(e.hash, linkText(e.prevHash, e.runId, e.seq, e.at, e.v, e.type, e.dataText)),
+    );
+    if (problem === 'altered')
+      return fail(e.seq, e.type, problem, 'content does not match its hash (altered)');
+    if (problem === 'unknown-key')
+      return fail(e.seq, e.type, problem, `hashed with key ${e.hash.split('.')[0]}, which is not configured`);
+    if (problem === 'unkeyed')
+      return fail(
+        e.seq,
+        e.type,
+        problem,
+        'hash is unkeyed: anyone with write access could have recomputed it',
+      );
     prev = e.hash;
   }
+  const head = options.head;
+  if (head === undefined) return { ok: true, events: events.length };
+  const last = events.at(-1);
+  if (head === null)
+    return fail(last?.seq ?? 0, last?.type ?? '', 'no-head', 'the run has no stored head (deleted?)');
+  const sealed =
+    head.seal === ''
+      ? chain.keyId === null
+        ? null
+        : 'unkeyed'
+      : trusted(chain.check(head.seal, sealText(head.runId, head.seq, head.hash)));
+  if (sealed === 'unkeyed' && !options.allowUnkeyed)
+    return fail(head.seq, '', 'unkeyed', 'the head is not sealed with a key');
+  if (sealed === 'altered' || sealed === 'unknown-key')
+    return fail(head.seq, '', 'head-mismatch', `the head's seal does not match it (${sealed})`);
+  if (!last)
+    return fail(
+      head.seq,
+      '',
+      'deleted',
+      `the head says ${head.seq} events, but the journal has none (deleted)`,
+    );
+  if (head.seq > last.seq)
+    return fail(
+      last.seq + 1,
+      '',
+      'truncated',
+      `events ${last.seq + 1}..${head.seq} were cut from the end (the head says ${head.seq})`,
+    );
+  if (head.seq < last.seq || head.hash !== last.hash)
+    return fail(
+      head.seq,
+      last.type,
+      'head-mismatch',
+      `the journal ends at ${last.seq}, its head at ${head.seq}`,
+    );
   return { ok: true, events: events.length };
 }
 
@@ -73,5 +230,5 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function argsDigest(args: unknown): string {
-  return createHash('sha256').update(canonicalJson(args)).digest('hex');
+  return sha(canonicalJson(args));
 }

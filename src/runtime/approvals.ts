@@ -249,9 +249,17 @@ export function escalationsApi(engine: Engine, store: Store) {
   };
 }
 
-/** Recompute a run's hash chain from the stored bytes; names the first altered event. */
-export async function verifyRun(store: Store, runId: string): Promise<ChainVerdict> {
-  const stored = await store.journal.readStored(runId);
-  if (stored.length === 0) throw new NotFoundError(`run ${runId} not found`);
-  return verifyChain(stored);
+/**
+ * Recompute a run's hash chain from the stored bytes with the store's audit keys and compare it
+ * with the run's sealed head: names the first altered event, or reports the run truncated (events
+ * cut from the end), deleted (a head without events) or headless.
+ */
+export async function verifyRun(
+  store: Store,
+  runId: string,
+  options: { allowUnkeyed?: boolean } = {},
+): Promise<ChainVerdict> {
+  const [stored, head] = await Promise.all([store.journal.readStored(runId), store.journal.head(runId)]);
+  if (stored.length === 0 && head === null) throw new NotFoundError(`run ${runId} not found`);
+  return verifyChain(stored, { chain: store.chain, head, ...options });
 }

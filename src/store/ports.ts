@@ -7,7 +7,7 @@
  * in one transaction. Nothing (no wake-up, no progress message, no answer) is released before the
  * commit that records it.
  */
-import type { StoredEvent } from '../core/audit.ts';
+import type { AuditChain, RunHead, StoredEvent } from '../core/audit.ts';
 import type { JournalEvent, NewEvent } from '../core/events.ts';
 import type { RunStatus } from '../core/run-state.ts';
 
@@ -164,6 +164,10 @@ export interface Journal {
   runIds(): Promise<string[]>;
   /** Events exactly as stored, with their hash chain (audit verification). */
   readStored(runId: string): Promise<StoredEvent[]>;
+  /** A run's stored head (last seq and hash, sealed), written with every append; null when none. */
+  head(runId: string): Promise<RunHead | null>;
+  /** Every stored head (verify --all finds runs whose events were deleted by them). */
+  heads(): Promise<RunHead[]>;
   /**
    * Replace the payloads of a run's existing events (same seqs, types and times) and re-base the
    * hash chain. Only for erasure (`forget`); the redaction itself is then journaled.
@@ -209,6 +213,8 @@ export interface Store {
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
+  /** How appends are hashed and heads sealed (`audit.key`), and how verify checks them. */
+  readonly chain: AuditChain;
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;

@@ -1,6 +1,10 @@
-/** Store contract for hardening items: closed journals (#12), erasure (#4). Same tests on every adapter. */
+/**
+ * Store contract for hardening items: closed journals (#12), erasure (#4), run heads for tamper
+ * evidence (#15). Same tests on every adapter.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { verifyChain } from '../../src/core/audit.ts';
 import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import { JournalClosedError } from '../../src/core/errors.ts';
 import { event } from '../../src/core/events.ts';
@@ -148,6 +152,35 @@ export function hardeningContract(adapter: string, withStore: WithStore): void {
         await store.commit({ dropDedup: ['r1'] });
         assert.equal(await store.runs.dedup('eve\u0000s\u0000msg-1', clock.now()), null);
         assert.equal(await store.runs.dedup('bob\u0000s\u0000msg-1', clock.now()), 'r2');
+      }));
+  });
+  describe(`${adapter} store: run heads`, () => {
+    it('hardening #15: every append and rewrite moves the run head in the same commit; verify compares them', () =>
+      withStore(async (store) => {
+        assert.equal(await store.journal.head('r1'), null);
+        await store.journal.append('r1', 1, [submitted, progress('a')]);
+        await store.journal.append('r2', 1, [submitted]);
+        await store.journal.append('r1', 3, [progress('b')]);
+        await assert.rejects(store.journal.append('r1', 9, [progress('lost')]));
+        const stored = await store.journal.readStored('r1');
+        const head = await store.journal.head('r1');
+        assert.deepEqual([head?.seq, head?.hash], [3, stored[2]?.hash]);
+        assert.deepEqual(verifyChain(stored, { chain: store.chain, head }), { ok: true, events: 3 });
+        // The head says where the run ends: the first two events alone are a truncated journal.
+        assert.equal(verifyChain(stored.slice(0, 2), { chain: store.chain, head }).ok, false);
+        assert.deepEqual((await store.journal.heads()).map((h) => [h.runId, h.seq]).sort(), [
+          ['r1', 3],
+          ['r2', 1],
+        ]);
+        const events = await store.journal.read('r1');
+        await store.journal.rewrite(
+          'r1',
+          events.map((e) => (e.type === 'progress' ? { ...e, data: { message: 'x' } } : e)),
+        );
+        const after = await store.journal.readStored('r1');
+        const rebased = await store.journal.head('r1');
+        assert.equal(rebased?.hash, after[2]?.hash);
+        assert.deepEqual(verifyChain(after, { chain: store.chain, head: rebased }), { ok: true, events: 3 });
       }));
   });
 }

@@ -10,9 +10,9 @@ import { ConflictError, JournalClosedError } from '../../src/core/errors.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { policyModel, toolResults } from '../../src/models/scripted.ts';
 import type { System } from '../../src/system.ts';
-import { postgresAvailable, startSystem, type Adapter } from '../helpers.ts';
+import { requirePostgres, startSystem, type Adapter } from '../helpers.ts';
 
-const ADAPTERS: Adapter[] = ['memory', 'sqlite', ...((await postgresAvailable) ? ['postgres' as const] : [])];
+const ADAPTERS: Adapter[] = ['memory', 'sqlite', ...((await requirePostgres()) ? ['postgres' as const] : [])];
 const approver = { id: 'alice', roles: ['approver'] };
 
 function refundSystem(adapter: Adapter) {

@@ -410,6 +410,7 @@ function withClaim(store: Store, claim: Store['queue']['claim']): Store {
     runs: store.runs,
     approvals: store.approvals,
     facts: store.facts,
+    chain: store.chain,
     now: () => store.now(),
     commit: (unit) => store.commit(unit),
     listen: (listener) => store.listen(listener),

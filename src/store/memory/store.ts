@@ -4,7 +4,14 @@
  */
 import { ConflictError } from '../../core/errors.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent } from '../../core/events.ts';
-import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
+import {
+  auditChain,
+  GENESIS_HASH,
+  type AuditChain,
+  type AuditKeys,
+  type RunHead,
+  type StoredEvent,
+} from '../../core/audit.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import { admitAppend, closes } from '../closed.ts';
@@ -61,8 +68,8 @@ interface TaskRow extends TaskSpec {
 }
 
 /** Create an in-memory store. */
-export function createMemoryStore(options: { clock?: Clock } = {}): MemoryStore {
-  return new MemoryStore(options.clock ?? systemClock);
+export function createMemoryStore(options: { clock?: Clock; audit?: AuditKeys } = {}): MemoryStore {
+  return new MemoryStore(options.clock ?? systemClock, auditChain(options.audit));
 }
 
 export class MemoryStore implements Store {
@@ -72,6 +79,8 @@ export class MemoryStore implements Store {
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
+  readonly chain: AuditChain;
+  readonly #heads = new Map<string, RunHead>();
   readonly #facts = new Map<string, FactRow>();
   readonly #clock: Clock;
   readonly #stored = new Map<string, StoredEvent[]>();
@@ -84,8 +93,9 @@ export class MemoryStore implements Store {
   readonly #dedup = new Map<string, { runId: string; expiresAt: number }>();
   #fence = 0;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, chain: AuditChain) {
     this.#clock = clock;
+    this.chain = chain;
     this.journal = {
       read: async (runId, afterSeq = 0, limit = -1) => {
         const all = (this.#events.get(runId) ?? []).slice(afterSeq);
@@ -102,12 +112,19 @@ export class MemoryStore implements Store {
           const i = e.seq - 1;
           if (list[i]) list[i] = structuredClone(e);
           const dataText = JSON.stringify(e.data);
-          const hash = eventHash(prevHash, runId, e.seq, e.at, e.v, e.type, dataText);
+          const hash = chain.link(prevHash, runId, e.seq, e.at, e.v, e.type, dataText);
           stored.push({ runId, seq: e.seq, at: e.at, v: e.v, type: e.type, dataText, prevHash, hash });
           prevHash = hash;
         }
         this.#stored.set(runId, stored);
+        const last = stored.at(-1);
+        if (last) this.#putHead(runId, last.seq, last.hash);
       },
+      head: async (runId) => {
+        const h = this.#heads.get(runId);
+        return h ? { ...h } : null;
+      },
+      heads: async () => [...this.#heads.values()].map((h) => ({ ...h })),
       readStored: async (runId) => (this.#stored.get(runId) ?? []).map((e) => ({ ...e })),
     };
     const factKey = (f: { actorId: string; namespace: string; key: string }): string =>
@@ -248,7 +265,7 @@ export class MemoryStore implements Store {
         };
         const dataText = JSON.stringify(e.data);
         const prevHash = stored.at(-1)?.hash ?? GENESIS_HASH;
-        const hash = eventHash(prevHash, op.runId, je.seq, now, EVENT_SCHEMA_VERSION, e.type, dataText);
+        const hash = this.chain.link(prevHash, op.runId, je.seq, now, EVENT_SCHEMA_VERSION, e.type, dataText);
         stored.push({
           runId: op.runId,
           seq: je.seq,
@@ -262,6 +279,8 @@ export class MemoryStore implements Store {
         list.push(je);
         events.push(je);
       }
+      const last = stored.at(-1);
+      if (last) this.#putHead(op.runId, last.seq, last.hash);
     }
     if (unit.dedup)
       this.#dedup.set(storedText(unit.dedup.key), {
@@ -308,6 +327,10 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
+
+  #putHead(runId: string, seq: number, hash: string): void {
+    this.#heads.set(runId, { runId, seq, hash, seal: this.chain.seal(runId, seq, hash) });
+  }
 
   #upsert(t: TaskSpec, enqueued: TaskSpec[]): void {
     const old = this.#tasks.get(t.runId);

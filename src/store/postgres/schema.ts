@@ -81,6 +81,19 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
     `;
     },
   },
+  {
+    version: 5,
+    name: 'run heads (last seq and hash, sealed) for tamper evidence',
+    // Heads of existing runs are migrated unsealed (seal ''): verify reports them as unkeyed.
+    sql: (s) => `
+      CREATE TABLE ${s}.run_heads (
+        run_id text PRIMARY KEY, seq integer NOT NULL, hash text NOT NULL, seal text NOT NULL
+      );
+      INSERT INTO ${s}.run_heads (run_id, seq, hash, seal)
+        SELECT DISTINCT ON (run_id) run_id, seq, coalesce(hash, ''), '' FROM ${s}.events
+        ORDER BY run_id, seq DESC;
+    `,
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

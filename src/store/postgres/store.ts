@@ -16,7 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ConflictError } from '../../core/errors.ts';
-import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
+import { auditChain, type AuditChain, type AuditKeys } from '../../core/audit.ts';
+import { pgAuditJournal } from './audit.ts';
 import type { JournalEvent } from '../../core/events.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -73,6 +74,8 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** Background errors (a dropped listener, pg-boss); the store keeps going. */
   onError?: (error: unknown) => void;
+  /** Audit keys: the journal's hashes and heads are HMACs with `key` (default: unkeyed SHA-256). */
+  audit?: AuditKeys;
 }
 
 /** Readiness of a store: the database answered, and cross-process notifications are connected. */
@@ -132,6 +135,7 @@ export class PostgresStore implements Store {
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
+  readonly chain: AuditChain;
   readonly schema: string;
   readonly pool: pg.Pool;
   /** Identifies this process's store in notifications: its own appends were already announced locally. */
@@ -154,6 +158,7 @@ export class PostgresStore implements Store {
     if (!/^[A-Za-z_][\w]{0,40}$/.test(this.schema))
       throw new Error(`schema: "${this.schema}" must be a plain identifier of at most 41 characters`);
     this.#s = ident(this.schema);
+    this.chain = auditChain(options.audit);
     this.#clock = options.clock ?? systemClock;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#onError = options.onError ?? ((e) => console.error('[switchboard:postgres]', e));
@@ -196,45 +201,15 @@ export class PostgresStore implements Store {
       read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
       append: async (runId, expectedSeq, events) =>
         (await this.commit({ appends: [{ runId, expectedSeq, events }] })).events,
-      readStored: async (runId) =>
-        (
-          await this.#query<EventRow & { prev_hash: string | null; hash: string | null }>(
-            `SELECT run_id, seq, at, v, type, data, prev_hash, hash FROM ${this.#s}.events WHERE run_id = $1 ORDER BY seq`,
-            [runId],
-          )
-        ).map((r): StoredEvent => ({
-          runId: r.run_id,
-          seq: r.seq,
-          at: r.at,
-          v: r.v,
-          type: r.type,
-          dataText: r.data,
-          prevHash: r.prev_hash ?? '',
-          hash: r.hash ?? '',
-        })),
-      rewrite: async (runId, events) => {
-        await this.ready();
-        const client = await this.pool.connect();
-        try {
-          await client.query('BEGIN');
-          let prev = GENESIS_HASH;
-          for (const e of events) {
-            const text = JSON.stringify(e.data);
-            const hash = eventHash(prev, runId, e.seq, e.at, e.v, e.type, text);
-            await client.query(
-              `UPDATE ${this.#s}.events SET data = $1, prev_hash = $2, hash = $3 WHERE run_id = $4 AND seq = $5`,
-              [text, prev, hash, runId, e.seq],
-            );
-            prev = hash;
-          }
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw error;
-        } finally {
-          client.release();
-        }
-      },
+      ...pgAuditJournal({
+        query: (sql, params) => this.#query(sql, params),
+        connect: async () => {
+          await this.ready();
+          return this.pool.connect();
+        },
+        s: this.#s,
+        chain: this.chain,
+      }),
       runIds: async () =>
         (await this.#query<{ run_id: string }>(`SELECT DISTINCT run_id FROM ${this.#s}.events`)).map(
           (r) => r.run_id,
@@ -519,7 +494,7 @@ export class PostgresStore implements Store {
     }
     const events: JournalEvent[] = [];
     for (const op of unit.appends ?? [])
-      events.push(...(await append(c, this.#s, op.runId, op.expectedSeq, op.events, now)));
+      events.push(...(await append(c, this.#s, op.runId, op.expectedSeq, op.events, now, this.chain)));
     if (unit.dedup) {
       // One statement decides: a live key is never overwritten, an expired one is.
       const { rowCount } = await c.query(

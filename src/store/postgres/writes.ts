@@ -3,7 +3,7 @@
  * hash chain, session order, tasks, and the runs and approvals projections.
  */
 import type pg from 'pg';
-import { eventHash, GENESIS_HASH } from '../../core/audit.ts';
+import { GENESIS_HASH, type AuditChain } from '../../core/audit.ts';
 import { ConflictError } from '../../core/errors.ts';
 import {
   AFTER_CLOSE_EVENTS,
@@ -46,6 +46,7 @@ export async function append(
   expectedSeq: number | 'tail',
   events: NewEvent[],
   now: number,
+  chain: AuditChain,
 ): Promise<JournalEvent[]> {
   const { rows } = await c.query<{ seq: Int; hash: string | null; type: string }>(
     `SELECT seq, hash, type FROM ${s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
@@ -79,7 +80,7 @@ export async function append(
     const seq = last + 1 + i;
     const text = JSON.stringify(e.data);
     // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
-    const hash = eventHash(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
+    const hash = chain.link(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
     seqs.push(seq);
     texts.push(text);
     prevs.push(prev);
@@ -99,6 +100,8 @@ export async function append(
     if (isSeqRace(error)) throw new SeqRace(runId, expectedSeq);
     throw error;
   }
+  // The head moves in the same transaction: verify compares it with the journal's end.
+  await putHead(c, s, chain, runId, last + events.length, prev);
   return events.map(
     (e, i) =>
       ({
@@ -109,6 +112,22 @@ export async function append(
         type: e.type,
         data: e.data,
       }) as JournalEvent,
+  );
+}
+
+/** Write a run's head (last seq and hash) with its seal. */
+export async function putHead(
+  c: pg.PoolClient,
+  s: string,
+  chain: AuditChain,
+  runId: string,
+  seq: number,
+  hash: string,
+): Promise<void> {
+  await c.query(
+    `INSERT INTO ${s}.run_heads (run_id, seq, hash, seal) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (run_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal`,
+    [runId, seq, hash, chain.seal(runId, seq, hash)],
   );
 }
 

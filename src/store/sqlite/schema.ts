@@ -62,6 +62,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX facts_actor ON facts (actor_id);
     `,
   },
+  {
+    version: 4,
+    name: 'run heads (last seq and hash, sealed) for tamper evidence',
+    // Heads of existing runs are migrated unsealed (seal ''): verify reports them as unkeyed.
+    sql: `
+      CREATE TABLE run_heads (
+        run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, seal TEXT NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO run_heads (run_id, seq, hash, seal)
+        SELECT run_id, max(seq), coalesce(hash, ''), '' FROM events GROUP BY run_id;
+    `,
+  },
 ];
 
 /** Run pending migrations in order, each in its own transaction; returns the versions applied. */

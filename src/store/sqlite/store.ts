@@ -8,7 +8,14 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { ConflictError } from '../../core/errors.ts';
 import { CLOSING_EVENTS, EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
-import { eventHash, GENESIS_HASH, type StoredEvent } from '../../core/audit.ts';
+import {
+  auditChain,
+  GENESIS_HASH,
+  type AuditChain,
+  type AuditKeys,
+  type RunHead,
+  type StoredEvent,
+} from '../../core/audit.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
@@ -41,6 +48,8 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a writer waits for another process's lock, in ms. */
   busyTimeoutMs?: number;
+  /** Audit keys: the journal's hashes and heads are HMACs with `key` (default: unkeyed SHA-256). */
+  audit?: AuditKeys;
 }
 
 interface Pending {
@@ -63,6 +72,7 @@ export class SqliteStore implements Store {
   readonly runs: RunsProjection;
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
+  readonly chain: AuditChain;
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #listeners = new Listeners();
@@ -74,6 +84,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.#clock = options.clock ?? systemClock;
+    this.chain = auditChain(options.audit);
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new DatabaseSync(options.path);
     this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
@@ -102,6 +113,15 @@ export class SqliteStore implements Store {
           hash: str(r.hash ?? ''),
         })),
       rewrite: async (runId, events) => this.#rewrite(runId, events),
+      head: async (runId) => {
+        const r = this.#stmt('SELECT run_id, seq, hash, seal FROM run_heads WHERE run_id = ?').get(runId) as
+          Row | undefined;
+        return r ? toHead(r) : null;
+      },
+      heads: async () =>
+        (this.#stmt('SELECT run_id, seq, hash, seal FROM run_heads ORDER BY run_id').all() as Row[]).map(
+          toHead,
+        ),
       runIds: async () =>
         (this.#stmt('SELECT DISTINCT run_id FROM events').all() as { run_id: string }[]).map((r) => r.run_id),
     };
@@ -175,10 +195,12 @@ export class SqliteStore implements Store {
       let prev = GENESIS_HASH;
       for (const e of events) {
         const text = JSON.stringify(e.data);
-        const hash = eventHash(prev, runId, e.seq, e.at, e.v, e.type, text);
+        const hash = this.chain.link(prev, runId, e.seq, e.at, e.v, e.type, text);
         update.run(text, prev, hash, runId, e.seq);
         prev = hash;
       }
+      const last = events.at(-1);
+      if (last) this.#putHead(runId, last.seq, prev);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
@@ -386,15 +408,25 @@ export class SqliteStore implements Store {
       'INSERT INTO events (run_id, seq, at, v, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     let prev = tail?.hash ?? GENESIS_HASH;
-    return events.map((e, i) => {
+    const appended = events.map((e, i) => {
       const seq = last + 1 + i;
       const text = JSON.stringify(e.data);
       // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
-      const hash = eventHash(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
+      const hash = this.chain.link(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
       insert.run(runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text, prev, hash);
       prev = hash;
       return { runId, seq, at: now, v: EVENT_SCHEMA_VERSION, type: e.type, data: e.data } as JournalEvent;
     });
+    // The head moves in the same transaction: verify compares it with the journal's end.
+    if (appended.length > 0) this.#putHead(runId, last + appended.length, prev);
+    return appended;
+  }
+
+  #putHead(runId: string, seq: number, hash: string): void {
+    this.#stmt(
+      `INSERT INTO run_heads (run_id, seq, hash, seal) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal`,
+    ).run(runId, seq, hash, this.chain.seal(runId, seq, hash));
   }
 
   #approval(a: ApprovalRow): void {
@@ -531,6 +563,10 @@ export class SqliteStore implements Store {
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
     return (this.#stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
   }
+}
+
+function toHead(r: Row): RunHead {
+  return { runId: str(r.run_id), seq: Number(r.seq), hash: str(r.hash), seal: str(r.seal) };
 }
 
 function toRunRow(r: Row): RunRow {
