@@ -25,6 +25,18 @@ export { checkAgents, nearest } from './config-keys.ts';
 export type { Env } from './config-keys.ts';
 import type { Env } from './config-keys.ts';
 
+/** The OTLP span batch (`OTEL_BSP_*`); unset fields keep the SDK's defaults (5 s, 30 s, 512, 2048). */
+export interface OtlpBatchConfig {
+  /** Delay between two exports (`OTEL_BSP_SCHEDULE_DELAY`). */
+  scheduleDelayMs?: number;
+  /** How long an export may run (`OTEL_BSP_EXPORT_TIMEOUT`). */
+  exportTimeoutMs?: number;
+  /** Spans per export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`), at most `maxQueueSize`. */
+  maxExportBatchSize?: number;
+  /** Spans queued before new ones are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`). */
+  maxQueueSize?: number;
+}
+
 /** A usage plan as configured: `requestsPerMinute` is shorthand for `rate` + `burst`. */
 export interface PlanConfig {
   requestsPerMinute?: number;
@@ -131,7 +143,7 @@ export interface SwitchboardConfig {
   telemetry?: {
     serviceName?: string;
     /** OTLP/HTTP trace export. */
-    otlp?: { endpoint?: string; tracesEndpoint?: string };
+    otlp?: { endpoint?: string; tracesEndpoint?: string; batch?: OtlpBatchConfig };
     traces?: boolean;
     metrics?: boolean;
     logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -204,6 +216,10 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   OTEL_SERVICE_NAME: 'telemetry.serviceName',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlp.endpoint',
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'telemetry.otlp.tracesEndpoint',
+  OTEL_BSP_SCHEDULE_DELAY: 'telemetry.otlp.batch.scheduleDelayMs',
+  OTEL_BSP_EXPORT_TIMEOUT: 'telemetry.otlp.batch.exportTimeoutMs',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 'telemetry.otlp.batch.maxExportBatchSize',
+  OTEL_BSP_MAX_QUEUE_SIZE: 'telemetry.otlp.batch.maxQueueSize',
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'telemetry.captureContent',
   SWITCHBOARD_MCP_CONFIG: 'mcp',
   SWITCHBOARD_FAULTS: 'faults',
@@ -373,7 +389,23 @@ export const configSchema = z
       .object({
         serviceName: z.string().min(1).optional(),
         otlp: z
-          .object({ endpoint: z.url().optional(), tracesEndpoint: z.url().optional() })
+          .object({
+            endpoint: z.url().optional(),
+            tracesEndpoint: z.url().optional(),
+            batch: z
+              .object({
+                scheduleDelayMs: int(0).optional(),
+                exportTimeoutMs: int(1).optional(),
+                maxExportBatchSize: int(1).optional(),
+                maxQueueSize: int(1).optional(),
+              })
+              .strict()
+              .refine((b) => (b.maxExportBatchSize ?? 0) <= (b.maxQueueSize ?? Infinity), {
+                message: 'maxExportBatchSize must not exceed maxQueueSize',
+                path: ['maxExportBatchSize'],
+              })
+              .optional(),
+          })
           .strict()
           .optional(),
         traces: z.boolean().optional(),
@@ -456,7 +488,7 @@ export interface CompiledConfig {
   };
   telemetry: {
     serviceName: string;
-    otlp: { endpoint?: string; tracesEndpoint?: string };
+    otlp: { endpoint?: string; tracesEndpoint?: string; batch?: OtlpBatchConfig };
     traces: boolean;
     metrics: boolean;
     logLevel: string;

@@ -72,12 +72,14 @@ const flagsOf = (opts: ListenerFlags): ListenerFlags => ({
 export async function telemetryFor(project: Project): Promise<Telemetry> {
   const { attachTelemetry } = await import('../telemetry/index.ts');
   const { priceTable } = await import('../telemetry/cost.ts');
+  const { batchEnv } = await import('../telemetry/otel.ts');
   const t = project.config.telemetry;
   // The telemetry modules speak the OTEL_* vocabulary; the configuration is translated into it.
   const env: Record<string, string> = {
     OTEL_SERVICE_NAME: t.serviceName,
     ...(t.otlp.endpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: t.otlp.endpoint } : {}),
     ...(t.otlp.tracesEndpoint ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: t.otlp.tracesEndpoint } : {}),
+    ...batchEnv(t.otlp.batch),
     ...(t.traces ? {} : { OTEL_SDK_DISABLED: 'true' }),
   };
   return attachTelemetry({

@@ -45,11 +45,50 @@ export function toReadableSpan(r: SpanRecord, resource: Resource): ReadableSpan 
   };
 }
 
+/** The batch span processor's settings; unset fields keep the SDK's defaults (5 s, 30 s, 512, 2048). */
+export interface BatchSettings {
+  scheduleDelayMs?: number;
+  exportTimeoutMs?: number;
+  maxExportBatchSize?: number;
+  maxQueueSize?: number;
+}
+
+/**
+ * The `OTEL_BSP_*` variable of each setting. The SDK no longer reads them itself, so they are read
+ * here, from the environment the configuration compiled (never `process.env`).
+ */
+export const BSP_VARIABLES = {
+  scheduleDelayMs: 'OTEL_BSP_SCHEDULE_DELAY',
+  exportTimeoutMs: 'OTEL_BSP_EXPORT_TIMEOUT',
+  maxExportBatchSize: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+  maxQueueSize: 'OTEL_BSP_MAX_QUEUE_SIZE',
+} as const satisfies Record<keyof BatchSettings, string>;
+
+/** `OTEL_BSP_*` variables of batch settings (what a serving process hands the telemetry). */
+export function batchEnv(batch: BatchSettings = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, variable] of Object.entries(BSP_VARIABLES)) {
+    const value = batch[key as keyof BatchSettings];
+    if (value !== undefined) out[variable] = String(value);
+  }
+  return out;
+}
+
+/** Batch settings from `OTEL_BSP_*` variables; a value that is not a non-negative integer is ignored. */
+export function batchSettingsFromEnv(env: NodeJS.ProcessEnv): BatchSettings {
+  const out: BatchSettings = {};
+  for (const [key, variable] of Object.entries(BSP_VARIABLES)) {
+    const raw = env[variable]?.trim();
+    if (raw && /^\d+$/.test(raw)) out[key as keyof BatchSettings] = Number(raw);
+  }
+  return out;
+}
+
 export interface OtelSinkOptions {
   /** `service.name` of the resource (default `$OTEL_SERVICE_NAME` or `switchboard`). */
   serviceName?: string;
-  /** Batch spans (BatchSpanProcessor, honours `OTEL_BSP_*`); off exports each batch at once. */
-  batch?: boolean;
+  /** Batch spans (BatchSpanProcessor with these settings); off exports each batch at once. */
+  batch?: boolean | BatchSettings;
 }
 
 /**
@@ -67,8 +106,18 @@ export async function otelSink(exporter: SpanExporter, options: OtelSinkOptions 
       'service.name': options.serviceName ?? 'switchboard',
     }),
   );
-  const processor: SpanProcessor = options.batch
-    ? new sdk.BatchSpanProcessor({ exporter })
+  const batch = options.batch === true ? {} : options.batch;
+  const processor: SpanProcessor = batch
+    ? new sdk.BatchSpanProcessor({
+        exporter,
+        ...(batch.scheduleDelayMs !== undefined ? { scheduledDelayMillis: batch.scheduleDelayMs } : {}),
+        ...(batch.exportTimeoutMs !== undefined ? { exportTimeoutMillis: batch.exportTimeoutMs } : {}),
+        // A queue smaller than the default batch (512) takes the batch down with it.
+        ...(batch.maxExportBatchSize !== undefined || batch.maxQueueSize !== undefined
+          ? { maxExportBatchSize: batch.maxExportBatchSize ?? Math.min(512, batch.maxQueueSize ?? 512) }
+          : {}),
+        ...(batch.maxQueueSize !== undefined ? { maxQueueSize: batch.maxQueueSize } : {}),
+      })
     : new sdk.SimpleSpanProcessor({ exporter });
   return {
     export(spans) {
@@ -88,7 +137,7 @@ export function tracesEnabled(env: NodeJS.ProcessEnv): boolean {
 
 /**
  * An OTLP/HTTP (JSON) sink configured by the standard `OTEL_EXPORTER_OTLP_*` variables (endpoint,
- * headers, timeout, compression), batched; null when export is not enabled.
+ * headers, timeout, compression), batched as `OTEL_BSP_*` say; null when export is not enabled.
  */
 export async function otlpSinkFromEnv(env: NodeJS.ProcessEnv): Promise<SpanSink | null> {
   if (!tracesEnabled(env)) return null;
@@ -97,7 +146,7 @@ export async function otlpSinkFromEnv(env: NodeJS.ProcessEnv): Promise<SpanSink 
   const base = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? base : `${(base ?? '').replace(/\/$/, '')}/v1/traces`;
   return otelSink(new OTLPTraceExporter(url ? { url } : {}), {
-    batch: true,
+    batch: batchSettingsFromEnv(env),
     ...(env.OTEL_SERVICE_NAME ? { serviceName: env.OTEL_SERVICE_NAME } : {}),
   });
 }
