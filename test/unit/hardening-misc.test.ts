@@ -212,13 +212,20 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') ((field += '"'), i++);
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') (row.push(field), (field = ''));
-    else if (ch === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
-    else field += ch;
+    else if (ch === ',' || ch === '\n') {
+      row.push(field);
+      field = '';
+      if (ch === '\n') {
+        rows.push(row);
+        row = [];
+      }
+    } else field += ch;
   }
   assert.equal(quoted, false, 'no quote left open');
   assert.equal(field + row.join(''), '', 'the file ends with a line break');
@@ -257,8 +264,8 @@ describe('hardening #13: the reference export tool', () => {
         agent: 'operations',
         signal: new AbortController().signal,
         progress: () => {},
-        traceHeaders: {},
-      } as ToolContext;
+        traceHeaders: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      } satisfies ToolContext;
       const result = (await tool.run({ dataset: 'customers' }, ctx)) as { file: string; rows: number };
       assert.ok(!isAbsolute(result.file) && !/[\\/]/.test(result.file), result.file);
       assert.ok(!JSON.stringify(result).includes(dir), 'no server path in the result');
@@ -267,10 +274,10 @@ describe('hardening #13: the reference export tool', () => {
       const header = rows[0]!;
       assert.equal(rows.length, result.rows + 1);
       for (const r of rows) assert.equal(r.length, header.length, 'every row has every column');
-      const row = rows.find((r) => r[0] === 'CUS-9999');
+      const row: string[] | undefined = rows.find((r) => r[0] === 'CUS-9999');
       assert.ok(row);
       for (const [column, value] of Object.entries(hostile)) {
-        const cell = row[header.indexOf(column)];
+        const cell: string | undefined = row[header.indexOf(column)];
         if (column === 'postcode') assert.equal(cell, value, 'ordinary text round-trips');
         else assert.equal(cell, `'${value}`, `${column} is prefixed, so a spreadsheet shows it as text`);
       }
