@@ -28,10 +28,11 @@ export {
   ToolError,
   BudgetExceededError,
   ConflictError,
+  JournalClosedError,
 } from './core/errors.ts';
 
 // The journal
-export { EVENT_SCHEMA_VERSION, TERMINAL_EVENTS } from './core/events.ts';
+export { EVENT_SCHEMA_VERSION, TERMINAL_EVENTS, CLOSING_EVENTS } from './core/events.ts';
 export type {
   JournalEvent,
   NewEvent,
