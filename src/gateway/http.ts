@@ -15,6 +15,7 @@ import { badRequest, HttpError, mapError } from './errors.ts';
 import { ipFilter, requestId, traceContext, type IpRules, type TraceContext } from './net.ts';
 import { describeIssue, openApiDocument, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
 import { sseResponse } from './sse.ts';
+import { API_CSP, COMMON_HEADERS } from './security-headers.ts';
 import { serveConsole } from './static.ts';
 import { agentHealth } from '../telemetry/health.ts';
 import { runGraph, windowGraph } from '../telemetry/graph.ts';
@@ -159,6 +160,8 @@ export function edgeMiddleware(
     }
     c.res.headers.set('X-Request-Id', rid);
     c.res.headers.set('traceparent', trace.traceparent);
+    for (const [name, value] of Object.entries(COMMON_HEADERS)) c.res.headers.set(name, value);
+    if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', API_CSP);
     options.onRequest?.({
       requestId: rid,
       method: c.req.method,

@@ -8,6 +8,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
 import { HttpError } from './errors.ts';
 import type { GatewayEnv } from './http.ts';
+import { CONSOLE_CSP } from './security-headers.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -56,7 +57,11 @@ export function serveConsole(app: Hono<GatewayEnv>, dir: string): boolean {
     if (!file) return next();
     const type = TYPES[extname(file)] ?? 'application/octet-stream';
     const cache = file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600';
-    return c.body(await readFile(file), 200, { 'Content-Type': type, 'Cache-Control': cache });
+    return c.body(await readFile(file), 200, {
+      'Content-Type': type,
+      'Cache-Control': cache,
+      'Content-Security-Policy': CONSOLE_CSP,
+    });
   });
   return true;
 }

@@ -360,3 +360,48 @@ describe('hardening #11: failed authentication', () => {
     assert.equal(lookups, before, 'the valid key is still cached');
   });
 });
+
+describe('hardening #14: console headers', () => {
+  const dist = join(import.meta.dirname, '..', '..', 'console', 'dist');
+  let h: Harness;
+  before(async () => {
+    h = await startGateway({ gateway: { consoleDir: dist } });
+  });
+  after(() => h.close());
+
+  it('hardening #14: the console is served with a CSP (no inline script), frame-ancestors none, nosniff and a Referrer-Policy', async () => {
+    const page = await fetch(`${h.url}/`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    const csp = page.headers.get('content-security-policy') ?? '';
+    const directives = new Map(
+      csp.split(';').map((d) => {
+        const [name = '', ...values] = d.trim().split(/\s+/);
+        return [name, values] as const;
+      }),
+    );
+    assert.deepEqual(directives.get('script-src'), ["'self'"]);
+    assert.deepEqual(directives.get('frame-ancestors'), ["'none'"]);
+    assert.deepEqual(directives.get('object-src'), ["'none'"]);
+    assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'), csp);
+    // The build the policy is written for: every script is a file of this origin, none inline.
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    assert.ok(scripts.length > 0);
+    for (const [, attrs = '', body = ''] of scripts) {
+      assert.match(attrs, /\ssrc="\/[^"]+"/);
+      assert.equal(body.trim(), '');
+    }
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset);
+    for (const res of [page, await fetch(h.url + asset), await fetch(`${h.url}/runs/run_x`)]) {
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(res.headers.get('content-security-policy'), csp);
+    }
+    // API answers get nosniff and a policy that lets a browser do nothing with them.
+    const api = await fetch(`${h.url}/healthz`);
+    assert.equal(api.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(api.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
+  });
+});
