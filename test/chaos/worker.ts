@@ -17,7 +17,7 @@ const store = createSqliteStore({ path: join(dir, 'switchboard.db') });
 const system = createSystem({
   // The driver sets the fault points; createSystem reads no environment.
   ...(process.env.SWITCHBOARD_FAULTS ? { faults: process.env.SWITCHBOARD_FAULTS } : {}),
-  agents: chaosAgents(ledger),
+  agents: chaosAgents(ledger, Number(process.env.SB_CHAOS_CRASH_EVERY ?? '0')),
   model: chaosModel(),
   store,
   pollMs: 20,

@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { defineAgent, type AgentDefinition } from '../../src/core/agent.ts';
 import { ToolError } from '../../src/core/errors.ts';
-import { defineTool } from '../../src/core/tool.ts';
+import { defineTool, type ToolContext } from '../../src/core/tool.ts';
 import { policyModel, toolResults, type ScriptedModel } from '../../src/models/scripted.ts';
 
 export function openLedger(path: string): DatabaseSync {
@@ -19,6 +19,9 @@ export function openLedger(path: string): DatabaseSync {
     'CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, key TEXT NOT NULL, tool TEXT NOT NULL, amount INTEGER)',
   );
   db.exec('CREATE INDEX IF NOT EXISTS ledger_key ON ledger (key)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS crashes (run_id TEXT, call_id TEXT, spot TEXT, PRIMARY KEY (run_id, call_id, spot))',
+  );
   return db;
 }
 
@@ -26,9 +29,32 @@ export function effectsFor(ledger: DatabaseSync, key: string): number {
   return (ledger.prepare('SELECT count(*) AS n FROM ledger WHERE key = ?').get(key) as { n: number }).n;
 }
 
-export function chaosAgents(ledger: DatabaseSync): AgentDefinition[] {
+type Spot = 'after-charge' | 'before-charge' | 'after-reserve' | 'after-notice' | 'before-notice';
+const SPOTS: readonly Spot[] = [
+  'after-charge',
+  'before-charge',
+  'after-reserve',
+  'after-notice',
+  'before-notice',
+];
+
+/**
+ * The agents; `crashEvery` > 0 makes the process die once (SIGKILL, like a power cut) at one spot
+ * of one tool for sessions `s<i>` with i mod crashEvery in 1..5 — after or before the charge
+ * (→ reconcile finds the effect, or not and re-runs), after the reservation (→ in-doubt re-run),
+ * after or before the notice (→ needs_attention): every recovery path runs in every chaos run.
+ */
+export function chaosAgents(ledger: DatabaseSync, crashEvery = 0): AgentDefinition[] {
   const write = (key: string, tool: string, amount: number): void => {
     ledger.prepare('INSERT INTO ledger (key, tool, amount) VALUES (?, ?, ?)').run(key, tool, amount);
+  };
+  const crashOnce = (ctx: ToolContext, spot: Spot): void => {
+    const i = Number(/^s(\d+)$/.exec(ctx.sessionId)?.[1]);
+    if (!crashEvery || !Number.isInteger(i) || SPOTS[(i % crashEvery) - 1] !== spot) return;
+    const { changes } = ledger
+      .prepare('INSERT OR IGNORE INTO crashes VALUES (?, ?, ?)')
+      .run(ctx.runId, ctx.callId, spot);
+    if (changes) process.kill(process.pid, 'SIGKILL');
   };
   const check = defineTool({
     name: 'check_account',
@@ -50,7 +76,9 @@ export function chaosAgents(ledger: DatabaseSync): AgentDefinition[] {
     idempotent: false,
     progress: 'Charging the account',
     run: ({ amount }, ctx) => {
+      crashOnce(ctx, 'before-charge');
       write(ctx.idempotencyKey, 'charge', amount);
+      crashOnce(ctx, 'after-charge');
       return { charged: amount };
     },
     reconcile: async (key) =>
@@ -67,6 +95,7 @@ export function chaosAgents(ledger: DatabaseSync): AgentDefinition[] {
     run: ({ sku }, ctx) => {
       // Honour the idempotency key: a repeat returns the first reservation.
       if (effectsFor(ledger, ctx.idempotencyKey) === 0) write(ctx.idempotencyKey, 'reserve', 1);
+      crashOnce(ctx, 'after-reserve');
       return { reserved: sku };
     },
   });
@@ -77,7 +106,9 @@ export function chaosAgents(ledger: DatabaseSync): AgentDefinition[] {
     risk: 'customer-impacting',
     idempotent: false,
     run: (_args, ctx) => {
+      crashOnce(ctx, 'before-notice');
       write(ctx.idempotencyKey, 'notice', 0);
+      crashOnce(ctx, 'after-notice');
       return { sent: true };
     },
   });
