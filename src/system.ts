@@ -31,6 +31,7 @@ import { WorkerPool } from './runtime/workers.ts';
 import { systemClock } from './store/clock.ts';
 import type { RunQuery, RunRow, Store } from './store/ports.ts';
 import { createSqliteStore } from './store/sqlite/store.ts';
+import { ledgerFor } from './store/ledger.ts';
 import { checkAgents, DEFAULTS, type CompiledConfig } from './config.ts';
 import { systemOptionsOf, type SystemOptions } from './system-options.ts';
 
@@ -46,6 +47,8 @@ export interface SubmitRequest {
   budget?: Partial<Budget>;
   /** An incoming W3C traceparent: the run's trace continues it. */
   traceparent?: string;
+  /** The caller's role (the gateway passes its key's): policies may key on it (`callerRole`). */
+  role?: string;
 }
 
 export interface SubmitResult {
@@ -248,6 +251,8 @@ export function createSystem(
     newId,
     poisonAttempts: options.poisonAttempts ?? DEFAULTS.limits.poisonAttempts,
     scrubber,
+    // Policies over history count in the store's own database: atomic across every worker process.
+    ledger: ledgerFor(store),
   });
   const report = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
   const onError = (error: unknown): void => report(scrubThrown(scrubber, error));
@@ -384,6 +389,7 @@ export function createSystem(
         depth: 0,
         budget: engine.budgetFor(req.agent, req.budget),
         ...(req.traceparent && parseTraceparent(req.traceparent) ? { traceparent: req.traceparent } : {}),
+        ...(req.role !== undefined ? { role: req.role } : {}),
       });
       const now = store.now();
       const state = foldRun([{ runId, seq: 1, at: now, v: 1, ...submitted }]);

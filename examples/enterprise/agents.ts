@@ -2,6 +2,7 @@
  * The enterprise support desk: four narrow agents over the 18 business tools, each with one
  * responsibility, 4–5 tools and declared delegations.
  */
+import { enterprisePolicies } from './policies.ts';
 import { join } from 'node:path';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { createSqliteStore, createSystem, defineAgent } from '../../src/index.ts';
@@ -231,6 +232,8 @@ export interface EnterpriseSystem {
  * const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: 'Where is ORD-10042?' });
  * console.log((await system.wait(runId)).output);
  */
+export { enterprisePolicies };
+
 export function createEnterpriseSystem(options: EnterpriseSystemOptions): EnterpriseSystem {
   const paths = enterprisePaths(options.dataDir);
   const business = options.reset ? resetBusinessDb(paths.businessDb) : openBusinessDb(paths.businessDb);
@@ -247,6 +250,7 @@ export function createEnterpriseSystem(options: EnterpriseSystemOptions): Enterp
     dataDir: options.dataDir,
     routerThreshold: ENTERPRISE_ROUTING.threshold,
     toolThreshold: ENTERPRISE_ROUTING.toolThreshold,
+    policies: [...enterprisePolicies(), ...(options.system?.policies ?? [])],
   });
   return { system, business, agents, paths };
 }

@@ -5,10 +5,12 @@
  */
 import { defineConfig } from '../../src/index.ts';
 import { ENTERPRISE_ROUTING, enterpriseAgents } from './agents.ts';
+import { enterprisePolicies } from './policies.ts';
 
 export default defineConfig({
   agents: enterpriseAgents,
   routing: { ...ENTERPRISE_ROUTING },
+  policies: enterprisePolicies(),
 });
 
 /** The requests `switchboard demo` plays (each shows one capability on the seeded data). */

@@ -84,6 +84,8 @@ export interface EventPayloads {
     budget: Budget;
     /** W3C traceparent to continue (from the caller, or the delegating call for a child run). */
     traceparent?: string;
+    /** The caller's role when the gateway authenticated one (policies may key on it); children inherit it. */
+    role?: string;
   };
   'route.decided': {
     agent: string;

@@ -18,6 +18,22 @@ const argPredicate = z
   })
   .strict();
 
+/**
+ * A condition over history: the calls this rule covers (same tool filters), grouped by argument
+ * values (`per`), summed (`sum: 'amount'`) or counted, over the last `windowMs`, this call
+ * included. Matches when that total is above `above`. Evaluated atomically by the policy ledger.
+ */
+const historyMatch = z
+  .object({
+    /** Dotted argument path summed; omitted: calls are counted. */
+    sum: z.string().min(1).optional(),
+    /** Argument paths that group calls (`orderId`), or `$actor` for the run's actor; none: one group. */
+    per: oneOrMany(z.string().min(1)).optional(),
+    windowMs: z.number().int().positive(),
+    above: z.number().min(0),
+  })
+  .strict();
+
 export const policyRuleSchema = z
   .object({
     id: z.string().min(1),
@@ -32,6 +48,12 @@ export const policyRuleSchema = z
         args: z.array(argPredicate).optional(),
         /** Matches when the run was routed with a confidence below this value. */
         routingConfidenceBelow: z.number().min(0).max(1).optional(),
+        /** Matches when the caller's role (the gateway key's) is one of these. */
+        callerRole: oneOrMany(z.string().min(1)).optional(),
+        /** Matches when the caller's role is none of these (a run with no role matches). */
+        callerRoleNot: oneOrMany(z.string().min(1)).optional(),
+        /** Matches when a sum or count over earlier admitted calls in a window passes a limit. */
+        history: historyMatch.optional(),
       })
       .strict(),
   })
@@ -68,6 +90,10 @@ export interface PolicySubject {
   agent: string;
   args: unknown;
   routingConfidence?: number;
+  /** The caller's role, when the gateway authenticated one. */
+  role?: string;
+  /** The run's actor (for `history.per: '$actor'`). */
+  actorId?: string;
 }
 
 export interface PolicyDecision {
@@ -123,13 +149,63 @@ export function ruleMatches(rule: PolicyRule, s: PolicySubject): boolean {
   ) {
     return false;
   }
+  if (m.callerRole && !(s.role !== undefined && list(m.callerRole)?.includes(s.role))) return false;
+  if (m.callerRoleNot && s.role !== undefined && list(m.callerRoleNot)?.includes(s.role)) return false;
   return true;
 }
 
-/** Evaluate every rule: any deny → deny; else any require-approval → require-approval; else allow. */
-export function evaluatePolicies(rules: readonly PolicyRule[], s: PolicySubject): PolicyDecision {
-  const matched = rules.filter((r) => ruleMatches(r, s));
-  const why = (r: PolicyRule): string => r.reason ?? `policy ${r.id}`;
+/** What one history rule asks of the policy ledger for one call. */
+export interface HistoryCheck {
+  rule: PolicyRule;
+  /** The rule id and the grouping values. */
+  key: string;
+  /** What this call adds (NaN when the summed argument is not a number: the rule then matches). */
+  amount: number;
+  windowMs: number;
+  above: number;
+}
+
+/**
+ * The history rules whose other conditions match this call, with the ledger key and amount. The
+ * engine reserves each atomically; a refused reservation makes the rule match.
+ */
+export function historyChecks(rules: readonly PolicyRule[], s: PolicySubject): HistoryCheck[] {
+  const out: HistoryCheck[] = [];
+  for (const rule of rules) {
+    const h = rule.match.history;
+    if (!h || !ruleMatches(rule, s)) continue;
+    const group = (list(h.per) ?? []).map((p) =>
+      p === '$actor' ? (s.actorId ?? null) : (at(s.args, p) ?? null),
+    );
+    const raw = h.sum === undefined ? 1 : at(s.args, h.sum);
+    const amount = typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : Number.NaN;
+    out.push({
+      rule,
+      key: `${rule.id}|${JSON.stringify(group)}`,
+      amount,
+      windowMs: h.windowMs,
+      above: h.above,
+    });
+  }
+  return out;
+}
+
+/**
+ * Evaluate every rule: any deny → deny; else any require-approval → require-approval; else allow.
+ * A history rule matches only when its id is in `historyHits` (the ledger refused its reservation);
+ * `historyReasons` says why, with the totals.
+ */
+export function evaluatePolicies(
+  rules: readonly PolicyRule[],
+  s: PolicySubject,
+  historyHits: ReadonlyMap<string, string> = new Map(),
+): PolicyDecision {
+  const matched = rules.filter((r) => (r.match.history ? historyHits.has(r.id) : ruleMatches(r, s)));
+  const why = (r: PolicyRule): string => {
+    const base = r.reason ?? `policy ${r.id}`;
+    const detail = historyHits.get(r.id);
+    return detail ? `${base} (${detail})` : base;
+  };
   const deny = matched.find((r) => r.effect === 'deny');
   if (deny) return { effect: 'deny', reasons: [why(deny)], rules: [deny.id] };
   const approvals = matched.filter((r) => r.effect === 'require-approval');

@@ -61,6 +61,11 @@ export interface ToolDefinition<I = unknown, O = unknown> {
   domain?: string;
   /** Return a reason (string) or true when this call must wait for a human approver. */
   requiresApproval?: (args: I, ctx: { actorId: string; agent: string }) => boolean | string;
+  /**
+   * Facts about a call that policies see as arguments, over the validated ones: what the call will
+   * really do when its arguments leave it implicit (the amount of a full refund). Not passed to `run`.
+   */
+  policyArgs?: (args: I) => Record<string, unknown>;
   /** After a crash, decide whether a non-idempotent call took effect. */
   reconcile?: (idempotencyKey: string, ctx: ToolContext) => Promise<ReconcileResult>;
   run(args: I, ctx: ToolContext): Promise<O> | O;

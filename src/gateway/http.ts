@@ -266,6 +266,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         sessionId: body.sessionId,
         input: body.input,
         channel: 'http',
+        role: principal.role,
         ...(c.req.header('traceparent') ? { traceparent: c.req.header('traceparent') ?? '' } : {}),
         ...(body.agent !== undefined ? { agent: body.agent } : {}),
         ...(clientMessageId !== undefined ? { clientMessageId } : {}),

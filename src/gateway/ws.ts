@@ -240,6 +240,7 @@ class WsSession {
           sessionId: m.sessionId,
           input: m.text,
           channel: 'websocket',
+          role: p.role,
           ...(m.clientMessageId !== undefined ? { clientMessageId: m.clientMessageId } : {}),
           ...(m.agent !== undefined ? { agent: m.agent } : {}),
         });

@@ -17,7 +17,7 @@ import {
 import { z } from 'zod';
 import type { AgentDefinition } from '../core/agent.ts';
 import { UserError } from '../core/errors.ts';
-import { evaluatePolicies, parsePolicies } from '../core/policy.ts';
+import { evaluatePolicies, historyChecks, parsePolicies } from '../core/policy.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
 import { toolTraceHeaders, traceIdOf } from '../core/trace-ids.ts';
 
@@ -87,12 +87,12 @@ export function agentToolServer(
       const why = `Invalid arguments for ${name}: ${z.prettifyError(parsed.error)}`;
       return done(failure(why), 'invalid-arguments');
     }
-    const verdict = evaluatePolicies(policies, {
-      tool: name,
-      risk: tool.risk,
-      agent: agent.name,
-      args: parsed.data,
-    });
+    const subject = { tool: name, risk: tool.risk, agent: agent.name, args: parsed.data as unknown, actorId };
+    // Policies over history need the run's ledger: over MCP a rule that covers the call holds (fail closed).
+    const history = new Map(
+      historyChecks(policies, subject).map((c) => [c.rule.id, 'counted only for Switchboard runs'] as const),
+    );
+    const verdict = evaluatePolicies(policies, subject, history);
     if (verdict.effect === 'deny')
       return done(failure(`Policy refused ${name}: ${verdict.reasons.join('; ')}.`), 'policy-denied');
     const own = tool.requiresApproval?.(parsed.data, { actorId, agent: agent.name });

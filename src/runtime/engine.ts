@@ -29,12 +29,14 @@ import {
   TERMINAL_STATUSES,
 } from '../core/run-state.ts';
 import type { ClaimedTask, Commit, Store } from '../store/ports.ts';
+import type { PolicyLedger } from '../store/ledger-port.ts';
 import { agentQueue, ROUTER_QUEUE, type AgentRuntime } from './agents.ts';
 import type { Faults } from './faults.ts';
 import { RunHandle } from './handle.ts';
 import { buildPrompt } from './prompt.ts';
 import { parkRun, PoisonCounter, storeUnavailable } from './poison.ts';
 import { performCall, performInDoubt } from './tools.ts';
+import { errorData } from './error-data.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -63,27 +65,13 @@ export interface EngineOptions {
   poisonAttempts?: number;
   /** Scrubs secrets from every error before it is journaled (default: patterns only). */
   scrubber?: Scrubber;
+  /** What policies over history count (store/ledger-port.ts); without one they fail closed. */
+  ledger?: PolicyLedger;
 }
 
 export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
 
-export const errorData = (error: unknown): ErrorData => {
-  if (error instanceof Error) {
-    const details: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(error)) {
-      if (!['cause', 'stack', 'name', 'code', 'message'].includes(k)) details[k] = v;
-    }
-    const own = (error as { code?: unknown }).code;
-    const code = typeof own === 'string' ? own : 'error';
-    return {
-      name: error.name,
-      code,
-      message: error.message,
-      ...(Object.keys(details).length ? { details } : {}),
-    };
-  }
-  return { name: 'Error', code: 'error', message: String(error) };
-};
+export { errorData };
 
 export class Engine {
   readonly opts: EngineOptions;

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { argsDigest } from '../core/audit.ts';
 import { parseTraceparent, toolTraceHeaders, traceIdOf } from '../core/trace-ids.ts';
-import { evaluatePolicies, type PolicyDecision } from '../core/policy.ts';
+import { evaluatePolicies, type PolicyDecision, type PolicySubject } from '../core/policy.ts';
+import { admitHistory, releaseHistory } from './history.ts';
 import { event } from '../core/events.ts';
 import { backoffDelay, toolBudgetError, totalsOf, type CallState } from '../core/run-state.ts';
 import { BudgetExceededError, ToolError } from '../core/errors.ts';
@@ -82,7 +83,10 @@ function admit(
 }
 
 /** The governed view of an admitted call: name, risk and the tool's own approval rule. */
-function governedOf(name: string, a: Admitted): Pick<AnyTool, 'name' | 'risk' | 'requiresApproval'> {
+function governedOf(
+  name: string,
+  a: Admitted,
+): Pick<AnyTool, 'name' | 'risk' | 'requiresApproval' | 'policyArgs'> {
   return a.kind === 'tool' ? a.tool : { name, risk: 'read' };
 }
 
@@ -112,10 +116,16 @@ export async function performCall(
         `The approval for ${name} was for different arguments; the call was not made.`,
       );
     }
+    // An approved call counts toward the history rules that cover it.
+    await admitHistory(engine, h, c, subjectOf(h, governedOf(name, admitted), admitted.args), true);
     return dispatch(engine, h, c, admitted, attempt);
   }
   const governed = governedOf(name, admitted);
-  const verdict = governance(engine, h, governed, admitted.args);
+  const subject = subjectOf(h, governed, admitted.args);
+  const hits = await admitHistory(engine, h, c, subject, false);
+  const verdict = governance(engine, h, governed, subject, hits, admitted.args);
+  // A call that does not go ahead now holds no reservation (an approval records it when dispatched).
+  if (verdict.effect !== 'allow') await releaseHistory(engine, h, c);
   if (verdict.effect === 'deny') {
     return deny(h, c, 'policy-denied', `Policy refused ${name}: ${verdict.reasons.join('; ')}.`);
   }
@@ -145,21 +155,36 @@ async function dispatch(
   );
 }
 
+/** What policies see of a call: the tool, the agent, the arguments and the run's facts. */
+function subjectOf(
+  h: RunHandle,
+  tool: Pick<AnyTool, 'name' | 'risk' | 'policyArgs'>,
+  args: unknown,
+): PolicySubject {
+  const sub = h.state.submitted;
+  const facts = tool.policyArgs?.(args);
+  return {
+    tool: tool.name,
+    risk: tool.risk,
+    agent: h.state.agent ?? '',
+    args: facts && args !== null && typeof args === 'object' ? { ...args, ...facts } : args,
+    actorId: sub.actorId,
+    ...(sub.role !== undefined ? { role: sub.role } : {}),
+    ...(h.state.routeConfidence !== undefined ? { routingConfidence: h.state.routeConfidence } : {}),
+  };
+}
+
 /** Policy rules plus the tool's own `requiresApproval`, evaluated outside the model. */
 function governance(
   engine: Engine,
   h: RunHandle,
-  tool: Pick<AnyTool, 'name' | 'risk' | 'requiresApproval'>,
+  tool: Pick<AnyTool, 'name' | 'risk' | 'requiresApproval' | 'policyArgs'>,
+  subject: PolicySubject,
+  historyHits: ReadonlyMap<string, string>,
   args: unknown,
 ): PolicyDecision {
-  const agent = h.state.agent ?? '';
-  const verdict = evaluatePolicies(engine.opts.policies, {
-    tool: tool.name,
-    risk: tool.risk,
-    agent,
-    args,
-    ...(h.state.routeConfidence !== undefined ? { routingConfidence: h.state.routeConfidence } : {}),
-  });
+  const { agent } = subject;
+  const verdict = evaluatePolicies(engine.opts.policies, subject, historyHits);
   if (verdict.effect === 'deny') return verdict;
   const own = tool.requiresApproval?.(args, { actorId: h.state.submitted.actorId, agent });
   if (own) {
@@ -319,6 +344,8 @@ async function runTool(
         ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
       }),
     );
+    // Failed for good: it took no effect, so it no longer counts toward policies over history.
+    if (nextAttemptAt === undefined) await releaseHistory(engine, h, c);
   }
   // An idempotent tool's outcome rides with the run's next commit: if a crash loses it, the call is
   // in doubt and re-runs with the same key and the same (journaled) arguments — harmless by contract.
@@ -381,7 +408,9 @@ async function delegate(
   const depth = sub.depth + 1;
   if (depth > budget.maxDelegationDepth) {
     const error = new BudgetExceededError('maxDelegationDepth', budget.maxDelegationDepth, depth);
-    h.emit(event('run.failed', { error: engine.errorOf(error), totals: totalsOf(h.state, engine.store.now()) }));
+    h.emit(
+      event('run.failed', { error: engine.errorOf(error), totals: totalsOf(h.state, engine.store.now()) }),
+    );
     return;
   }
   const childRunId = engine.opts.newId('run');
@@ -398,6 +427,7 @@ async function delegate(
     parentCallId: c.call.callId,
     lineage,
     depth,
+    ...(sub.role !== undefined ? { role: sub.role } : {}),
     // The child's trace continues under the delegating call's span.
     traceparent: toolTraceHeaders(
       parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),

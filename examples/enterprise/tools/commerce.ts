@@ -146,6 +146,14 @@ export function commerceTools(env: ToolEnv) {
         ? `refund of ${money(toCents(total))} exceeds the $${env.refundApprovalLimit} limit`
         : false;
     },
+    // Policies over history add up what a refund really pays, also when it names no amount.
+    policyArgs: ({ orderId: id, amount }) => {
+      try {
+        return { amount: refundTotal(id, amount) };
+      } catch {
+        return {};
+      }
+    },
     reconcile: reconcileFrom(biz),
     run: ({ orderId: id, amount, reason }, ctx) =>
       once(biz, 'process_refund', ctx, async (tx) => {
