@@ -48,6 +48,8 @@ export interface Run {
   status: string;
   agent: string | null;
   sessionId: string;
+  /** The request, as submitted. */
+  input: string;
   output?: string;
   error?: { name: string; code: string; message: string };
   totals: Totals;

@@ -103,6 +103,7 @@ export function runBody(v: RunView) {
     status: v.status,
     agent: v.agent,
     sessionId: v.sessionId,
+    input: v.input,
     ...(v.output !== undefined ? { output: v.output } : {}),
     ...(v.error ? { error: v.error } : {}),
     totals: v.totals,

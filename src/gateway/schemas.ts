@@ -48,6 +48,7 @@ export const Run = z.object({
   status: z.enum(RUN_STATUSES),
   agent: z.string().nullable(),
   sessionId: z.string(),
+  input: z.string().describe('the request'),
   output: z.string().optional(),
   error: RunError.optional(),
   totals: Totals,

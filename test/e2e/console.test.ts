@@ -162,7 +162,7 @@ describe('web console', { skip: !browserThere }, () => {
     // A user has no approvals inbox.
     assert.equal(await page.getByRole('link', { name: 'Approvals' }).count(), 0);
     for (const runId of tour.values()) await page.locator(`tr[data-run-id="${runId}"]`).waitFor();
-    await page.locator('tr[data-run-id] td:nth-child(8)').first().filter({ hasText: /\d/ }).waitFor();
+    await page.locator('tr[data-run-id] td:nth-child(9)').first().filter({ hasText: /\d/ }).waitFor();
     await shot(page, 'runs');
 
     const refund = refundRun();
@@ -200,6 +200,27 @@ describe('web console', { skip: !browserThere }, () => {
     await page.locator('.msg-system', { hasText: 'Handed to' }).waitFor();
     await page.locator('.msg-agent').waitFor();
     await shot(page, 'chat');
+    await page.context().close();
+  });
+
+  it("hardening #14: the Runs table's Request column shows each run's request, a waiting run's too", async () => {
+    const page = await open();
+    await signIn(page, userKey, 'user');
+    const headers = await page.locator('table.runs thead th').allTextContents();
+    const column = headers.indexOf('Request') + 1;
+    assert.ok(column > 0, headers.join(', '));
+    const refund = refundRun();
+    assert.equal((await app.system.get(refund)).status, 'waiting');
+    for (const step of TOUR) {
+      const runId = tour.get(step.title);
+      assert.ok(runId, step.title);
+      const cell = page.locator(`tr[data-run-id="${runId}"] td:nth-child(${column})`);
+      await cell.filter({ hasText: step.input }).waitFor();
+      assert.equal((await cell.textContent())?.trim(), step.input, step.title);
+    }
+    // Searching finds a run by its request.
+    await page.getByRole('searchbox').fill('ORD-10003');
+    await page.locator(`tr[data-run-id="${refund}"]`).waitFor();
     await page.context().close();
   });
 

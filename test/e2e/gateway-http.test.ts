@@ -48,6 +48,7 @@ describe('gateway HTTP API', () => {
       [
         'agent',
         'createdAt',
+        'input',
         'lastSeq',
         'output',
         'runId',

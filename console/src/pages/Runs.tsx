@@ -37,9 +37,14 @@ export function RunsPage(props: { api: Api }) {
     (r) =>
       (!agent || r.agent === agent) &&
       (!needle ||
-        [r.runId, r.agent ?? '', r.sessionId, r.summary ?? '', r.actorId ?? ''].some((s) =>
-          s.toLowerCase().includes(needle),
-        )),
+        [
+          r.runId,
+          r.agent ?? '',
+          r.sessionId,
+          details.current.get(r.runId)?.run.input ?? '',
+          r.summary ?? '',
+          r.actorId ?? '',
+        ].some((s) => s.toLowerCase().includes(needle))),
   );
   return (
     <section aria-labelledby="runs-h">
@@ -90,6 +95,7 @@ export function RunsPage(props: { api: Api }) {
               <th scope="col">Run</th>
               <th scope="col">Agent</th>
               <th scope="col">Request</th>
+              <th scope="col">Outcome</th>
               <th scope="col">Session</th>
               <th scope="col">Started</th>
               <th scope="col">Duration</th>
@@ -99,7 +105,8 @@ export function RunsPage(props: { api: Api }) {
           </thead>
           <tbody>
             {rows.map((r) => {
-              const t = details.current.get(r.runId)?.run.totals;
+              const run = details.current.get(r.runId)?.run;
+              const t = run?.totals;
               return (
                 <tr key={r.runId} data-run-id={r.runId}>
                   <td>
@@ -110,6 +117,8 @@ export function RunsPage(props: { api: Api }) {
                     {r.parentRunId && <span className="muted"> (delegated)</span>}
                   </td>
                   <td>{r.agent ?? '–'}</td>
+                  {/* The request as submitted (a waiting run has one too); the outcome beside it. */}
+                  <td className="summary request">{run?.input ?? ''}</td>
                   <td className="summary">{r.summary ?? ''}</td>
                   <td className="mono">{r.sessionId}</td>
                   <td>{fmt.time(r.createdAt)}</td>
