@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { openBusinessDb } from '../../examples/enterprise/db.ts';
 import { csvCell } from '../../examples/enterprise/tools/csv.ts';
 import { createEnterpriseTools } from '../../examples/enterprise/tools/index.ts';
 import type { ToolContext } from '../../src/core/tool.ts';
+import { createMemoryStore } from '../../src/store/memory/store.ts';
+import { createSystem } from '../../src/system.ts';
+import { scriptedAgents, scriptedModelFor } from '../fixtures/journals/scripted-system.ts';
 import type { JournalEvent } from '../../src/core/events.ts';
 import { describeEvent } from '../../src/cli/trace.ts';
 import { createRouter } from '../../src/routing/index.ts';
@@ -295,5 +299,90 @@ describe('hardening #13: the reference export tool', () => {
       await biz.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('hardening #25: the docs name only API that exists, and no test asserts a speed', () => {
+  const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+  it('every `system.<member>` the docs mention exists on a real System', async () => {
+    const system = createSystem({
+      agents: scriptedAgents(),
+      model: scriptedModelFor(),
+      store: createMemoryStore(),
+      workers: false,
+      onWarning: () => {},
+    });
+    const docs = [
+      'README.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    // `system.approvals.decide(`, `app.system.start()`; not `reference-system.md` or `src/system.ts`.
+    const mention = /(?<![\w/-])system\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)/g;
+    const missing: string[] = [];
+    let checked = 0;
+    for (const doc of docs) {
+      for (const m of readFileSync(join(ROOT, doc), 'utf8').matchAll(mention)) {
+        const path = m[1]!;
+        if (/^(ts|js|md)$/.test(path)) continue;
+        let target: unknown = system;
+        for (const segment of path.split('.')) {
+          target =
+            typeof target === 'object' && target !== null && segment in target
+              ? (target as Record<string, unknown>)[segment]
+              : undefined;
+        }
+        checked++;
+        if (target === undefined) missing.push(`${doc}: system.${path}`);
+      }
+    }
+    assert.ok(checked >= 10, `found ${checked} mentions`);
+    assert.deepEqual(missing, []);
+  });
+
+  /** `assert…(… elapsed < 300 …)`-like statements of a test file (upper bounds on a measured time). */
+  function timingAssertions(text: string): string[] {
+    const timed =
+      /performance\.now\(\)|Date\.now\(\)\s*-|\b\w*(elapsed|latency|duration|took|seconds|Ms|ms)\w*\b/;
+    const timers = [
+      ...text.matchAll(/(?:const|let)\s+(\w+)\s*=\s*[^;\n]*(?:performance\.now\(\)|Date\.now\(\))\s*-/g),
+    ].map((m) => new RegExp(`\\b${m[1]}\\b`));
+    const found: string[] = [];
+    for (const m of text.matchAll(/assert(?:\.\w+)?\(([^;]*?)\);/gs)) {
+      const cmp = /([^,<>=]*?)\s*<=?\s*([\d_]+(?:\.\d+)?)/.exec(m[1]!);
+      if (!cmp || Number(cmp[2]!.replaceAll('_', '')) <= 0) continue;
+      if (timed.test(cmp[1]!) || timers.some((t) => t.test(cmp[1]!))) found.push(m[0].split('\n')[0]!);
+    }
+    return found;
+  }
+
+  it('no test file asserts an elapsed-time threshold (speed is measured in bench/ only)', () => {
+    // The scan recognises the assertions it exists to forbid.
+    assert.equal(
+      timingAssertions(
+        'const latency = performance.now() - sentAt;\nassert.ok(latency <= 300, `after ${latency} ms`);\n' +
+          'assert.ok(elapsed <= 1000, "closed");\nassert.ok(Date.now() - started < 10_000, "x");\n' +
+          'const waited = Date.now() - t0;\nassert.ok(waited < 50);',
+      ).length,
+      4,
+    );
+    assert.deepEqual(timingAssertions('assert.ok(admitted <= 10);\nassert.ok(totals.durationMs >= 0);'), []);
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const f of readdirSync(dir, { withFileTypes: true })) {
+        if (f.isDirectory() && f.name !== 'fixtures' && f.name !== 'node_modules') walk(join(dir, f.name));
+        else if (f.isFile() && f.name.endsWith('.ts')) files.push(join(dir, f.name));
+      }
+    };
+    walk(join(ROOT, 'test'));
+    assert.ok(files.length > 20);
+    // This file holds the samples above.
+    const self = fileURLToPath(import.meta.url);
+    const found = files
+      .filter((f) => f !== self)
+      .flatMap((f) => timingAssertions(readFileSync(f, 'utf8')).map((a) => `${f.slice(ROOT.length)}: ${a}`));
+    assert.deepEqual(found, []);
   });
 });
