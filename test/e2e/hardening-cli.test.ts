@@ -108,6 +108,13 @@ describe('switchboard CLI hardening', { timeout: 300_000 }, () => {
       assert.match(lines[0]!, /^switchboard: .*EADDRINUSE/);
       assert.doesNotMatch(r.stdout, /▶/, 'no tour step ran');
     }
+    // Any command that fails to start exits at once: `serve` had started its workers already.
+    const r = await cli(
+      ['serve', '--config', EXAMPLE, '--port', '0', '--admin-port', String(busyAdminPort)],
+      envFor(join(dir, 'busy')),
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /^switchboard: .*EADDRINUSE.*\n$/);
   });
 
   it('hardening #24: a reader that closes after one line ends the command quietly', async () => {
