@@ -31,7 +31,6 @@ import { WorkerPool } from './runtime/workers.ts';
 import { systemClock } from './store/clock.ts';
 import type { RunQuery, RunRow, Store } from './store/ports.ts';
 import { createSqliteStore } from './store/sqlite/store.ts';
-import { ledgerFor } from './store/ledger.ts';
 import { checkAgents, DEFAULTS, type CompiledConfig } from './config.ts';
 import { systemOptionsOf, type SystemOptions } from './system-options.ts';
 
@@ -252,7 +251,7 @@ export function createSystem(
     poisonAttempts: options.poisonAttempts ?? DEFAULTS.limits.poisonAttempts,
     scrubber,
     // Policies over history count in the store's own database: atomic across every worker process.
-    ledger: ledgerFor(store),
+    ledger: store.ledger,
   });
   const report = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
   const onError = (error: unknown): void => report(scrubThrown(scrubber, error));

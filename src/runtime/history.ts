@@ -8,10 +8,19 @@
  * for approval) releases its reservations at once; a call that fails for good releases them with
  * its outcome. A retried or re-admitted call reuses its reservation (same id), never counts twice.
  */
+import { createHash } from 'node:crypto';
 import { historyChecks, type PolicySubject } from '../core/policy.ts';
 import type { CallState } from '../core/run-state.ts';
 import type { Engine } from './engine.ts';
 import type { RunHandle } from './handle.ts';
+
+/**
+ * The ledger holds a digest of the grouping values (order ids, customer ids, actor ids), never the
+ * values: nothing personal stays in it, so erasing an actor need not — and does not — reset the
+ * limits that actor's calls count towards.
+ */
+const ledgerKey = (ruleId: string, key: string): string =>
+  `${ruleId}|${createHash('sha256').update(key).digest('base64url')}`;
 
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
@@ -44,7 +53,7 @@ export async function admitHistory(
     }
     const verdict = await ledger.reserve({
       id: `${h.runId}:${c.call.callId}:${check.rule.id}`,
-      key: check.key,
+      key: ledgerKey(check.rule.id, check.key),
       amount: check.amount,
       limit: approved ? null : check.above,
       since: now - check.windowMs,

@@ -9,7 +9,7 @@
 export interface LedgerReservation {
   /** Idempotent: reserving the same id again admits without counting twice (a re-tried admission). */
   id: string;
-  /** The rule and the grouping values, e.g. `refunds-per-order|["ORD-10005"]`. */
+  /** The rule and a digest of the grouping values (runtime/history.ts): the ledger holds nothing personal. */
   key: string;
   /** What this call adds: the summed argument, or 1 for a count. */
   amount: number;

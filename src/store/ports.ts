@@ -10,6 +10,7 @@
 import type { AuditChain, RunHead, StoredEvent } from '../core/audit.ts';
 import type { JournalEvent, NewEvent } from '../core/events.ts';
 import type { RunStatus } from '../core/run-state.ts';
+import type { PolicyLedger } from './ledger-port.ts';
 
 /**
  * Append `events` to `runId`'s journal. `expectedSeq` is the seq the first event must get; `'tail'`
@@ -215,6 +216,8 @@ export interface Store {
   readonly facts: FactStore;
   /** How appends are hashed and heads sealed (`audit.key`), and how verify checks them. */
   readonly chain: AuditChain;
+  /** What policies over history count, in the store's own database (store/ledger-port.ts). */
+  readonly ledger: PolicyLedger;
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;

@@ -18,7 +18,6 @@ import { policyModel, toolResults, userText } from '../../src/models/scripted.ts
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { createPostgresStore } from '../../src/store/postgres/store.ts';
 import type { Store } from '../../src/store/ports.ts';
-import { ledgerFor } from '../../src/store/ledger.ts';
 import { createSqliteStore } from '../../src/store/sqlite/store.ts';
 import { createSystem, type System } from '../../src/system.ts';
 import { POSTGRES_URL, requirePostgres, testSchema, type Adapter } from '../helpers.ts';
@@ -210,7 +209,7 @@ for (const adapter of ['sqlite', 'postgres'] as const) {
         await (a as ReturnType<typeof createPostgresStore>).ready();
         await (b as ReturnType<typeof createPostgresStore>).ready();
       }
-      const ledgers = [ledgerFor(a), ledgerFor(b)];
+      const ledgers = [a.ledger, b.ledger];
       const now = Date.now();
       const verdicts = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>

@@ -414,6 +414,7 @@ function withClaim(store: Store, claim: Store['queue']['claim']): Store {
     approvals: store.approvals,
     facts: store.facts,
     chain: store.chain,
+    ledger: store.ledger,
     now: () => store.now(),
     commit: (unit) => store.commit(unit),
     listen: (listener) => store.listen(listener),

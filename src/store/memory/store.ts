@@ -14,6 +14,8 @@ import {
 } from '../../core/audit.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
+import type { PolicyLedger } from '../ledger-port.ts';
+import { createMemoryLedger } from './ledger.ts';
 import { admitAppend, closes } from '../closed.ts';
 import type {
   AppendOp,
@@ -80,6 +82,7 @@ export class MemoryStore implements Store {
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
   readonly chain: AuditChain;
+  readonly ledger: PolicyLedger = createMemoryLedger();
   readonly #heads = new Map<string, RunHead>();
   readonly #facts = new Map<string, FactRow>();
   readonly #clock: Clock;

@@ -22,6 +22,8 @@ import type { JournalEvent } from '../../core/events.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
+import type { PolicyLedger } from '../ledger-port.ts';
+import { createPostgresLedger } from './ledger.ts';
 import type {
   ApprovalsProjection,
   FactStore,
@@ -136,6 +138,7 @@ export class PostgresStore implements Store {
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
   readonly chain: AuditChain;
+  readonly ledger: PolicyLedger;
   readonly schema: string;
   readonly pool: pg.Pool;
   /** Identifies this process's store in notifications: its own appends were already announced locally. */
@@ -173,6 +176,7 @@ export class PostgresStore implements Store {
     });
     // An idle connection that dies (terminated backend) is reported here; unhandled it would crash.
     this.pool.on('error', (error) => this.#onError(error));
+    this.ledger = createPostgresLedger(this.pool, this.#s);
     this.#wakeups =
       options.wakeups === false
         ? null

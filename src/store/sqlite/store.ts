@@ -19,6 +19,8 @@ import {
 import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
+import type { PolicyLedger } from '../ledger-port.ts';
+import { createSqliteLedger } from './ledger.ts';
 import type {
   FactStore,
   ApprovalRow,
@@ -73,6 +75,7 @@ export class SqliteStore implements Store {
   readonly approvals: ApprovalsProjection;
   readonly facts: FactStore;
   readonly chain: AuditChain;
+  readonly ledger: PolicyLedger;
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #listeners = new Listeners();
@@ -93,6 +96,7 @@ export class SqliteStore implements Store {
     this.db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
     this.db.exec('PRAGMA foreign_keys = ON');
     migrate(this.db, this.#clock.now());
+    this.ledger = createSqliteLedger(this.db);
     this.journal = {
       read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
       append: async (runId, expectedSeq, events) =>
