@@ -205,12 +205,19 @@ export async function openProject(config: CompiledConfig, options: OpenOptions =
         });
       } else {
         const { createSqliteStore } = await import('./store/sqlite/store.ts');
-        store = createSqliteStore({ path: join(config.store.dataDir, 'switchboard.db'), audit: config.audit });
+        store = createSqliteStore({
+          path: join(config.store.dataDir, 'switchboard.db'),
+          audit: config.audit,
+        });
       }
       const opened = store;
       closers.push(() => opened.close());
     }
-    const secrets = secretsOf(env, config.store.url ? [config.store.url] : []);
+    // Credentials in the environment, the store URL's password and the audit keys (set in a file too).
+    const secrets = secretsOf(env, config.store.url ? [config.store.url] : [], [
+      config.audit.key,
+      ...config.audit.previousKeys,
+    ]);
     const system = createSystem({
       ...systemOptionsOf({ ...config, agents }),
       model,

@@ -39,15 +39,18 @@ export interface Scrubber {
 }
 
 /**
- * The values of an environment's credential variables (the ones to scrub), 8+ characters.
+ * The values of an environment's credential variables, URL passwords and other configured secrets
+ * (`values`: the audit keys) — the ones to scrub, 8+ characters.
  * @example
  * secretsOf({ OPENAI_API_KEY: 'sk-…', HOME: '/home/x' }); // ['sk-…']
  */
 export function secretsOf(
   env: Readonly<Record<string, string | undefined>>,
   urls: readonly string[] = [],
+  values: readonly (string | undefined)[] = [],
 ): string[] {
   const out = new Set<string>();
+  for (const value of values) if (value && value.length >= 8) out.add(value);
   for (const [name, value] of Object.entries(env)) {
     if (value && value.length >= 8 && SECRET_NAME.test(name)) out.add(value);
   }

@@ -28,6 +28,8 @@ import { attachJournalLogger } from '../../src/telemetry/logs.ts';
 const API_KEY = 'local-provider-credential-7Hq2Zp9Xw4Lm';
 const OTHER_KEY = 'sk-proj-Zx81LmQp0aBcDeFgHiJk';
 
+const AUDIT_KEY = 'audit-key-from-the-config-file';
+
 describe('hardening #9: secrets are scrubbed from errors', { timeout: 60_000 }, () => {
   let provider: Server;
   let dir: string;
@@ -67,7 +69,10 @@ describe('hardening #9: secrets are scrubbed from errors', { timeout: 60_000 }, 
       SWITCHBOARD_DATA_DIR: dir,
     };
     const agent = defineAgent({ name: 'helper', responsibility: 'Help', instructions: 'Help.', tools: [] });
-    const config = compileConfig({ agents: [agent], modelSettings: { maxRetries: 0 } }, { env });
+    const config = compileConfig(
+      { agents: [agent], modelSettings: { maxRetries: 0 }, audit: { key: AUDIT_KEY } },
+      { env },
+    );
     project = await openProject(config, {
       env,
       onError: (e) => reported.push(e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)),
@@ -79,6 +84,7 @@ describe('hardening #9: secrets are scrubbed from errors', { timeout: 60_000 }, 
         done();
       },
     });
+    assert.ok(project.secrets.includes(AUDIT_KEY), 'the audit key set in the file is a configured secret');
     detachLogger = attachJournalLogger(project.system.store, {
       logger: pino({ level: 'debug' }, sink),
       secrets: project.secrets,
