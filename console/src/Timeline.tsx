@@ -245,7 +245,9 @@ export function describe(e: JournalEvent): { title: string; tone: string; body?:
       };
     case 'run.needs_attention':
       return {
-        title: `Needs attention: ${e.data.tool} is in doubt`,
+        title: e.data.error
+          ? `Needs attention: advancing kept failing (${e.data.error.message})`
+          : `Needs attention: ${e.data.tool} is in doubt`,
         tone: 'bad',
         body: <p>{e.data.reason}</p>,
       };

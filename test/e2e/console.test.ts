@@ -43,6 +43,10 @@ describe('web console', { skip: !browserThere }, () => {
   const tour = new Map<string, string>();
   const pageErrors: string[] = [];
   const failed: string[] = [];
+  // A poison run: advancing it fails the same way every time (a fault after its tool ran), until
+  // the engine parks it as needs_attention. Armed only while that run is played.
+  let poisoned = '';
+  let armed = false;
   const refundRun = (): string => {
     const step = TOUR.find((s) => /refund/i.test(s.input));
     const runId = step && tour.get(step.title);
@@ -59,7 +63,21 @@ describe('web console', { skip: !browserThere }, () => {
       assert.equal(built.status, 0, `console build failed:\n${built.stdout}\n${built.stderr}`);
     }
     dir = mkdtempSync(join(tmpdir(), 'sb-console-'));
-    app = createEnterpriseSystem({ dataDir: dir, reset: true, system: { pollMs: 20, onError: () => {} } });
+    app = createEnterpriseSystem({
+      dataDir: dir,
+      reset: true,
+      system: {
+        pollMs: 20,
+        errorRetryMs: 20,
+        poisonAttempts: 2,
+        onError: () => {},
+        faults: {
+          hit: (point) => {
+            if (armed && point === 'afterToolBeforeJournal') throw new Error('disk quota exceeded');
+          },
+        },
+      },
+    });
     await app.system.start();
     keys = createMemoryKeyStore();
     userKey = (await issueKey(keys, { name: 'demo-user', role: 'user', plan: 'unlimited' })).key;
@@ -90,6 +108,17 @@ describe('web console', { skip: !browserThere }, () => {
       for await (const e of app.system.events(runId)) if (STOP_AT.has(e.type)) break;
       tour.set(step.title, runId);
     }
+    armed = true;
+    poisoned = (
+      await app.system.submit({
+        actorId: 'demo-user',
+        sessionId: 'poison',
+        input: 'Where is my order ORD-10042?',
+      })
+    ).runId;
+    for await (const e of app.system.events(poisoned))
+      if (e.type === 'run.needs_attention' || STOP_AT.has(e.type)) break;
+    armed = false;
     mkdirSync(SHOTS, { recursive: true });
     // launch() gives every browser a fresh temporary profile (--user-data-dir) of its own.
     browser = await chromium.launch({
@@ -221,6 +250,22 @@ describe('web console', { skip: !browserThere }, () => {
     // Searching finds a run by its request.
     await page.getByRole('searchbox').fill('ORD-10003');
     await page.locator(`tr[data-run-id="${refund}"]`).waitFor();
+    await page.context().close();
+  });
+
+  it('hardening #1: a poison run is listed under needs_attention and its timeline shows the error', async () => {
+    assert.equal((await app.system.get(poisoned)).status, 'needs_attention');
+    const page = await open();
+    await signIn(page, userKey, 'user');
+    await page.getByLabel('Status').selectOption('needs_attention');
+    const row = page.locator(`tr[data-run-id="${poisoned}"]`);
+    await row.locator('.badge.status-needs_attention', { hasText: 'needs_attention' }).waitFor();
+    // Only parked runs are listed under that filter.
+    for (const runId of tour.values())
+      assert.equal(await page.locator(`tr[data-run-id="${runId}"]`).count(), 0, runId);
+    await page.getByRole('link', { name: poisoned, exact: true }).click();
+    await page.getByTestId('run-status').filter({ hasText: 'needs_attention' }).waitFor();
+    await page.locator('li[data-type="run.needs_attention"]', { hasText: 'disk quota exceeded' }).waitFor();
     await page.context().close();
   });
 

@@ -3,7 +3,17 @@ import { useMemo, useRef, useState } from 'react';
 import { fmt, type Api, type Run, type RunSummary } from '../api.ts';
 import { usePoll } from '../hooks.ts';
 
-const STATUSES = ['', 'queued', 'running', 'waiting', 'escalated', 'completed', 'failed', 'cancelled'];
+const STATUSES = [
+  '',
+  'queued',
+  'running',
+  'waiting',
+  'needs_attention',
+  'escalated',
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 export function RunsPage(props: { api: Api }) {
   const [status, setStatus] = useState('');
