@@ -13,7 +13,7 @@ import { Authenticator, can, type Principal } from './auth.ts';
 import { approvalsOf, charge, memoryOf, visibleRun, type Edge } from './context.ts';
 import { badRequest, HttpError, mapError } from './errors.ts';
 import { ipFilter, requestId, traceContext, type IpRules, type TraceContext } from './net.ts';
-import { describeIssue, openApiDocument, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
+import { describeIssue, openApiDocument, PathId, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
 import { sseResponse } from './sse.ts';
 import { API_CSP, COMMON_HEADERS } from './security-headers.ts';
 import { serveConsole } from './static.ts';
@@ -235,7 +235,8 @@ export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
       }
       const body = spec.body ? parse(spec.body, await readJson(c), '') : undefined;
       const query = spec.query ? parse(spec.query, c.req.query(), '') : undefined;
-      return handler({ c, body, query, principal, id: c.req.param('id') ?? '' });
+      const id = spec.path.includes(':id') ? parse(PathId, c.req.param('id'), 'id') : '';
+      return handler({ c, body, query, principal, id });
     });
   }
   app.all('/v1/*', () => {

@@ -6,7 +6,18 @@ import { z } from 'zod';
 import { RUN_STATUSES } from '../core/run-state.ts';
 import { ROLES, type Role } from './keys.ts';
 
-const id = z.string().min(1).max(200);
+/**
+ * An id, as every store can look it up: no NUL (PostgreSQL text cannot hold it, so a lookup by it
+ * fails instead of finding nothing).
+ */
+const id = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
+
+/** The `:id` of a route: a run, approval or key id. */
+export const PathId = id;
 
 export const SubmitRunBody = z.strictObject({
   input: z.string().min(1).max(100_000).describe('What the user asks, in plain words'),
@@ -502,7 +513,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       name: m[1],
       in: 'path',
       required: true,
-      schema: { type: 'string' },
+      schema: jsonSchema(PathId, 'input'),
     }));
     if (r.query) {
       for (const [name, schema] of Object.entries(r.query.shape)) {

@@ -19,7 +19,7 @@ import { edgeMiddleware, parse, publicApp, readJson, type FetchHandler, type Gat
 import { issueKey, type KeyStore } from './keys.ts';
 import type { IpRules } from './net.ts';
 import { DEFAULT_PLANS, UsageMeter, type Plan, type UsageCounter } from './plans.ts';
-import { createKeyBody } from './schemas.ts';
+import { createKeyBody, PathId } from './schemas.ts';
 import { AuthThrottle } from './throttle.ts';
 import { WsGateway } from './ws.ts';
 
@@ -161,7 +161,7 @@ function adminApp(
   });
   app.delete('/admin/keys/:id', async (c) => {
     await admin(c);
-    if (!(await keys.revoke(c.req.param('id'), Date.now())))
+    if (!(await keys.revoke(parse(PathId, c.req.param('id'), 'id'), Date.now())))
       throw new HttpError(404, 'not_found', 'key not found');
     await edge.connections.sweep();
     return c.json({ id: c.req.param('id'), revoked: true });

@@ -6,7 +6,12 @@ import type { RawData } from 'ws';
 import { z } from 'zod';
 import { describeIssue } from './schemas.ts';
 
-const text = z.string().min(1).max(200);
+// Ids reach the store: no NUL, which PostgreSQL cannot look up (see PathId in schemas.ts).
+const text = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
 const replyId = z.union([z.string().max(200), z.number()]).optional();
 
 /** Inbound messages, selected on `action`. */
