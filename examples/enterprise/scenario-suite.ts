@@ -11,7 +11,7 @@ import { getEncoding } from 'js-tiktoken';
 import { z } from 'zod';
 import type { AgentDefinition, JournalEvent, System } from '../../src/index.ts';
 import { createEnterpriseSystem, enterprisePaths } from './agents.ts';
-import { openBusinessDb, type BusinessDb } from './db.ts';
+import { openBusinessDb, schemaSql, type BusinessDb } from './db.ts';
 
 const SCENARIO_DIR = join(import.meta.dirname, 'scenarios');
 
@@ -19,8 +19,11 @@ const turnExpect = z
   .object({
     /** The run's final state for this turn. */
     status: z.enum(['completed', 'failed', 'escalated', 'awaiting-approval']).optional(),
-    /** The agent the router chose for the root run. */
-    agent: z.string().optional(),
+    /**
+     * The agent the router chose for the root run; `null`: the router escalated (no agent). Required
+     * on every turn that does not address an agent itself.
+     */
+    agent: z.string().nullable().optional(),
     /** Tools called in this turn, delegated runs included (a subset check). */
     tools: z.array(z.string()).optional(),
     /** Tools that must not be called in this turn. */
@@ -67,12 +70,39 @@ export const scenarioSchema = z
       )
       .min(1),
     db: z.array(dbCheck).default([]),
+    /**
+     * Why the scenario has no `db` check: it writes nothing to the business database. The runner
+     * then checks that every table is exactly as seeded.
+     */
+    readOnly: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    for (const [i, t] of s.turns.entries()) {
+      if (t.agent === undefined && t.expect.agent === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['turns', i, 'expect', 'agent'],
+          message: `turn ${i + 1} is routed: say which agent it must reach (or null for an escalation)`,
+        });
+    }
+    if (s.db.length === 0 && s.readOnly === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['db'],
+        message: 'give a database check, or say in `readOnly` why the scenario writes nothing',
+      });
+    if (s.db.length > 0 && s.readOnly !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['readOnly'],
+        message: 'a scenario with db checks is not read-only',
+      });
+  });
 export type Scenario = z.infer<typeof scenarioSchema>;
 
 /** Load every scenario file, in name order. */
-export function loadScenarios(dir = SCENARIO_DIR): Scenario[] {
+export function loadScenarios(dir: string = SCENARIO_DIR): Scenario[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -81,6 +111,11 @@ export function loadScenarios(dir = SCENARIO_DIR): Scenario[] {
       if (!parsed.success) throw new Error(`${f}: ${parsed.error.message}`);
       return parsed.data;
     });
+}
+
+/** Every turn's input of every scenario: held out of the router threshold's calibration. */
+export function scenarioInputs(dir: string = SCENARIO_DIR): Set<string> {
+  return new Set(loadScenarios(dir).flatMap((s) => s.turns.map((t) => t.input)));
 }
 
 /** What one turn did, read from the journal of its run and its child runs. */
@@ -216,8 +251,10 @@ function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, tur
   const at = `turn ${turn + 1}`;
   if (expect.status && expect.status !== obs.status)
     f.push(`${at}: status ${obs.status}, expected ${expect.status}`);
-  if (expect.agent && expect.agent !== obs.agent)
-    f.push(`${at}: routed to ${obs.agent}, expected ${expect.agent}`);
+  if (expect.agent !== undefined && expect.agent !== obs.agent)
+    f.push(
+      `${at}: routed to ${obs.agent ?? 'nobody (escalated)'}, expected ${expect.agent ?? 'an escalation'}`,
+    );
   for (const t of expect.tools ?? [])
     if (!obs.tools.includes(t)) f.push(`${at}: ${t} not called (called: ${obs.tools.join(', ') || 'none'})`);
   for (const t of expect.notTools ?? [])
@@ -236,6 +273,23 @@ function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, tur
     f.push(`${at}: asks=${!expect.asks}: ${obs.output.slice(0, 200)}`);
   }
   return f;
+}
+
+/** Every business table's rows, sorted: what a read-only scenario must leave as seeded. */
+async function dumpTables(biz: BusinessDb): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const [, table] of schemaSql('sqlite').matchAll(/CREATE TABLE (\w+)/g)) {
+    if (!table) continue;
+    const rows = await biz.all(`SELECT * FROM ${table}`);
+    out.set(table, rows.map((r) => JSON.stringify(r)).sort());
+  }
+  return out;
+}
+
+/** Tables whose rows differ from the seeded ones. */
+async function changedTables(biz: BusinessDb, seeded: Map<string, string[]>): Promise<string[]> {
+  const now = await dumpTables(biz);
+  return [...seeded.keys()].filter((t) => JSON.stringify(now.get(t)) !== JSON.stringify(seeded.get(t)));
 }
 
 async function checkDb(biz: BusinessDb, checks: Scenario['db']): Promise<string[]> {
@@ -293,6 +347,8 @@ export interface RunSuiteOptions {
   model?: LanguageModelV4;
   /** Only scenarios whose name includes this. */
   filter?: string;
+  /** Where the scenario files are (default: examples/enterprise/scenarios). */
+  dir?: string;
   /** Per-turn time limit. */
   turnTimeoutMs?: number;
   onResult?: (result: ScenarioResult) => void;
@@ -300,11 +356,15 @@ export interface RunSuiteOptions {
 
 /** Run the suite and report pass counts and the routed vs all-tools definition tokens. */
 export async function runScenarios(options: RunSuiteOptions = {}): Promise<SuiteResult> {
-  const scenarios = loadScenarios().filter((s) => !options.filter || s.name.includes(options.filter));
+  const scenarios = loadScenarios(options.dir).filter(
+    (s) => !options.filter || s.name.includes(options.filter),
+  );
   const root = mkdtempSync(join(tmpdir(), 'switchboard-scenarios-'));
   // Seed once; every scenario starts from a copy of the same file.
   const template = join(root, 'template.db');
-  await openBusinessDb(template).close();
+  const seedDb = openBusinessDb(template);
+  const seeded = await dumpTables(seedDb);
+  await seedDb.close();
   const results: ScenarioResult[] = [];
   let routed = 0;
   let allTools = 0;
@@ -339,6 +399,9 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
           }
         }
         failures.push(...(await checkDb(ent.business, scenario.db)));
+        if (scenario.readOnly !== undefined)
+          for (const t of await changedTables(ent.business, seeded))
+            failures.push(`db: table ${t} changed, but the scenario is read-only (${scenario.readOnly})`);
       } finally {
         await ent.system.stop();
         await ent.business.close();
