@@ -18,6 +18,9 @@ import type { Plan } from '../../src/gateway/plans.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { POSTGRES_URL, requirePostgres, testSchema, type Adapter } from '../helpers.ts';
 
+// Without PostgreSQL its variants are one visible skip locally, a failure in CI (test/helpers.ts).
+const postgres = await requirePostgres();
+
 type Json = { error?: { code: string; message: string; details?: { field?: string } } } & Record<
   string,
   unknown
@@ -130,7 +133,7 @@ async function openSse(h: Harness, key: string, runId: string) {
 }
 
 for (const adapter of ['sqlite', 'postgres'] as Adapter[]) {
-  describe(`hardening #3 on ${adapter}`, () => {
+  describe(`hardening #3 on ${adapter}`, { skip: adapter === 'postgres' && !postgres }, () => {
     const gate = gatedTool();
     const schema = testSchema();
     let h: Harness;
@@ -138,7 +141,6 @@ for (const adapter of ['sqlite', 'postgres'] as Adapter[]) {
 
     before(async () => {
       if (adapter === 'postgres') {
-        await requirePostgres();
         usage = createPostgresUsage({ url: POSTGRES_URL, schema, plans: CAPPED, onError: () => {} });
       }
       h = await startGateway({
