@@ -112,6 +112,8 @@ export function createPostgresKeyStore(options: GatewayPgOptions): KeyStore {
   const db = gatewayTables(options, 'keys', KEYS_DDL);
   const { pool, s } = db;
   const one = async (where: string, value: string) => {
+    // Ids and hashes are ASCII: one holding NUL names no key (and PostgreSQL would refuse it).
+    if (value.includes('\u0000')) return null;
     await db.ready();
     const { rows } = await pool.query<KeyRow>(`SELECT ${COLUMNS} FROM ${s}.api_keys WHERE ${where} = $1`, [
       value,
@@ -143,6 +145,7 @@ export function createPostgresKeyStore(options: GatewayPgOptions): KeyStore {
       return rows.map(fromRow);
     },
     async revoke(id, at) {
+      if (id.includes('\u0000')) return false;
       await db.ready();
       const r = await pool.query(
         `UPDATE ${s}.api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`,

@@ -79,6 +79,15 @@ export function adversarialContract(adapter: string, withStore: WithStore): void
         assert.deepEqual(JSON.parse(stored.at(-1)?.dataText ?? 'null'), events.at(-1)?.data);
       }));
 
+    it('hardening #1: a lookup by an id holding NUL or a lone surrogate finds nothing and throws nothing', () =>
+      withStore(async (store) => {
+        for (const id of [NASTY.nul ?? '', NASTY.onlyNul ?? '', NASTY.loneHigh ?? '']) {
+          assert.equal(await store.runs.get(id), null);
+          assert.deepEqual(await store.journal.read(id), []);
+          assert.equal(await store.approvals.get(id), null);
+        }
+      }));
+
     it('hardening #1: the runs projection holds adversarial ids and summaries (NUL included) on every store', () =>
       withStore(async (store, clock) => {
         const now = clock.now();

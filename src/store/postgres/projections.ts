@@ -1,6 +1,6 @@
 /** The approvals inbox and long-term facts on PostgreSQL (tables from migrations 2 and 3). */
 import type { ApprovalRow, ApprovalsProjection, ApprovalStatus, FactRow, FactStore } from '../ports.ts';
-import { fromPgOpt, fromPgText, pgOpt, pgText } from './text.ts';
+import { fromPgOpt, fromPgText, impossibleId, pgOpt, pgText } from './text.ts';
 
 type Int = number;
 /** A retried query on the store's pool. */
@@ -77,6 +77,7 @@ export function pgFacts(query: Query, s: string): FactStore {
 export function pgApprovals(query: Query, s: string): ApprovalsProjection {
   return {
     get: async (id) => {
+      if (impossibleId(id)) return null;
       const rows = await query<ApprovalDbRow>(`SELECT * FROM ${s}.approvals WHERE approval_id = $1`, [id]);
       return rows[0] ? toApprovalRow(rows[0]) : null;
     },

@@ -52,7 +52,7 @@ import { ident, migratePg } from './schema.ts';
 import { BossWakeups } from './wakeups.ts';
 import { pgApprovals, pgFacts } from './projections.ts';
 import { append, approval, lastSeq, project, sessionHead, upsertTask } from './writes.ts';
-import { fromPgOpt, fromPgText, pgText, SeqRace } from './text.ts';
+import { fromPgOpt, fromPgText, impossibleId, pgText, SeqRace } from './text.ts';
 
 export { fromPgText, pgText };
 
@@ -271,6 +271,7 @@ export class PostgresStore implements Store {
     };
     this.runs = {
       get: async (runId) => {
+        if (impossibleId(runId)) return null;
         const rows = await this.#query<RunDbRow>(`SELECT * FROM ${this.#s}.runs WHERE run_id = $1`, [runId]);
         return rows[0] ? toRunRow(rows[0]) : null;
       },
@@ -370,6 +371,7 @@ export class PostgresStore implements Store {
   }
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<JournalEvent[]> {
+    if (impossibleId(runId)) return [];
     const rows = await this.#query<EventRow>(
       `SELECT run_id, seq, at, v, type, data FROM ${this.#s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq
        ${limit >= 0 ? 'LIMIT $3' : ''}`,

@@ -10,6 +10,11 @@ import { storedText } from '../text.ts';
 export const pgText = (v: string): string => storedText(v).replace(/\\/g, '\\\\').replaceAll('\u0000', '\\0');
 export const fromPgText = (v: string): string =>
   v.replace(/\\(\\|0)/g, (_, c: string) => (c === '0' ? '\u0000' : '\\'));
+/**
+ * Ids the system generates (runs, approvals, keys) are plain ASCII and stored raw; an id looked up
+ * from outside that holds NUL names nothing, and PostgreSQL would refuse the query: answer "none".
+ */
+export const impossibleId = (id: string): boolean => id.includes('\u0000');
 /** {@link pgText} for a nullable column. */
 export const pgOpt = (v: string | null): string | null => (v === null ? null : pgText(v));
 /** {@link fromPgText} for a nullable column. */
