@@ -59,6 +59,8 @@ export interface FuzzResult {
   /** Requests the server never answered (socket reset before a status line, or timeout). */
   unanswered: number;
   unansweredSamples: string[];
+  /** Requests sent a second time because the first try got no status line (then judged on the second). */
+  retried: number;
   crashed: boolean;
   /** Lines the server logged as internal errors (`[gateway] …`, unhandled rejections). */
   internalLogs: string[];
@@ -515,10 +517,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     );
     const wires = fc.sample(arb, { numRuns: requests, seed });
     let next = 0;
+    let retried = 0;
     const worker = async (): Promise<void> => {
       while (next < wires.length && !up.exited()) {
         const w = wires[next++]!;
-        const r = await send(w, w.listener === 'admin' ? up.adminPort : up.port);
+        const port = w.listener === 'admin' ? up.adminPort : up.port;
+        let r = await send(w, port);
+        if (r.status === 0) {
+          // No status line: a reset racing an early answer (the server answered and closed before
+          // reading the body) or a stall on a loaded machine. Sent once more; a request that is
+          // really never answered fails again and counts as unanswered.
+          retried++;
+          r = await send(w, port, 15_000);
+        }
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
         if (r.status === 0 && unansweredSamples.push(describeWire(w)) > 10) unansweredSamples.shift();
         if (r.status >= 500) serverErrors.push({ status: r.status, request: describeWire(w), body: r.head });
@@ -538,6 +549,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
       serverErrors,
       unanswered: statuses['0'] ?? 0,
       unansweredSamples,
+      retried,
       crashed: up.exited(),
       internalLogs: up.stderr.filter((l) => /\[gateway\]|Unhandled|uncaught|^\s+at /i.test(l)).slice(0, 50),
       durationMs: Math.round(performance.now() - started),
