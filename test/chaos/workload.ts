@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { defineAgent, type AgentDefinition } from '../../src/core/agent.ts';
 import { ToolError } from '../../src/core/errors.ts';
-import { defineTool, type ToolContext } from '../../src/core/tool.ts';
+import { defineTool, type AnyTool, type ToolContext } from '../../src/core/tool.ts';
 import { policyModel, toolResults, type ScriptedModel } from '../../src/models/scripted.ts';
 
 export function openLedger(path: string): DatabaseSync {
@@ -29,7 +29,7 @@ export function effectsFor(ledger: DatabaseSync, key: string): number {
   return (ledger.prepare('SELECT count(*) AS n FROM ledger WHERE key = ?').get(key) as { n: number }).n;
 }
 
-type Spot = 'after-charge' | 'before-charge' | 'after-reserve' | 'after-notice' | 'before-notice';
+export type Spot = 'after-charge' | 'before-charge' | 'after-reserve' | 'after-notice' | 'before-notice';
 const SPOTS: readonly Spot[] = [
   'after-charge',
   'before-charge',
@@ -37,6 +37,50 @@ const SPOTS: readonly Spot[] = [
   'after-notice',
   'before-notice',
 ];
+
+/** Whether this call's session is the one chosen to crash at `spot` (sessions `s<i>`, i mod crashEvery in 1..5). */
+export function chosenToCrash(ctx: ToolContext, crashEvery: number, spot: Spot): boolean {
+  const i = Number(/^s(\d+)$/.exec(ctx.sessionId)?.[1]);
+  return crashEvery > 0 && Number.isInteger(i) && SPOTS[(i % crashEvery) - 1] === spot;
+}
+
+/** The flaky read both workloads start with: its first attempt always fails, the retry succeeds. */
+export const checkAccountTool = (): AnyTool =>
+  defineTool({
+    name: 'check_account',
+    description: 'Check the account (fails on the first attempt)',
+    input: z.object({ account: z.string() }),
+    risk: 'read',
+    idempotent: true,
+    retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+    run: ({ account }, ctx) => {
+      if (ctx.attempt === 1) throw new ToolError('account service timed out');
+      return { account, ok: true };
+    },
+  });
+
+/** The two agents of both workloads: a desk that charges and delegates, a shipping agent. */
+export function workloadAgents(tools: {
+  charge: AnyTool;
+  reserve: AnyTool;
+  notify: AnyTool;
+}): AgentDefinition[] {
+  return [
+    defineAgent({
+      name: 'desk',
+      responsibility: 'Billing desk',
+      instructions: 'Check, charge, then hand shipping to the shipping agent.',
+      tools: [checkAccountTool(), tools.charge],
+      delegates: ['shipping'],
+    }),
+    defineAgent({
+      name: 'shipping',
+      responsibility: 'Shipping',
+      instructions: 'Reserve, notify.',
+      tools: [tools.reserve, tools.notify],
+    }),
+  ];
+}
 
 /**
  * The agents; `crashEvery` > 0 makes the process die once (SIGKILL, like a power cut) at one spot
@@ -49,25 +93,12 @@ export function chaosAgents(ledger: DatabaseSync, crashEvery = 0): AgentDefiniti
     ledger.prepare('INSERT INTO ledger (key, tool, amount) VALUES (?, ?, ?)').run(key, tool, amount);
   };
   const crashOnce = (ctx: ToolContext, spot: Spot): void => {
-    const i = Number(/^s(\d+)$/.exec(ctx.sessionId)?.[1]);
-    if (!crashEvery || !Number.isInteger(i) || SPOTS[(i % crashEvery) - 1] !== spot) return;
+    if (!chosenToCrash(ctx, crashEvery, spot)) return;
     const { changes } = ledger
       .prepare('INSERT OR IGNORE INTO crashes VALUES (?, ?, ?)')
       .run(ctx.runId, ctx.callId, spot);
     if (changes) process.kill(process.pid, 'SIGKILL');
   };
-  const check = defineTool({
-    name: 'check_account',
-    description: 'Check the account (fails on the first attempt)',
-    input: z.object({ account: z.string() }),
-    risk: 'read',
-    idempotent: true,
-    retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    run: ({ account }, ctx) => {
-      if (ctx.attempt === 1) throw new ToolError('account service timed out');
-      return { account, ok: true };
-    },
-  });
   const charge = defineTool({
     name: 'charge',
     description: 'Charge the account',
@@ -112,21 +143,7 @@ export function chaosAgents(ledger: DatabaseSync, crashEvery = 0): AgentDefiniti
       return { sent: true };
     },
   });
-  return [
-    defineAgent({
-      name: 'desk',
-      responsibility: 'Billing desk',
-      instructions: 'Check, charge, then hand shipping to the shipping agent.',
-      tools: [check, charge],
-      delegates: ['shipping'],
-    }),
-    defineAgent({
-      name: 'shipping',
-      responsibility: 'Shipping',
-      instructions: 'Reserve, notify.',
-      tools: [reserve, notify],
-    }),
-  ];
+  return workloadAgents({ charge, reserve, notify });
 }
 
 /** The policy: the next call follows from how many tool results the prompt holds. */

@@ -21,10 +21,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { z } from 'zod';
-import { defineAgent, type AgentDefinition } from '../../../src/core/agent.ts';
-import { ToolError } from '../../../src/core/errors.ts';
+import type { AgentDefinition } from '../../../src/core/agent.ts';
 import { defineTool, type ToolContext } from '../../../src/core/tool.ts';
 import { ident } from '../../../src/store/postgres/schema.ts';
+import { chosenToCrash, workloadAgents, type Spot } from '../workload.ts';
 
 /** The environment switch that breaks the tools' idempotency key (test-only). */
 export const BREAK_IDEMPOTENCY_ENV = 'SWITCHBOARD_CHAOS_BREAK_IDEMPOTENCY';
@@ -99,15 +99,6 @@ export async function effectFor(pool: pg.Pool, schema: string, key: string): Pro
   return (rows[0]?.n ?? 0) > 0;
 }
 
-type Spot = 'after-charge' | 'before-charge' | 'after-reserve' | 'after-notice' | 'before-notice';
-const SPOTS: readonly Spot[] = [
-  'after-charge',
-  'before-charge',
-  'after-reserve',
-  'after-notice',
-  'before-notice',
-];
-
 export interface WorkloadOptions {
   /** Tool latency in ms (widens the window in which a kill leaves a call in doubt). */
   toolMs?: number;
@@ -128,8 +119,7 @@ export function chaosAgents(pool: pg.Pool, schema: string, opts: WorkloadOptions
 
   /** Die like a power cut, once per (run, call, spot), when this session is chosen for `spot`. */
   const crashOnce = async (ctx: ToolContext, spot: Spot): Promise<void> => {
-    const i = Number(/^s(\d+)$/.exec(ctx.sessionId)?.[1]);
-    if (!crashEvery || !Number.isInteger(i) || SPOTS[(i % crashEvery) - 1] !== spot) return;
+    if (!chosenToCrash(ctx, crashEvery, spot)) return;
     const { rowCount } = await pool.query(
       `INSERT INTO ${table(schema, 'crashes')} VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [ctx.runId, ctx.callId, spot],
@@ -144,18 +134,6 @@ export function chaosAgents(pool: pg.Pool, schema: string, opts: WorkloadOptions
     );
   };
 
-  const check = defineTool({
-    name: 'check_account',
-    description: 'Check the account (fails on the first attempt)',
-    input: z.object({ account: z.string() }),
-    risk: 'read',
-    idempotent: true,
-    retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    run: ({ account }, ctx) => {
-      if (ctx.attempt === 1) throw new ToolError('account service timed out');
-      return { account, ok: true };
-    },
-  });
   const charge = defineTool({
     name: 'charge',
     description: 'Charge the account',
@@ -228,19 +206,5 @@ export function chaosAgents(pool: pg.Pool, schema: string, opts: WorkloadOptions
       return { sent: true };
     },
   });
-  return [
-    defineAgent({
-      name: 'desk',
-      responsibility: 'Billing desk',
-      instructions: 'Check, charge, then hand shipping to the shipping agent.',
-      tools: [check, charge],
-      delegates: ['shipping'],
-    }),
-    defineAgent({
-      name: 'shipping',
-      responsibility: 'Shipping',
-      instructions: 'Reserve, notify.',
-      tools: [reserve, notify],
-    }),
-  ];
+  return workloadAgents({ charge, reserve, notify });
 }
