@@ -62,13 +62,22 @@ export function requireChromium(): boolean {
 export const testSchema = (): string =>
   `sb_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
-export function makeStore(adapter: Adapter): { store: Store; cleanup: () => Promise<void> } {
-  if (adapter === 'memory') return { store: createMemoryStore(), cleanup: async () => {} };
+/**
+ * A fresh store of the adapter; `env` is how the CLI opens the same store (its data dir or schema;
+ * empty for the memory store, which no other process can open).
+ */
+export function makeStore(adapter: Adapter): {
+  store: Store;
+  env: Record<string, string>;
+  cleanup: () => Promise<void>;
+} {
+  if (adapter === 'memory') return { store: createMemoryStore(), env: {}, cleanup: async () => {} };
   if (adapter === 'postgres') {
     const schema = testSchema();
     const store = createPostgresStore({ url: POSTGRES_URL, schema, onError: () => {} });
     return {
       store,
+      env: { SWITCHBOARD_DATABASE_URL: POSTGRES_URL, SWITCHBOARD_DATABASE_SCHEMA: schema },
       cleanup: async () => {
         await store.close();
         await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
@@ -79,6 +88,7 @@ export function makeStore(adapter: Adapter): { store: Store; cleanup: () => Prom
   const store = createSqliteStore({ path: join(dir, 'switchboard.db') });
   return {
     store,
+    env: { SWITCHBOARD_DATA_DIR: dir },
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,9 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
@@ -15,20 +12,8 @@ import { ToolError } from '../../src/core/errors.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { policyModel, toolResults } from '../../src/models/scripted.ts';
 import type { FaultPoint, Faults } from '../../src/runtime/faults.ts';
-import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
-import { createPostgresStore } from '../../src/store/postgres/store.ts';
-import { createSqliteStore } from '../../src/store/sqlite/store.ts';
-import type { Store } from '../../src/store/ports.ts';
 import { createSystem, type SystemOptions } from '../../src/system.ts';
-import {
-  journal,
-  ofType,
-  POSTGRES_URL,
-  requirePostgres,
-  startSystem,
-  testSchema,
-  type Adapter,
-} from '../helpers.ts';
+import { journal, makeStore, ofType, requirePostgres, startSystem, type Adapter } from '../helpers.ts';
 
 const STORES: readonly Adapter[] = ['sqlite', 'postgres'];
 // Without PostgreSQL its variants are one visible skip locally, a failure in CI (test/helpers.ts).
@@ -160,36 +145,6 @@ const failingAt = (point: FaultPoint): Faults => ({
   },
 });
 
-/** A store the CLI can open too: its data dir (SQLite) or schema (PostgreSQL) as environment. */
-function cliStore(adapter: Adapter): {
-  store: Store;
-  env: Record<string, string>;
-  cleanup: () => Promise<void>;
-} {
-  if (adapter === 'postgres') {
-    const schema = testSchema();
-    const store = createPostgresStore({ url: POSTGRES_URL, schema, onError: () => {} });
-    return {
-      store,
-      env: { SWITCHBOARD_DATABASE_URL: POSTGRES_URL, SWITCHBOARD_DATABASE_SCHEMA: schema },
-      cleanup: async () => {
-        await store.close();
-        await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'sb-hard-'));
-  const store = createSqliteStore({ path: join(dir, 'switchboard.db') });
-  return {
-    store,
-    env: { SWITCHBOARD_DATA_DIR: dir },
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
@@ -243,7 +198,7 @@ for (const adapter of STORES) {
         options: Omit<SystemOptions, 'store'>,
         fn: (system: ReturnType<typeof createSystem>, env: Record<string, string>) => Promise<void>,
       ): Promise<void> {
-        const { store, env, cleanup } = cliStore(adapter);
+        const { store, env, cleanup } = makeStore(adapter);
         const system = createSystem({
           pollMs: 20,
           errorRetryMs: 0,
