@@ -175,6 +175,15 @@ export function edgeMiddleware(
   });
 }
 
+/** The request body limit of every route with a body: 413 `payload_too_large` above `maxBytes`. */
+export const bodyLimitOf = (maxBytes: number) =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new HttpError(413, 'payload_too_large', `request body is larger than ${maxBytes} bytes`);
+    },
+  });
+
 /** The public listener's application. */
 export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -207,20 +216,11 @@ export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
   app.get('/v1/openapi.json', (c) => c.json(openapi));
 
   const handlers = routeHandlers(edge, options);
+  const limit = bodyLimitOf(edge.limits.maxBodyBytes);
   for (const spec of ROUTES as readonly RouteSpec[]) {
     const handler = handlers[spec.operationId as RouteId] as (
       call: Call<unknown, unknown>,
     ) => Promise<Response>;
-    const limit = bodyLimit({
-      maxSize: edge.limits.maxBodyBytes,
-      onError: () => {
-        throw new HttpError(
-          413,
-          'payload_too_large',
-          `request body is larger than ${edge.limits.maxBodyBytes} bytes`,
-        );
-      },
-    });
     app.on(spec.method.toUpperCase(), spec.path, limit, async (c) => {
       let principal: Principal = { keyId: '', actorId: '', role: 'user', plan: 'default' };
       if (spec.auth !== false) {

@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ConfigError } from '../core/errors.ts';
 import type { System } from '../system.ts';
 import { Authenticator } from './auth.ts';
@@ -15,7 +14,15 @@ import { Connections } from './connections.ts';
 import { DEFAULT_LIMITS, type Edge, type GatewayInstance, type GatewayLimits } from './context.ts';
 import { HttpError } from './errors.ts';
 import { RunFeed } from './feed.ts';
-import { edgeMiddleware, parse, publicApp, readJson, type FetchHandler, type GatewayEnv } from './http.ts';
+import {
+  bodyLimitOf,
+  edgeMiddleware,
+  parse,
+  publicApp,
+  readJson,
+  type FetchHandler,
+  type GatewayEnv,
+} from './http.ts';
 import { issueKey, type KeyStore } from './keys.ts';
 import type { IpRules } from './net.ts';
 import { DEFAULT_PLANS, UsageMeter, type Plan, type UsageCounter } from './plans.ts';
@@ -143,16 +150,7 @@ function adminApp(
     return c.json({ keys: await Promise.all((await keys.list()).map(view)) });
   });
   const createKey = createKeyBody(planNames);
-  const limit = bodyLimit({
-    maxSize: edge.limits.maxBodyBytes,
-    onError: () => {
-      throw new HttpError(
-        413,
-        'payload_too_large',
-        `request body is larger than ${edge.limits.maxBodyBytes} bytes`,
-      );
-    },
-  });
+  const limit = bodyLimitOf(edge.limits.maxBodyBytes);
   app.post('/admin/keys', limit, async (c) => {
     await admin(c);
     // The schema `switchboard keys create` checks its flags with: unknown fields and plans are 400.
