@@ -100,8 +100,8 @@ export function makeStore(adapter: Adapter): {
 export async function startSystem(
   adapter: Adapter,
   options: Omit<SystemOptions, 'store'>,
-): Promise<{ system: System; store: Store; close: () => Promise<void> }> {
-  const { store, cleanup } = makeStore(adapter);
+): Promise<{ system: System; store: Store; env: Record<string, string>; close: () => Promise<void> }> {
+  const { store, env, cleanup } = makeStore(adapter);
   const system = createSystem({
     pollMs: 50,
     errorRetryMs: 0,
@@ -114,6 +114,7 @@ export async function startSystem(
   return {
     system,
     store,
+    env,
     close: async () => {
       await system.stop();
       await cleanup();

@@ -13,7 +13,7 @@ import { defineTool } from '../../src/core/tool.ts';
 import { policyModel, toolResults } from '../../src/models/scripted.ts';
 import type { FaultPoint, Faults } from '../../src/runtime/faults.ts';
 import { createSystem, type SystemOptions } from '../../src/system.ts';
-import { journal, makeStore, ofType, requirePostgres, startSystem, type Adapter } from '../helpers.ts';
+import { journal, ofType, requirePostgres, startSystem, type Adapter } from '../helpers.ts';
 
 const STORES: readonly Adapter[] = ['sqlite', 'postgres'];
 // Without PostgreSQL its variants are one visible skip locally, a failure in CI (test/helpers.ts).
@@ -198,21 +198,11 @@ for (const adapter of STORES) {
         options: Omit<SystemOptions, 'store'>,
         fn: (system: ReturnType<typeof createSystem>, env: Record<string, string>) => Promise<void>,
       ): Promise<void> {
-        const { store, env, cleanup } = makeStore(adapter);
-        const system = createSystem({
-          pollMs: 20,
-          errorRetryMs: 0,
-          onError: () => {},
-          onWarning: () => {},
-          ...options,
-          store,
-        });
-        await system.start();
+        const { system, env, close } = await startSystem(adapter, { pollMs: 20, ...options });
         try {
           await fn(system, env);
         } finally {
-          await system.stop();
-          await cleanup();
+          await close();
         }
       }
 
