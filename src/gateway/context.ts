@@ -2,6 +2,7 @@
  * What the HTTP and WebSocket surfaces share: the system, authentication, usage metering, the
  * journal feed, open connections, and the optional services other modules add to the system.
  */
+import type { HttpBindings } from '@hono/node-server';
 import type { System } from '../system.ts';
 import { can, type Authenticator, type Principal } from './auth.ts';
 import type { Connections } from './connections.ts';
@@ -9,6 +10,13 @@ import { HttpError, notFound } from './errors.ts';
 import type { RunFeed } from './feed.ts';
 import type { UsageCounter } from './plans.ts';
 import type { RunRow } from '../store/ports.ts';
+import type { TraceContext } from './net.ts';
+
+/** The Hono environment of both listeners: the node bindings and what middleware sets per request. */
+export type GatewayEnv = {
+  Bindings: HttpBindings;
+  Variables: { requestId: string; trace: TraceContext; principal?: Principal };
+};
 
 /** Approvals as the gateway expects `system.approvals` to offer them (added by the approvals issue). */
 export interface ApprovalsApi {

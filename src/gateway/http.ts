@@ -2,7 +2,6 @@
  * The public HTTP surface (`/v1`, Hono): every route comes from the route table in schemas.ts,
  * which validates its body and query with the same schemas the OpenAPI document is made from.
  */
-import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -10,9 +9,9 @@ import type { z } from 'zod';
 import { TERMINAL_STATUSES } from '../core/run-state.ts';
 import type { RunView } from '../system.ts';
 import { Authenticator, can, type Principal } from './auth.ts';
-import { approvalsOf, charge, memoryOf, visibleRun, type Edge } from './context.ts';
+import { approvalsOf, charge, memoryOf, visibleRun, type Edge, type GatewayEnv } from './context.ts';
 import { badRequest, HttpError, mapError } from './errors.ts';
-import { ipFilter, requestId, traceContext, type IpRules, type TraceContext } from './net.ts';
+import { ipFilter, requestId, traceContext, type IpRules } from './net.ts';
 import { describeIssue, openApiDocument, PathId, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
 import { sseResponse } from './sse.ts';
 import { API_CSP, COMMON_HEADERS } from './security-headers.ts';
@@ -30,10 +29,7 @@ import {
   type RunReplay,
 } from '../replay/replay.ts';
 
-export type GatewayEnv = {
-  Bindings: HttpBindings;
-  Variables: { requestId: string; trace: TraceContext; principal?: Principal };
-};
+export type { GatewayEnv };
 
 /** A request-handling function: `fetch`-style, for routes other modules mount (e.g. /metrics). */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;

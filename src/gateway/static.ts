@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
 import { HttpError } from './errors.ts';
-import type { GatewayEnv } from './http.ts';
+import type { GatewayEnv } from './context.ts';
 import { CONSOLE_CSP } from './security-headers.ts';
 
 const TYPES: Record<string, string> = {

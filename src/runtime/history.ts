@@ -9,10 +9,16 @@
  * its outcome. A retried or re-admitted call reuses its reservation (same id), never counts twice.
  */
 import { createHash } from 'node:crypto';
-import { historyChecks, type PolicySubject } from '../core/policy.ts';
+import { historyChecks, type PolicyRule, type PolicySubject } from '../core/policy.ts';
 import type { CallState } from '../core/run-state.ts';
-import type { Engine } from './engine.ts';
+import type { PolicyLedger } from '../store/ledger-port.ts';
 import type { RunHandle } from './handle.ts';
+
+/** What admission over history needs of the engine (the engine itself is passed). */
+interface HistoryEngine {
+  readonly opts: { readonly policies: readonly PolicyRule[]; readonly ledger?: PolicyLedger };
+  readonly store: { now(): number };
+}
 
 /**
  * The ledger holds a digest of the grouping values (order ids, customer ids, actor ids), never the
@@ -29,7 +35,7 @@ const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(
  * reservation was refused) with why. `approved`: the call was approved, so it is recorded, not judged.
  */
 export async function admitHistory(
-  engine: Engine,
+  engine: HistoryEngine,
   h: RunHandle,
   c: CallState,
   subject: PolicySubject,
@@ -73,7 +79,7 @@ export async function admitHistory(
 }
 
 /** The call did not go ahead, or failed for good: it no longer counts. */
-export async function releaseHistory(engine: Engine, h: RunHandle, c: CallState): Promise<void> {
+export async function releaseHistory(engine: HistoryEngine, h: RunHandle, c: CallState): Promise<void> {
   if (!engine.opts.ledger || !engine.opts.policies.some((r) => r.match.history)) return;
   await engine.opts.ledger.release(h.runId, c.call.callId);
 }

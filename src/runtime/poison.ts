@@ -9,10 +9,17 @@
  * outage (the store's `isUnavailable`) never counts: that is the store's fault, not the run's.
  */
 import { event, type ErrorData } from '../core/events.ts';
-import { TERMINAL_STATUSES, totalsOf } from '../core/run-state.ts';
-import type { ClaimedTask, Store } from '../store/ports.ts';
-import type { Engine } from './engine.ts';
+import { TERMINAL_STATUSES, totalsOf, type RunState } from '../core/run-state.ts';
+import type { ClaimedTask, Commit, Store } from '../store/ports.ts';
 import { RunHandle } from './handle.ts';
+
+/** What parking a run needs of the engine (the engine itself is passed). */
+interface ParkingEngine {
+  readonly store: Store;
+  load(runId: string): Promise<RunState | null>;
+  forget(runId: string): void;
+  endParts(state: RunState): Pick<Commit, 'session' | 'appends' | 'upsertTasks'>;
+}
 
 /** Consecutive identical failures per run. */
 export class PoisonCounter {
@@ -66,7 +73,7 @@ const storableError = (e: ErrorData): ErrorData => ({
  * wake-up is dropped and this process leaves the run alone; the error goes to the caller's log.
  */
 export async function parkRun(
-  engine: Engine,
+  engine: ParkingEngine,
   task: ClaimedTask,
   error: ErrorData,
   attempts: number,
