@@ -15,7 +15,7 @@ export const REDACTED = '[redacted]';
 const SECRET_NAME = /(^|_)(API_?KEY|TOKEN|SECRET|SECRET_ACCESS_KEY|PASSWORD|PASSWD|AUTH_TOKEN)$/i;
 
 const PATTERNS: readonly RegExp[] = [
-  /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi,
   /\bsk-[A-Za-z0-9_-]{8,}/g,
   /\bsbk_[A-Za-z0-9_-]{8,}/g,
   /\b(AKIA|ASIA)[0-9A-Z]{16}\b/g,
@@ -73,24 +73,32 @@ export function secretsOf(
  * @example
  * createScrubber(['local-key-123456']).text('401: bad key local-key-123456'); // '401: bad key [redacted]'
  */
-export function createScrubber(secrets: readonly string[] = []): Scrubber {
-  const exact = [...new Set(secrets.filter((s) => s.length >= 8))].sort((a, b) => b.length - a.length);
+export function createScrubber(
+  secrets: readonly string[] = [],
+  options: {
+    /** What a removed secret becomes (default `[redacted]`; telemetry writes `[REDACTED]`). */
+    marker?: string;
+    /** Shorter configured secrets are ignored: they would shred ordinary text (default 8). */
+    minSecretLength?: number;
+  } = {},
+): Scrubber {
+  const marker = options.marker ?? REDACTED;
+  const min = options.minSecretLength ?? 8;
+  const exact = [...new Set(secrets.filter((s) => s.length >= min))].sort((a, b) => b.length - a.length);
   const text = (input: string): string => {
     let s = input;
-    for (const secret of exact) if (s.includes(secret)) s = s.split(secret).join(REDACTED);
+    for (const secret of exact) if (s.includes(secret)) s = s.split(secret).join(marker);
     for (const re of PATTERNS)
       s = s.replace(re, (m, scheme: unknown) =>
-        typeof scheme === 'string' && /^(bearer|basic|token)$/i.test(scheme)
-          ? `${scheme} ${REDACTED}`
-          : REDACTED,
+        typeof scheme === 'string' && /^(bearer|basic|token)$/i.test(scheme) ? `${scheme} ${marker}` : marker,
       );
-    s = s.replace(SECRET_PAIR, (_m, key: string) => `${key}${REDACTED}`);
-    return s.replace(URL_PASSWORD, (_m, head: string, _pw: string, at: string) => `${head}${REDACTED}${at}`);
+    s = s.replace(SECRET_PAIR, (_m, key: string) => `${key}${marker}`);
+    return s.replace(URL_PASSWORD, (_m, head: string, _pw: string, at: string) => `${head}${marker}${at}`);
   };
   const value = (v: unknown, depth = 0): unknown => {
     if (typeof v === 'string') return text(v);
     if (v === null || typeof v !== 'object') return v;
-    if (depth >= 32) return REDACTED;
+    if (depth >= 32) return marker;
     if (Array.isArray(v)) return v.map((x) => value(x, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = value(x, depth + 1);

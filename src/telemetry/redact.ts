@@ -1,6 +1,7 @@
 /**
  * Redaction of telemetry attributes and log fields. Configured secret values are replaced wherever
- * they occur in a string, and so are bearer/basic credentials and `key=value` / `Key: value` pairs
+ * they occur in a string, and so is everything error scrubbing removes (core/scrub.ts: bearer/basic
+ * credentials, key-like tokens, URL passwords) and `key=value` / `Key: value` pairs
  * under a secret-looking name; values under secret-looking keys are dropped whole — object keys,
  * `Map` keys, `[name, value]` pairs and flat `[name, value, name, value]` header lists (Node's
  * `rawHeaders`) alike. Applied to every string that leaves the process, content or not.
@@ -9,6 +10,8 @@
  * by {@link TOO_DEEP}, a cycle by {@link CIRCULAR}, binary data by its length, and what an object's
  * `toJSON` would serialize is redacted like any other value.
  */
+
+import { createScrubber } from '../core/scrub.ts';
 
 /** Keys whose values are never exported (matched case-insensitively on the last path segment). */
 export const DEFAULT_SECRET_KEYS =
@@ -38,8 +41,6 @@ export type Redactor = {
 
 /** A header or field name: what may precede a value in a pair (no spaces, short). */
 const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
-/** `Bearer <token>`, `Basic <credentials>`: a credential whatever key (or none) it sits under. */
-const SCHEME_CREDENTIAL = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
 
 /** At most this many entries of a Map, Set or other iterable are exported. */
 const MAX_ENTRIES = 10_000;
@@ -55,9 +56,9 @@ function take(iterable: Iterable<unknown>): unknown[] {
 
 /** Build a redactor; secrets shorter than 4 characters are ignored (they would shred ordinary text). */
 export function createRedactor(options: RedactionOptions = {}): Redactor {
-  const secrets = [...new Set(options.secrets ?? [])]
-    .filter((s) => s.length >= 4)
-    .sort((a, b) => b.length - a.length);
+  // The scrubber errors go through (core/scrub.ts): configured secrets, bearer/basic credentials,
+  // key-like tokens, secret pairs and URL passwords; the secret-name rules below come on top.
+  const scrubber = createScrubber(options.secrets ?? [], { marker: REDACTED, minSecretLength: 4 });
   const given = options.secretKeys ?? DEFAULT_SECRET_KEYS;
   // A copy without `g`/`y`: `test` on a global expression would carry state between calls.
   const keys = new RegExp(given.source, given.flags.replace(/[gy]/g, ''));
@@ -67,12 +68,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const isSecretName = (v: unknown): boolean => typeof v === 'string' && NAME.test(v) && keys.test(v);
 
   const text = (value: string): string => {
-    let out = value;
-    for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out
-      .replace(SCHEME_CREDENTIAL, `$1 ${REDACTED}`)
-      .replace(assignment, `$1${REDACTED}`)
-      .replace(headerLine, `$1 ${REDACTED}`);
+    return scrubber.text(value).replace(assignment, `$1${REDACTED}`).replace(headerLine, `$1 ${REDACTED}`);
   };
 
   const scrub = (value: unknown, depth: number, ancestors: Set<object>): unknown => {
