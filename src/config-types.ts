@@ -10,18 +10,10 @@ import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import type { MemoryHooks, MemoryOptions } from './memory/hooks.ts';
 import type { McpConfig } from './mcp/config.ts';
 import type { Env } from './config-keys.ts';
+import type { BatchSettings } from './telemetry/otel.ts';
 
-/** The OTLP span batch (`OTEL_BSP_*`); unset fields keep the SDK's defaults (5 s, 30 s, 512, 2048). */
-export interface OtlpBatchConfig {
-  /** Delay between two exports (`OTEL_BSP_SCHEDULE_DELAY`). */
-  scheduleDelayMs?: number;
-  /** How long an export may run (`OTEL_BSP_EXPORT_TIMEOUT`). */
-  exportTimeoutMs?: number;
-  /** Spans per export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`), at most `maxQueueSize`. */
-  maxExportBatchSize?: number;
-  /** Spans queued before new ones are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`). */
-  maxQueueSize?: number;
-}
+/** The OTLP span batch (`OTEL_BSP_*`): telemetry/otel.ts's settings. */
+export type OtlpBatchConfig = BatchSettings;
 
 /** A usage plan as configured: `requestsPerMinute` is shorthand for `rate` + `burst`. */
 export interface PlanConfig {

@@ -47,9 +47,13 @@ export function toReadableSpan(r: SpanRecord, resource: Resource): ReadableSpan 
 
 /** The batch span processor's settings; unset fields keep the SDK's defaults (5 s, 30 s, 512, 2048). */
 export interface BatchSettings {
+  /** Delay between two exports (`OTEL_BSP_SCHEDULE_DELAY`). */
   scheduleDelayMs?: number;
+  /** How long an export may run (`OTEL_BSP_EXPORT_TIMEOUT`). */
   exportTimeoutMs?: number;
+  /** Spans per export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`), at most `maxQueueSize`. */
   maxExportBatchSize?: number;
+  /** Spans queued before new ones are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`). */
   maxQueueSize?: number;
 }
 
