@@ -6,38 +6,14 @@
 import type pg from 'pg';
 import type { LedgerReservation, LedgerVerdict, PolicyLedger } from '../ledger-port.ts';
 
-/** `pool`: the store's pool; `s`: its schema, already quoted. */
-export function createPostgresLedger(pool: pg.Pool, s: string): PolicyLedger {
-  let ready: Promise<void> | null = null;
-  const create = async (): Promise<void> => {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      // Processes starting together create the table once.
-      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 17))', [`${s}|policy_ledger`]);
-      await c.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.policy_ledger (
-           id text PRIMARY KEY, key text NOT NULL, amount double precision NOT NULL,
-           at bigint NOT NULL, run_id text NOT NULL, call_id text NOT NULL)`,
-      );
-      await c.query(`CREATE INDEX IF NOT EXISTS policy_ledger_key ON ${s}.policy_ledger (key, at)`);
-      await c.query(`CREATE INDEX IF NOT EXISTS policy_ledger_call ON ${s}.policy_ledger (run_id, call_id)`);
-      await c.query('COMMIT');
-    } catch (error) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      c.release();
-    }
-  };
-  const ensure = (): Promise<void> =>
-    (ready ??= create().catch((error: unknown) => {
-      ready = null;
-      throw error;
-    }));
+/**
+ * `pool`: the store's pool; `s`: its schema, already quoted; `ready`: the store's migrations
+ * (the table is migration 6).
+ */
+export function createPostgresLedger(pool: pg.Pool, s: string, ready: () => Promise<void>): PolicyLedger {
   return {
     async reserve(r: LedgerReservation): Promise<LedgerVerdict> {
-      await ensure();
+      await ready();
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
@@ -71,7 +47,7 @@ export function createPostgresLedger(pool: pg.Pool, s: string): PolicyLedger {
       }
     },
     async release(runId, callId) {
-      await ensure();
+      await ready();
       await pool.query(`DELETE FROM ${s}.policy_ledger WHERE run_id = $1 AND call_id = $2`, [runId, callId]);
     },
   };

@@ -94,6 +94,18 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
         ORDER BY run_id, seq DESC;
     `,
   },
+  {
+    version: 6,
+    name: 'policy ledger (policies over history)',
+    sql: (s) => `
+      CREATE TABLE ${s}.policy_ledger (
+        id text PRIMARY KEY, key text NOT NULL, amount double precision NOT NULL,
+        at bigint NOT NULL, run_id text NOT NULL, call_id text NOT NULL
+      );
+      CREATE INDEX policy_ledger_key ON ${s}.policy_ledger (key, at);
+      CREATE INDEX policy_ledger_call ON ${s}.policy_ledger (run_id, call_id);
+    `,
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

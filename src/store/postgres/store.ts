@@ -176,7 +176,7 @@ export class PostgresStore implements Store {
     });
     // An idle connection that dies (terminated backend) is reported here; unhandled it would crash.
     this.pool.on('error', (error) => this.#onError(error));
-    this.ledger = createPostgresLedger(this.pool, this.#s);
+    this.ledger = createPostgresLedger(this.pool, this.#s, () => this.ready());
     this.#wakeups =
       options.wakeups === false
         ? null

@@ -8,16 +8,6 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { LedgerReservation, LedgerVerdict, PolicyLedger } from '../ledger-port.ts';
 
 export function createSqliteLedger(db: DatabaseSync): PolicyLedger {
-  db.exec(`CREATE TABLE IF NOT EXISTS policy_ledger (
-    id TEXT PRIMARY KEY,
-    key TEXT NOT NULL,
-    amount REAL NOT NULL,
-    at INTEGER NOT NULL,
-    run_id TEXT NOT NULL,
-    call_id TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS policy_ledger_key ON policy_ledger (key, at);
-  CREATE INDEX IF NOT EXISTS policy_ledger_call ON policy_ledger (run_id, call_id);`);
   const sum = db.prepare(
     'SELECT coalesce(sum(amount), 0) AS total FROM policy_ledger WHERE key = ? AND at >= ?',
   );

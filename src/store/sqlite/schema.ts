@@ -74,6 +74,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         SELECT run_id, max(seq), coalesce(hash, ''), '' FROM events GROUP BY run_id;
     `,
   },
+  {
+    version: 5,
+    name: 'policy ledger (policies over history)',
+    sql: `
+      CREATE TABLE policy_ledger (
+        id TEXT PRIMARY KEY, key TEXT NOT NULL, amount REAL NOT NULL,
+        at INTEGER NOT NULL, run_id TEXT NOT NULL, call_id TEXT NOT NULL
+      );
+      CREATE INDEX policy_ledger_key ON policy_ledger (key, at);
+      CREATE INDEX policy_ledger_call ON policy_ledger (run_id, call_id);
+    `,
+  },
 ];
 
 /** Run pending migrations in order, each in its own transaction; returns the versions applied. */
