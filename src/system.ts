@@ -48,6 +48,15 @@ export interface SubmitRequest {
   traceparent?: string;
   /** The caller's role (the gateway passes its key's): policies may key on it (`callerRole`). */
   role?: string;
+  /**
+   * One run per key across every caller and process (a batch record, a schedule slot, a webhook
+   * event id): a second submit with the key returns the first run (`deduplicated: true`). Kept for
+   * `idempotencyTtlMs` (default 365 days), unlike `clientMessageId`'s short per-session window.
+   */
+  idempotencyKey?: string;
+  idempotencyTtlMs?: number;
+  /** Labels kept with the run (`run.submitted`), for the caller's bookkeeping; never sent to a model. */
+  metadata?: Record<string, string>;
 }
 
 export interface SubmitResult {
@@ -156,6 +165,24 @@ const nonEmpty = (value: unknown, field: string, max = 200): string => {
   if (value.length > max) throw new UserError(`${field} is longer than ${max} characters`, field);
   return value;
 };
+
+/** How long an {@link SubmitRequest.idempotencyKey} answers with its first run. */
+const IDEMPOTENCY_TTL_MS = 365 * 24 * 3600_000;
+
+/** Metadata is a small map of strings: at most 32 keys, 200 characters a key, 2,000 a value. */
+function checkMetadata(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError('metadata must be an object of strings', 'metadata');
+  const entries = Object.entries(value);
+  if (entries.length > 32) throw new UserError('metadata has more than 32 keys', 'metadata');
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw new UserError(`metadata.${k.slice(0, 50)} must be a string`, 'metadata');
+    nonEmpty(k, 'metadata key');
+    if (v.length > 2_000)
+      throw new UserError(`metadata.${k.slice(0, 50)} is longer than 2000 characters`, 'metadata');
+  }
+  return Object.fromEntries(entries);
+}
 
 /**
  * Create a system.
@@ -367,7 +394,16 @@ export function createSystem(
         throw new UserError(`agent: unknown agent "${req.agent}"`, 'agent');
       const cmid =
         req.clientMessageId === undefined ? undefined : nonEmpty(req.clientMessageId, 'clientMessageId');
-      const key = cmid === undefined ? undefined : `${actorId}\u0000${sessionId}\u0000${cmid}`;
+      const idem =
+        req.idempotencyKey === undefined ? undefined : nonEmpty(req.idempotencyKey, 'idempotencyKey', 1_000);
+      const metadata = req.metadata === undefined ? undefined : checkMetadata(req.metadata);
+      const key =
+        idem !== undefined
+          ? `idem\u0000${idem}`
+          : cmid === undefined
+            ? undefined
+            : `${actorId}\u0000${sessionId}\u0000${cmid}`;
+      const keyTtlMs = idem !== undefined ? (req.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS) : dedupWindowMs;
       const existing = async (): Promise<SubmitResult | null> => {
         const runId = key ? await store.runs.dedup(key, store.now()) : null;
         if (!runId) return null;
@@ -389,6 +425,8 @@ export function createSystem(
         budget: engine.budgetFor(req.agent, req.budget),
         ...(req.traceparent && parseTraceparent(req.traceparent) ? { traceparent: req.traceparent } : {}),
         ...(req.role !== undefined ? { role: req.role } : {}),
+        ...(idem !== undefined ? { idempotencyKey: idem } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
       });
       const now = store.now();
       const state = foldRun([{ runId, seq: 1, at: now, v: 1, ...submitted }]);
@@ -404,7 +442,7 @@ export function createSystem(
               queue: firstQueue(req.agent),
             },
           },
-          ...(key ? { dedup: { key, runId, expiresAt: now + dedupWindowMs } } : {}),
+          ...(key ? { dedup: { key, runId, expiresAt: now + keyTtlMs } } : {}),
         });
       } catch (error) {
         // Lost a race with the same client message id: the other submit's run is the answer.

@@ -86,6 +86,10 @@ export interface EventPayloads {
     traceparent?: string;
     /** The caller's role when the gateway authenticated one (policies may key on it); children inherit it. */
     role?: string;
+    /** A caller-wide idempotency key (batch record, schedule slot, webhook event): one run per key. */
+    idempotencyKey?: string;
+    /** Caller's labels (a batch's record id, a schedule's slot…), kept with the run, never shown to the model. */
+    metadata?: Record<string, string>;
   };
   'route.decided': {
     agent: string;
