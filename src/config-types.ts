@@ -11,6 +11,8 @@ import type { MemoryHooks, MemoryOptions } from './memory/hooks.ts';
 import type { McpConfig } from './mcp/config.ts';
 import type { Env } from './config-keys.ts';
 import type { BatchSettings } from './telemetry/otel.ts';
+import type { ScheduleConfig, ScheduleSpec } from './core/schedule.ts';
+import type { JwtConfig, JwtInput, WebhookConfig, WebhookInput } from './gateway/inbound-config.ts';
 
 /** The OTLP span batch (`OTEL_BSP_*`): telemetry/otel.ts's settings. */
 export type OtlpBatchConfig = BatchSettings;
@@ -77,7 +79,14 @@ export interface SwitchboardConfig {
     ip?: { public?: { allow?: string[]; deny?: string[] }; admin?: { allow?: string[]; deny?: string[] } };
     plans?: Record<string, PlanConfig>;
     /** `maxFailures` failed authentications per client address within `failureWindowMs` → 429. */
-    auth?: { cacheMs?: number; revocationSweepMs?: number; maxFailures?: number; failureWindowMs?: number };
+    auth?: {
+      cacheMs?: number;
+      revocationSweepMs?: number;
+      maxFailures?: number;
+      failureWindowMs?: number;
+      /** Accept JWTs of one issuer beside API keys (docs/gateway.md). */
+      jwt?: JwtInput;
+    };
     limits?: {
       maxBodyBytes?: number;
       waitTimeoutMs?: number;
@@ -129,6 +138,15 @@ export interface SwitchboardConfig {
     /** Model prices, USD per million tokens, merged over the built-in table. */
     prices?: Record<string, { input: number; output: number; cachedInput?: number }>;
   };
+  /** Signed webhooks, each served at `POST /v1/hooks/<name>` (docs/webhooks.md). */
+  webhooks?: WebhookInput[];
+  /** Runs on a cron expression or an interval, exactly once per slot (docs/schedules.md). */
+  schedules?: ScheduleConfig[];
+  /**
+   * Batches of runs from JSONL (docs/batch.md): `share` of each agent's concurrency a batch may
+   * hold, `concurrency` runs in flight at most, `maxBodyBytes` for `POST /v1/batches`.
+   */
+  batch?: { share?: number; concurrency?: number; maxBodyBytes?: number };
   /** MCP servers whose tools agents may use (docs/mcp.md), or the path of a JSON file holding them. */
   mcp?: McpConfig | string;
   /** Named fault points for chaos tests (runtime/faults.ts). */
@@ -159,7 +177,13 @@ export interface CompiledConfig {
     cors?: { origins: string[] };
     ip?: { public?: { allow?: string[]; deny?: string[] }; admin?: { allow?: string[]; deny?: string[] } };
     plans: Record<string, { rate: number; burst: number; dailyQuota: number | null; maxConnections: number }>;
-    auth: { cacheMs: number; revocationSweepMs: number; maxFailures: number; failureWindowMs: number };
+    auth: {
+      cacheMs: number;
+      revocationSweepMs: number;
+      maxFailures: number;
+      failureWindowMs: number;
+      jwt?: JwtConfig;
+    };
     limits: NonNullable<NonNullable<SwitchboardConfig['gateway']>['limits']>;
     heartbeatMs: number;
     console: boolean;
@@ -194,6 +218,9 @@ export interface CompiledConfig {
     captureContent: boolean;
     prices: Record<string, { input: number; output: number; cachedInput?: number }>;
   };
+  webhooks: WebhookConfig[];
+  schedules: ScheduleSpec[];
+  batch: { share: number; concurrency: number; maxBodyBytes: number };
   mcp?: McpConfig;
   faults?: string;
   audit: { key?: string; previousKeys: string[] };

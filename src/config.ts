@@ -16,7 +16,16 @@ import { ConfigError } from './core/errors.ts';
 import { parsePolicies } from './core/policy.ts';
 import type { AgentRouter } from './core/routing-port.ts';
 import { parseMcpConfig } from './mcp/config.ts';
+import {
+  compileJwt,
+  compileWebhooks,
+  JWT_DEFAULTS,
+  jwtSchema,
+  WEBHOOK_DEFAULTS,
+  webhookSchema,
+} from './gateway/inbound-config.ts';
 import { parseModelSpec } from './models/spec.ts';
+import { checkScheduleAgents, compileSchedules, SCHEDULE_DEFAULTS, scheduleSchema } from './core/schedule.ts';
 import { checkAgents, configErrorOf, envOverrides, isAgent, setPath } from './config-keys.ts';
 
 export { checkAgents, nearest } from './config-keys.ts';
@@ -42,7 +51,14 @@ export const DEFAULTS = {
     host: '127.0.0.1',
     port: 7070,
     adminPort: 7071,
-    auth: { cacheMs: 400, revocationSweepMs: 250, maxFailures: 20, failureWindowMs: 60_000 },
+    auth: {
+      cacheMs: 400,
+      revocationSweepMs: 250,
+      maxFailures: 20,
+      failureWindowMs: 60_000,
+      /** `gateway.auth.jwt` (when configured): claims, clock tolerance (s), JWKS refresh. */
+      jwt: JWT_DEFAULTS,
+    },
     heartbeatMs: 5_000,
     console: true,
   },
@@ -60,6 +76,11 @@ export const DEFAULTS = {
     breaker: { threshold: 5, cooldownMs: 30_000 },
     routerConcurrency: 4,
   },
+  /** Each of `webhooks: [...]`: event id header and signature tolerance (s). */
+  webhook: WEBHOOK_DEFAULTS,
+  /** Each of `schedules: [...]`: time zone, overlap, catch-up window, jitter. */
+  schedule: SCHEDULE_DEFAULTS,
+  batch: { share: 0.5, concurrency: 8, maxBodyBytes: 32 * 1024 * 1024 },
   telemetry: {
     serviceName: 'switchboard',
     traces: true,
@@ -178,6 +199,7 @@ export const configSchema = z
             revocationSweepMs: int(10).optional(),
             maxFailures: int(1).optional(),
             failureWindowMs: int(1).optional(),
+            jwt: jwtSchema.optional(),
           })
           .strict()
           .optional(),
@@ -298,6 +320,16 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    webhooks: z.array(webhookSchema).optional(),
+    schedules: z.array(scheduleSchema).optional(),
+    batch: z
+      .object({
+        share: z.number().gt(0).max(1).optional(),
+        concurrency: int(1).optional(),
+        maxBodyBytes: int(1).optional(),
+      })
+      .strict()
+      .optional(),
     mcp: z.union([z.string().min(1), z.object({}).passthrough()]).optional(),
     faults: z.string().optional(),
     audit: z
@@ -387,6 +419,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
         : parseMcpConfig(c.mcp, 'mcp');
   const memory =
     c.memory === false ? { ...DEFAULTS.memory, enabled: false } : { ...DEFAULTS.memory, ...c.memory };
+  const parsedJwt = parsed.data.gateway?.auth?.jwt;
   const plans: CompiledConfig['gateway']['plans'] = {};
   for (const [name, p] of Object.entries(c.gateway?.plans ?? {})) plans[name] = planOf(p);
   const compiled: CompiledConfig = {
@@ -415,7 +448,13 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
       ...(c.gateway?.cors?.origins.length ? { cors: c.gateway.cors } : {}),
       ...(c.gateway?.ip ? { ip: c.gateway.ip } : {}),
       plans,
-      auth: { ...DEFAULTS.gateway.auth, ...c.gateway?.auth },
+      auth: {
+        cacheMs: c.gateway?.auth?.cacheMs ?? DEFAULTS.gateway.auth.cacheMs,
+        revocationSweepMs: c.gateway?.auth?.revocationSweepMs ?? DEFAULTS.gateway.auth.revocationSweepMs,
+        maxFailures: c.gateway?.auth?.maxFailures ?? DEFAULTS.gateway.auth.maxFailures,
+        failureWindowMs: c.gateway?.auth?.failureWindowMs ?? DEFAULTS.gateway.auth.failureWindowMs,
+        ...(parsedJwt ? { jwt: compileJwt(parsedJwt, DEFAULTS.gateway.auth.jwt) } : {}),
+      },
       limits: { ...c.gateway?.limits },
       heartbeatMs: c.gateway?.heartbeatMs ?? DEFAULTS.gateway.heartbeatMs,
       console: c.gateway?.console ?? DEFAULTS.gateway.console,
@@ -437,13 +476,31 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
       captureContent: c.telemetry?.captureContent ?? DEFAULTS.telemetry.captureContent,
       prices: { ...c.telemetry?.prices },
     },
+    batch: { ...DEFAULTS.batch, ...c.batch },
     ...(mcp ? { mcp } : {}),
+    webhooks: compileWebhooks(parsed.data.webhooks ?? [], DEFAULTS.webhook),
+    schedules: withSource(() => compileSchedules(c.schedules ?? []), where),
     ...(c.faults ? { faults: c.faults } : {}),
     audit: { ...(c.audit?.key ? { key: c.audit.key } : {}), previousKeys: c.audit?.previousKeys ?? [] },
     fromEnv: sources,
   };
-  if (Array.isArray(compiled.agents)) checkAgents(compiled.agents, compiled, where);
+  if (Array.isArray(compiled.agents)) {
+    checkAgents(compiled.agents, compiled, where);
+    const names = new Set(compiled.agents.map((a) => a.name));
+    withSource(() => checkScheduleAgents(compiled.schedules, names), where);
+  }
   return compiled;
+}
+
+/** Run a check whose ConfigError should name the configuration file too. */
+function withSource<T>(fn: () => T, where: string): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof ConfigError && where)
+      throw new ConfigError(error.key, error.message.slice(error.key.length + 2) + where);
+    throw error;
+  }
 }
 
 function readJson(path: string, key: string, read?: (path: string) => string): unknown {

@@ -14,6 +14,7 @@ import { registerServeCommands, listenerFlags, type ListenerFlags } from './serv
 import { registerMemoryCommands } from './memory.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerProjectCommands } from './project.ts';
+import { registerBatchCommands } from './batch.ts';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -312,6 +313,7 @@ export function buildProgram(): Command {
   registerMemoryCommands(program);
   registerChatCommand(program);
   registerProjectCommands(program);
+  registerBatchCommands(program);
   return program;
 }
 

@@ -11,6 +11,8 @@ import type { AuditChain, RunHead, StoredEvent } from '../core/audit.ts';
 import type { JournalEvent, NewEvent } from '../core/events.ts';
 import type { RunStatus } from '../core/run-state.ts';
 import type { PolicyLedger } from './ledger-port.ts';
+import type { BatchStore } from './batch-port.ts';
+import type { ScheduleStore } from './schedule-port.ts';
 
 /**
  * Append `events` to `runId`'s journal. `expectedSeq` is the seq the first event must get; `'tail'`
@@ -218,6 +220,10 @@ export interface Store {
   readonly chain: AuditChain;
   /** What policies over history count, in the store's own database (store/ledger-port.ts). */
   readonly ledger: PolicyLedger;
+  /** Batches of runs from JSONL and where each record is (store/batch-port.ts). */
+  readonly batches: BatchStore;
+  /** Schedules' paused overrides, cursors and slot records (store/schedule-port.ts). */
+  readonly schedules: ScheduleStore;
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;

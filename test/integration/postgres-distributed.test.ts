@@ -415,6 +415,8 @@ function withClaim(store: Store, claim: Store['queue']['claim']): Store {
     facts: store.facts,
     chain: store.chain,
     ledger: store.ledger,
+    batches: store.batches,
+    schedules: store.schedules,
     now: () => store.now(),
     commit: (unit) => store.commit(unit),
     listen: (listener) => store.listen(listener),

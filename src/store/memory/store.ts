@@ -16,6 +16,9 @@ import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type { PolicyLedger } from '../ledger-port.ts';
 import { createMemoryLedger } from './ledger.ts';
+import type { BatchStore } from '../batch-port.ts';
+import { createMemoryBatches } from './batches.ts';
+import { createMemorySchedules } from './schedules.ts';
 import { admitAppend, closes } from '../closed.ts';
 import type {
   AppendOp,
@@ -83,6 +86,8 @@ export class MemoryStore implements Store {
   readonly facts: FactStore;
   readonly chain: AuditChain;
   readonly ledger: PolicyLedger = createMemoryLedger();
+  readonly batches: BatchStore = createMemoryBatches();
+  readonly schedules = createMemorySchedules();
   readonly #heads = new Map<string, RunHead>();
   readonly #facts = new Map<string, FactRow>();
   readonly #clock: Clock;

@@ -106,6 +106,37 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
       CREATE INDEX policy_ledger_call ON ${s}.policy_ledger (run_id, call_id);
     `,
   },
+  {
+    version: 7,
+    name: 'batches of runs from JSONL (batch run, POST /v1/batches)',
+    sql: (s) => `
+      CREATE TABLE ${s}.batches (
+        batch_id text PRIMARY KEY, owner text NOT NULL, agent text, origin text NOT NULL,
+        input_digest text NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
+        status text NOT NULL, total integer NOT NULL
+      );
+      CREATE INDEX batches_owner ON ${s}.batches (owner, created_at);
+      CREATE INDEX batches_created ON ${s}.batches (created_at);
+      CREATE TABLE ${s}.batch_records (
+        batch_id text NOT NULL, idx integer NOT NULL, custom_id text NOT NULL, request text,
+        error text, run_id text, status text NOT NULL, PRIMARY KEY (batch_id, idx)
+      );
+    `,
+  },
+  {
+    version: 8,
+    name: 'schedules: paused override, last slot evaluated, a record per slot',
+    sql: (s) => `
+      CREATE TABLE ${s}.schedule_state (
+        schedule text PRIMARY KEY, paused boolean, last_slot bigint, updated_at bigint NOT NULL
+      );
+      CREATE TABLE ${s}.schedule_slots (
+        schedule text NOT NULL, key text NOT NULL, slot bigint NOT NULL, kind text NOT NULL,
+        status text NOT NULL, run_id text, reason text, at bigint NOT NULL, PRIMARY KEY (schedule, key)
+      );
+      CREATE INDEX schedule_slots_slot ON ${s}.schedule_slots (schedule, slot);
+    `,
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

@@ -24,6 +24,9 @@ import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type { PolicyLedger } from '../ledger-port.ts';
 import { createPostgresLedger } from './ledger.ts';
+import type { BatchStore } from '../batch-port.ts';
+import { createPostgresBatches } from './batches.ts';
+import { createPostgresSchedules } from './schedules.ts';
 import type {
   ApprovalsProjection,
   FactStore,
@@ -139,6 +142,8 @@ export class PostgresStore implements Store {
   readonly facts: FactStore;
   readonly chain: AuditChain;
   readonly ledger: PolicyLedger;
+  readonly batches: BatchStore;
+  readonly schedules: ReturnType<typeof createPostgresSchedules>;
   readonly schema: string;
   readonly pool: pg.Pool;
   /** Identifies this process's store in notifications: its own appends were already announced locally. */
@@ -177,6 +182,8 @@ export class PostgresStore implements Store {
     // An idle connection that dies (terminated backend) is reported here; unhandled it would crash.
     this.pool.on('error', (error) => this.#onError(error));
     this.ledger = createPostgresLedger(this.pool, this.#s, () => this.ready());
+    this.batches = createPostgresBatches(this.pool, this.#s, () => this.ready());
+    this.schedules = createPostgresSchedules(this.pool, this.#s, () => this.ready());
     this.#wakeups =
       options.wakeups === false
         ? null

@@ -86,6 +86,37 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX policy_ledger_call ON policy_ledger (run_id, call_id);
     `,
   },
+  {
+    version: 6,
+    name: 'batches of runs from JSONL (batch run, POST /v1/batches)',
+    sql: `
+      CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY, owner TEXT NOT NULL, agent TEXT, origin TEXT NOT NULL,
+        input_digest TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        status TEXT NOT NULL, total INTEGER NOT NULL
+      );
+      CREATE INDEX batches_owner ON batches (owner, created_at);
+      CREATE INDEX batches_created ON batches (created_at);
+      CREATE TABLE batch_records (
+        batch_id TEXT NOT NULL, idx INTEGER NOT NULL, custom_id TEXT NOT NULL, request TEXT,
+        error TEXT, run_id TEXT, status TEXT NOT NULL, PRIMARY KEY (batch_id, idx)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 7,
+    name: 'schedules: paused override, last slot evaluated, a record per slot',
+    sql: `
+      CREATE TABLE schedule_state (
+        schedule TEXT PRIMARY KEY, paused INTEGER, last_slot INTEGER, updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE schedule_slots (
+        schedule TEXT NOT NULL, key TEXT NOT NULL, slot INTEGER NOT NULL, kind TEXT NOT NULL,
+        status TEXT NOT NULL, run_id TEXT, reason TEXT, at INTEGER NOT NULL, PRIMARY KEY (schedule, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX schedule_slots_slot ON schedule_slots (schedule, slot);
+    `,
+  },
 ];
 
 /** Run pending migrations in order, each in its own transaction; returns the versions applied. */

@@ -21,6 +21,10 @@ import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type { PolicyLedger } from '../ledger-port.ts';
 import { createSqliteLedger } from './ledger.ts';
+import type { BatchStore } from '../batch-port.ts';
+import type { ScheduleStore } from '../schedule-port.ts';
+import { createSqliteBatches } from './batches.ts';
+import { createSqliteSchedules } from './schedules.ts';
 import type {
   FactStore,
   ApprovalRow,
@@ -76,6 +80,8 @@ export class SqliteStore implements Store {
   readonly facts: FactStore;
   readonly chain: AuditChain;
   readonly ledger: PolicyLedger;
+  readonly batches: BatchStore;
+  readonly schedules: ScheduleStore;
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #listeners = new Listeners();
@@ -97,6 +103,8 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA foreign_keys = ON');
     migrate(this.db, this.#clock.now());
     this.ledger = createSqliteLedger(this.db);
+    this.batches = createSqliteBatches(this.db);
+    this.schedules = createSqliteSchedules(this.db);
     this.journal = {
       read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
       append: async (runId, expectedSeq, events) =>
