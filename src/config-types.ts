@@ -60,6 +60,8 @@ export interface SwitchboardConfig {
     timeoutMs?: number;
     maxRetries?: number;
     requestsPerMinute?: number;
+    /** Most tokens one model answer may have (`max_tokens`), default 4096; an agent may set its own. */
+    maxOutputTokens?: number;
   };
   store?: {
     /** Holds the SQLite files (and whatever else the project keeps per process). */
@@ -167,7 +169,12 @@ export interface CompiledConfig {
   defaultAgent?: string;
   policies: PolicyRule[];
   model: string | LanguageModelV4;
-  modelSettings: { timeoutMs?: number; maxRetries?: number; requestsPerMinute?: number };
+  modelSettings: {
+    timeoutMs?: number;
+    maxRetries?: number;
+    requestsPerMinute?: number;
+    maxOutputTokens: number;
+  };
   store: { dataDir: string; url?: string; schema: string; poolSize: number };
   gateway: {
     host: string;

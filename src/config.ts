@@ -45,7 +45,7 @@ import type { Env } from './config-keys.ts';
 /** Every default, in one place. */
 export const DEFAULTS = {
   model: 'offline',
-  modelSettings: { timeoutMs: 60_000, maxRetries: 3 },
+  modelSettings: { timeoutMs: 60_000, maxRetries: 3, maxOutputTokens: 4096 },
   store: { dataDir: '.switchboard', schema: 'switchboard', poolSize: 10 },
   gateway: {
     host: '127.0.0.1',
@@ -96,6 +96,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   SWITCHBOARD_MODEL_TIMEOUT_MS: 'modelSettings.timeoutMs',
   SWITCHBOARD_MODEL_MAX_RETRIES: 'modelSettings.maxRetries',
   SWITCHBOARD_MODEL_RPM: 'modelSettings.requestsPerMinute',
+  SWITCHBOARD_MODEL_MAX_OUTPUT_TOKENS: 'modelSettings.maxOutputTokens',
   SWITCHBOARD_DATA_DIR: 'store.dataDir',
   SWITCHBOARD_DATABASE_URL: 'store.url',
   SWITCHBOARD_DATABASE_SCHEMA: 'store.schema',
@@ -161,6 +162,7 @@ export const configSchema = z
         timeoutMs: int().optional(),
         maxRetries: int().optional(),
         requestsPerMinute: int(1).optional(),
+        maxOutputTokens: int(1).optional(),
       })
       .strict()
       .optional(),

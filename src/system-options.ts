@@ -9,11 +9,14 @@ import type { MemoryOptions } from './memory/hooks.ts';
 import type { Faults } from './runtime/faults.ts';
 import type { Clock } from './store/clock.ts';
 import type { Store } from './store/ports.ts';
+import type { ScheduleConfig, ScheduleSpec } from './core/schedule.ts';
 
 export interface SystemOptions {
   agents: AgentDefinition[];
   /** Default model of agents that name none. */
   model?: LanguageModelV4;
+  /** Most tokens one model answer may have, for agents that set none (4096). */
+  maxOutputTokens?: number;
   /** Defaults to SQLite at `<dataDir>/switchboard.db`. */
   store?: Store;
   /** Defaults to `./.switchboard`. */
@@ -74,6 +77,10 @@ export interface SystemOptions {
    * credentials of its environment and store URL.
    */
   secrets?: readonly string[];
+  /** Schedules (as configured, or compiled): evaluated by every process that runs workers. */
+  schedules?: readonly (ScheduleConfig | ScheduleSpec)[];
+  /** Longest pause between two evaluations of the schedules, in ms (1 s). */
+  scheduleTickMs?: number;
 }
 
 /**
@@ -87,6 +94,7 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
   return {
     agents: config.agents,
     ...(typeof config.model === 'object' ? { model: config.model } : {}),
+    maxOutputTokens: config.modelSettings.maxOutputTokens,
     dataDir: config.store.dataDir,
     ...(config.store.url ? { databaseUrl: config.store.url } : {}),
     ...(config.defaultAgent !== undefined ? { defaultAgent: config.defaultAgent } : {}),
@@ -108,5 +116,6 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
     poisonAttempts: l.poisonAttempts,
     dedupWindowMs: l.dedupWindowMs,
     routerConcurrency: l.routerConcurrency,
+    schedules: config.schedules,
   };
 }

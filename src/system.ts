@@ -28,6 +28,7 @@ import { Engine, sessionKey } from './runtime/engine.ts';
 import { noFaults, parseFaults } from './runtime/faults.ts';
 import { projectRun } from './runtime/handle.ts';
 import { WorkerPool } from './runtime/workers.ts';
+import { schedulerOf, type Scheduler } from './runtime/scheduler.ts';
 import { systemClock } from './store/clock.ts';
 import type { RunQuery, RunRow, Store } from './store/ports.ts';
 import { createSqliteStore } from './store/sqlite/store.ts';
@@ -102,6 +103,8 @@ export interface System {
   verify(runId: string, options?: { allowUnkeyed?: boolean }): Promise<ChainVerdict>;
   /** An actor's memory: read it, write facts, export it, forget it. */
   readonly memory: MemoryApi;
+  /** The configured schedules: list, pause, resume, trigger, backfill (docs/schedules.md). */
+  readonly schedules: Scheduler;
   /** Text deltas of a run's answer as the model streams it (live only, not journaled). */
   onAnswerDelta(runId: string, fn: (text: string) => void): () => void;
   start(): Promise<void>;
@@ -217,7 +220,11 @@ export function createSystem(
   const definitions = options.agents.map((a) =>
     a.memory?.remember ? { ...a, tools: [...a.tools, rememberTool(store, newId)] } : a,
   );
-  const agents = buildAgents(definitions, options.model);
+  const agents = buildAgents(
+    definitions,
+    options.model,
+    options.maxOutputTokens ?? DEFAULTS.modelSettings.maxOutputTokens,
+  );
   const memoryOptions = options.memory === false ? { enabled: false } : (options.memory ?? {});
   const retentionMs = memoryOptions.retentionMs ?? DEFAULTS.memory.retentionMs;
   const maxFacts = memoryOptions.maxFacts ?? DEFAULTS.memory.maxFacts;
@@ -287,6 +294,7 @@ export function createSystem(
   let unlisten: (() => void) | null = null;
   let sweeper: NodeJS.Timeout | null = null;
   const dedupWindowMs = options.dedupWindowMs ?? DEFAULTS.limits.dedupWindowMs;
+  const scheduler = schedulerOf(options, agents, store, (r) => system.submit(r), newId, onError);
 
   const fold = async (runId: string): Promise<RunState> => {
     const events = await store.journal.read(runId);
@@ -338,6 +346,7 @@ export function createSystem(
     escalations: escalationsApi(engine, store),
     verify: (runId, options) => verifyRun(store, runId, options),
     memory: memoryApi(store, engine, newId),
+    schedules: scheduler,
     onAnswerDelta: (runId, fn) => deltas.subscribe(runId, fn),
 
     async start() {
@@ -373,10 +382,12 @@ export function createSystem(
           system.sweep().catch(onError);
         }, every);
         sweeper.unref();
+        scheduler.start();
       }
     },
 
     async stop() {
+      await scheduler.stop();
       if (sweeper) clearInterval(sweeper);
       sweeper = null;
       await Promise.all([...pools.values()].map((p) => p.stop()));

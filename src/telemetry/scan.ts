@@ -23,11 +23,5 @@ export async function scanRuns(
   return out;
 }
 
-/** Parse a duration such as `15m`, `24h`, `7d`, `90s` or plain milliseconds into ms. */
-export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
-  if (!m) throw new Error(`invalid duration "${value}" (use e.g. 90s, 15m, 24h, 7d)`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] ?? 'ms'] ?? 1;
-  return n * unit;
-}
+/** Durations (`15m`, `24h`…): one parser, in core/duration.ts. */
+export { parseDuration } from '../core/duration.ts';
