@@ -126,6 +126,11 @@ export interface EventPayloads {
     threshold: number;
     /** True when no tool reached the threshold (only pinned tools were shown). */
     abstained?: boolean;
+    /**
+     * Tools ranked up because a candidate needs an identifier they produce (`schema`, with the
+     * `argument`) or because completed runs used them together (`co-usage`): why they were added.
+     */
+    linked?: { name?: string; via: 'schema' | 'co-usage'; from: string; argument?: string; score?: number }[];
   };
   /** A model call failed transiently and is being retried (429, 5xx, timeout), after `delayMs`. */
   'model.retried': {

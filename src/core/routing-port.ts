@@ -24,6 +24,8 @@ export interface ToolRetrievalLike {
   totalAvailable: number;
   threshold: number;
   abstained?: boolean;
+  /** Tools added by schema links or co-usage priors, with why (journaled in `tools.retrieved`). */
+  linked?: { name?: string; via: 'schema' | 'co-usage'; from: string; argument?: string; score?: number }[];
 }
 
 export interface ToolRetrieverLike {

@@ -82,6 +82,8 @@ export interface Scored {
   confidence: number;
   /** Names of the signals that took part. */
   signals: string[];
+  /** Any allowed target's scores (not only the reported ones), e.g. for a linked tool; else undefined. */
+  scoreOf(index: number): CandidateScore | undefined;
 }
 
 /** A fitted scoring pipeline over a fixed catalog. */
@@ -268,7 +270,7 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
       const limit = scoreOptions.limit ?? maxCandidates;
       const top = topIndices(fused, ids, names, Math.max(1, limit));
       const best = top[0];
-      const candidates = top.slice(0, limit).map((k): CandidateScore => {
+      const record = (k: number): CandidateScore => {
         const i = ids[k] as number;
         const s: Record<string, number> = {
           lexical: round(maxLex > 0 ? (lex.scores[i] as number) / maxLex : 0),
@@ -278,9 +280,16 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
         if (prob) s.classifier = round(probSum > 0 ? (prob[i] as number) / probSum : 0);
         if (emb) s.embedding = round(Math.max(0, emb[k] as number));
         return { name: names[i] as string, scores: s, fused: round(fused[k] as number) };
-      });
+      };
+      const candidates = top.slice(0, limit).map(record);
+      let positions: Map<number, number> | null = null;
       return {
         candidates,
+        scoreOf(index) {
+          positions ??= new Map(ids.map((i, k) => [i, k]));
+          const k = positions.get(index);
+          return k === undefined ? undefined : record(k);
+        },
         confidence: best === undefined ? 0 : round(absolute[best] as number),
         signals,
       };

@@ -7,8 +7,11 @@ export type {
   Router,
   RoutingTarget,
   ToolRetrieval,
+  ToolLinkData,
   ToolRetriever,
 } from './types.ts';
+export { DEFAULT_LINKS, learnCoUsage } from './links.ts';
+export type { CoUsagePriors, LinkOptions } from './links.ts';
 export { createRouter, createToolRetriever, DEFAULT_THRESHOLDS } from './router.ts';
 export type { RetrieverOptions, RouterOptions } from './router.ts';
 export type { FusionWeights, ScoringOptions } from './engine.ts';

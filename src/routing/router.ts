@@ -1,7 +1,9 @@
 /** The agent router and the tool retriever, both thin policies over the shared scoring engine. */
 import { fitEngine, type ScoringOptions } from './engine.ts';
 import { formatPair } from './format.ts';
+import { DEFAULT_LINKS, expandLinks, fitSchemaLinks, type CoUsagePriors, type LinkOptions } from './links.ts';
 import type {
+  CandidateScore,
   RetrieveOptions,
   RouteDecision,
   RouteOptions,
@@ -30,6 +32,13 @@ export interface RetrieverOptions extends ScoringOptions {
   threshold?: number;
   /** Tools shown besides pinned ones when the call does not say (default 5). */
   topK?: number;
+  /**
+   * Schema links and co-usage expansion; `false` turns both off (the tools' own scores only).
+   * Defaults: {@link DEFAULT_LINKS}.
+   */
+  links?: Partial<LinkOptions> | false;
+  /** Co-usage priors learned from completed runs ({@link learnCoUsage}); none by default. */
+  coUsage?: CoUsagePriors;
 }
 
 const fmt = (x: number): string => x.toFixed(2);
@@ -116,6 +125,7 @@ export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOp
     (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
   const defaultTopK = options.topK ?? 5;
   const known = new Set(engine.names);
+  const link = linker(tools, engine.names, options);
   return {
     fitMs: engine.fitMs,
     retrieve(conversation: string, retrieveOptions: RetrieveOptions): ToolRetrieval {
@@ -127,12 +137,18 @@ export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOp
         limit,
         ...(retrieveOptions.queryEmbedding ? { queryEmbedding: retrieveOptions.queryEmbedding } : {}),
       });
+      const { candidates, linked } = link(
+        scored.candidates,
+        (i) => scored.scoreOf(i),
+        conversation,
+        permitted,
+      );
       const pinned = (retrieveOptions.pinned ?? []).filter((p) => permitted.has(p) && known.has(p));
       const shown = [...new Set(pinned)];
       const abstained = scored.confidence < threshold;
       if (!abstained) {
         let added = 0;
-        for (const c of scored.candidates) {
+        for (const c of candidates) {
           if (added >= topK) break;
           if (shown.includes(c.name)) continue;
           shown.push(c.name);
@@ -141,7 +157,59 @@ export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOp
       }
       let totalAvailable = 0;
       for (const name of engine.names) if (permitted.has(name)) totalAvailable++;
-      return { shown, candidates: scored.candidates, totalAvailable, threshold, abstained };
+      return {
+        shown,
+        candidates,
+        totalAvailable,
+        threshold,
+        abstained,
+        ...(linked.length > 0 ? { linked } : {}),
+      };
     },
+  };
+}
+
+type Linked = NonNullable<ToolRetrieval['linked']>;
+
+/**
+ * Re-rank a retrieval's candidates with schema links and co-usage priors: a linked tool's score is
+ * the better of its own and its link's; the list keeps its length (the weakest fall off).
+ */
+function linker(tools: RoutingTarget[], names: readonly string[], options: RetrieverOptions) {
+  const settings = options.links === false ? null : { ...DEFAULT_LINKS, ...options.links };
+  const schema = settings ? fitSchemaLinks(tools) : null;
+  const indexOf = new Map(names.map((n, i) => [n, i]));
+  return (
+    candidates: CandidateScore[],
+    scoreOf: (index: number) => CandidateScore | undefined,
+    query: string,
+    permitted: ReadonlySet<string>,
+  ): { candidates: CandidateScore[]; linked: Linked } => {
+    if (!settings || !schema || candidates.length === 0) return { candidates, linked: [] };
+    const seeds = candidates.map((c) => ({ index: indexOf.get(c.name) ?? -1, fused: c.fused }));
+    const links = expandLinks(
+      seeds,
+      query,
+      schema,
+      names,
+      (i) => permitted.has(names[i] as string),
+      options.coUsage,
+      settings,
+    );
+    if (links.size === 0) return { candidates, linked: [] };
+    const byName = new Map(candidates.map((c) => [c.name, c]));
+    const linked: Linked = [];
+    for (const [index, l] of links) {
+      const own = byName.get(names[index] as string) ?? scoreOf(index);
+      if (!own || l.score <= own.fused) continue;
+      byName.set(own.name, { ...own, scores: { ...own.scores, linked: l.score }, fused: l.score });
+      const { score, ...why } = l;
+      linked.push({ name: own.name, ...why, score });
+    }
+    const ranked = [...byName.values()]
+      .sort((a, b) => b.fused - a.fused || (a.name < b.name ? -1 : 1))
+      .slice(0, candidates.length);
+    const kept = new Set(ranked.map((c) => c.name));
+    return { candidates: ranked, linked: linked.filter((l) => kept.has(l.name ?? '')) };
   };
 }

@@ -12,6 +12,7 @@ const targetSchema = z.object({
   description: z.string(),
   examples: z.array(z.string()).optional(),
   parameters: z.unknown().optional(),
+  output: z.unknown().optional(),
 });
 
 /** Zod schema of a suite file; parse errors name the offending path. */

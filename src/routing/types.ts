@@ -8,6 +8,8 @@ export interface RoutingTarget {
   examples?: string[];
   /** JSON Schema of the target's input; parameter names and descriptions are indexed. */
   parameters?: unknown;
+  /** JSON Schema (or a description) of what the target returns: names the identifiers it produces. */
+  output?: unknown;
 }
 
 /** One candidate's scores: each signal (e.g. `lexical`, `classifier`, `embedding`) and the fusion. */
@@ -54,6 +56,24 @@ export interface ToolRetrieval {
   threshold: number;
   /** True when no unpinned candidate reached the threshold: the request needs none of the tools. */
   abstained: boolean;
+  /**
+   * Candidates ranked higher because another candidate needs what they produce (`schema`) or
+   * because they are usually called with it (`co-usage`): why a tool the request never named is there.
+   */
+  linked?: ToolLinkData[];
+}
+
+/** Why a tool was added to a retrieval besides its own score. */
+export interface ToolLinkData {
+  /** The tool pulled in. Set on the retrieval's list; absent inside the expansion. */
+  name?: string;
+  via: 'schema' | 'co-usage';
+  /** The candidate that pulled it in. */
+  from: string;
+  /** For `schema`: the required argument of `from` the request does not supply. */
+  argument?: string;
+  /** The linked score that ranked it (its own fused score was lower). */
+  score?: number;
 }
 
 /** Per-call options of {@link ToolRetriever.retrieve}. */

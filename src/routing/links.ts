@@ -1,0 +1,211 @@
+/**
+ * Tools a request needs but never names. Two sources, both offline and explainable:
+ *
+ * - **Schema links**: a tool that requires an identifier the request does not supply (an order id,
+ *   a customer) cannot run alone; the tools that produce that identifier (their name, description
+ *   or output schema names its entity, and they do not require it themselves) are pulled in with a
+ *   decaying score, transitively.
+ * - **Co-usage priors**: tools that were called together in completed runs (learned from the
+ *   journal): a strong candidate pulls in its usual companions.
+ *
+ * Every addition carries its provenance (`via`, `from`, `argument`), journaled in `tools.retrieved`.
+ */
+import { stem, words } from './text.ts';
+import type { RoutingTarget, ToolLinkData } from './types.ts';
+
+/**
+ * Words that say "identifier" rather than which entity it identifies. Not `key`: an API key or a
+ * secret comes from the caller's configuration, never from another tool's result.
+ */
+const GENERIC = new Set(['id', 'ids', 'identifier', 'uuid', 'number', 'num', 'no', 'ref', 'reference']);
+
+/**
+ * An identifier that many tools mention is not one a few lookups produce (an `api` or a `project`
+ * named by half a catalog): such needs link nothing rather than flood the candidates.
+ */
+const MAX_PRODUCERS = 3;
+
+/** One required identifier argument of a consumer tool and the tools that can produce it. */
+interface Need {
+  argument: string;
+  /** Compiled `pattern` of the argument (unanchored), when it has one. */
+  pattern: RegExp | null;
+  email: boolean;
+  producers: { index: number; affinity: number }[];
+}
+
+/** How far links reach and how fast their score decays. */
+export interface LinkOptions {
+  /** A producer's score is its consumer's fused score times `decay` (per hop) times its affinity. */
+  decay: number;
+  /** Hops from the request's own candidates (1: direct producers only). */
+  maxDepth: number;
+  /** How many of the best candidates may pull in producers / companions. */
+  seeds: number;
+  /** A companion's score is its seed's fused score times `coUsageWeight` times P(companion | seed). */
+  coUsageWeight: number;
+}
+
+export const DEFAULT_LINKS: LinkOptions = { decay: 0.6, maxDepth: 2, seeds: 3, coUsageWeight: 0.6 };
+
+/** P(b used | a used) over completed runs, for tool pairs seen together. */
+export type CoUsagePriors = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+type Schema = Record<string, unknown>;
+const asSchema = (x: unknown): Schema | null => (x && typeof x === 'object' ? (x as Schema) : null);
+
+function required(parameters: unknown): [string, Schema][] {
+  const s = asSchema(parameters);
+  const props = asSchema(s?.properties);
+  if (!s || !props || !Array.isArray(s.required)) return [];
+  return s.required
+    .filter((n): n is string => typeof n === 'string')
+    .map((n): [string, Schema] => [n, asSchema(props[n]) ?? {}]);
+}
+
+/** The entity an identifier argument names (`orderId` → order), or null for a non-identifier. */
+function entityOf(name: string, schema: Schema): string | null {
+  const parts = words(name);
+  const description = typeof schema.description === 'string' ? words(schema.description) : [];
+  const idLike = GENERIC.has(parts.at(-1) ?? '') || description.some((w) => w === 'id' || w === 'identifier');
+  if (!idLike) return null;
+  const noun = parts.filter((w) => !GENERIC.has(w)).at(-1);
+  return noun ? stem(noun) : null;
+}
+
+function unanchored(pattern: unknown): RegExp | null {
+  if (typeof pattern !== 'string') return null;
+  try {
+    return new RegExp(pattern.replace(/^\^/, '').replace(/\$$/, ''), 'u');
+  } catch {
+    return null;
+  }
+}
+
+const stems = (text: string): Set<string> => new Set(words(text).map(stem));
+const ID_TOKEN = /(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][\w-]{2,}/u;
+
+/** Schema links fitted on a catalog. */
+export interface SchemaLinks {
+  /** Needs of target `index` that `query` does not supply. */
+  unsupplied(index: number, query: string): { argument: string; producers: Need['producers'] }[];
+}
+
+/** Find every tool's required identifiers and their producers. */
+export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
+  const entities = targets.map((t) =>
+    required(t.parameters)
+      .map(([n, s]) => entityOf(n, s))
+      .filter((e): e is string => e !== null),
+  );
+  const nameStems = targets.map((t) => stems(t.name));
+  const textStems = targets.map((t) => stems(`${t.description} ${JSON.stringify(t.output ?? '')}`));
+  const needs: Need[][] = targets.map((t, i) =>
+    required(t.parameters).flatMap(([argument, schema]) => {
+      const entity = entityOf(argument, schema);
+      if (!entity) return [];
+      const producers: Need['producers'] = [];
+      targets.forEach((_, j) => {
+        if (j === i || entities[j]?.includes(entity)) return;
+        const affinity = nameStems[j]?.has(entity) ? 1 : textStems[j]?.has(entity) ? 0.5 : 0;
+        if (affinity > 0) producers.push({ index: j, affinity });
+      });
+      if (producers.length === 0 || producers.length > MAX_PRODUCERS) return [];
+      return [{ argument, pattern: unanchored(schema.pattern), email: schema.format === 'email', producers }];
+    }),
+  );
+  return {
+    unsupplied(index, query) {
+      return (needs[index] ?? [])
+        .filter((n) =>
+          n.pattern ? !n.pattern.test(query) : n.email ? !query.includes('@') : !ID_TOKEN.test(query),
+        )
+        .map((n) => ({ argument: n.argument, producers: n.producers }));
+    },
+  };
+}
+
+/**
+ * Learn co-usage priors from the tools each completed run called (in order; repeats allowed).
+ * A pair needs `minRuns` runs of the first tool to count: one run is an anecdote.
+ */
+export function learnCoUsage(runs: readonly (readonly string[])[], minRuns = 2): CoUsagePriors {
+  const single = new Map<string, number>();
+  const pair = new Map<string, Map<string, number>>();
+  for (const run of runs) {
+    const used = [...new Set(run)];
+    for (const a of used) {
+      single.set(a, (single.get(a) ?? 0) + 1);
+      for (const b of used) {
+        if (a === b) continue;
+        const row = pair.get(a) ?? new Map<string, number>();
+        row.set(b, (row.get(b) ?? 0) + 1);
+        pair.set(a, row);
+      }
+    }
+  }
+  const out: Record<string, Record<string, number>> = {};
+  for (const [a, row] of pair) {
+    const n = single.get(a) ?? 0;
+    if (n < minRuns) continue;
+    out[a] = Object.fromEntries([...row].map(([b, c]) => [b, Math.round((c / n) * 10_000) / 10_000]));
+  }
+  return out;
+}
+
+/** A candidate as the expansion sees it. */
+export interface Ranked {
+  index: number;
+  fused: number;
+}
+
+/**
+ * Expand the best `seeds` candidates with their producers (transitively) and co-used companions.
+ * Returns, per target index, the best linked score and its provenance; a link only counts where it
+ * beats the target's own score (the caller merges).
+ */
+export function expandLinks(
+  seeds: readonly Ranked[],
+  query: string,
+  links: SchemaLinks,
+  names: readonly string[],
+  allowed: (index: number) => boolean,
+  coUsage: CoUsagePriors | undefined,
+  options: LinkOptions,
+): Map<number, ToolLinkData & { score: number }> {
+  const out = new Map<number, ToolLinkData & { score: number }>();
+  const offer = (index: number, score: number, link: ToolLinkData): boolean => {
+    if (!allowed(index) || score <= (out.get(index)?.score ?? 0)) return false;
+    out.set(index, { ...link, score: Math.round(score * 10_000) / 10_000 });
+    return true;
+  };
+  const top = seeds.slice(0, options.seeds);
+  let frontier: Ranked[] = [...top];
+  for (let depth = 1; depth <= options.maxDepth && frontier.length > 0; depth++) {
+    const next: Ranked[] = [];
+    for (const c of frontier) {
+      for (const need of links.unsupplied(c.index, query)) {
+        for (const p of need.producers) {
+          const score = c.fused * options.decay * p.affinity;
+          const from = names[c.index] as string;
+          if (offer(p.index, score, { via: 'schema', from, argument: need.argument }))
+            next.push({ index: p.index, fused: score });
+        }
+      }
+    }
+    frontier = next;
+  }
+  if (coUsage) {
+    const indexOf = new Map(names.map((n, i) => [n, i]));
+    for (const c of top) {
+      const row = coUsage[names[c.index] as string];
+      if (!row) continue;
+      for (const [b, p] of Object.entries(row)) {
+        const j = indexOf.get(b);
+        if (j === undefined || j === c.index) continue;
+        offer(j, c.fused * options.coUsageWeight * p, { via: 'co-usage', from: names[c.index] as string });
+      }
+    }
+  }
+  return out;
+}

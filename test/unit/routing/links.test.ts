@@ -1,0 +1,103 @@
+/**
+ * Issue 21: the tools a request needs but never names — schema-linked retrieval and co-usage
+ * priors, with their provenance.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createToolRetriever, learnCoUsage, type RoutingTarget } from '../../../src/routing/index.ts';
+
+const ORDER_ID = { type: 'string', pattern: '^ORD-\\d{5}$', description: 'Order id, e.g. ORD-10042' };
+const CUSTOMER = { type: 'string', description: 'Customer id (CUS-0042)' };
+
+const catalog: RoutingTarget[] = [
+  {
+    name: 'modify_order_address',
+    description: 'Change the shipping address of an order that has not shipped yet.',
+    parameters: {
+      type: 'object',
+      properties: { orderId: ORDER_ID, address: { type: 'string', description: 'New street address' } },
+      required: ['orderId', 'address'],
+    },
+  },
+  {
+    name: 'list_orders',
+    description: "List a customer's recent orders with their ids, items and status.",
+    parameters: { type: 'object', properties: { customerId: CUSTOMER }, required: ['customerId'] },
+  },
+  {
+    name: 'find_customer',
+    description: 'Find a customer account by email address or full name and zip code.',
+    parameters: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] },
+  },
+  { name: 'get_weather', description: 'Current weather conditions for a city.' },
+  { name: 'send_sms', description: 'Send a text message to a phone number.' },
+  { name: 'book_table', description: 'Reserve a table at a restaurant.' },
+  { name: 'translate', description: 'Translate text between languages.' },
+];
+const permitted = new Set(catalog.map((t) => t.name));
+const REQUEST = 'I want to change the shipping address of my last order to 12 Elm Street';
+
+void test('schema links: a tool needing an order id the request lacks pulls in its producers, transitively', () => {
+  const plain = createToolRetriever(catalog, { links: false }).retrieve(REQUEST, { permitted, topK: 3 });
+  const linked = createToolRetriever(catalog).retrieve(REQUEST, { permitted, topK: 3 });
+  assert.equal(plain.candidates[0]?.name, 'modify_order_address');
+  assert.equal(plain.linked, undefined, 'links off: no provenance');
+  assert.deepEqual(linked.shown, ['modify_order_address', 'list_orders', 'find_customer']);
+  const byName = new Map((linked.linked ?? []).map((l) => [l.name, l]));
+  assert.deepEqual(
+    { via: byName.get('list_orders')?.via, from: byName.get('list_orders')?.from },
+    { via: 'schema', from: 'modify_order_address' },
+  );
+  assert.equal(byName.get('list_orders')?.argument, 'orderId');
+  // The second hop: list_orders needs a customer id, which find_customer produces.
+  assert.equal(byName.get('find_customer')?.from, 'list_orders');
+  assert.equal(byName.get('find_customer')?.argument, 'customerId');
+  const first = linked.candidates[0]?.fused ?? 0;
+  const hop1 = linked.candidates.find((c) => c.name === 'list_orders')?.fused ?? 0;
+  const hop2 = linked.candidates.find((c) => c.name === 'find_customer')?.fused ?? 0;
+  assert.ok(first > hop1 && hop1 > hop2, `the score decays per hop: ${first} > ${hop1} > ${hop2}`);
+  assert.equal(linked.candidates.find((c) => c.name === 'list_orders')?.scores.linked, hop1);
+});
+
+void test('schema links: a request that supplies the identifier pulls nothing in', () => {
+  const r = createToolRetriever(catalog).retrieve(
+    'Change the shipping address of order ORD-10042 to 12 Elm St',
+    {
+      permitted,
+      topK: 3,
+    },
+  );
+  assert.equal(r.candidates[0]?.name, 'modify_order_address');
+  assert.ok(!(r.linked ?? []).some((l) => l.from === 'modify_order_address'), JSON.stringify(r.linked));
+});
+
+void test('schema links: a producer the agent may not call is never added', () => {
+  const narrow = new Set(['modify_order_address', 'find_customer', 'get_weather']);
+  const r = createToolRetriever(catalog).retrieve(REQUEST, { permitted: narrow, topK: 3 });
+  assert.ok(r.candidates.every((c) => narrow.has(c.name)));
+  assert.ok(!(r.linked ?? []).some((l) => l.name === 'list_orders'));
+});
+
+void test('co-usage priors: learned from completed runs, they pull in the usual companion with provenance', () => {
+  const priors = learnCoUsage([
+    ['get_weather', 'send_sms'],
+    ['get_weather', 'send_sms'],
+    ['get_weather'],
+    ['book_table'],
+  ]);
+  assert.deepEqual(priors.get_weather, { send_sms: 0.6667 });
+  assert.equal(priors.book_table, undefined, 'one run is not enough');
+  const query = 'what is the weather in Paris';
+  const without = createToolRetriever(catalog).retrieve(query, { permitted, topK: 2 });
+  const withPriors = createToolRetriever(catalog, { coUsage: priors }).retrieve(query, {
+    permitted,
+    topK: 2,
+  });
+  assert.equal(withPriors.shown[0], 'get_weather');
+  assert.equal(withPriors.shown[1], 'send_sms');
+  assert.notEqual(without.shown[1], 'send_sms');
+  assert.deepEqual(
+    withPriors.linked?.find((l) => l.name === 'send_sms'),
+    { name: 'send_sms', via: 'co-usage', from: 'get_weather', score: withPriors.candidates[1]?.fused },
+  );
+});
