@@ -93,7 +93,7 @@ export function envOverrides(
       if (!Number.isFinite(n)) throw new ConfigError(variable, `must be a number, got "${raw}"`);
       return n;
     };
-    if (/Ms$|Retries$|requestsPerMinute$|port$|Port$|Size$/.test(key)) value = number();
+    if (/Ms$|Retries$|requestsPerMinute$|port$|Port$|Size$|Tokens$/.test(key)) value = number();
     else if (key === 'gateway.cors.origins' || key === 'audit.previousKeys')
       value = raw
         .split(',')

@@ -20,6 +20,12 @@ export interface AgentDefinition {
   instructions: string;
   /** The model this agent runs on; the system default when absent. */
   model?: LanguageModelV4;
+  /**
+   * Most tokens one model answer may have (sent as `max_tokens`); the system's
+   * `modelSettings.maxOutputTokens` (4096) when absent. Without a cap a model that never stops
+   * runs until its context is full.
+   */
+  maxOutputTokens?: number;
   tools: AnyTool[];
   /** Names of agents this agent may delegate to (each becomes a `delegate_to_<name>` tool). */
   delegates: string[];
@@ -61,6 +67,10 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError(`agent ${options.name}: concurrency must be a positive integer`);
+  }
+  const cap = options.maxOutputTokens;
+  if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) {
+    throw new TypeError(`agent ${options.name}: maxOutputTokens must be a positive integer`);
   }
   // Tool names used twice are reported by the configuration check (with the path), not here.
   return { ...options, delegates: options.delegates ?? [], concurrency, examples: options.examples ?? [] };

@@ -27,6 +27,8 @@ export interface ToolCallData {
   toolName: string;
   /** Parsed JSON arguments, or the raw string when the model emitted invalid JSON. */
   input: unknown;
+  /** Set when `input` is raw text that is not JSON: `cut-off` when the answer hit its output cap. */
+  argumentsError?: 'not-json' | 'cut-off';
 }
 
 export interface ErrorData {

@@ -1,9 +1,13 @@
 /**
- * The error a model provider's failure becomes: the provider's own status and message, whether
- * Switchboard retried it, and how many attempts were made. Malformed output is not a provider error
- * but the model's fault: {@link ModelBehaviorError} from core.
+ * The error a model provider's failure becomes: the provider's own status and message, its class
+ * (src/models/error-classes.ts: what can fix it, and so whether a retry can), whether Switchboard
+ * retried it, and how many attempts were made. Output the model got wrong is not a provider error
+ * but the model's fault: {@link ModelOutputError}, a {@link ModelBehaviorError} from core.
  */
-import { SwitchboardError } from '../core/errors.ts';
+import { ModelBehaviorError, SwitchboardError } from '../core/errors.ts';
+import type { ModelErrorClass } from './error-classes.ts';
+
+export type { ModelErrorClass } from './error-classes.ts';
 
 /** Why a provider call failed. */
 export type ProviderFailure = 'http' | 'timeout' | 'network' | 'rate-limited' | 'stream';
@@ -17,7 +21,9 @@ export class ModelProviderError extends SwitchboardError {
   /** HTTP status the provider answered with, when it answered. */
   readonly status: number | undefined;
   readonly failure: ProviderFailure;
-  /** True for 408/409/429/5xx, timeouts and dropped connections. */
+  /** What can fix it; the run's error reports it (`details.class`). */
+  readonly class: ModelErrorClass;
+  /** True for the classes a retry can fix: rate limits, overload, transient failures. */
   readonly retryable: boolean;
   /** Attempts made, the failing one included. */
   readonly attempts: number;
@@ -28,6 +34,7 @@ export class ModelProviderError extends SwitchboardError {
       modelId: string;
       status?: number | undefined;
       failure: ProviderFailure;
+      class: ModelErrorClass;
       retryable: boolean;
       attempts?: number;
       cause?: unknown;
@@ -38,6 +45,7 @@ export class ModelProviderError extends SwitchboardError {
     this.modelId = fields.modelId;
     this.status = fields.status;
     this.failure = fields.failure;
+    this.class = fields.class;
     this.retryable = fields.retryable;
     this.attempts = fields.attempts ?? 1;
   }
@@ -50,7 +58,55 @@ export class ModelProviderError extends SwitchboardError {
       modelId: this.modelId,
       status: this.status,
       failure: this.failure,
+      class: this.class,
       retryable: this.retryable,
+      attempts,
+      cause: this.cause,
+    });
+  }
+}
+
+/**
+ * The model's output could not be used: the server's own parser rejected it (`origin: 'server'`,
+ * e.g. llama.cpp's "does not match the expected … format" 500), or the answer was malformed
+ * (`'response'`). Class `model_behaviour`: a blind retry repeats it; a server-side parse failure is
+ * re-asked once with the error stated (src/models/resilient.ts), then the run fails with this.
+ */
+export class ModelOutputError extends ModelBehaviorError {
+  readonly class = 'model_behaviour' as const;
+  readonly origin: 'server' | 'response';
+  readonly provider: string;
+  readonly modelId: string;
+  readonly status: number | undefined;
+  /** Calls made, the re-ask included. */
+  readonly attempts: number;
+  constructor(
+    message: string,
+    fields: {
+      origin: 'server' | 'response';
+      provider: string;
+      modelId: string;
+      status?: number | undefined;
+      attempts?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: fields.cause });
+    this.origin = fields.origin;
+    this.provider = fields.provider;
+    this.modelId = fields.modelId;
+    this.status = fields.status;
+    this.attempts = fields.attempts ?? 1;
+  }
+
+  /** The same failure after `attempts` calls. */
+  withAttempts(attempts: number): ModelOutputError {
+    if (attempts <= 1) return this;
+    return new ModelOutputError(`${this.message} (again after a re-ask; ${attempts} calls)`, {
+      origin: this.origin,
+      provider: this.provider,
+      modelId: this.modelId,
+      status: this.status,
       attempts,
       cause: this.cause,
     });

@@ -8,19 +8,18 @@
  */
 import {
   APICallError,
-  EmptyResponseBodyError,
-  InvalidResponseDataError,
-  JSONParseError,
-  NoContentGeneratedError,
-  TypeValidationError,
   type LanguageModelV4,
   type LanguageModelV4CallOptions,
   type LanguageModelV4GenerateResult,
+  type LanguageModelV4Message,
   type LanguageModelV4StreamPart,
   type LanguageModelV4StreamResult,
 } from '@ai-sdk/provider';
 import { ConfigError, ModelBehaviorError } from '../core/errors.ts';
-import { ModelProviderError } from './errors.ts';
+import { classifyModelError, isAbort, TIMED_OUT } from './classify.ts';
+import { ModelOutputError, ModelProviderError } from './errors.ts';
+
+export { classifyModelError } from './classify.ts';
 
 /** Time for the wrapper: injected so tests of backoff, rate limits and timeouts never sleep. */
 export interface ModelClock {
@@ -65,8 +64,8 @@ export const realModelClock: ModelClock = {
 export interface ModelRetry {
   /** The attempt that failed (1 = the first call). */
   attempt: number;
-  /** The classified failure of that attempt. */
-  error: ModelProviderError;
+  /** The classified failure of that attempt (a model-output error when the call is re-asked). */
+  error: ModelProviderError | ModelOutputError;
   /** How long the wrapper waits before the next attempt. */
   delayMs: number;
   /** The provider's HTTP status, when it answered. */
@@ -106,8 +105,6 @@ export interface ResilientModel extends LanguageModelV4 {
 /** True when `model` was made by {@link resilientModel}. */
 export const isResilient = (model: LanguageModelV4): model is ResilientModel =>
   typeof (model as Partial<ResilientModel>).withHooks === 'function';
-
-const RETRYABLE_STATUS = (s: number): boolean => s === 408 || s === 409 || s === 429 || s >= 500;
 
 /** `retry-after-ms`, `retry-after` (seconds or an HTTP date), or a `retry_after` field in the error body. */
 export function retryAfterMs(error: unknown, now: number): number | undefined {
@@ -149,99 +146,35 @@ export function retryAfterMs(error: unknown, now: number): number | undefined {
   return undefined;
 }
 
-const MALFORMED = (e: unknown): boolean =>
-  JSONParseError.isInstance(e) ||
-  TypeValidationError.isInstance(e) ||
-  InvalidResponseDataError.isInstance(e) ||
-  NoContentGeneratedError.isInstance(e) ||
-  EmptyResponseBodyError.isInstance(e);
-
-const TIMED_OUT = Symbol('timed out');
-
-function isAbort(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'AbortError' ||
-      error.name === 'TimeoutError' ||
-      (error as { cause?: unknown }).cause === TIMED_OUT)
-  );
-}
-
-/**
- * Classify what a provider call threw. `timedOut` says our own timer aborted it. The caller's abort
- * is returned unchanged (it is not a failure to retry).
- */
-export function classifyModelError(
-  error: unknown,
-  model: Pick<LanguageModelV4, 'provider' | 'modelId'>,
-  context: { timedOut?: boolean; timeoutMs?: number } = {},
-): unknown {
-  if (error instanceof ModelProviderError || error instanceof ModelBehaviorError) return error;
-  const who = `${model.provider} model ${model.modelId}`;
-  const base = { provider: model.provider, modelId: model.modelId };
-  if (context.timedOut) {
-    return new ModelProviderError(`${who} did not answer within ${context.timeoutMs ?? '?'} ms`, {
-      ...base,
-      failure: 'timeout',
-      retryable: true,
-      cause: error,
-    });
-  }
-  if (APICallError.isInstance(error)) {
-    const status = error.statusCode;
-    if (status !== undefined && status >= 200 && status < 300) {
-      return new ModelBehaviorError(`${who} returned a malformed response: ${error.message}`, {
-        cause: error,
-      });
-    }
-    if (status === undefined) {
-      // No HTTP answer: refused or dropped connection (the SDK marks these retryable).
-      return new ModelProviderError(`${who} is unreachable: ${error.message}`, {
-        ...base,
-        failure: 'network',
-        retryable: true,
-        cause: error,
-      });
-    }
-    return new ModelProviderError(`${who} answered ${status}: ${error.message}`, {
-      ...base,
-      status,
-      failure: status === 429 ? 'rate-limited' : 'http',
-      retryable: RETRYABLE_STATUS(status) || error.isRetryable,
-      cause: error,
-    });
-  }
-  if (MALFORMED(error)) {
-    const message = error instanceof Error ? error.message : String(error);
-    return new ModelBehaviorError(`${who} returned malformed output: ${message}`, { cause: error });
-  }
-  if (isAbort(error)) return error;
-  if (error instanceof TypeError && /fetch failed|network|socket/i.test(error.message)) {
-    return new ModelProviderError(`${who} is unreachable: ${error.message}`, {
-      ...base,
-      failure: 'network',
-      retryable: true,
-      cause: error,
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ModelProviderError(`${who} failed: ${message}`, {
-    ...base,
-    failure: 'http',
-    retryable: false,
-    cause: error,
-  });
-}
-
 /** Structurally broken output the engine cannot even journal: a tool call without a name. */
-function checkOutput(result: LanguageModelV4GenerateResult, who: string): void {
+function checkOutput(result: LanguageModelV4GenerateResult, model: LanguageModelV4): void {
+  const who = `${model.provider} model ${model.modelId}`;
+  const fail = (what: string): ModelOutputError =>
+    new ModelOutputError(`model_behaviour: ${who} emitted ${what}`, {
+      origin: 'response',
+      provider: model.provider,
+      modelId: model.modelId,
+    });
   for (const part of result.content) {
     if (part.type !== 'tool-call') continue;
     if (typeof part.toolName !== 'string' || part.toolName.trim() === '')
-      throw new ModelBehaviorError(`${who} emitted a tool call without a tool name`);
-    if (typeof part.input !== 'string')
-      throw new ModelBehaviorError(`${who} emitted tool call ${part.toolName} with non-text arguments`);
+      throw fail('a tool call without a tool name');
+    if (typeof part.input !== 'string') throw fail(`tool call ${part.toolName} with non-text arguments`);
   }
+}
+
+/** The message a re-ask adds: what the server said about the model's last reply. */
+function reaskMessage(error: ModelOutputError): LanguageModelV4Message {
+  const said = error.message.replace(/^model_behaviour: /, '');
+  return {
+    role: 'user',
+    content: [
+      {
+        type: 'text',
+        text: `Your previous reply could not be read: ${said}. Reply again: either plain text, or tool calls whose arguments are one JSON object each.`,
+      },
+    ],
+  };
 }
 
 /** Rolling one-minute window of request start times. */
@@ -314,10 +247,21 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
   }
 
   async function withRetries<T>(
-    callOptions: LanguageModelV4CallOptions,
+    original: LanguageModelV4CallOptions,
     hooks: ModelCallHooks,
     call: (o: LanguageModelV4CallOptions, timer: { reset(): void; cancel(): void } | null) => Promise<T>,
   ): Promise<T> {
+    let callOptions = original;
+    let reasked = false;
+    const report = (retry: ModelRetry): void => {
+      for (const hook of [options.onRetry, hooks.onRetry]) {
+        try {
+          hook?.(retry);
+        } catch {
+          // A failing observer must not turn a retry into a failure.
+        }
+      }
+    };
     for (let n = 1; ; n++) {
       await limiter.acquire(callOptions.abortSignal);
       const r = await attempt(
@@ -331,12 +275,22 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
         timedOut: r.timedOut,
         timeoutMs: resilience.timeoutMs,
       });
+      if (classified instanceof ModelOutputError) {
+        // The server could not parse what the model wrote: the same prompt would fail the same
+        // way, so ask once more with the error stated, at once, then give up with its class.
+        if (classified.origin !== 'server' || reasked) throw classified.withAttempts(n);
+        reasked = true;
+        callOptions = { ...callOptions, prompt: [...callOptions.prompt, reaskMessage(classified)] };
+        report({ attempt: n, error: classified, delayMs: 0, status: classified.status, retryAfter: false });
+        continue;
+      }
       if (!(classified instanceof ModelProviderError)) {
         if (classified instanceof ModelBehaviorError) throw classified;
-        throw new ModelProviderError(`${who} failed: ${String(classified)}`, {
+        throw new ModelProviderError(`configuration: ${who} failed: ${String(classified)}`, {
           provider: model.provider,
           modelId: model.modelId,
           failure: 'http',
+          class: 'configuration',
           retryable: false,
           cause: r.error,
         });
@@ -353,6 +307,7 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
                 modelId: error.modelId,
                 status: error.status,
                 failure: error.failure,
+                class: error.class,
                 retryable: true,
                 attempts: n,
                 cause: error.cause,
@@ -362,20 +317,13 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
       }
       const backoff = Math.min(resilience.maxDelayMs, resilience.initialDelayMs * 2 ** (n - 1));
       const delayMs = after ?? Math.round(backoff * (0.5 + random() / 2));
-      const retry: ModelRetry = {
+      report({
         attempt: n,
         error: classified,
         delayMs,
         status: classified.status,
         retryAfter: after !== undefined,
-      };
-      for (const hook of [options.onRetry, hooks.onRetry]) {
-        try {
-          hook?.(retry);
-        } catch {
-          // A failing observer must not turn a retry into a failure.
-        }
-      }
+      });
       await clock.sleep(delayMs, callOptions.abortSignal);
     }
   }
@@ -386,7 +334,7 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
     withRetries(o, hooks, async (opts, timer) => {
       const result = await model.doGenerate(opts);
       timer?.cancel();
-      checkOutput(result, who);
+      checkOutput(result, model);
       return result;
     });
 
@@ -398,7 +346,8 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
       const result = await model.doStream(opts);
       // From here the timer measures silence: each part resets it; the end cancels it.
       timer?.reset();
-      return { ...result, stream: guardStream(result.stream, timer, model, resilience.timeoutMs) };
+      const { head, rest } = await peekStream(result.stream, timer);
+      return { ...result, stream: guardStream(head, rest, timer, model, resilience.timeoutMs) };
     });
 
   const view = (hooks: ModelCallHooks): LanguageModelV4 => ({
@@ -418,16 +367,49 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
   };
 }
 
+/** Parts that carry no output: an error among them means the attempt failed before answering. */
+const PREAMBLE = new Set(['stream-start', 'response-metadata', 'raw']);
+
+/**
+ * Read a stream up to its first output part. An error part before any output is thrown, so the
+ * attempt counts as failed and is retried or re-asked like a non-streamed one (nothing has been
+ * shown to anyone yet); the parts read so far are handed back to be replayed.
+ */
+async function peekStream(
+  source: ReadableStream<LanguageModelV4StreamPart>,
+  timer: { reset(): void } | null,
+): Promise<{
+  head: LanguageModelV4StreamPart[];
+  rest: ReadableStreamDefaultReader<LanguageModelV4StreamPart>;
+}> {
+  const rest = source.getReader();
+  const head: LanguageModelV4StreamPart[] = [];
+  for (;;) {
+    const { done, value } = await rest.read();
+    if (done) break;
+    timer?.reset();
+    if (value.type === 'error') {
+      await rest.cancel().catch(() => {});
+      throw value.error;
+    }
+    head.push(value);
+    if (!PREAMBLE.has(value.type)) break;
+  }
+  return { head, rest };
+}
+
 /** Reset the idle timer on every part; turn a mid-stream failure into a classified error part. */
 function guardStream(
-  source: ReadableStream<LanguageModelV4StreamPart>,
+  head: LanguageModelV4StreamPart[],
+  reader: ReadableStreamDefaultReader<LanguageModelV4StreamPart>,
   timer: { reset(): void; cancel(): void } | null,
   model: LanguageModelV4,
   timeoutMs: number,
 ): ReadableStream<LanguageModelV4StreamPart> {
-  const reader = source.getReader();
   return new ReadableStream<LanguageModelV4StreamPart>({
     async pull(controller) {
+      const first = head.shift();
+      if (first) return controller.enqueue(first);
       try {
         const { done, value } = await reader.read();
         if (done) {

@@ -12,7 +12,7 @@ import type {
   LanguageModelV4Usage,
 } from '@ai-sdk/provider';
 import { ModelBehaviorError } from '../core/errors.ts';
-import { ModelProviderError } from './errors.ts';
+import { ModelOutputError, ModelProviderError } from './errors.ts';
 import { classifyModelError } from './resilient.ts';
 
 /**
@@ -110,8 +110,9 @@ export async function streamToResult(
     reader.releaseLock();
   }
   if (!usage || !finishReason) {
-    throw new ModelBehaviorError(
-      `${model.provider} model ${model.modelId} ended its stream without a finish part (truncated output)`,
+    throw new ModelOutputError(
+      `model_behaviour: ${model.provider} model ${model.modelId} ended its stream without a finish part (truncated output)`,
+      { origin: 'response', provider: model.provider, modelId: model.modelId },
     );
   }
   // Empty text blocks (a start with no deltas) carry nothing the engine would journal.
@@ -137,11 +138,15 @@ function classifyStreamError(error: unknown, model: LanguageModelV4): unknown {
       : typeof error === 'object' && error !== null
         ? JSON.stringify(error)
         : String(error);
-  return new ModelProviderError(`${model.provider} model ${model.modelId} stream failed: ${message}`, {
-    provider: model.provider,
-    modelId: model.modelId,
-    failure: 'stream',
-    retryable: true,
-    cause: error,
-  });
+  return new ModelProviderError(
+    `transient: ${model.provider} model ${model.modelId} stream failed: ${message}`,
+    {
+      provider: model.provider,
+      modelId: model.modelId,
+      failure: 'stream',
+      class: 'transient',
+      retryable: true,
+      cause: error,
+    },
+  );
 }

@@ -33,6 +33,8 @@ export interface AgentRuntime {
   queue: string;
   version: string;
   model: LanguageModelV4;
+  /** Sent as the output cap of every model call (`max_tokens`): the agent's own, else the system's. */
+  maxOutputTokens: number;
   tools: Map<string, AnyTool>;
   /** Tool name → delegation target agent. */
   delegates: Map<string, string>;
@@ -53,6 +55,7 @@ function toJsonSchema(schema: z.ZodType, where: string): JSONSchema7 {
 export function buildAgents(
   defs: readonly AgentDefinition[],
   defaultModel: LanguageModelV4 | undefined,
+  defaultMaxOutputTokens = 4096,
 ): Map<string, AgentRuntime> {
   const byName = new Map<string, AgentDefinition>();
   for (const d of defs) {
@@ -109,6 +112,7 @@ export function buildAgents(
       queue: agentQueue(def.name),
       version,
       model,
+      maxOutputTokens: def.maxOutputTokens ?? defaultMaxOutputTokens,
       tools,
       delegates,
       specs,

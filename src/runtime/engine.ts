@@ -37,6 +37,7 @@ import { buildPrompt } from './prompt.ts';
 import { parkRun, PoisonCounter, storeUnavailable } from './poison.ts';
 import { performCall, performInDoubt } from './tools.ts';
 import { errorData } from './error-data.ts';
+import { toolCallInput } from './tool-args.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -479,9 +480,10 @@ export class Engine {
         : agent.model;
       // Stream only when someone is watching this run live: deltas are not journaled, the final text is.
       const deltas = this.opts.deltas?.listening(h.runId) ? this.opts.deltas : undefined;
+      const call = { prompt, tools: specs, maxOutputTokens: agent.maxOutputTokens };
       const result = deltas
-        ? await streamToResult(model, { prompt, tools: specs }, (text) => deltas.publish(h.runId, text))
-        : await model.doGenerate({ prompt, tools: specs });
+        ? await streamToResult(model, call, (text) => deltas.publish(h.runId, text))
+        : await model.doGenerate(call);
       content = result.content;
       usage = {
         inputTokens: result.usage.inputTokens.total ?? 0,
@@ -506,17 +508,12 @@ export class Engine {
     for (const part of content) {
       if (part.type === 'text') text += part.text;
       else if (part.type === 'tool-call') {
-        let input: unknown = part.input;
-        try {
-          input = part.input === '' ? {} : JSON.parse(part.input);
-        } catch {
-          // Kept raw: the call is denied as invalid arguments and the model is told why.
-        }
+        // Unparseable arguments are kept raw and flagged: the call is denied saying why.
         toolCalls.push({
           callId: `s${state.steps + 1}c${toolCalls.length + 1}`,
           modelCallId: part.toolCallId,
           toolName: part.toolName,
-          input,
+          ...toolCallInput(part.input, finishReason),
         });
       }
     }

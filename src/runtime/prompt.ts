@@ -1,6 +1,7 @@
 import type { LanguageModelV4Prompt, LanguageModelV4ToolResultOutput } from '@ai-sdk/provider';
 import type { RunState, ToolOutput } from '../core/run-state.ts';
 import type { AgentRuntime } from './agents.ts';
+import { replayedInput } from './tool-args.ts';
 
 function toolResult(output: ToolOutput): LanguageModelV4ToolResultOutput {
   switch (output.kind) {
@@ -15,9 +16,44 @@ function toolResult(output: ToolOutput): LanguageModelV4ToolResultOutput {
   }
 }
 
-/** The prompt a model sees for a run: the agent's instructions, the shared context, the conversation. */
-export function buildPrompt(state: RunState, agent: AgentRuntime): LanguageModelV4Prompt {
-  const prompt: LanguageModelV4Prompt = [{ role: 'system', content: agent.def.instructions }];
+/**
+ * How the context budget (runtime/context-budget.ts) shortens a prompt: the oldest memory turns
+ * left out, and tool results cut to a number of characters (by call id), each with a marker.
+ */
+export interface PromptTrim {
+  /** Earlier turns of the session (replayed by memory) left out, oldest first. */
+  dropMemoryTurns?: number;
+  /** Call id → characters of its result kept. */
+  truncate?: ReadonlyMap<string, number>;
+}
+
+/** The text of a tool result as the model sees it (JSON for structured results). */
+export const toolResultText = (output: ToolOutput): string =>
+  output.kind === 'result'
+    ? typeof output.value === 'string'
+      ? output.value
+      : JSON.stringify(output.value ?? null)
+    : output.message;
+
+/** A result cut to `keep` characters, ending with where the whole of it is. */
+function truncated(state: RunState, callId: string, output: ToolOutput, keep: number): ToolOutput {
+  const text = toolResultText(output);
+  const marker = `… [truncated to fit the model's context: ${keep} of ${text.length} characters shown; the full result is in the journal of run ${state.runId}, call ${callId}]`;
+  const cut = `${text.slice(0, keep)}${marker}`;
+  return output.kind === 'result' ? { kind: 'result', value: cut } : { ...output, message: cut };
+}
+
+/**
+ * The prompt a model sees for a run: one system message (the agent's instructions, then the
+ * shared context, then the delegation note — some chat templates accept exactly one system
+ * message, first), then the conversation, shortened as `trim` says.
+ */
+export function buildPrompt(
+  state: RunState,
+  agent: AgentRuntime,
+  trim: PromptTrim = {},
+): LanguageModelV4Prompt {
+  const system = [agent.def.instructions];
   const sub = state.submitted;
   const mem = state.memory;
   if (mem && (mem.workingState.entities.length || mem.workingState.lists.length || mem.facts.length)) {
@@ -30,15 +66,17 @@ export function buildPrompt(state: RunState, agent: AgentRuntime): LanguageModel
       lines.push(
         `- fact ${f.namespace}/${f.key}: ${JSON.stringify(f.value)}${f.trusted ? '' : ' (untrusted: from tool output)'}`,
       );
-    prompt.push({ role: 'system', content: lines.join('\n') });
+    system.push(lines.join('\n'));
   }
   if (sub.parentRunId) {
-    prompt.push({
-      role: 'system',
-      content: `You are handling a task delegated by the ${sub.lineage.at(-1) ?? 'parent'} agent. Answer it directly.`,
-    });
+    system.push(
+      `You are handling a task delegated by the ${sub.lineage.at(-1) ?? 'parent'} agent. Answer it directly.`,
+    );
   }
-  for (const turn of state.turns) {
+  const prompt: LanguageModelV4Prompt = [{ role: 'system', content: system.join('\n\n') }];
+  // Memory's turns come first in `turns` (run-state.ts folds them in front of this run's own).
+  const skip = Math.min(trim.dropMemoryTurns ?? 0, mem?.turns.length ?? 0);
+  for (const turn of state.turns.slice(skip)) {
     switch (turn.role) {
       case 'user':
         prompt.push({ role: 'user', content: [{ type: 'text', text: turn.text }] });
@@ -52,18 +90,21 @@ export function buildPrompt(state: RunState, agent: AgentRuntime): LanguageModel
               type: 'tool-call' as const,
               toolCallId: c.modelCallId,
               toolName: c.toolName,
-              input: c.input,
+              input: replayedInput(c),
             })),
           ],
         });
         break;
       case 'tool': {
         const modelCallId = findModelCallId(state, turn.callId);
+        const keep = trim.truncate?.get(turn.callId);
         const part = {
           type: 'tool-result' as const,
           toolCallId: modelCallId,
           toolName: turn.toolName,
-          output: toolResult(turn.output),
+          output: toolResult(
+            keep === undefined ? turn.output : truncated(state, turn.callId, turn.output, keep),
+          ),
         };
         const last = prompt.at(-1);
         if (last?.role === 'tool') last.content.push(part);

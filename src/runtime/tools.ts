@@ -18,6 +18,7 @@ import type { Engine } from './engine.ts';
 import { projectRun, type RunHandle } from './handle.ts';
 import { initialState } from '../core/run-state.ts';
 import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
+import { argumentsDenial } from './tool-args.ts';
 
 /** JSON-safe copy of a tool result (undefined becomes null; functions and cycles are refused). */
 function jsonSafe(value: unknown): unknown {
@@ -67,6 +68,12 @@ function admit(
       message: `Tool "${name}" ${why}. Available: ${available}.`,
     };
   }
+  if (c.call.argumentsError)
+    return {
+      kind: 'denied',
+      reason: 'invalid-arguments',
+      message: argumentsDenial(c.call, c.call.argumentsError),
+    };
   const schema = tool ? tool.input : target !== undefined ? delegationInput : escalationInput;
   const parsed = schema.safeParse(c.call.input);
   if (!parsed.success) {

@@ -392,7 +392,7 @@ describe('openai-compatible provider against a local chat-completions server', (
       assert.equal(run.status, 'failed');
       assert.equal(fake.seen.length, 3);
       assert.deepEqual(
-        retries.map((r) => [r.attempt, r.error.failure, r.status]),
+        retries.map((r) => [r.attempt, 'failure' in r.error ? r.error.failure : r.error.class, r.status]),
         [
           [1, 'timeout', undefined],
           [2, 'timeout', undefined],
@@ -400,7 +400,7 @@ describe('openai-compatible provider against a local chat-completions server', (
       );
       assert.equal(
         run.error?.message,
-        'openai-compatible.chat model gpt-4o-mini did not answer within 30000 ms (gave up after 3 attempts)',
+        'transient: openai-compatible.chat model gpt-4o-mini did not answer within 30000 ms (gave up after 3 attempts)',
       );
       const failed = ofType(await journal(system, runId), 'run.failed')[0];
       assert.equal(failed?.data.error.name, 'ModelProviderError');
