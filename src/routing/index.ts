@@ -10,7 +10,7 @@ export type {
   ToolLinkData,
   ToolRetriever,
 } from './types.ts';
-export { DEFAULT_LINKS, learnCoUsage } from './links.ts';
+export { completedRunTools, DEFAULT_LINKS, learnCoUsage } from './links.ts';
 export type { CoUsagePriors, LinkOptions } from './links.ts';
 export { createRouter, createToolRetriever, DEFAULT_THRESHOLDS } from './router.ts';
 export type { RetrieverOptions, RouterOptions } from './router.ts';

@@ -10,6 +10,7 @@
  *
  * Every addition carries its provenance (`via`, `from`, `argument`), journaled in `tools.retrieved`.
  */
+import type { JournalEvent } from '../core/events.ts';
 import { stem, words } from './text.ts';
 import type { RoutingTarget, ToolLinkData } from './types.ts';
 
@@ -151,6 +152,25 @@ export function learnCoUsage(runs: readonly (readonly string[])[], minRuns = 2):
     out[a] = Object.fromEntries([...row].map(([b, c]) => [b, Math.round((c / n) * 10_000) / 10_000]));
   }
   return out;
+}
+
+/**
+ * The tools each completed run called (first attempts, in order), read from journal events of any
+ * number of runs: what {@link learnCoUsage} learns from. Failed, cancelled or unfinished runs are
+ * left out: a tool used on the way to a failure is no evidence that the two belong together.
+ */
+export function completedRunTools(events: Iterable<JournalEvent>): string[][] {
+  const tools = new Map<string, string[]>();
+  const completed = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'run.completed') completed.add(e.runId);
+    else if (e.type === 'tool.started' && e.data.attempt === 1) {
+      const list = tools.get(e.runId) ?? [];
+      list.push(e.data.tool);
+      tools.set(e.runId, list);
+    }
+  }
+  return [...tools].filter(([run]) => completed.has(run)).map(([, list]) => list);
 }
 
 /** A candidate as the expansion sees it. */
