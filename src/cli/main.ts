@@ -14,6 +14,7 @@ import { registerServeCommands, listenerFlags, type ListenerFlags } from './serv
 import { registerMemoryCommands } from './memory.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerProjectCommands } from './project.ts';
+import { registerScheduleCommands } from './schedules.ts';
 import { registerBatchCommands } from './batch.ts';
 
 const positiveInt = (value: string): number => {
@@ -313,6 +314,7 @@ export function buildProgram(): Command {
   registerMemoryCommands(program);
   registerChatCommand(program);
   registerProjectCommands(program);
+  registerScheduleCommands(program);
   registerBatchCommands(program);
   return program;
 }
