@@ -62,6 +62,8 @@ export type { Project, OpenOptions } from './project.ts';
 // Running a system
 export { createSystem, newId } from './system.ts';
 export type { System, SystemOptions, SubmitRequest, SubmitResult, RunView, Resolution } from './system.ts';
+export type { ScheduleConfig, ScheduleSpec, OverlapPolicy } from './core/schedule.ts';
+export type { ScheduleView, BackfillResult } from './runtime/scheduler.ts';
 
 // Stores
 export { createSqliteStore } from './store/sqlite/store.ts';
