@@ -1,19 +1,28 @@
 /**
- * Who is calling: API keys (`Authorization: Bearer sbk_…` or `X-API-Key`) and short-lived,
- * single-use WebSocket tickets for browsers (which cannot set headers on an upgrade).
+ * Who is calling: API keys (`Authorization: Bearer sbk_…` or `X-API-Key`), JWTs from an identity
+ * provider (`Authorization: Bearer eyJ…`, when `gateway.auth.jwt` is configured, jwt.ts) and
+ * short-lived, single-use WebSocket tickets for browsers (which cannot set headers on an upgrade).
+ * Every HTTP route and the WebSocket upgrade authenticate here, so both kinds work everywhere.
  */
 import { randomBytes } from 'node:crypto';
 import { HttpError } from './errors.ts';
+import { looksLikeJwt, type JwtVerifier } from './jwt.ts';
 import { hashKey, sameDigest, type KeyRecord, type KeyStore, type Role } from './keys.ts';
 import { AuthThrottle } from './throttle.ts';
 
-/** The authenticated caller. `actorId` comes from the key, never from a request body. */
+/** The authenticated caller. `actorId` comes from the key or token, never from a request body. */
 export interface Principal {
+  /** The API key's id, or `jwt:<actorId>` for a token (plan counters and connection caps key on it). */
   keyId: string;
   actorId: string;
   role: Role;
   plan: string;
+  /** A token's `exp`, ms: connections opened with it close then. Absent for API keys. */
+  expiresAt?: number;
 }
+
+/** The `keyId` of token principals: never an API key id (those are `key_…`). */
+const JWT_KEY_PREFIX = 'jwt:';
 
 /** What each role may do beyond its own runs. */
 export const can = {
@@ -40,6 +49,8 @@ export interface AuthenticatorOptions {
   ticketTtlMs?: number;
   /** Failed authentications by client address (default 20 a minute). */
   throttle?: AuthThrottle;
+  /** Accept JWTs of this issuer beside API keys. */
+  jwt?: JwtVerifier;
   now?: () => number;
 }
 
@@ -58,6 +69,7 @@ export class Authenticator {
   readonly #misses = new Map<string, number>();
   readonly #throttle: AuthThrottle;
   readonly #tickets = new Map<string, { principal: Principal; expiresAt: number }>();
+  readonly #jwt: JwtVerifier | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.#keys = options.keys;
@@ -65,6 +77,7 @@ export class Authenticator {
     this.#ticketTtlMs = options.ticketTtlMs ?? 30_000;
     this.#now = options.now ?? Date.now;
     this.#throttle = options.throttle ?? new AuthThrottle({ now: this.#now });
+    this.#jwt = options.jwt;
   }
 
   /** The key in an Authorization / X-API-Key header, or null when none is given. */
@@ -85,6 +98,7 @@ export class Authenticator {
     if (!key)
       throw new HttpError(401, 'unauthenticated', 'an API key is required (Authorization: Bearer <key>)');
     this.#throttle.check(address);
+    if (this.#jwt && looksLikeJwt(key)) return this.#fromToken(this.#jwt, key, address);
     if (key.length > 200) return this.#failed(address, 'invalid API key');
     const hash = hashKey(key);
     const now = this.#now();
@@ -114,6 +128,19 @@ export class Authenticator {
     return principalOf(hit.record);
   }
 
+  /** A token's principal; a refused token counts toward the throttle like a wrong key. */
+  async #fromToken(jwt: JwtVerifier, token: string, address: string | undefined): Promise<Principal> {
+    try {
+      const id = await jwt.verify(token);
+      const principal = { keyId: `${JWT_KEY_PREFIX}${id.actorId}`, actorId: id.actorId, role: id.role };
+      return { ...principal, plan: jwt.plan, expiresAt: id.expiresAt };
+    } catch (error) {
+      // 503 (the issuer's key set is unreachable) is not the caller's failure.
+      if (error instanceof HttpError && error.status < 500) this.#throttle.fail(address);
+      throw error;
+    }
+  }
+
   #failed(address: string | undefined, message: string): never {
     this.#throttle.fail(address);
     throw new HttpError(401, 'unauthenticated', message);
@@ -121,6 +148,8 @@ export class Authenticator {
 
   /** True while the key is live (asks the store: used by the sweep of open connections). */
   async isLive(keyId: string): Promise<boolean> {
+    // A token cannot be revoked here: its connections close at its exp (connections.ts).
+    if (keyId.startsWith(JWT_KEY_PREFIX)) return true;
     const record = await this.#keys.get(keyId);
     const live = record !== null && record.revokedAt === null;
     if (!live) this.forget(keyId);
@@ -148,6 +177,8 @@ export class Authenticator {
     const t = this.#tickets.get(ticket);
     this.#tickets.delete(ticket);
     if (!t || t.expiresAt <= this.#now()) return this.#failed(address, 'invalid or expired ticket');
+    if (t.principal.expiresAt !== undefined && t.principal.expiresAt <= this.#now())
+      throw new HttpError(401, 'token_expired', 'token has expired');
     if (!(await this.isLive(t.principal.keyId)))
       throw new HttpError(401, 'unauthenticated', 'invalid or revoked API key');
     return t.principal;

@@ -47,6 +47,8 @@ export function gatewayOptionsOf(
     authCacheMs: g.auth.cacheMs,
     revocationSweepMs: g.auth.revocationSweepMs,
     authThrottle: { maxFailures: g.auth.maxFailures, windowMs: g.auth.failureWindowMs },
+    ...(g.auth.jwt ? { jwt: g.auth.jwt } : {}),
+    ...(config.webhooks.length ? { webhooks: config.webhooks } : {}),
     // The console is built into the package (console/dist), wherever the process runs from.
     consoleDir: g.console ? join(packageRoot(), 'console', 'dist') : false,
   };

@@ -6,6 +6,12 @@
 import type { Authenticator } from './auth.ts';
 import { HttpError } from './errors.ts';
 
+/** Close code and reason of a connection whose JWT expired (docs/gateway.md). */
+export const TOKEN_EXPIRED = { code: 4001, reason: 'token expired' } as const;
+
+/** Longest delay setTimeout takes; a later expiry re-arms. */
+const MAX_DELAY = 2 ** 31 - 1;
+
 /** How a connection is told to go away. */
 export type Closer = (code: number, reason: string) => void;
 
@@ -19,11 +25,14 @@ export interface Slot {
 
 interface Entry {
   close: Closer | null;
+  expiry: NodeJS.Timeout | null;
   /** Set when the slot was told to close before the connection bound its closer. */
   closed: { code: number; reason: string } | null;
 }
 
 const closeEntry = (e: Entry, code: number, reason: string): void => {
+  if (e.expiry) clearTimeout(e.expiry);
+  e.expiry = null;
   if (e.close) e.close(code, reason);
   else e.closed ??= { code, reason };
 };
@@ -60,8 +69,9 @@ export class Connections {
   /**
    * Take one of `keyId`'s `cap` slots, or 429 `too_many_connections` when all are held. Checking and
    * taking are one synchronous step, so concurrent opens of one key never pass the cap together.
+   * With `expiresAt` (a JWT's exp, ms) the connection is closed 4001 `token expired` then.
    */
-  open(keyId: string, cap: number): Slot {
+  open(keyId: string, cap: number, expiresAt?: number): Slot {
     if (this.count(keyId) >= cap)
       throw new HttpError(429, 'too_many_connections', `at most ${cap} open connections per key`, {
         headers: { 'Retry-After': '1' },
@@ -69,15 +79,26 @@ export class Connections {
       });
     let set = this.#byKey.get(keyId);
     if (!set) this.#byKey.set(keyId, (set = new Set()));
-    const entry: Entry = { close: null, closed: null };
+    const entry: Entry = { close: null, expiry: null, closed: null };
     set.add(entry);
     const owner = set;
+    if (expiresAt !== undefined) {
+      const arm = (): void => {
+        const left = expiresAt - Date.now();
+        if (left <= 0) return closeEntry(entry, TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+        entry.expiry = setTimeout(arm, Math.min(left, MAX_DELAY));
+        entry.expiry.unref();
+      };
+      arm();
+    }
     return {
       bind: (close) => {
         entry.close = close;
         if (entry.closed) close(entry.closed.code, entry.closed.reason);
       },
       release: () => {
+        if (entry.expiry) clearTimeout(entry.expiry);
+        entry.expiry = null;
         owner.delete(entry);
         if (owner.size === 0 && this.#byKey.get(keyId) === owner) this.#byKey.delete(keyId);
       },

@@ -23,6 +23,8 @@ import {
   type FetchHandler,
   type GatewayEnv,
 } from './http.ts';
+import type { WebhookConfig } from './hooks.ts';
+import { JwtVerifier, type JwtConfig } from './jwt.ts';
 import { issueKey, type KeyStore } from './keys.ts';
 import type { IpRules } from './net.ts';
 import { DEFAULT_PLANS, UsageMeter, type Plan, type UsageCounter } from './plans.ts';
@@ -63,6 +65,10 @@ export interface GatewayOptions {
   authCacheMs?: number;
   /** Failed authentications per client address before 429 (default 20 per 60 s). */
   authThrottle?: { maxFailures?: number; windowMs?: number };
+  /** Accept JWTs of this issuer beside API keys (`gateway.auth.jwt`, docs/gateway.md). */
+  jwt?: JwtConfig;
+  /** Signed webhooks at `POST /v1/hooks/:name` (`webhooks`, docs/webhooks.md). */
+  webhooks?: readonly WebhookConfig[];
   version?: string;
   /** Reported by `GET /v1/status` (start time, configuration, `switchboard dev` reloads). */
   instance?: Partial<GatewayInstance>;
@@ -187,6 +193,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     keys: options.keys,
     ...(options.authCacheMs !== undefined ? { cacheMs: options.authCacheMs } : {}),
     throttle: new AuthThrottle(options.authThrottle),
+    ...(options.jwt ? { jwt: new JwtVerifier(options.jwt) } : {}),
   });
   const feed = new RunFeed(options.system.store, {
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
@@ -214,6 +221,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.ip?.public ? { ip: options.ip.public } : {}),
     consoleDir: options.consoleDir ?? 'console/dist',
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ready: () => !draining,
   });
   const ws = new WsGateway(edge, {

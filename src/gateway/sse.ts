@@ -19,7 +19,11 @@ export function sseResponse(
   endedAt?: number,
 ): Response {
   // The stream holds one of the key's connection slots, shared with its WebSockets: 429 when none is free.
-  const slot = edge.connections.open(principal.keyId, edge.usage.plan(principal.plan).maxConnections);
+  const slot = edge.connections.open(
+    principal.keyId,
+    edge.usage.plan(principal.plan).maxConnections,
+    principal.expiresAt,
+  );
   let sub: Subscription | null = null;
   let released = false;
   const release = (): void => {

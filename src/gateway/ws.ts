@@ -296,9 +296,13 @@ class WsSession {
     const row = await visibleRun(this.edge, this.principal, runId);
     this.subs.get(runId)?.close();
     this.deltaStops.get(runId)?.();
-    // The answer as the model streams it: live only (the journal keeps the final text).
-    const stopDeltas = this.edge.system.onAnswerDelta(runId, (text) =>
-      this.send({ type: 'answer.delta', runId, text }),
+    // Live only (the journal keeps the final text): every step's text, and the answer (runtime/deltas.ts).
+    const stopDeltas = this.edge.system.onLiveText(runId, (d) =>
+      this.send(
+        d.kind === 'answer'
+          ? { type: 'answer.delta', runId, text: d.text }
+          : { type: 'model.text.delta', runId, step: d.step, text: d.text },
+      ),
     );
     this.deltaStops.set(runId, stopDeltas);
     const sub = this.edge.feed.subscribe(
@@ -402,7 +406,11 @@ export class WsGateway {
             address,
           );
       // The slot is taken before the handshake, so concurrent upgrades never pass the cap together.
-      slot = edge.connections.open(principal.keyId, edge.usage.plan(principal.plan).maxConnections);
+      slot = edge.connections.open(
+        principal.keyId,
+        edge.usage.plan(principal.plan).maxConnections,
+        principal.expiresAt,
+      );
     } catch (error) {
       return refuse(socket, mapError(error, edge.onError));
     }
