@@ -12,7 +12,10 @@ import { Authenticator, can, type Principal } from './auth.ts';
 import { approvalsOf, charge, memoryOf, visibleRun, type Edge, type GatewayEnv } from './context.ts';
 import { badRequest, HttpError, mapError } from './errors.ts';
 import { ipFilter, requestId, traceContext, type IpRules } from './net.ts';
-import { describeIssue, openApiDocument, PathId, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
+import { describeIssue, PathId, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
+import { openApiDocument } from './openapi.ts';
+import { hookTable, receiveHook, type WebhookConfig } from './hooks.ts';
+import { scheduleHandlers } from './schedules.ts';
 import { sseResponse } from './sse.ts';
 import { API_CSP, COMMON_HEADERS } from './security-headers.ts';
 import { serveConsole } from './static.ts';
@@ -59,6 +62,8 @@ export interface HttpOptions {
   onRequest?: (entry: Record<string, unknown>) => void;
   /** False while draining: /readyz answers 503. */
   ready: () => boolean;
+  /** Signed webhooks served at `POST /v1/hooks/:name` (hooks.ts). */
+  webhooks?: readonly WebhookConfig[];
 }
 
 /** Replay's report as the API shows it: the verdict, the first divergence with its diff, the text. */
@@ -251,7 +256,9 @@ const notEnabled = (what: string, issue: string): HttpError =>
 function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
   const { system } = edge;
   const prices = priceTable();
+  const hooks = hookTable(system, options.webhooks ?? []);
   return {
+    ...scheduleHandlers(system),
     async submitRun({ c, body, principal }) {
       const header = c.req.header('idempotency-key');
       if (header !== undefined && (header.length === 0 || header.length > 200))
@@ -460,6 +467,10 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         ...(query.sessionId ? { sessionId: query.sessionId } : {}),
       });
       return c.json({ deleted });
+    },
+
+    async receiveWebhook({ c }) {
+      return receiveHook(system, hooks, c, edge.limits.maxBodyBytes);
     },
 
     async health({ c }) {

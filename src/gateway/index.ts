@@ -11,6 +11,7 @@ export { createPostgresUsage } from './usage-postgres.ts';
 export { DEFAULT_LIMITS } from './context.ts';
 export type { ApprovalsApi, GatewayLimits, MemoryApi } from './context.ts';
 export { HttpError, mapError } from './errors.ts';
-export { openApiDocument, ROUTES } from './schemas.ts';
+export { ROUTES } from './schemas.ts';
+export { openApiDocument } from './openapi.ts';
 export type { FetchHandler } from './http.ts';
 export { keysCreate, keysList, keysRevoke, serve, startDemoGateway } from './cli.ts';

@@ -3,6 +3,7 @@
  * schemas and the OpenAPI document is generated from them, so the two cannot drift apart.
  */
 import { z } from 'zod';
+import { ScheduleTriggered, ScheduleViewSchema } from './schedule-schemas.ts';
 import { RUN_STATUSES } from '../core/run-state.ts';
 import { ROLES, type Role } from './keys.ts';
 
@@ -477,6 +478,62 @@ export const ROUTES = [
     },
   },
   {
+    method: 'post',
+    path: '/v1/hooks/:name',
+    operationId: 'receiveWebhook',
+    summary:
+      'A signed webhook delivery (no API key: webhook-id, webhook-timestamp and webhook-signature headers, docs/webhooks.md); 202 with the run, the first run again for a redelivered event id',
+    auth: false,
+    responses: {
+      202: { description: 'Accepted (deduplicated: a redelivery)', schema: RunAccepted },
+      400: err('Body is not JSON, or the input template rendered empty'),
+      401: err('Missing, stale or wrong signature (code signature_missing / _stale / _invalid)'),
+      404: err('No such webhook'),
+      413: err('Body too large'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/schedules',
+    operationId: 'listSchedules',
+    summary: 'The configured schedules: next 3 fire times, paused or not, recent slots and their runs',
+    roles: ['operator', 'admin'],
+    responses: {
+      200: { description: 'Schedules', schema: z.object({ schedules: z.array(ScheduleViewSchema) }) },
+      403: err('Role may not read it'),
+      ...common,
+    },
+  },
+  ...(['pause', 'resume'] as const).map((verb) => ({
+    method: 'post' as const,
+    path: `/v1/schedules/:name/${verb}` as const,
+    operationId: `${verb}Schedule` as const,
+    summary:
+      verb === 'pause'
+        ? 'Pause a schedule durably (kept across restarts, overrides the configuration)'
+        : 'Resume a schedule from now on (slots while it was paused never fire)',
+    roles: ['operator' as const, 'admin' as const],
+    responses: {
+      200: { description: 'The schedule', schema: ScheduleViewSchema },
+      403: err('Role may not change it'),
+      404: err('No such schedule'),
+      ...common,
+    },
+  })),
+  {
+    method: 'post',
+    path: '/v1/schedules/:name/trigger',
+    operationId: 'triggerSchedule',
+    summary: 'Fire one run of a schedule now (its own idempotency key, recorded with the slots)',
+    roles: ['operator', 'admin'],
+    responses: {
+      202: { description: 'The run', schema: ScheduleTriggered },
+      403: err('Role may not trigger it'),
+      404: err('No such schedule'),
+      ...common,
+    },
+  },
+  {
     method: 'get',
     path: '/healthz',
     operationId: 'health',
@@ -495,79 +552,6 @@ export const ROUTES = [
 ] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['operationId'];
-
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  return rest;
-};
-
-/** The OpenAPI 3.1 document of {@link ROUTES}. */
-export function openApiDocument(version: string): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of ROUTES as readonly RouteSpec[]) {
-    const path = r.path.replace(/:(\w+)/g, '{$1}');
-    const parameters: unknown[] = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
-      name: m[1],
-      in: 'path',
-      required: true,
-      schema: jsonSchema(PathId, 'input'),
-    }));
-    if (r.query) {
-      for (const [name, schema] of Object.entries(r.query.shape)) {
-        parameters.push({
-          name,
-          in: 'query',
-          required: false,
-          schema: jsonSchema(schema as z.ZodType, 'input'),
-        });
-      }
-    }
-    const responses: Record<string, unknown> = {};
-    for (const [status, res] of Object.entries(r.responses)) {
-      const content: Record<string, unknown> = {};
-      if (res.schema) content['application/json'] = { schema: jsonSchema(res.schema, 'output') };
-      if (res.sse) content['text/event-stream'] = { schema: { type: 'string' } };
-      responses[status] = { description: res.description, ...(res.schema ? { content } : {}) };
-    }
-    (paths[path] ??= {})[r.method] = {
-      operationId: r.operationId,
-      summary: r.summary,
-      ...(r.auth === false ? { security: [] } : {}),
-      ...(r.roles ? { 'x-roles': r.roles } : {}),
-      ...(r.ownerScoped ? { 'x-owner-scoped': true } : {}),
-      ...(parameters.length ? { parameters } : {}),
-      ...(r.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: jsonSchema(r.body, 'input') } },
-            },
-          }
-        : {}),
-      responses,
-    };
-  }
-  return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Switchboard gateway',
-      version,
-      description:
-        'Runs, live progress and approvals of a Switchboard system. WebSocket API at /v1/ws (see docs/gateway.md).',
-    },
-    servers: [{ url: '/' }],
-    components: {
-      securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `switchboard keys create`' },
-      },
-    },
-    security: [{ apiKey: [] }],
-    paths,
-  };
-}
 
 /** A zod failure as the field it names and a one-line message. */
 export function describeIssue(error: z.ZodError, prefix = ''): { field: string; message: string } {
