@@ -128,6 +128,32 @@ export interface AgentInfo {
   health: AgentHealthInfo;
 }
 
+/** One schedule as `GET /v1/schedules` shows it (src/runtime/scheduler.ts ScheduleView). */
+export interface ScheduleView {
+  name: string;
+  cron: string | null;
+  every: string | null;
+  timezone: string;
+  agent: string | null;
+  overlap: string;
+  catchup: string;
+  jitterMs: number;
+  paused: boolean;
+  pausedBy: 'config' | 'override';
+  lastSlot: string | null;
+  next: { slot: string; fireAt: string }[];
+  slots: {
+    key: string;
+    slot: string;
+    kind: string;
+    status: string;
+    runId: string | null;
+    reason: string | null;
+    at: string;
+    runStatus: string | null;
+  }[];
+}
+
 /** What the signed-in key may do, found by asking the gateway (there is no "who am I" route). */
 export interface Abilities {
   role: Role;

@@ -1,6 +1,6 @@
 /**
  * The console shell: sign-in with an API key (kept in session storage), navigation by role, and
- * hash routes (`#/runs`, `#/runs/<id>`, `#/approvals`, `#/agents`, `#/usage`, `#/chat`), so the
+ * hash routes (`#/runs`, `#/runs/<id>`, `#/approvals`, `#/agents`, `#/usage`, `#/schedules`, `#/chat`), so the
  * gateway needs no server-side routes for the app.
  */
 import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
@@ -11,6 +11,7 @@ import { ApprovalsPage } from './pages/Approvals.tsx';
 import { ChatPage } from './pages/Chat.tsx';
 import { RunDetailPage } from './pages/RunDetail.tsx';
 import { RunsPage } from './pages/Runs.tsx';
+import { SchedulesPage } from './pages/Schedules.tsx';
 import { UsagePage } from './pages/Usage.tsx';
 import './styles.css';
 
@@ -152,6 +153,7 @@ function App() {
     ['#/approvals', 'Approvals', abilities.approve],
     ['#/agents', 'Agents', true],
     ['#/usage', 'Usage', true],
+    ['#/schedules', 'Schedules', abilities.operate],
     ['#/chat', 'Chat', true],
   ];
   const path = hash.slice(1);
@@ -161,6 +163,7 @@ function App() {
   else if (path === '/approvals' && abilities.approve) page = <ApprovalsPage api={api} />;
   else if (path === '/agents') page = <AgentsPage api={api} operate={abilities.operate} />;
   else if (path === '/usage') page = <UsagePage api={api} />;
+  else if (path === '/schedules' && abilities.operate) page = <SchedulesPage api={api} />;
   else if (path === '/chat') page = <ChatPage api={api} />;
   else page = <RunsPage api={api} />;
   const current = runMatch ? '#/runs' : (nav.find(([h]) => h === hash)?.[0] ?? '#/runs');

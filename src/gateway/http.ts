@@ -14,6 +14,7 @@ import { badRequest, HttpError, mapError } from './errors.ts';
 import { ipFilter, requestId, traceContext, type IpRules } from './net.ts';
 import { describeIssue, PathId, ROUTES, type RouteId, type RouteSpec } from './schemas.ts';
 import { openApiDocument } from './openapi.ts';
+import { BATCH_BODY_BYTES, batchHandlers } from './batches.ts';
 import { hookTable, receiveHook, type WebhookConfig } from './hooks.ts';
 import { scheduleHandlers } from './schedules.ts';
 import { sseResponse } from './sse.ts';
@@ -218,11 +219,13 @@ export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
 
   const handlers = routeHandlers(edge, options);
   const limit = bodyLimitOf(edge.limits.maxBodyBytes);
+  // A batch body is JSONL of many requests: its own, larger limit (`batch.maxBodyBytes`).
+  const batchLimit = bodyLimitOf(edge.batch?.maxBodyBytes ?? BATCH_BODY_BYTES);
   for (const spec of ROUTES as readonly RouteSpec[]) {
     const handler = handlers[spec.operationId as RouteId] as (
       call: Call<unknown, unknown>,
     ) => Promise<Response>;
-    app.on(spec.method.toUpperCase(), spec.path, limit, async (c) => {
+    app.on(spec.method.toUpperCase(), spec.path, spec.rawBody ? batchLimit : limit, async (c) => {
       let principal: Principal = { keyId: '', actorId: '', role: 'user', plan: 'default' };
       if (spec.auth !== false) {
         principal = await edge.auth.authenticate(
@@ -259,6 +262,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
   const hooks = hookTable(system, options.webhooks ?? []);
   return {
     ...scheduleHandlers(system),
+    ...batchHandlers(edge),
     async submitRun({ c, body, principal }) {
       const header = c.req.header('idempotency-key');
       if (header !== undefined && (header.length === 0 || header.length > 200))

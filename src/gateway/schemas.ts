@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ScheduleTriggered, ScheduleViewSchema } from './schedule-schemas.ts';
 import { RUN_STATUSES } from '../core/run-state.ts';
+import { batchRoutes } from './batch-schemas.ts';
 import { ROLES, type Role } from './keys.ts';
 
 /**
@@ -244,9 +245,11 @@ export interface RouteSpec {
   /** True when `:id` names something owned by one actor (another actor gets 404). */
   ownerScoped?: boolean;
   body?: z.ZodType;
+  /** A body that is not JSON (JSONL): its content types; `limit: 'batch'` is `batch.maxBodyBytes`. */
+  rawBody?: { types: readonly string[]; limit: 'batch' };
   query?: z.ZodObject;
-  /** Status → schema (absent schema: no JSON body). */
-  responses: Record<number, { description: string; schema?: z.ZodType; sse?: boolean }>;
+  /** Status → schema (absent schema: no JSON body; `jsonl`: the schema of each JSONL line). */
+  responses: Record<number, { description: string; schema?: z.ZodType; sse?: boolean; jsonl?: boolean }>;
 }
 
 const err = (description: string) => ({ description, schema: ErrorBodySchema });
@@ -533,6 +536,7 @@ export const ROUTES = [
       ...common,
     },
   },
+  ...batchRoutes(err, common),
   {
     method: 'get',
     path: '/healthz',
