@@ -102,7 +102,7 @@ export function formatDoctor(r: DoctorReport): string {
     out.push(`model   ${d.label}  →  ${d.endpoint}  (credentials: ${d.credentials})`);
     out.push(
       m.ok
-        ? `        ok    answered in ${m.latencyMs} ms${m.reply ? `: "${m.reply}"` : ''}`
+        ? `        ok    called the probe tool in ${m.latencyMs} ms${m.reply ? `: ${m.reply}` : ''}`
         : `        FAIL  ${m.error ?? ''}`,
     );
     if (m.settings) out.push(`        ${m.settings}`);

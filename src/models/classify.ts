@@ -59,6 +59,7 @@ function providerFailure(
     failure: fields.failure === 'http' && found.class === 'rate_limit' ? 'rate-limited' : fields.failure,
     class: found.class,
     retryable: RETRYABLE_CLASSES.has(found.class),
+    ...(found.toolsUnsupported ? { toolsUnsupported: true } : {}),
     cause: fields.cause,
   });
 }

@@ -64,6 +64,8 @@ interface Rule {
   class: ModelErrorClass;
   /** What to do about it, appended to the run's error. */
   hint?: string;
+  /** The endpoint refuses tool calling itself (not this request). */
+  toolsUnsupported?: true;
 }
 
 const is =
@@ -107,11 +109,13 @@ const TABLES: Record<ProviderFamily, Rule[]> = {
       message: /tools param requires --jinja/i,
       class: 'configuration',
       hint: 'tool calling is not enabled on this server: start llama-server with --jinja',
+      toolsUnsupported: true,
     },
     {
       message: /does not support tools|no endpoints found that support tool use/i,
       class: 'configuration',
       hint: 'this model or server does not support tool calling',
+      toolsUnsupported: true,
     },
     {
       message: /jinja exception|chat template|conversation roles must alternate/i,
@@ -164,12 +168,16 @@ const TABLES: Record<ProviderFamily, Rule[]> = {
 export function classifyAnswer(
   provider: string,
   answer: ProviderAnswer,
-): { class: ModelErrorClass; hint?: string } {
+): { class: ModelErrorClass; hint?: string; toolsUnsupported?: true } {
   for (const rule of TABLES[familyOf(provider)]) {
     if (rule.status && (answer.status === undefined || !rule.status(answer.status))) continue;
     if (rule.type && !(answer.type !== undefined && rule.type.test(answer.type))) continue;
     if (rule.message && !rule.message.test(answer.message)) continue;
-    return { class: rule.class, ...(rule.hint ? { hint: rule.hint } : {}) };
+    return {
+      class: rule.class,
+      ...(rule.hint ? { hint: rule.hint } : {}),
+      ...(rule.toolsUnsupported ? { toolsUnsupported: true as const } : {}),
+    };
   }
   // No status and nothing recognized: a failure of the connection, not of the request.
   return { class: answer.status === undefined ? 'transient' : 'configuration' };

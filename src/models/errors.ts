@@ -25,6 +25,8 @@ export class ModelProviderError extends SwitchboardError {
   readonly class: ModelErrorClass;
   /** True for the classes a retry can fix: rate limits, overload, transient failures. */
   readonly retryable: boolean;
+  /** Set when the endpoint refuses tool calling as such (llama-server without `--jinja`, …). */
+  readonly toolsUnsupported: boolean;
   /** Attempts made, the failing one included. */
   readonly attempts: number;
   constructor(
@@ -36,11 +38,13 @@ export class ModelProviderError extends SwitchboardError {
       failure: ProviderFailure;
       class: ModelErrorClass;
       retryable: boolean;
+      toolsUnsupported?: boolean;
       attempts?: number;
       cause?: unknown;
     },
   ) {
     super(message, { cause: fields.cause });
+    this.toolsUnsupported = fields.toolsUnsupported ?? false;
     this.provider = fields.provider;
     this.modelId = fields.modelId;
     this.status = fields.status;
@@ -60,6 +64,7 @@ export class ModelProviderError extends SwitchboardError {
       failure: this.failure,
       class: this.class,
       retryable: this.retryable,
+      toolsUnsupported: this.toolsUnsupported,
       attempts,
       cause: this.cause,
     });

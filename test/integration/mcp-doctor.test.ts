@@ -26,7 +26,24 @@ describe('switchboard doctor', () => {
           object: 'chat.completion',
           created: 1,
           model: 'llama3.1',
-          choices: [{ index: 0, message: { role: 'assistant', content: 'OK' }, finish_reason: 'stop' }],
+          // The doctor's probe requires a tool call (issue 22 item 6).
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: null,
+                tool_calls: [
+                  {
+                    id: 'c1',
+                    type: 'function',
+                    function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+                  },
+                ],
+              },
+              finish_reason: 'tool_calls',
+            },
+          ],
           usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 },
         }),
       );
@@ -73,7 +90,10 @@ describe('switchboard doctor', () => {
     const lines = text.split('\n');
     assert.ok(lines.length <= 24, `one screen:\n${text}`);
     assert.equal(lines[0], `model   openai-compatible:llama3.1  →  ${llmUrl}  (credentials: none)`);
-    assert.match(lines[1] ?? '', /^ {8}ok {4}answered in \d+ ms: "OK"$/);
+    assert.match(
+      lines[1] ?? '',
+      /^ {8}ok {4}called the probe tool in \d+ ms: get_weather\(\{"city":"Paris"\}\)$/,
+    );
     assert.equal(lines[2], '        timeout 60000 ms, 3 retries, 30 requests/min');
     assert.equal(lines[3], `mcp     2 servers in ${path}`);
     assert.match(
@@ -117,6 +137,9 @@ describe('switchboard doctor', () => {
       { SWITCHBOARD_MODEL: `openai-compatible:http://127.0.0.1:${closedPort}/v1#m` },
     );
     assert.equal(exitCode, 1);
-    assert.match(text.split('\n')[1] ?? '', /^ {8}FAIL {2}openai-compatible\.chat model m is unreachable: /);
+    assert.match(
+      text.split('\n')[1] ?? '',
+      /^ {8}FAIL {2}transient: openai-compatible\.chat model m is unreachable: /,
+    );
   });
 });
