@@ -62,6 +62,8 @@ export interface SwitchboardConfig {
     requestsPerMinute?: number;
     /** Most tokens one model answer may have (`max_tokens`), default 4096; an agent may set its own. */
     maxOutputTokens?: number;
+    /** The model's context window in tokens: prompts are fitted to it (none: not fitted). */
+    contextTokens?: number;
   };
   store?: {
     /** Holds the SQLite files (and whatever else the project keeps per process). */
@@ -174,6 +176,7 @@ export interface CompiledConfig {
     maxRetries?: number;
     requestsPerMinute?: number;
     maxOutputTokens: number;
+    contextTokens?: number;
   };
   store: { dataDir: string; url?: string; schema: string; poolSize: number };
   gateway: {

@@ -97,6 +97,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   SWITCHBOARD_MODEL_MAX_RETRIES: 'modelSettings.maxRetries',
   SWITCHBOARD_MODEL_RPM: 'modelSettings.requestsPerMinute',
   SWITCHBOARD_MODEL_MAX_OUTPUT_TOKENS: 'modelSettings.maxOutputTokens',
+  SWITCHBOARD_MODEL_CONTEXT_TOKENS: 'modelSettings.contextTokens',
   SWITCHBOARD_DATA_DIR: 'store.dataDir',
   SWITCHBOARD_DATABASE_URL: 'store.url',
   SWITCHBOARD_DATABASE_SCHEMA: 'store.schema',
@@ -163,6 +164,7 @@ export const configSchema = z
         maxRetries: int().optional(),
         requestsPerMinute: int(1).optional(),
         maxOutputTokens: int(1).optional(),
+        contextTokens: int(256).optional(),
       })
       .strict()
       .optional(),

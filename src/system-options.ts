@@ -17,6 +17,8 @@ export interface SystemOptions {
   model?: LanguageModelV4;
   /** Most tokens one model answer may have, for agents that set none (4096). */
   maxOutputTokens?: number;
+  /** Context window of the model, in tokens, for agents that set none: prompts are fitted to it. */
+  contextTokens?: number;
   /** Defaults to SQLite at `<dataDir>/switchboard.db`. */
   store?: Store;
   /** Defaults to `./.switchboard`. */
@@ -95,6 +97,9 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
     agents: config.agents,
     ...(typeof config.model === 'object' ? { model: config.model } : {}),
     maxOutputTokens: config.modelSettings.maxOutputTokens,
+    ...(config.modelSettings.contextTokens !== undefined
+      ? { contextTokens: config.modelSettings.contextTokens }
+      : {}),
     dataDir: config.store.dataDir,
     ...(config.store.url ? { databaseUrl: config.store.url } : {}),
     ...(config.defaultAgent !== undefined ? { defaultAgent: config.defaultAgent } : {}),

@@ -17,7 +17,7 @@ import type { ChainVerdict } from './core/audit.ts';
 import { approvalsApi, escalationsApi, verifyRun } from './runtime/approvals.ts';
 import { defaultMemoryHooks, type MemoryConfig } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
-import { DeltaHub } from './runtime/deltas.ts';
+import { DeltaHub, type LiveText } from './runtime/deltas.ts';
 import { followEvents } from './runtime/follow.ts';
 import { parseTraceparent } from './core/trace-ids.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
@@ -105,8 +105,10 @@ export interface System {
   readonly memory: MemoryApi;
   /** The configured schedules: list, pause, resume, trigger, backfill (docs/schedules.md). */
   readonly schedules: Scheduler;
-  /** Text deltas of a run's answer as the model streams it (live only, not journaled). */
+  /** Text deltas of a run's answer, once its model step is known to be the answer (live only, not journaled). */
   onAnswerDelta(runId: string, fn: (text: string) => void): () => void;
+  /** A run's live text of both kinds: every model step's text as it arrives, and the answer (runtime/deltas.ts). */
+  onLiveText(runId: string, fn: (d: LiveText) => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
   submit(request: SubmitRequest): Promise<SubmitResult>;
@@ -275,6 +277,7 @@ export function createSystem(
     approvalExpiry: options.approvalExpiry ?? DEFAULTS.limits.approvalExpiry,
     memory,
     deltas,
+    ...(options.contextTokens !== undefined ? { contextTokens: options.contextTokens } : {}),
     breakers: new CircuitBreakers({
       threshold: options.breaker?.threshold ?? DEFAULTS.limits.breaker.threshold,
       cooldownMs: options.breaker?.cooldownMs ?? DEFAULTS.limits.breaker.cooldownMs,
@@ -347,7 +350,8 @@ export function createSystem(
     verify: (runId, options) => verifyRun(store, runId, options),
     memory: memoryApi(store, engine, newId),
     schedules: scheduler,
-    onAnswerDelta: (runId, fn) => deltas.subscribe(runId, fn),
+    onAnswerDelta: (runId, fn) => deltas.subscribe(runId, (d) => d.kind === 'answer' && fn(d.text)),
+    onLiveText: (runId, fn) => deltas.subscribe(runId, fn),
 
     async start() {
       const warn = options.onWarning ?? ((m: string) => console.warn(m));

@@ -1,5 +1,5 @@
 /** `switchboard trace`: a readable timeline of one run's journal. */
-import type { JournalEvent } from '../core/events.ts';
+import type { ContextFitData, JournalEvent } from '../core/events.ts';
 import { formatPair } from '../routing/format.ts';
 
 const short = (v: unknown, max = 100): string => {
@@ -68,9 +68,9 @@ export function describeEvent(e: JournalEvent): string {
     case 'breaker.changed':
       return `circuit breaker of ${e.data.tool} ${e.data.state} after ${e.data.failures} consecutive failures${e.data.until ? ` until ${new Date(e.data.until).toISOString()}` : ''}`;
     case 'model.retried':
-      return `model call failed (${e.data.status ?? 'no status'}: ${e.data.error.message}); attempt ${e.data.attempt} retried after ${e.data.delayMs} ms${e.data.retryAfter ? ' (retry-after)' : ''}`;
+      return `model call failed (${e.data.status ?? 'no status'}: ${e.data.error.message}); attempt ${e.data.attempt}${e.data.latencyMs !== undefined ? ` took ${e.data.latencyMs} ms,` : ''} retried after ${e.data.delayMs} ms${e.data.retryAfter ? ' (retry-after)' : ''}`;
     case 'model.requested':
-      return `model ${e.data.provider}:${e.data.modelId} called with ${e.data.messages} messages, tools [${e.data.tools.join(', ')}]`;
+      return `model ${e.data.provider}:${e.data.modelId} called with ${e.data.messages} messages, tools [${e.data.tools.join(', ')}]${contextLines(e.data.context)}`;
     case 'model.responded': {
       const calls = e.data.toolCalls.map((c) => `${c.toolName}(${short(c.input, 60)})`).join(', ');
       return `model answered in ${e.data.latencyMs} ms, ${e.data.usage.inputTokens}+${e.data.usage.outputTokens} tokens, ${e.data.finishReason}${calls ? `: calls ${calls}` : ''}${e.data.text ? `: "${short(e.data.text, 80)}"` : ''}`;
@@ -112,13 +112,33 @@ export function describeEvent(e: JournalEvent): string {
   }
 }
 
-/** The whole timeline, with times relative to submission. */
+/** What fitting the prompt to the model's context did (runtime/context-budget.ts). */
+function contextLines(c: ContextFitData | undefined): string {
+  if (!c) return '';
+  const lines = [`\n    context: ${c.tokens} of ${c.limit} prompt tokens (window ${c.contextTokens})`];
+  if (c.droppedMemoryTurns) lines.push(`    trimmed: ${c.droppedMemoryTurns} oldest memory turns left out`);
+  for (const t of c.truncated ?? [])
+    lines.push(
+      `    trimmed: ${t.tool} result of call ${t.callId} cut to ${t.keptChars} of ${t.chars} characters (full result in the journal)`,
+    );
+  return lines.join('\n');
+}
+
+/** When an event happened: `occurredAt` where the engine recorded it, else its commit time. */
+const happened = (e: JournalEvent): number =>
+  'occurredAt' in e.data && typeof e.data.occurredAt === 'number' ? e.data.occurredAt : e.at;
+
+/**
+ * The whole timeline, with times relative to submission: when each event happened, and its commit
+ * time too where that was later (events that ride in the commit after a model call).
+ */
 export function formatTrace(events: readonly JournalEvent[]): string {
   const t0 = events[0]?.at ?? 0;
   return events
-    .map(
-      (e) =>
-        `#${String(e.seq).padStart(3)} +${String(e.at - t0).padStart(6)}ms  ${e.type.padEnd(21)} ${describeEvent(e)}`,
-    )
+    .map((e) => {
+      const t = happened(e);
+      const committed = e.at !== t ? ` (committed +${e.at - t0}ms)` : '';
+      return `#${String(e.seq).padStart(3)} +${String(t - t0).padStart(6)}ms  ${e.type.padEnd(21)} ${describeEvent(e)}${committed}`;
+    })
     .join('\n');
 }

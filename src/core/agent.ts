@@ -26,6 +26,11 @@ export interface AgentDefinition {
    * runs until its context is full.
    */
   maxOutputTokens?: number;
+  /**
+   * The context window of this agent's model, in tokens; the system's `modelSettings.contextTokens`
+   * when absent. Prompts are fitted to it before they are sent (docs/models.md, "Context budget").
+   */
+  contextTokens?: number;
   tools: AnyTool[];
   /** Names of agents this agent may delegate to (each becomes a `delegate_to_<name>` tool). */
   delegates: string[];
@@ -71,6 +76,10 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   const cap = options.maxOutputTokens;
   if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) {
     throw new TypeError(`agent ${options.name}: maxOutputTokens must be a positive integer`);
+  }
+  const window = options.contextTokens;
+  if (window !== undefined && (!Number.isInteger(window) || window < 256)) {
+    throw new TypeError(`agent ${options.name}: contextTokens must be an integer of at least 256`);
   }
   // Tool names used twice are reported by the configuration check (with the path), not here.
   return { ...options, delegates: options.delegates ?? [], concurrency, examples: options.examples ?? [] };

@@ -72,6 +72,29 @@ export class BudgetExceededError extends SwitchboardError {
   }
 }
 
+/**
+ * A model call's smallest prompt does not fit the model's context window, even with every memory
+ * turn left out and every tool result cut to its minimum: the run fails before anything is sent.
+ */
+export class ContextBudgetError extends SwitchboardError {
+  readonly code = 'context_budget';
+  readonly agent: string;
+  readonly contextTokens: number;
+  /** Tokens the prompt may use (the window less the answer's room and the tokenizer allowance). */
+  readonly limit: number;
+  /** Tokens of the smallest prompt. */
+  readonly needed: number;
+  constructor(agent: string, contextTokens: number, limit: number, needed: number) {
+    super(
+      `context budget: the smallest prompt of agent ${agent} needs ${needed} tokens, more than the ${limit} its model's context of ${contextTokens} tokens leaves for a prompt`,
+    );
+    this.agent = agent;
+    this.contextTokens = contextTokens;
+    this.limit = limit;
+    this.needed = needed;
+  }
+}
+
 /** An append lost a race: the expected seq was taken, or the lease was taken by another worker. */
 export class ConflictError extends SwitchboardError {
   readonly code = 'conflict';

@@ -68,6 +68,27 @@ export interface MemoryContextData {
   facts: { namespace: string; key: string; value: string; trusted: boolean }[];
 }
 
+/** How a prompt was fitted to the model's context window (runtime/context-budget.ts). */
+export interface ContextFitData {
+  contextTokens: number;
+  /** Tokens the prompt may use. */
+  limit: number;
+  /** Tokens of the prompt sent, as counted before sending. */
+  tokens: number;
+  /** Earlier turns of the session left out, oldest first. */
+  droppedMemoryTurns?: number;
+  /** Tool results cut, with their full and kept sizes; the journal holds the whole result. */
+  truncated?: { callId: string; tool: string; chars: number; keptChars: number }[];
+}
+
+/**
+ * When an event happened (ms since epoch, store clock), for events that ride in a later commit
+ * than the moment they record: `at` is the commit time.
+ */
+export interface Timed {
+  occurredAt?: number;
+}
+
 /** Payloads by event type. */
 export interface EventPayloads {
   'run.submitted': {
@@ -107,7 +128,7 @@ export interface EventPayloads {
     threshold: number;
     candidates: CandidateScoreData[];
   };
-  'agent.started': { agent: string; version: string };
+  'agent.started': { agent: string; version: string } & Timed;
   'memory.loaded': {
     turns: number;
     tokens: number;
@@ -141,8 +162,18 @@ export interface EventPayloads {
     delayMs: number;
     retryAfter: boolean;
     error: ErrorData;
-  };
-  'model.requested': { modelId: string; provider: string; tools: string[]; messages: number };
+    /** How long the failed attempt took. */
+    latencyMs?: number;
+  } & Timed;
+  'model.requested': {
+    modelId: string;
+    provider: string;
+    tools: string[];
+    /** Messages sent over the wire (one per tool result for chat-completions providers). */
+    messages: number;
+    /** Set when the model has a known context size: what fitting the prompt did. */
+    context?: ContextFitData;
+  } & Timed;
   'model.responded': {
     modelId: string;
     text: string;
@@ -150,7 +181,7 @@ export interface EventPayloads {
     usage: TokenUsage;
     latencyMs: number;
     finishReason: string;
-  };
+  } & Timed;
   'tool.started': {
     callId: string;
     tool: string;

@@ -86,6 +86,8 @@ export interface RunState {
   error?: ErrorData;
   attention?: EventPayloads['run.needs_attention'];
   escalation?: { reason: string; summary?: string; by: string };
+  /** A delegated run escalated to people: once this step's calls are done, this run escalates too. */
+  childEscalation?: { reason: string; summary: string; agent?: string };
   /** Tools shown to the model at its latest step: a call to any other tool is refused. */
   shownTools?: string[];
   /** The router's confidence when it chose the agent (policies may key on it). */
@@ -166,6 +168,7 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
     case 'run.escalated': {
       state.escalation = { reason: e.data.reason, summary: e.data.summary, by: e.data.by };
       state.status = 'escalated';
+      delete state.childEscalation;
       const c = e.data.callId ? findCall(state, e.data.callId) : undefined;
       if (c) finishCall(state, c, { kind: 'result', value: 'Handed to a person.' });
       break;
@@ -274,8 +277,16 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       } else {
         finishCall(state, c, {
           kind: 'error',
-          message: `delegated run ${e.data.status}: ${e.data.error?.message ?? 'no output'}`,
+          message: `delegated run ${e.data.status}${e.data.error ? ` (${e.data.error.name})` : ''}: ${e.data.error?.message ?? 'no output'}`,
         });
+      }
+      if (e.data.error?.code === 'escalated') {
+        const d = e.data.error.details ?? {};
+        state.childEscalation = {
+          reason: e.data.error.message,
+          summary: typeof d.summary === 'string' ? d.summary : e.data.error.message,
+          ...(typeof d.agent === 'string' ? { agent: d.agent } : {}),
+        };
       }
       if (!TERMINAL_STATUSES.has(state.status)) state.status = 'running';
       break;
@@ -356,6 +367,7 @@ export type NextAction =
   | { kind: 'in-doubt'; call: CallState }
   | { kind: 'sleep'; until: number }
   | { kind: 'expire-approval'; call: CallState }
+  | { kind: 'escalate'; reason: string; summary: string; agent?: string }
   | { kind: 'fail'; error: ErrorData };
 
 const budgetError = (budget: string, limit: number, used: number): ErrorData => ({
@@ -413,6 +425,8 @@ export function decide(state: RunState, now: number, budget: Budget): NextAction
         return { kind: 'call', call: c, attempt: c.attempt + 1 };
     }
   }
+  // A person now owns what the delegated run was for: the model is not asked to carry on without it.
+  if (state.childEscalation) return { kind: 'escalate', ...state.childEscalation };
   if (state.answered) {
     const last = state.turns.at(-1);
     return { kind: 'complete', output: last?.role === 'assistant' ? last.text : '' };

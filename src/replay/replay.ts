@@ -13,7 +13,7 @@ import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import type { JournalEvent, ToolCallData } from '../core/events.ts';
 import { applyEvent, decide, initialState, type RunState } from '../core/run-state.ts';
 import { delegationInput, type AgentRuntime } from '../runtime/agents.ts';
-import { buildPrompt } from '../runtime/prompt.ts';
+import { buildPrompt, legacyMessageCount, wireMessageCount } from '../runtime/prompt.ts';
 
 /** What the replay runs against: the code's agents and routing (e.g. `replayConfigOf(system)`). */
 export interface ReplayConfig {
@@ -339,6 +339,9 @@ export async function replayRun(
           apply(e);
           break;
         }
+        case 'escalate':
+          apply(expect(['run.escalated'], 'escalate the run, as its delegated run did'));
+          break;
         case 'fail': {
           const e = expect(['run.failed'], `fail the run (${action.error.code})`);
           if (e.type === 'run.failed' && e.data.error.code !== action.error.code)
@@ -490,12 +493,14 @@ async function replayModelStep(
       tools,
       `the model of ${agent.name} would be shown other tools`,
     );
-  if (requested.data.messages !== prompt.length)
+  // Wire messages now; SDK prompt parts (one system message per section) in older journals.
+  const sent = wireMessageCount(prompt, agent.model.provider);
+  if (requested.data.messages !== sent && requested.data.messages !== legacyMessageCount(state, prompt))
     return diverge(
       requested,
       'model-request',
       `${requested.data.messages} messages`,
-      `${prompt.length} messages`,
+      `${sent} messages`,
       'the prompt has another shape',
     );
   apply(requested);

@@ -33,7 +33,7 @@ import type { PolicyLedger } from '../store/ledger-port.ts';
 import { agentQueue, ROUTER_QUEUE, type AgentRuntime } from './agents.ts';
 import type { Faults } from './faults.ts';
 import { RunHandle } from './handle.ts';
-import { buildPrompt } from './prompt.ts';
+import { requestModel, retryRecorder } from './model-step.ts';
 import { parkRun, PoisonCounter, storeUnavailable } from './poison.ts';
 import { performCall, performInDoubt } from './tools.ts';
 import { errorData } from './error-data.ts';
@@ -58,8 +58,10 @@ export interface EngineOptions {
   /** What an expired approval means (default: rejected). */
   approvalExpiry: 'approved' | 'rejected';
   memory: MemoryConfig;
-  /** Live answer deltas for subscribers (not journaled). */
+  /** Live text for subscribers (not journaled). */
   deltas?: DeltaHub;
+  /** Context window of agents that set none (runtime/context-budget.ts). */
+  contextTokens?: number;
   /** Per-tool circuit breakers of this worker process. */
   breakers?: CircuitBreakers;
   /** Identical failures in a row before a run is parked as poison (5). */
@@ -244,7 +246,9 @@ export class Engine {
             kind: 'fail',
             error: { name: 'ConfigError', code: 'config_error', message: `unknown agent ${state.agent}` },
           });
-        h.emit(event('agent.started', { agent: agent.name, version: agent.version }));
+        h.emit(
+          event('agent.started', { agent: agent.name, version: agent.version, occurredAt: this.store.now() }),
+        );
         await this.#loadMemory(h, agent.def);
         return false;
       }
@@ -255,6 +259,17 @@ export class Engine {
         return this.#finish(h, action);
       case 'fail':
         return this.#finish(h, action);
+      case 'escalate':
+        // A delegated run escalated: so does this one (its end tells its own parent in turn).
+        h.emit(
+          event('run.escalated', {
+            by: 'agent',
+            agent: action.agent ?? state.agent ?? '',
+            summary: action.summary,
+            reason: action.reason,
+          }),
+        );
+        return false;
       case 'sleep':
         await h.flush({ upsertTasks: [{ runId: h.runId, queue: task.queue, readyAt: action.until }] });
         return true;
@@ -449,41 +464,22 @@ export class Engine {
         .filter((s) => order.has(s.name))
         .sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
     }
-    const prompt = buildPrompt(state, agent);
-    h.emit(
-      event('model.requested', {
-        modelId: agent.model.modelId,
-        provider: agent.model.provider,
-        tools: specs.map((s) => s.name),
-        messages: prompt.length,
-      }),
-    );
+    // Fitted to the model's context window, or the run fails here with ContextBudgetError.
+    const prompt = requestModel(this, h, agent, specs);
+    if (!prompt) return;
     const started = performance.now();
+    const live = this.opts.deltas?.step(h.runId, state.steps + 1);
     let content: LanguageModelV4Content[];
     let usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
     let finishReason: string;
     try {
       // Retries inside a resilient model are journaled with this step (they commit with its outcome).
       const model = isResilient(agent.model)
-        ? agent.model.withHooks({
-            onRetry: (r) =>
-              h.emit(
-                event('model.retried', {
-                  attempt: r.attempt,
-                  ...(r.status !== undefined ? { status: r.status } : {}),
-                  delayMs: r.delayMs,
-                  retryAfter: r.retryAfter,
-                  error: this.errorOf(r.error),
-                }),
-              ),
-          })
+        ? agent.model.withHooks({ onRetry: retryRecorder(this, h) })
         : agent.model;
       // Stream only when someone is watching this run live: deltas are not journaled, the final text is.
-      const deltas = this.opts.deltas?.listening(h.runId) ? this.opts.deltas : undefined;
       const call = { prompt, tools: specs, maxOutputTokens: agent.maxOutputTokens };
-      const result = deltas
-        ? await streamToResult(model, call, (text) => deltas.publish(h.runId, text))
-        : await model.doGenerate(call);
+      const result = live ? await streamToResult(model, call, live.text) : await model.doGenerate(call);
       content = result.content;
       usage = {
         inputTokens: result.usage.inputTokens.total ?? 0,
@@ -525,8 +521,11 @@ export class Engine {
         usage,
         latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
         finishReason,
+        occurredAt: this.store.now(),
       }),
     );
+    // Only a step without tool calls is the answer: its text goes out as answer deltas now.
+    live?.end(toolCalls.length === 0);
   }
 
   /**
@@ -574,7 +573,14 @@ export class Engine {
               ...(state.error
                 ? { error: state.error }
                 : state.escalation
-                  ? { error: { name: 'Escalated', code: 'escalated', message: state.escalation.reason } }
+                  ? {
+                      error: {
+                        name: 'Escalated',
+                        code: 'escalated',
+                        message: state.escalation.reason,
+                        details: { summary: state.escalation.summary ?? '', agent: state.agent ?? '' },
+                      },
+                    }
                   : {}),
             }),
           ],

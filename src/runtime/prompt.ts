@@ -126,3 +126,24 @@ function findModelCallId(state: RunState, callId: string): string {
   }
   return callId;
 }
+
+/**
+ * Messages a prompt becomes on the wire: chat-completions APIs (OpenAI, every openai-compatible
+ * server) send one `tool` message per tool result, where the SDK prompt groups them in one;
+ * Anthropic and Bedrock carry a turn's results in one message.
+ */
+export function wireMessageCount(prompt: LanguageModelV4Prompt, provider: string): number {
+  const grouped = /^(anthropic|amazon-bedrock|bedrock)/.test(provider);
+  return prompt.reduce((n, m) => n + (m.role === 'tool' && !grouped ? m.content.length : 1), 0);
+}
+
+/**
+ * The `messages` a journal written before system messages were merged and wire messages counted
+ * recorded for this prompt (SDK prompt parts, one system message per section): replay accepts it.
+ */
+export function legacyMessageCount(state: RunState, prompt: LanguageModelV4Prompt): number {
+  const mem = state.memory;
+  const context =
+    mem && (mem.workingState.entities.length || mem.workingState.lists.length || mem.facts.length) ? 1 : 0;
+  return prompt.length + context + (state.submitted.parentRunId ? 1 : 0);
+}

@@ -1,0 +1,160 @@
+/**
+ * The context budget: a prompt is counted before it is sent and fitted to the model's context
+ * window, deterministically, so that a long conversation never reaches the provider as a request
+ * it must refuse (llama.cpp: `400 request (8472 tokens) exceeds the available context size`).
+ *
+ * Fitting goes in a fixed order: the oldest memory turns are left out first (a pair at a time),
+ * then the largest tool results are cut, each with a marker naming the run and call whose journal
+ * holds the whole result; when even every result at its minimum does not fit, the run fails with a
+ * {@link ContextBudgetError}. What was left out is journaled on `model.requested` (`context`).
+ *
+ * Counting uses js-tiktoken's `o200k_base`: close to, not equal to, any given model's tokenizer,
+ * so the limit keeps a 5% allowance for the provider's own tokenizer and chat template, and room
+ * for the answer (the agent's output cap, at most a quarter of the context).
+ */
+import type { LanguageModelV4FunctionTool, LanguageModelV4Prompt } from '@ai-sdk/provider';
+import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import { ContextBudgetError } from '../core/errors.ts';
+import type { ContextFitData } from '../core/events.ts';
+import type { RunState } from '../core/run-state.ts';
+import type { AgentRuntime } from './agents.ts';
+import { buildPrompt, toolResultText, type PromptTrim } from './prompt.ts';
+
+/** Tokens a chat template adds around each message (role markers, separators). */
+const PER_MESSAGE = 8;
+/** What a template adds when tools are listed (the tool-calling preamble). */
+const TOOLS_PREAMBLE = 160;
+/** The part of a cut tool result always kept. */
+export const MIN_KEPT_CHARS = 400;
+
+let encoding: Tiktoken | undefined;
+const enc = (): Tiktoken => (encoding ??= getEncoding('o200k_base'));
+
+/** A run of letters or digits this long is cut before encoding: BPE is quadratic in a piece's length. */
+const LONG_RUN = /[\p{L}\p{M}\p{N}_]{64,}/gu;
+
+/** Tokens of a text (long unbroken runs counted in slices, which can only over-count slightly). */
+export function countTokens(text: string): number {
+  let n = 0;
+  let from = 0;
+  for (const m of text.matchAll(LONG_RUN)) {
+    if (m.index > from) n += enc().encode(text.slice(from, m.index)).length;
+    for (let i = 0; i < m[0].length; i += 32) n += enc().encode(m[0].slice(i, i + 32)).length;
+    from = m.index + m[0].length;
+  }
+  if (from < text.length) n += enc().encode(text.slice(from)).length;
+  return n;
+}
+
+/** Counts texts once: a fit recounts only what it changed. */
+class Counter {
+  readonly #memo = new Map<string, number>();
+  text(s: string): number {
+    let n = this.#memo.get(s);
+    if (n === undefined) {
+      n = countTokens(s);
+      this.#memo.set(s, n);
+    }
+    return n;
+  }
+
+  /** A prompt as the wire carries it: one message per tool result, the tools as JSON. */
+  prompt(prompt: LanguageModelV4Prompt, tools: readonly LanguageModelV4FunctionTool[]): number {
+    let n = tools.length ? TOOLS_PREAMBLE : 0;
+    for (const t of tools)
+      n += this.text(JSON.stringify({ name: t.name, description: t.description, parameters: t.inputSchema }));
+    for (const m of prompt) {
+      if (m.role === 'system') n += PER_MESSAGE + this.text(m.content);
+      else if (m.role === 'tool')
+        for (const p of m.content) n += PER_MESSAGE + this.text(JSON.stringify('output' in p ? p.output : p));
+      else {
+        n += PER_MESSAGE;
+        for (const p of m.content)
+          n += this.text(p.type === 'text' ? p.text : JSON.stringify('input' in p ? p.input : p));
+      }
+    }
+    return n;
+  }
+}
+
+/** The context window an agent's model has: the agent's own setting, else the system's. */
+export const contextTokensOf = (agent: AgentRuntime, fallback: number | undefined): number | undefined =>
+  agent.def.contextTokens ?? fallback;
+
+/** Tokens a prompt may use in a window of `contextTokens`, for an agent with this output cap. */
+export function promptLimit(contextTokens: number, maxOutputTokens: number | undefined): number {
+  const reserve = Math.min(maxOutputTokens ?? 0, Math.floor(contextTokens / 4));
+  return Math.floor(contextTokens * 0.95) - reserve;
+}
+
+/** A fitted prompt and what fitting did (absent when no context size is known). */
+export interface FittedPrompt {
+  prompt: LanguageModelV4Prompt;
+  context?: ContextFitData;
+}
+
+/**
+ * Build the prompt for the run's next model call and fit it into `contextTokens`.
+ * @throws ContextBudgetError when the smallest prompt (no memory turns, every result at its minimum) does not fit.
+ * @example
+ * const { prompt, context } = fitPrompt(state, agent, specs, 8192);
+ */
+export function fitPrompt(
+  state: RunState,
+  agent: AgentRuntime,
+  tools: readonly LanguageModelV4FunctionTool[],
+  contextTokens: number | undefined,
+): FittedPrompt {
+  if (contextTokens === undefined) return { prompt: buildPrompt(state, agent) };
+  const limit = promptLimit(contextTokens, agent.maxOutputTokens);
+  const count = new Counter();
+  const truncate = new Map<string, number>();
+  const trim: PromptTrim & { dropMemoryTurns: number } = { dropMemoryTurns: 0, truncate };
+  let prompt = buildPrompt(state, agent, trim);
+  let tokens = count.prompt(prompt, tools);
+  const memoryTurns = state.memory?.turns.length ?? 0;
+  // 1. Fewer memory turns: the oldest user/assistant pair first.
+  while (tokens > limit && trim.dropMemoryTurns < memoryTurns) {
+    trim.dropMemoryTurns = Math.min(memoryTurns, trim.dropMemoryTurns + 2);
+    prompt = buildPrompt(state, agent, trim);
+    tokens = count.prompt(prompt, tools);
+  }
+  // 2. Cut the largest tool result (ties: the earliest), again and again, down to its minimum.
+  const results = state.turns.flatMap((t) =>
+    t.role === 'tool' ? [{ callId: t.callId, tool: t.toolName, chars: toolResultText(t.output).length }] : [],
+  );
+  while (tokens > limit) {
+    let pick: (typeof results)[number] | undefined;
+    let pickChars = MIN_KEPT_CHARS;
+    for (const r of results) {
+      const kept = truncate.get(r.callId) ?? r.chars;
+      if (kept > pickChars) {
+        pick = r;
+        pickChars = kept;
+      }
+    }
+    if (!pick) break;
+    // Aim at what the excess asks for (as a share of all counted tokens), at least halving.
+    const share = Math.ceil(pickChars * ((tokens - limit) / Math.max(1, tokens)) * 1.5);
+    truncate.set(
+      pick.callId,
+      Math.max(MIN_KEPT_CHARS, Math.min(pickChars - share, Math.floor(pickChars / 2))),
+    );
+    prompt = buildPrompt(state, agent, trim);
+    tokens = count.prompt(prompt, tools);
+  }
+  if (tokens > limit) throw new ContextBudgetError(agent.name, contextTokens, limit, tokens);
+  const truncated = results
+    .filter((r) => truncate.has(r.callId))
+    .map((r) => ({ callId: r.callId, tool: r.tool, chars: r.chars, keptChars: truncate.get(r.callId) ?? 0 }));
+  return {
+    prompt,
+    context: {
+      contextTokens,
+      limit,
+      tokens,
+      ...(trim.dropMemoryTurns ? { droppedMemoryTurns: trim.dropMemoryTurns } : {}),
+      ...(truncated.length ? { truncated } : {}),
+    },
+  };
+}
