@@ -15,3 +15,8 @@ export { ROUTES } from './schemas.ts';
 export { openApiDocument } from './openapi.ts';
 export type { FetchHandler } from './http.ts';
 export { keysCreate, keysList, keysRevoke, serve, startDemoGateway } from './cli.ts';
+export { signWebhook, verifyDelivery, HOOK_HEADERS } from './hooks.ts';
+export type { SignatureFailure, WebhookConfig } from './hooks.ts';
+export { JwtVerifier } from './jwt.ts';
+export type { JwtConfig, JwtIdentity, TokenFailure } from './jwt.ts';
+export { TOKEN_EXPIRED } from './connections.ts';

@@ -90,9 +90,10 @@ describe('switchboard serve with webhooks and gateway.auth.jwt configured', { ti
         role: string;
       };
       assert.deepEqual(me, { actorId: 'olga', role: 'operator', plan: 'default' });
-      let run: { status: string; agent: string; input: string; sessionId: string } | null = null;
+      type Run = { status: string; agent: string; input: string; sessionId: string };
+      let run: Run | null = null;
       for (let i = 0; i < 200; i++) {
-        run = (await (await fetch(`${url}/v1/runs/${runId}`, { headers })).json()) as NonNullable<typeof run>;
+        run = (await (await fetch(`${url}/v1/runs/${runId}`, { headers })).json()) as Run;
         if (run.status === 'completed') break;
         await new Promise((r) => setTimeout(r, 50));
       }
