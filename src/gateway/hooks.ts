@@ -70,11 +70,12 @@ export function verifyDelivery(
   return 'signature_invalid';
 }
 
-const MESSAGES: Record<SignatureFailure, string> = {
-  signature_missing: `webhook-id, ${HOOK_HEADERS.timestamp} and ${HOOK_HEADERS.signature} headers are required`,
-  signature_stale: 'webhook timestamp is outside the tolerance window',
-  signature_invalid: 'no webhook signature matches',
-};
+const messageOf = (failure: SignatureFailure, hook: WebhookConfig): string =>
+  failure === 'signature_missing'
+    ? `${hook.idempotencyHeader}, ${HOOK_HEADERS.timestamp} and ${HOOK_HEADERS.signature} headers are required`
+    : failure === 'signature_stale'
+      ? `webhook timestamp is more than ${hook.toleranceSec} s from now`
+      : 'no webhook signature matches';
 
 /** The configured hooks by name; a ConfigError for a hook naming an agent the system lacks. */
 export function hookTable(system: System, hooks: readonly WebhookConfig[]): Map<string, WebhookConfig> {
@@ -116,8 +117,7 @@ export async function receiveHook(
     body,
     { toleranceSec: hook.toleranceSec, nowMs: Date.now() },
   );
-  if (failure)
-    throw new HttpError(401, failure, MESSAGES[failure].replace('webhook-id', hook.idempotencyHeader));
+  if (failure) throw new HttpError(401, failure, messageOf(failure, hook));
   const eventId = id!;
   if (eventId.length > 200) throw new HttpError(400, 'bad_request', `${hook.idempotencyHeader}: too long`);
   let payload: unknown;
