@@ -108,6 +108,7 @@ export function runBody(v: RunView) {
     input: v.input,
     ...(v.output !== undefined ? { output: v.output } : {}),
     ...(v.error ? { error: v.error } : {}),
+    ...(v.escalation ? { escalation: v.escalation } : {}),
     totals: v.totals,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,

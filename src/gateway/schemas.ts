@@ -64,6 +64,10 @@ export const Run = z.object({
   input: z.string().describe('the request'),
   output: z.string().optional(),
   error: RunError.optional(),
+  escalation: z
+    .object({ reason: z.string(), summary: z.string().optional(), by: z.string() })
+    .optional()
+    .describe('set while the run is escalated: a person now owns it (by agent, router or policy)'),
   totals: Totals,
   createdAt: z.number().describe('ms since epoch'),
   updatedAt: z.number(),
