@@ -13,7 +13,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type J
 import { defineAgent } from '../../src/core/agent.ts';
 import { compileConfig } from '../../src/config.ts';
 import type { JwtConfig } from '../../src/gateway/jwt.ts';
-import { startGateway, WsClient, type Harness } from './fixtures/gateway.ts';
+import { gatedTool, orderModel, startGateway, WsClient, type Harness } from './fixtures/gateway.ts';
 
 const ISSUER = 'https://id.example.test';
 const AUDIENCE = 'switchboard';
@@ -92,12 +92,16 @@ describe('JWT identities (must-show 4)', () => {
   let h: Harness;
   let k1: SigningKey;
   let k2: SigningKey;
+  const gate = gatedTool();
 
   before(async () => {
     jwks = await jwksServer();
     k1 = await signingKey('k1');
     jwks.serve([k1.jwk]);
     h = await startGateway({
+      // Runs wait in their tool until the end, so streams of them stay open until closed.
+      model: orderModel(),
+      tools: [gate.tool],
       gateway: {
         jwt: jwtConfig({ jwksUrl: jwks.url, jwksCooldownMs: COOLDOWN_MS }),
         authThrottle: { maxFailures: 10_000 },
@@ -105,6 +109,7 @@ describe('JWT identities (must-show 4)', () => {
     });
   });
   after(async () => {
+    gate.release();
     await h?.close();
     await jwks?.close();
   });
@@ -207,12 +212,31 @@ describe('JWT identities (must-show 4)', () => {
     'an open WebSocket is closed 4001 "token expired" when its token expires',
     { timeout: 20_000 },
     async () => {
-      const ws = new WsClient(h.wsUrl, await token(k2, {}, { exp: now() + 2 }));
+      const short = await token(k2, {}, { exp: now() + 2 });
+      const ws = new WsClient(h.wsUrl, short);
       await ws.opened;
       ws.send({ action: 'ping', id: 1 });
       assert.equal((await ws.next((f) => f.type === 'pong')).type, 'pong');
-      const closed = await ws.closed;
+      // A browser's way in: a ticket issued to the token carries its expiry.
+      const ticket = (await (await call(h, short, '/v1/ws-ticket', { method: 'POST' })).json()) as {
+        ticket: string;
+      };
+      const viaTicket = new WsClient(`${h.wsUrl}?ticket=${ticket.ticket}`);
+      await viaTicket.opened;
+      // An SSE stream of a run still in its tool, opened with the same token.
+      const submitted = await call(h, short, '/v1/runs', {
+        method: 'POST',
+        json: { input: 'order 7?', sessionId: 'sse' },
+      });
+      const { runId } = (await submitted.json()) as { runId: string };
+      const sse = await fetch(`${h.url}/v1/runs/${runId}/events`, {
+        headers: { authorization: `Bearer ${short}`, accept: 'text/event-stream' },
+      });
+      assert.equal(sse.status, 200);
+      const [closed, closedTicket, streamed] = await Promise.all([ws.closed, viaTicket.closed, sse.text()]);
       assert.deepEqual(closed, { code: 4001, reason: 'token expired' });
+      assert.deepEqual(closedTicket, { code: 4001, reason: 'token expired' });
+      assert.match(streamed, /event: close\ndata: \{"code":4001,"reason":"token expired"\}/);
     },
   );
 });
