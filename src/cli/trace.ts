@@ -73,7 +73,10 @@ export function describeEvent(e: JournalEvent): string {
       return `model ${e.data.provider}:${e.data.modelId} called with ${e.data.messages} messages, tools [${e.data.tools.join(', ')}]${contextLines(e.data.context)}`;
     case 'model.responded': {
       const calls = e.data.toolCalls.map((c) => `${c.toolName}(${short(c.input, 60)})`).join(', ');
-      return `model answered in ${e.data.latencyMs} ms, ${e.data.usage.inputTokens}+${e.data.usage.outputTokens} tokens, ${e.data.finishReason}${calls ? `: calls ${calls}` : ''}${e.data.text ? `: "${short(e.data.text, 80)}"` : ''}`;
+      const attempt = e.data.attempts
+        ? ` (attempt ${e.data.attempts} took ${e.data.attemptLatencyMs} ms)`
+        : '';
+      return `model answered in ${e.data.latencyMs} ms${attempt}, ${e.data.usage.inputTokens}+${e.data.usage.outputTokens} tokens, ${e.data.finishReason}${calls ? `: calls ${calls}` : ''}${e.data.text ? `: "${short(e.data.text, 80)}"` : ''}`;
     }
     case 'tool.started':
       return `tool ${e.data.tool} started, attempt ${e.data.attempt}${e.data.recovery ? ` (${e.data.recovery})` : ''}, key ${e.data.idempotencyKey}, args ${short(e.data.args, 80)}`;

@@ -181,6 +181,9 @@ export interface EventPayloads {
     usage: TokenUsage;
     latencyMs: number;
     finishReason: string;
+    /** When earlier attempts failed (`model.retried`): which attempt answered, and how long it took. */
+    attempts?: number;
+    attemptLatencyMs?: number;
   } & Timed;
   'tool.started': {
     callId: string;
@@ -190,8 +193,14 @@ export interface EventPayloads {
     idempotencyKey: string;
     /** Set when this start re-runs a call whose earlier outcome was never recorded. */
     recovery?: 'in-doubt-rerun' | 'reconciled-not-applied' | 'operator-retry';
-  };
-  'tool.succeeded': { callId: string; tool: string; attempt: number; result: unknown; reconciled?: boolean };
+  } & Timed;
+  'tool.succeeded': {
+    callId: string;
+    tool: string;
+    attempt: number;
+    result: unknown;
+    reconciled?: boolean;
+  } & Timed;
   'tool.failed': {
     callId: string;
     tool: string;
@@ -200,7 +209,7 @@ export interface EventPayloads {
     retryable: boolean;
     /** When the next attempt is due (ms since epoch); absent when the failure is final. */
     nextAttemptAt?: number;
-  };
+  } & Timed;
   /** A tool's circuit breaker changed state (opened after repeated failures, probing, closed). */
   'breaker.changed': {
     tool: string;

@@ -445,13 +445,7 @@ export class Engine {
     const retrieval = agent.def.toolRetrieval;
     if (retriever && retrieval?.enabled) {
       const conversation = state.turns
-        .map((t) =>
-          t.role === 'tool'
-            ? `${t.toolName} ${JSON.stringify(t.output)}`
-            : t.role === 'user'
-              ? t.text
-              : t.text,
-        )
+        .map((t) => (t.role === 'tool' ? `${t.toolName} ${JSON.stringify(t.output)}` : t.text))
         .join('\n');
       const r = retriever.retrieve(conversation, {
         permitted: new Set(specs.map((s) => s.name)),
@@ -469,13 +463,14 @@ export class Engine {
     if (!prompt) return;
     const started = performance.now();
     const live = this.opts.deltas?.step(h.runId, state.steps + 1);
+    const attempts = retryRecorder(this, h);
     let content: LanguageModelV4Content[];
     let usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
     let finishReason: string;
     try {
       // Retries inside a resilient model are journaled with this step (they commit with its outcome).
       const model = isResilient(agent.model)
-        ? agent.model.withHooks({ onRetry: retryRecorder(this, h) })
+        ? agent.model.withHooks({ onRetry: attempts.onRetry })
         : agent.model;
       // Stream only when someone is watching this run live: deltas are not journaled, the final text is.
       const call = { prompt, tools: specs, maxOutputTokens: agent.maxOutputTokens };
@@ -521,6 +516,7 @@ export class Engine {
         usage,
         latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
         finishReason,
+        ...attempts.last(),
         occurredAt: this.store.now(),
       }),
     );

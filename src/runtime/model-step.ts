@@ -52,10 +52,22 @@ export function requestModel(
  * The `onRetry` hook of one model call: journals each failed attempt with its own latency (from
  * its start, which is the call's start or the end of the previous backoff) and when it failed.
  */
-export function retryRecorder(engine: Engine, h: RunHandle): (r: ModelRetry) => void {
+export function retryRecorder(
+  engine: Engine,
+  h: RunHandle,
+): { onRetry: (r: ModelRetry) => void; last: () => { attempts?: number; attemptLatencyMs?: number } } {
   let attemptStart = performance.now();
   let previous = attemptStart;
-  return (r) => {
+  let failed = 0;
+  const ms = (from: number, to: number): number => Math.round((to - from) * 1000) / 1000;
+  /** The answering attempt, when earlier ones failed: its number and its own latency. */
+  const last = (): { attempts?: number; attemptLatencyMs?: number } => {
+    if (failed === 0) return {};
+    const t = performance.now();
+    return { attempts: failed + 1, attemptLatencyMs: ms(attemptStart > t ? previous : attemptStart, t) };
+  };
+  const onRetry = (r: ModelRetry): void => {
+    failed += 1;
     const t = performance.now();
     // A backoff that did not really wait (an injected test clock): the attempt began at the last report.
     if (attemptStart > t) attemptStart = previous;
@@ -67,11 +79,12 @@ export function retryRecorder(engine: Engine, h: RunHandle): (r: ModelRetry) => 
         delayMs: r.delayMs,
         retryAfter: r.retryAfter,
         error: engine.errorOf(r.error),
-        latencyMs: Math.round((t - attemptStart) * 1000) / 1000,
+        latencyMs: ms(attemptStart, t),
         occurredAt: engine.store.now(),
       }),
     );
     // The next attempt starts once the backoff is over.
     attemptStart = t + r.delayMs;
   };
+  return { onRetry, last };
 }

@@ -307,6 +307,7 @@ async function runTool(
       attempt,
       idempotencyKey,
       ...(recovery ? { recovery } : {}),
+      occurredAt: engine.store.now(),
     }),
   );
   if (tool.progress) {
@@ -334,7 +335,8 @@ async function runTool(
   const change = counts ? breakers?.record(tool.name, outcome.ok, engine.store.now()) : undefined;
   if (change) h.emit(event('breaker.changed', { tool: tool.name, ...change }));
   if (outcome.ok) {
-    h.emit(event('tool.succeeded', { callId, tool: tool.name, attempt, result: outcome.result }));
+    const occurredAt = engine.store.now();
+    h.emit(event('tool.succeeded', { callId, tool: tool.name, attempt, result: outcome.result, occurredAt }));
   } else {
     const retryable = outcome.error instanceof ToolError ? outcome.error.retryable : true;
     const canRetry = retryable && attempt < tool.retry.maxAttempts;
@@ -349,6 +351,7 @@ async function runTool(
         error: engine.errorOf(outcome.error),
         retryable,
         ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
+        occurredAt: engine.store.now(),
       }),
     );
     // Failed for good: it took no effect, so it no longer counts toward policies over history.
