@@ -10,6 +10,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startLlmServer, type ChatRequest, type LlmServer } from '../fixtures/services/llm-server.ts';
 import { realModelCli } from '../fixtures/services/real-model-cli.ts';
+import { defineAgent } from '../../src/core/agent.ts';
+import { createModelFromEnv } from '../../src/models/providers.ts';
+import { journal, ofType, startSystem } from '../helpers.ts';
 
 const overflows = (s: LlmServer): number =>
   s.answers.filter((a) => a.status === 400 && /exceeds the available context size/.test(a.error ?? ''))
@@ -104,5 +107,45 @@ describe('issue 22 #2: the context budget against an 8k-context server', { timeo
     assert.equal(overflows(server), 0);
     const [result] = toolMessages(server.requests[1]);
     assert.match(result ?? '', /delegated run failed \(ContextBudgetError\): context budget/);
+  });
+
+  it('leaves the oldest memory turns out first, before cutting anything', async () => {
+    const long = (n: number): string =>
+      `Answer ${n}: ${Array.from({ length: 120 }, (_, i) => `item ${n}-${i} is fine`).join(', ')}.`;
+    const server = await startLlmServer({
+      script: (_req, n) => ({ text: n < 4 ? long(n) : 'Short answer.' }),
+    });
+    servers.push(server);
+    const model = createModelFromEnv({ SWITCHBOARD_MODEL: `openai-compatible:${server.url}#qwen2-tiny` });
+    const agent = defineAgent({
+      name: 'helpdesk',
+      responsibility: 'Answer questions',
+      instructions: 'Answer briefly.',
+      tools: [],
+      contextTokens: 4096,
+      ...(model ? { model } : {}),
+    });
+    const { system, close } = await startSystem('memory', { agents: [agent] });
+    try {
+      for (let n = 0; n < 5; n++) {
+        const { runId } = await system.submit({ actorId: 'u1', sessionId: 's1', input: `Question ${n}?` });
+        const run = await system.wait(runId);
+        assert.equal(run.status, 'completed', JSON.stringify(run.error));
+        if (n < 4) continue;
+        const requested = ofType(await journal(system, runId), 'model.requested')[0];
+        const context = requested?.data.context;
+        assert.ok(context && context.tokens <= context.limit);
+        assert.ok((context.droppedMemoryTurns ?? 0) >= 2, JSON.stringify(context));
+        assert.equal(context.droppedMemoryTurns! % 2, 0, 'user and assistant turns leave together');
+        assert.equal(context.truncated, undefined, 'nothing was cut while memory turns could go');
+        // What the server got: the oldest answer left out, the newest kept.
+        const sent = JSON.stringify(server.requests[4]?.messages);
+        assert.ok(!sent.includes('Answer 0:'));
+        assert.ok(sent.includes('Answer 3:'));
+        assert.equal(requested?.data.messages, server.requests[4]?.messages.length);
+      }
+    } finally {
+      await close();
+    }
   });
 });
