@@ -70,6 +70,8 @@ export class Authenticator {
   readonly #throttle: AuthThrottle;
   readonly #tickets = new Map<string, { principal: Principal; expiresAt: number }>();
   readonly #jwt: JwtVerifier | undefined;
+  /** Verified tokens by digest, until the sooner of their exp and the cache time. */
+  readonly #tokens = new Map<string, { principal: Principal; until: number }>();
 
   constructor(options: AuthenticatorOptions) {
     this.#keys = options.keys;
@@ -130,10 +132,24 @@ export class Authenticator {
 
   /** A token's principal; a refused token counts toward the throttle like a wrong key. */
   async #fromToken(jwt: JwtVerifier, token: string, address: string | undefined): Promise<Principal> {
+    const digest = hashKey(token);
+    const now = this.#now();
+    const hit = this.#tokens.get(digest);
+    if (hit && hit.until > now) return hit.principal;
+    if (hit) this.#tokens.delete(digest);
     try {
       const id = await jwt.verify(token);
-      const principal = { keyId: `${JWT_KEY_PREFIX}${id.actorId}`, actorId: id.actorId, role: id.role };
-      return { ...principal, plan: jwt.plan, expiresAt: id.expiresAt };
+      const principal: Principal = {
+        keyId: `${JWT_KEY_PREFIX}${id.actorId}`,
+        actorId: id.actorId,
+        role: id.role,
+        plan: jwt.plan,
+        expiresAt: id.expiresAt,
+      };
+      // As with keys: a token is re-verified at most every cacheMs, and never trusted past its exp.
+      if (this.#tokens.size >= MAX_CACHED) this.#tokens.delete(this.#tokens.keys().next().value!);
+      this.#tokens.set(digest, { principal, until: Math.min(now + this.#cacheMs, id.expiresAt) });
+      return principal;
     } catch (error) {
       // 503 (the issuer's key set is unreachable) is not the caller's failure.
       if (error instanceof HttpError && error.status < 500) this.#throttle.fail(address);
