@@ -9,14 +9,13 @@ import { NotFoundError } from '../core/errors.ts';
 import type { ScheduleView, Scheduler } from '../runtime/scheduler.ts';
 import { CONFIG_FLAG, withProject } from './app.ts';
 
-const isoTime =
-  (flag: string) =>
-  (value: string): number => {
-    const ms = Date.parse(value);
-    if (!Number.isFinite(ms))
-      throw new InvalidArgumentError(`${flag} must be an ISO time (2026-01-01T00:00:00Z)`);
-    return ms;
-  };
+/** An ISO time flag, checked when the command runs (a usage error, exit 2). */
+const isoTime = (flag: string, value: string): number => {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms))
+    throw new InvalidArgumentError(`${flag} must be an ISO time (2026-01-01T00:00:00Z), got "${value}"`);
+  return ms;
+};
 
 /** Run `fn` on the project's schedules; an unknown schedule name is a usage error (exit 2). */
 async function withSchedules<T>(
@@ -106,14 +105,15 @@ export function registerScheduleCommands(program: Command): void {
       'fire every slot in [from, to] that has no record yet, exactly once (run it twice: nothing twice)',
     )
     .argument('<name>', 'the schedule')
-    .requiredOption('--from <iso>', 'first slot time included', isoTime('--from'))
-    .requiredOption('--to <iso>', 'last slot time included (never after now)', isoTime('--to'))
+    .requiredOption('--from <iso>', 'first slot time included')
+    .requiredOption('--to <iso>', 'last slot time included (never after now)')
     .option('--json', 'print { "schedule", "from", "to", "slots", "fired", "existing" }')
     .option(...CONFIG_FLAG)
-    .action(async (name: string, opts: { from: number; to: number; json?: boolean; config?: string }) => {
-      if (opts.from > opts.to) throw new InvalidArgumentError('--from is after --to');
+    .action(async (name: string, opts: { from: string; to: string; json?: boolean; config?: string }) => {
+      const [from, to] = [isoTime('--from', opts.from), isoTime('--to', opts.to)];
+      if (from > to) throw new InvalidArgumentError('--from is after --to');
       await withSchedules(opts.config, name, async (s) => {
-        const r = await s.backfill(name, opts.from, opts.to);
+        const r = await s.backfill(name, from, to);
         if (opts.json) return void console.log(JSON.stringify(r));
         for (const f of r.fired) console.log(`${f.slot}  ${f.runId}`);
         console.log(`${name}: ${r.fired.length} of ${r.slots} slots fired, ${r.existing} already recorded`);
