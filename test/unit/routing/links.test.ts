@@ -4,7 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createToolRetriever, learnCoUsage, type RoutingTarget } from '../../../src/routing/index.ts';
+import type { JournalEvent } from '../../../src/core/events.ts';
+import {
+  completedRunTools,
+  createToolRetriever,
+  learnCoUsage,
+  type RoutingTarget,
+} from '../../../src/routing/index.ts';
 
 const ORDER_ID = { type: 'string', pattern: '^ORD-\\d{5}$', description: 'Order id, e.g. ORD-10042' };
 const CUSTOMER = { type: 'string', description: 'Customer id (CUS-0042)' };
@@ -83,7 +89,7 @@ void test('co-usage priors: learned from completed runs, they pull in the usual 
     ['get_weather', 'send_sms'],
     ['get_weather', 'send_sms'],
     ['get_weather'],
-    ['book_table'],
+    ['book_table', 'translate'],
   ]);
   assert.deepEqual(priors.get_weather, { send_sms: 0.6667 });
   assert.equal(priors.book_table, undefined, 'one run is not enough');
@@ -100,4 +106,19 @@ void test('co-usage priors: learned from completed runs, they pull in the usual 
     withPriors.linked?.find((l) => l.name === 'send_sms'),
     { name: 'send_sms', via: 'co-usage', from: 'get_weather', score: withPriors.candidates[1]?.fused },
   );
+});
+
+void test('co-usage priors learn only from completed runs, first attempts, in order', () => {
+  const at = (runId: string, seq: number, type: string, data: Record<string, unknown>) =>
+    ({ runId, seq, at: seq, v: 1, type, data }) as unknown as JournalEvent;
+  const events = [
+    at('ok', 1, 'tool.started', { callId: 'a', tool: 'get_weather', args: {}, attempt: 1 }),
+    at('ok', 2, 'tool.started', { callId: 'a', tool: 'get_weather', args: {}, attempt: 2 }),
+    at('ok', 3, 'tool.started', { callId: 'b', tool: 'send_sms', args: {}, attempt: 1 }),
+    at('ok', 4, 'run.completed', { output: 'done' }),
+    at('bad', 1, 'tool.started', { callId: 'c', tool: 'book_table', args: {}, attempt: 1 }),
+    at('bad', 2, 'run.failed', { error: { message: 'x' } }),
+    at('open', 1, 'tool.started', { callId: 'd', tool: 'translate', args: {}, attempt: 1 }),
+  ];
+  assert.deepEqual(completedRunTools(events), [['get_weather', 'send_sms']]);
 });
