@@ -2,8 +2,12 @@
  * Run the enterprise scenario suite with the offline model (or the model given by the caller).
  *
  *   node examples/enterprise/run-scenarios.ts            a table, failures explained
- *   node examples/enterprise/run-scenarios.ts --json     {"scenarios":N,"passed":P,"toolDefinitionTokens":{…}}
+ *   node examples/enterprise/run-scenarios.ts --json     {"scenarios":N,"passed":P,"toolDefinitionTokens":{…},
+ *                                                         "failures":[{"scenario","turn","expected","got"}]}
  *   node examples/enterprise/run-scenarios.ts --filter refund
+ *   node examples/enterprise/run-scenarios.ts --turn-timeout 60000   per-turn limit in ms (default 10000)
+ *
+ * With SWITCHBOARD_MODEL set the suite runs on that model (docs/models.md, "Checking a provider").
  */
 import { parseArgs } from 'node:util';
 import { runScenarios } from './scenario-suite.ts';
@@ -15,14 +19,22 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     filter: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    'turn-timeout': { type: 'string', default: '10000' },
   },
 });
+
+const turnTimeoutMs = Number(values['turn-timeout']);
+if (!Number.isInteger(turnTimeoutMs) || turnTimeoutMs <= 0) {
+  console.error(`--turn-timeout: must be a positive integer (ms), got "${values['turn-timeout']}"`);
+  process.exit(2);
+}
 
 // With SWITCHBOARD_MODEL set, the same suite runs against that model (a bad value fails in one line).
 const base = createModelFromEnv(process.env);
 const suite = await runScenarios({
   ...(base ? { model: resilientModel(base, resilienceFromEnv(process.env)) } : {}),
   ...(values.filter ? { filter: values.filter } : {}),
+  turnTimeoutMs,
   onResult: (r) => {
     if (values.json) return;
     console.log(
@@ -35,7 +47,8 @@ const suite = await runScenarios({
 
 const { scenarios, passed, toolDefinitionTokens } = suite;
 if (values.json) {
-  console.log(JSON.stringify({ scenarios, passed, toolDefinitionTokens }));
+  const failures = suite.results.flatMap((r) => r.missed);
+  console.log(JSON.stringify({ scenarios, passed, toolDefinitionTokens, failures }));
 } else {
   const reduction = 1 - toolDefinitionTokens.routed / Math.max(toolDefinitionTokens.allTools, 1);
   console.log(

@@ -132,10 +132,22 @@ export interface TurnObservation {
   shownPerModelCall: string[][];
 }
 
+/** One expectation a scenario missed: what was expected and what happened instead. */
+export interface ScenarioFailure {
+  scenario: string;
+  /** 1-based turn; `null` for the end-of-scenario database checks. */
+  turn: number | null;
+  expected: string;
+  got: string;
+}
+
 export interface ScenarioResult {
   name: string;
   passed: boolean;
+  /** One line per missed expectation (the table's text). */
   failures: string[];
+  /** The same, structured (the JSON's `failures`). */
+  missed: ScenarioFailure[];
   turns: TurnObservation[];
   agents: string[];
   tools: string[];
@@ -246,31 +258,57 @@ async function observe(
   return obs;
 }
 
-function checkTurn(expect: z.infer<typeof turnExpect>, obs: TurnObservation, turn: number): string[] {
-  const f: string[] = [];
+type Miss = Omit<ScenarioFailure, 'scenario'> & { line: string };
+
+function checkTurn(
+  expect: z.infer<typeof turnExpect>,
+  obs: TurnObservation,
+  turn: number,
+  timeoutMs: number,
+): Miss[] {
+  const f: Miss[] = [];
   const at = `turn ${turn + 1}`;
-  if (expect.status && expect.status !== obs.status)
-    f.push(`${at}: status ${obs.status}, expected ${expect.status}`);
-  if (expect.agent !== undefined && expect.agent !== obs.agent)
-    f.push(
-      `${at}: routed to ${obs.agent ?? 'nobody (escalated)'}, expected ${expect.agent ?? 'an escalation'}`,
-    );
-  for (const t of expect.tools ?? [])
-    if (!obs.tools.includes(t)) f.push(`${at}: ${t} not called (called: ${obs.tools.join(', ') || 'none'})`);
-  for (const t of expect.notTools ?? [])
-    if (obs.tools.includes(t)) f.push(`${at}: ${t} called but should not be`);
-  for (const a of expect.delegations ?? [])
-    if (!obs.delegations.includes(a)) f.push(`${at}: no delegation to ${a}`);
-  if (expect.approvals !== undefined && expect.approvals !== obs.approvals) {
-    f.push(`${at}: ${obs.approvals} approvals raised, expected ${expect.approvals}`);
+  const miss = (expected: string, got: string, line: string): void =>
+    void f.push({ turn: turn + 1, expected, got, line: `${at}: ${line}` });
+  if (expect.status && expect.status !== obs.status) {
+    const got = obs.status === 'running' ? `running (no end within ${timeoutMs} ms)` : obs.status;
+    miss(`status ${expect.status}`, `status ${got}`, `status ${got}, expected ${expect.status}`);
   }
-  if (expect.retried !== undefined && expect.retried !== obs.retried) f.push(`${at}: retried=${obs.retried}`);
+  if (expect.agent !== undefined && expect.agent !== obs.agent) {
+    const got = obs.agent ?? 'nobody (escalated)';
+    const want = expect.agent ?? 'an escalation';
+    miss(`routed to ${want}`, `routed to ${got}`, `routed to ${got}, expected ${want}`);
+  }
+  const called = obs.tools.join(', ') || 'none';
+  for (const t of expect.tools ?? [])
+    if (!obs.tools.includes(t))
+      miss(`${t} called`, `called: ${called}`, `${t} not called (called: ${called})`);
+  for (const t of expect.notTools ?? [])
+    if (obs.tools.includes(t)) miss(`${t} not called`, `${t} called`, `${t} called but should not be`);
+  for (const a of expect.delegations ?? [])
+    if (!obs.delegations.includes(a))
+      miss(
+        `delegation to ${a}`,
+        `delegations: ${obs.delegations.join(', ') || 'none'}`,
+        `no delegation to ${a}`,
+      );
+  if (expect.approvals !== undefined && expect.approvals !== obs.approvals) {
+    const line = `${obs.approvals} approvals raised, expected ${expect.approvals}`;
+    miss(`${expect.approvals} approvals`, `${obs.approvals} approvals`, line);
+  }
+  if (expect.retried !== undefined && expect.retried !== obs.retried)
+    miss(`retried=${expect.retried}`, `retried=${obs.retried}`, `retried=${obs.retried}`);
+  const answer = obs.output.slice(0, 200);
   for (const s of expect.outputIncludes ?? []) {
     if (!obs.output.toLowerCase().includes(s.toLowerCase()))
-      f.push(`${at}: answer lacks "${s}": ${obs.output.slice(0, 200)}`);
+      miss(`answer includes "${s}"`, `answer: ${answer}`, `answer lacks "${s}": ${answer}`);
   }
   if (expect.asks !== undefined && expect.asks !== obs.output.trim().endsWith('?')) {
-    f.push(`${at}: asks=${!expect.asks}: ${obs.output.slice(0, 200)}`);
+    miss(
+      expect.asks ? 'a question back' : 'no question back',
+      `answer: ${answer}`,
+      `asks=${!expect.asks}: ${answer}`,
+    );
   }
   return f;
 }
@@ -292,14 +330,24 @@ async function changedTables(biz: BusinessDb, seeded: Map<string, string[]>): Pr
   return [...seeded.keys()].filter((t) => JSON.stringify(now.get(t)) !== JSON.stringify(seeded.get(t)));
 }
 
-async function checkDb(biz: BusinessDb, checks: Scenario['db']): Promise<string[]> {
-  const f: string[] = [];
+async function checkDb(biz: BusinessDb, checks: Scenario['db']): Promise<Miss[]> {
+  const f: Miss[] = [];
   for (const c of checks) {
     const rows = await biz.all(c.sql);
     if (c.count !== undefined && rows.length !== c.count)
-      f.push(`db: ${c.sql} → ${rows.length} rows, expected ${c.count}`);
+      f.push({
+        turn: null,
+        expected: `${c.sql} → ${c.count} rows`,
+        got: `${rows.length} rows`,
+        line: `db: ${c.sql} → ${rows.length} rows, expected ${c.count}`,
+      });
     if (c.rows && JSON.stringify(rows) !== JSON.stringify(c.rows)) {
-      f.push(`db: ${c.sql} → ${JSON.stringify(rows)}, expected ${JSON.stringify(c.rows)}`);
+      f.push({
+        turn: null,
+        expected: `${c.sql} → ${JSON.stringify(c.rows)}`,
+        got: JSON.stringify(rows),
+        line: `db: ${c.sql} → ${JSON.stringify(rows)}, expected ${JSON.stringify(c.rows)}`,
+      });
     }
   }
   return f;
@@ -349,7 +397,7 @@ export interface RunSuiteOptions {
   filter?: string;
   /** Where the scenario files are (default: examples/enterprise/scenarios). */
   dir?: string;
-  /** Per-turn time limit. */
+  /** Per-turn time limit, in ms (10 000: the offline model; a real model needs more). */
   turnTimeoutMs?: number;
   onResult?: (result: ScenarioResult) => void;
 }
@@ -380,8 +428,9 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
       agentDefs = ent.agents;
       const counter = toolTokenCounter(ent.agents);
       await ent.system.start();
-      const failures: string[] = [];
+      const failures: Miss[] = [];
       const turns: TurnObservation[] = [];
+      const turnTimeoutMs = options.turnTimeoutMs ?? 10_000;
       try {
         for (const [t, turn] of scenario.turns.entries()) {
           const { runId } = await ent.system.submit({
@@ -390,9 +439,9 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
             input: turn.input,
             ...(turn.agent ? { agent: turn.agent } : {}),
           });
-          const obs = await observe(ent.system, runId, options.turnTimeoutMs ?? 10_000, turn.approval);
+          const obs = await observe(ent.system, runId, turnTimeoutMs, turn.approval);
           turns.push(obs);
-          failures.push(...checkTurn(turn.expect, obs, t));
+          failures.push(...checkTurn(turn.expect, obs, t, turnTimeoutMs));
           for (const shown of obs.shownPerModelCall) {
             routed += counter.of(shown);
             allTools += counter.allTools;
@@ -401,7 +450,12 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
         failures.push(...(await checkDb(ent.business, scenario.db)));
         if (scenario.readOnly !== undefined)
           for (const t of await changedTables(ent.business, seeded))
-            failures.push(`db: table ${t} changed, but the scenario is read-only (${scenario.readOnly})`);
+            failures.push({
+              turn: null,
+              expected: `table ${t} as seeded`,
+              got: `table ${t} changed`,
+              line: `db: table ${t} changed, but the scenario is read-only (${scenario.readOnly})`,
+            });
       } finally {
         await ent.system.stop();
         await ent.business.close();
@@ -410,7 +464,15 @@ export async function runScenarios(options: RunSuiteOptions = {}): Promise<Suite
       const agents = [...new Set(turns.flatMap((t) => [t.agent ?? '', ...t.delegations]).filter(Boolean))];
       tools.forEach((x) => usedTools.add(x));
       agents.forEach((x) => usedAgents.add(x));
-      const result = { name: scenario.name, passed: failures.length === 0, failures, turns, agents, tools };
+      const result = {
+        name: scenario.name,
+        passed: failures.length === 0,
+        failures: failures.map((f) => f.line),
+        missed: failures.map(({ line: _line, ...f }) => ({ scenario: scenario.name, ...f })),
+        turns,
+        agents,
+        tools,
+      };
       results.push(result);
       options.onResult?.(result);
     }
