@@ -38,3 +38,16 @@ export function parseInterval(value: string): number {
     throw new Error(`invalid rate expression "${value}" (use e.g. rate(5 minutes), rate(1 hour))`);
   return parseDuration(value);
 }
+
+/** A duration in ms written back the short way (`3600000` → `1h`, `90000` → `90s`). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['w', UNITS.w!],
+    ['d', UNITS.d!],
+    ['h', UNITS.h!],
+    ['m', UNITS.m!],
+    ['s', UNITS.s!],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

@@ -7,6 +7,7 @@
  * key, which can only return the run that already exists. So a slot fires exactly once however
  * many processes run and whichever of them crash.
  */
+import { formatDuration } from '../core/duration.ts';
 import { NotFoundError, UserError } from '../core/errors.ts';
 import { TERMINAL_STATUSES, type RunStatus } from '../core/run-state.ts';
 import {
@@ -378,7 +379,7 @@ export class Scheduler {
       timezone: spec.timezone,
       agent: spec.agent,
       overlap: spec.overlap,
-      catchup: spec.catchupMs === null ? 'none' : `${spec.catchupMs}ms`,
+      catchup: spec.catchupMs === null ? 'none' : formatDuration(spec.catchupMs),
       jitterMs: spec.jitterMs,
       paused: state?.paused ?? spec.paused,
       pausedBy: state?.paused == null ? 'config' : 'override',
@@ -396,13 +397,6 @@ export class Scheduler {
     for (const name of this.#specs.keys()) out.push(await this.view(name, recent));
     return out;
   }
-}
-
-/** A slot time from a flag or request (`2026-01-01T00:00:00Z`): ms, or a UserError. */
-export function parseSlotTime(value: string, field: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new UserError(`${field} must be an ISO time, got "${value}"`, field);
-  return ms;
 }
 
 /**
