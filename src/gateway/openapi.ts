@@ -37,7 +37,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
     const responses: Record<string, unknown> = {};
     for (const [status, res] of Object.entries(r.responses)) {
       const content: Record<string, unknown> = {};
-      if (res.schema) content['application/json'] = { schema: jsonSchema(res.schema, 'output') };
+      if (res.schema)
+        content[res.jsonl ? 'application/x-ndjson' : 'application/json'] = {
+          schema: jsonSchema(res.schema, 'output'),
+        };
       if (res.sse) content['text/event-stream'] = { schema: { type: 'string' } };
       responses[status] = { description: res.description, ...(res.schema ? { content } : {}) };
     }
@@ -56,6 +59,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
           }
         : {}),
+      ...(r.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              content: Object.fromEntries(r.rawBody.types.map((t) => [t, { schema: { type: 'string' } }])),
+            },
+          }
+        : {}),
       responses,
     };
   }
@@ -70,7 +81,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
     servers: [{ url: '/' }],
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `switchboard keys create`' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key from `switchboard keys create`, or a JWT of `gateway.auth.jwt`',
+        },
       },
     },
     security: [{ apiKey: [] }],
