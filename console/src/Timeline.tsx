@@ -142,11 +142,24 @@ export function describe(e: JournalEvent): { title: string; tone: string; body?:
           />
         ),
       };
-    case 'model.requested':
+    case 'model.requested': {
+      // What fitting the prompt to the model's context left out (runtime/context-budget.ts).
+      const c = e.data.context;
+      const trimmed = c
+        ? [
+            c.droppedMemoryTurns ? `${c.droppedMemoryTurns} memory turns left out` : '',
+            ...(c.truncated ?? []).map(
+              (t) =>
+                `${t.tool} result of ${t.callId} cut to ${fmt.int(t.keptChars)} of ${fmt.int(t.chars)} characters`,
+            ),
+          ].filter(Boolean)
+        : [];
       return {
-        title: `Model call to ${e.data.modelId}: ${e.data.messages} messages, tools ${e.data.tools.join(', ') || 'none'}`,
+        title: `Model call to ${e.data.modelId}: ${e.data.messages} messages, tools ${e.data.tools.join(', ') || 'none'}${c ? `, ${fmt.int(c.tokens)} of ${fmt.int(c.limit)} prompt tokens` : ''}`,
         tone: 'model',
+        ...(trimmed.length ? { body: <p className="trimmed">Trimmed to fit: {trimmed.join('; ')}</p> } : {}),
       };
+    }
     case 'model.responded':
       return {
         title: `Model answered: ${fmt.int(e.data.usage.inputTokens)} in / ${fmt.int(e.data.usage.outputTokens)} out tokens, ${fmt.ms(e.data.latencyMs)}, ${e.data.finishReason}`,
@@ -274,6 +287,9 @@ export function describe(e: JournalEvent): { title: string; tone: string; body?:
 
 export function Timeline(props: { events: readonly JournalEvent[]; highlight: Set<number> | null }) {
   const start = props.events[0]?.at ?? 0;
+  // When an event happened (events riding in a later commit record it), else its commit time.
+  const at = (e: JournalEvent): number =>
+    'occurredAt' in e.data && typeof e.data.occurredAt === 'number' ? e.data.occurredAt : e.at;
   const shown = props.highlight ? props.events.filter((e) => props.highlight!.has(e.seq)) : props.events;
   return (
     <ol className="timeline" aria-label="Journal events">
@@ -285,7 +301,7 @@ export function Timeline(props: { events: readonly JournalEvent[]; highlight: Se
               <span className="seq">#{e.seq}</span>
               <span className="etype">{e.type}</span>
               <span className="title">{d.title}</span>
-              <span className="at">+{fmt.ms(e.at - start)}</span>
+              <span className="at">+{fmt.ms(at(e) - start)}</span>
             </div>
             {d.body && <div className="event-body">{d.body}</div>}
           </li>

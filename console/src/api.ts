@@ -52,6 +52,8 @@ export interface Run {
   input: string;
   output?: string;
   error?: { name: string; code: string; message: string };
+  /** Set while the run is escalated: a person now owns it. */
+  escalation?: { reason: string; summary?: string; by: string };
   totals: Totals;
   createdAt: number;
   updatedAt: number;

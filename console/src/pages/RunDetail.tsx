@@ -137,6 +137,11 @@ export function RunDetailPage(props: { api: Api; runId: string }) {
         </div>
       )}
       {run?.error && <p className="error">{`${run.error.code}: ${run.error.message}`}</p>}
+      {run?.status === 'escalated' && run.escalation && (
+        <p className="progress-line" data-testid="run-escalation">
+          {`A person now owns this run (escalated by ${run.escalation.by}): ${run.escalation.reason}${run.escalation.summary ? ` — ${run.escalation.summary}` : ''}`}
+        </p>
+      )}
       {run && <ReplayPanel api={api} runId={runId} />}
       <h2 id="graph-h">Orchestration graph</h2>
       <p className="muted">Select a node to show only its events in the timeline.</p>
