@@ -12,7 +12,13 @@ export type {
 } from './types.ts';
 export { completedRunTools, DEFAULT_LINKS, learnCoUsage } from './links.ts';
 export type { CoUsagePriors, LinkOptions } from './links.ts';
-export { createRouter, createToolRetriever, DEFAULT_THRESHOLDS } from './router.ts';
+export {
+  createRouter,
+  createToolRetriever,
+  DEFAULT_MIN_SHOWN,
+  DEFAULT_RELATIVE_FLOOR,
+  DEFAULT_THRESHOLDS,
+} from './router.ts';
 export type { RetrieverOptions, RouterOptions } from './router.ts';
 export type { FusionWeights, ScoringOptions } from './engine.ts';
 export { agentTarget, toolTarget } from './targets.ts';

@@ -27,6 +27,11 @@ export interface RouterOptions extends ScoringOptions {
   threshold?: number;
 }
 
+/** Default {@link RetrieverOptions.relativeFloor}. */
+export const DEFAULT_RELATIVE_FLOOR = 0.2;
+/** Default {@link RetrieverOptions.minShown}. */
+export const DEFAULT_MIN_SHOWN = 2;
+
 /** Retriever options; every field has a production default. */
 export interface RetrieverOptions extends ScoringOptions {
   threshold?: number;
@@ -37,6 +42,17 @@ export interface RetrieverOptions extends ScoringOptions {
    * Defaults: {@link DEFAULT_LINKS}.
    */
   links?: Partial<LinkOptions> | false;
+  /**
+   * A candidate is shown only when its fused score is at least this share of the best one's: a
+   * clear winner is shown alone instead of with four tools the request does not need (each shown
+   * tool costs its definition's tokens on every model call). 0 shows the full top k.
+   */
+  relativeFloor?: number;
+  /**
+   * Unpinned tools shown regardless of the floor (when the threshold is met): a model choosing
+   * between tools reads them against each other, and a second candidate is cheap insurance.
+   */
+  minShown?: number;
   /** Co-usage priors learned from completed runs ({@link learnCoUsage}); none by default. */
   coUsage?: CoUsagePriors;
 }
@@ -126,6 +142,8 @@ export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOp
   const defaultTopK = options.topK ?? 5;
   const known = new Set(engine.names);
   const link = linker(tools, engine.names, options);
+  const relativeFloor = options.relativeFloor ?? DEFAULT_RELATIVE_FLOOR;
+  const minShown = options.minShown ?? DEFAULT_MIN_SHOWN;
   return {
     fitMs: engine.fitMs,
     retrieve(conversation: string, retrieveOptions: RetrieveOptions): ToolRetrieval {
@@ -148,8 +166,9 @@ export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOp
       const abstained = scored.confidence < threshold;
       if (!abstained) {
         let added = 0;
+        const floor = (candidates[0]?.fused ?? 0) * relativeFloor;
         for (const c of candidates) {
-          if (added >= topK) break;
+          if (added >= topK || (c.fused < floor && added >= minShown)) break;
           if (shown.includes(c.name)) continue;
           shown.push(c.name);
           added++;

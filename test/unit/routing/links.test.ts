@@ -122,3 +122,15 @@ void test('co-usage priors learn only from completed runs, first attempts, in or
   ];
   assert.deepEqual(completedRunTools(events), [['get_weather', 'send_sms']]);
 });
+
+void test('fewer tool-definition tokens: a clear winner is shown with one runner-up, not the full top k', () => {
+  const query = 'what is the weather in Paris';
+  const floor = createToolRetriever(catalog).retrieve(query, { permitted, topK: 5 });
+  const full = createToolRetriever(catalog, { relativeFloor: 0 }).retrieve(query, { permitted, topK: 5 });
+  assert.equal(full.shown.length, 5);
+  assert.deepEqual(floor.shown, full.shown.slice(0, 2));
+  const best = floor.candidates[0]?.fused ?? 0;
+  assert.ok((floor.candidates[2]?.fused ?? 0) < 0.2 * best, 'the third candidate is below 0.2 of the best');
+  const one = createToolRetriever(catalog, { minShown: 1 }).retrieve(query, { permitted, topK: 5 });
+  assert.deepEqual(one.shown, ['get_weather']);
+});
