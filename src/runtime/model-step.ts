@@ -6,14 +6,20 @@
  */
 import type { LanguageModelV4FunctionTool, LanguageModelV4Prompt } from '@ai-sdk/provider';
 import { ContextBudgetError } from '../core/errors.ts';
-import { event } from '../core/events.ts';
+import { event, type ErrorData } from '../core/events.ts';
 import { totalsOf } from '../core/run-state.ts';
 import type { ModelRetry } from '../models/resilient.ts';
 import type { AgentRuntime } from './agents.ts';
 import { contextTokensOf, fitPrompt } from './context-budget.ts';
-import type { Engine } from './engine.ts';
 import type { RunHandle } from './handle.ts';
 import { wireMessageCount } from './prompt.ts';
+
+/** The part of the engine a model call's edges use (narrow: no import of engine.ts, no cycle). */
+export interface ModelStepEngine {
+  readonly store: { now(): number };
+  readonly opts: { contextTokens?: number };
+  errorOf(error: unknown): ErrorData;
+}
 
 /**
  * Build and fit the prompt of the run's next model call and journal `model.requested`; or, when
@@ -21,7 +27,7 @@ import { wireMessageCount } from './prompt.ts';
  * {@link ContextBudgetError} and return null — the provider is never sent a request it must refuse.
  */
 export function requestModel(
-  engine: Engine,
+  engine: ModelStepEngine,
   h: RunHandle,
   agent: AgentRuntime,
   specs: readonly LanguageModelV4FunctionTool[],
@@ -53,7 +59,7 @@ export function requestModel(
  * its start, which is the call's start or the end of the previous backoff) and when it failed.
  */
 export function retryRecorder(
-  engine: Engine,
+  engine: ModelStepEngine,
   h: RunHandle,
 ): { onRetry: (r: ModelRetry) => void; last: () => { attempts?: number; attemptLatencyMs?: number } } {
   let attemptStart = performance.now();
