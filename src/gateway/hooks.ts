@@ -1,7 +1,8 @@
 /**
  * Signed webhooks: `POST /v1/hooks/:name`. The signature is the authentication (no API key), in
  * the Standard Webhooks (Svix) scheme: `webhook-id`, `webhook-timestamp` (Unix seconds) and
- * `webhook-signature: v1,<base64 HMAC-SHA256>` over `<id>.<timestamp>.<raw body>`. Nothing is
+ * `webhook-signature: v1,<base64 HMAC-SHA256>` over `<id>.<timestamp>.<raw body>` (or Stripe's
+ * `<timestamp>.<raw body>`, base64 or hex). Nothing is
  * stored or run before the signature verifies; the event id makes redeliveries return the first
  * run. docs/webhooks.md is the contract.
  */
@@ -43,9 +44,20 @@ export function signWebhook(
   return `v1,${mac.digest('base64')}`;
 }
 
+/** The HMAC of `<timestamp>.<raw body>` alone (Stripe's signed content, without the event id). */
+function timestampMac(secret: string, timestamp: number, body: Uint8Array): Buffer {
+  return createHmac('sha256', secretKey(secret)).update(`${timestamp}.`).update(body).digest();
+}
+
+/** A `v1,` signature's bytes: base64 (Standard Webhooks) or 64 hex digits (Stripe's encoding). */
+const signatureBytes = (s: string): Buffer =>
+  /^[0-9a-f]{64}$/i.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
+
 /**
  * Check a delivery's headers and raw body against `secrets` (any one verifying is enough, so a
  * rotation can list the new secret beside the old). Returns null when it verifies, else why not.
+ * Two signed contents verify: `<id>.<timestamp>.<body>` (Standard Webhooks, recommended: the id is
+ * covered) and `<timestamp>.<body>` (Stripe's; docs/webhooks.md says what it leaves uncovered).
  * Every comparison is constant-time; the timestamp is checked before any HMAC is computed.
  */
 export function verifyDelivery(
@@ -62,10 +74,14 @@ export function verifyDelivery(
   const offered = signature
     .split(' ')
     .filter((s) => s.startsWith('v1,'))
-    .map((s) => Buffer.from(s.slice(3), 'base64'));
+    .map((s) => signatureBytes(s.slice(3)));
   for (const secret of secrets) {
-    const expected = Buffer.from(signWebhook(secret, id, Number(timestamp), body).slice(3), 'base64');
-    for (const o of offered) if (o.length === expected.length && timingSafeEqual(o, expected)) return null;
+    const expected = [
+      Buffer.from(signWebhook(secret, id, Number(timestamp), body).slice(3), 'base64'),
+      timestampMac(secret, Number(timestamp), body),
+    ];
+    for (const e of expected)
+      for (const o of offered) if (o.length === e.length && timingSafeEqual(o, e)) return null;
   }
   return 'signature_invalid';
 }

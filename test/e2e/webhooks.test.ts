@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { defineAgent } from '../../src/core/agent.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { compileConfig } from '../../src/config.ts';
-import { signWebhook } from '../../src/gateway/hooks.ts';
+import { createHmac } from 'node:crypto';
+import { secretKey, signWebhook } from '../../src/gateway/hooks.ts';
 import { journal, requirePostgres, type Adapter } from '../helpers.ts';
 import { startGateway, type Harness } from './fixtures/gateway.ts';
 
@@ -162,6 +163,41 @@ for (const adapter of ['sqlite', 'postgres'] as Adapter[]) {
         body,
       });
       assert.equal(res.status, 202);
+    });
+
+    it('Stripe-style signed content (timestamp.payload, base64 or hex) verifies; tampered or stale does not', async () => {
+      const stripe = (secret: string, at: number, body: string, encoding: 'base64' | 'hex'): string =>
+        'v1,' + createHmac('sha256', secretKey(secret)).update(`${at}.${body}`).digest(encoding);
+      const send = (id: string, at: number, body: string, signature: string): Promise<Response> =>
+        fetch(`${h.url}/v1/hooks/shop`, {
+          method: 'POST',
+          headers: { 'webhook-id': id, 'webhook-timestamp': String(at), 'webhook-signature': signature },
+          body,
+        });
+      const now = Math.floor(Date.now() / 1000);
+      const ok = await send('evt_stripe_b64', now, payload(60), stripe(NEW, now, payload(60), 'base64'));
+      assert.equal(ok.status, 202);
+      const hex = await send('evt_stripe_hex', now, payload(61), stripe(OLD, now, payload(61), 'hex'));
+      assert.equal(hex.status, 202);
+      const first = (await ok.json()) as Accepted;
+      const again = await send('evt_stripe_b64', now, payload(60), stripe(NEW, now, payload(60), 'hex'));
+      assert.equal(((await again.json()) as Accepted).runId, first.runId, 'redelivery dedups by event id');
+      const before = await countRuns(h);
+      const tampered = await send('evt_stripe_bad', now, payload(63), stripe(NEW, now, payload(62), 'hex'));
+      const stale = await send(
+        'evt_stripe_old',
+        now - 301,
+        payload(64),
+        stripe(NEW, now - 301, payload(64), 'hex'),
+      );
+      const wrong = await send(
+        'evt_stripe_key',
+        now,
+        payload(65),
+        stripe('not-the-secret-0123456789', now, payload(65), 'base64'),
+      );
+      assert.deepEqual([tampered.status, stale.status, wrong.status], [401, 401, 401]);
+      assert.equal(await countRuns(h), before, 'no run was stored');
     });
 
     it('an oversized body is 413 and no run; an unknown hook is 404; a body that is not JSON is 400', async () => {
