@@ -183,7 +183,8 @@ export class RunSpans {
   apply(e: JournalEvent): SpanRecord[] {
     const out: SpanRecord[] = [];
     if (this.#ended) return out;
-    const at = e.at;
+    // When it happened (events riding in a later commit record it), else when it was committed.
+    const at = 'occurredAt' in e.data && typeof e.data.occurredAt === 'number' ? e.data.occurredAt : e.at;
     switch (e.type) {
       case 'run.submitted': {
         this.#run = this.#open('run', 'invoke_agent', at, this.#place.parentSpanId, {

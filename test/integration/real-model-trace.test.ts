@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { EventOf, JournalEvent } from '../../src/core/events.ts';
+import { traceIdOf } from '../../src/core/trace-ids.ts';
+import { createRedactor } from '../../src/telemetry/redact.ts';
+import { RunSpans } from '../../src/telemetry/spans.ts';
 import { startLlmServer, type LlmServer } from '../fixtures/services/llm-server.ts';
 import { realModelCli } from '../fixtures/services/real-model-cli.ts';
 
@@ -76,6 +79,13 @@ describe('issue 22 #9: trace times and message counts', { timeout: 300_000 }, ()
       requested.map((r) => r.data.messages),
       [2, 5],
     );
+
+    // The OpenTelemetry model span lasts from the request to the answer, retries included.
+    const spans = new RunSpans(run.runId, { traceId: traceIdOf(run.runId) }, { redactor: createRedactor() });
+    const chat = events.flatMap((e) => spans.apply(e)).find((sp) => sp.name.startsWith('chat '));
+    assert.equal(chat?.startMs, happened(requested[0]));
+    assert.equal(chat?.endMs, happened(first));
+    assert.ok((chat?.endMs ?? 0) > (chat?.startMs ?? 0));
 
     const text = await cli.run(['trace', run.runId]);
     const line = (type: string): string => text.stdout.split('\n').find((l) => l.includes(` ${type} `)) ?? '';
