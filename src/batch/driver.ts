@@ -228,9 +228,10 @@ export async function driveBatch(system: System, batchId: string, opts: DriveOpt
       'pending',
       'submitted',
     ]);
-    // A cancel marked the record first: the run it just got is cancelled too.
+    // A cancel marked the record first: the run it just got is cancelled too, and kept on the record.
     if (!claimed) {
-      await system.cancel(runId, { by: 'batch', reason: `batch ${batchId} cancelled` }).catch(() => {});
+      await system.cancel(runId, { by: 'batch', reason: `batch ${batchId} cancelled` });
+      await store.batches.setRecord(batchId, record.index, { status: 'cancelled', runId }, ['cancelled']);
       done++;
       return;
     }

@@ -9,6 +9,9 @@ import { createHash } from 'node:crypto';
 import type { ErrorData } from '../core/events.ts';
 import type { BatchRequest } from '../store/batch-port.ts';
 
+/** Why a line is not a record: not JSON, not an object, too long, a bad field, a repeated id. */
+export type LineProblem = 'not-json' | 'not-object' | 'too-long' | 'field' | 'duplicate';
+
 /** One non-blank line of the input. */
 export interface ParsedRecord {
   index: number;
@@ -17,6 +20,8 @@ export interface ParsedRecord {
   customId: string;
   request: BatchRequest | null;
   error: ErrorData | null;
+  /** Set with `error`. */
+  problem?: LineProblem;
 }
 
 /** Longest line parsed, in UTF-16 code units (an `input` is at most 100,000 characters). */
@@ -113,21 +118,21 @@ export function parseBatch(input: string, agents?: ReadonlySet<string>): ParsedR
     if (raw.trim() === '') continue;
     const line = i + 1;
     const index = out.length;
-    const bad = (customId: string, message: string, field?: string): void =>
-      void out.push({ index, line, customId, request: null, error: invalid(line, message, field) });
+    const bad = (customId: string, problem: LineProblem, message: string, field?: string): void =>
+      void out.push({ index, line, customId, request: null, error: invalid(line, message, field), problem });
     if (raw.length > MAX_LINE_CHARS) {
-      bad(String(line), `line is longer than ${MAX_LINE_CHARS} characters`);
+      bad(String(line), 'too-long', `line is longer than ${MAX_LINE_CHARS} characters`);
       continue;
     }
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      bad(String(line), `not valid JSON (${(error as Error).message.slice(0, 120)})`);
+      bad(String(line), 'not-json', `not valid JSON (${(error as Error).message.slice(0, 120)})`);
       continue;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      bad(String(line), 'must be a JSON object');
+      bad(String(line), 'not-object', 'must be a JSON object');
       continue;
     }
     const o = value as Record<string, unknown>;
@@ -135,12 +140,12 @@ export function parseBatch(input: string, agents?: ReadonlySet<string>): ParsedR
     try {
       customId = idOf(o, line);
     } catch (error) {
-      bad(String(line), (error as LineError).message, 'id');
+      bad(String(line), 'field', (error as LineError).message, 'id');
       continue;
     }
     const first = seen.get(customId);
     if (first !== undefined) {
-      bad(customId, `duplicate id "${customId.slice(0, 50)}" (first on line ${first})`, 'id');
+      bad(customId, 'duplicate', `duplicate id "${customId.slice(0, 50)}" (first on line ${first})`, 'id');
       continue;
     }
     seen.set(customId, line);
@@ -148,7 +153,7 @@ export function parseBatch(input: string, agents?: ReadonlySet<string>): ParsedR
       out.push({ index, line, customId, request: requestOf(o, agents), error: null });
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
-      bad(customId, error.message, error.field);
+      bad(customId, 'field', error.message, error.field);
     }
   }
   return out;

@@ -49,6 +49,7 @@ export function gatewayOptionsOf(
     authThrottle: { maxFailures: g.auth.maxFailures, windowMs: g.auth.failureWindowMs },
     ...(g.auth.jwt ? { jwt: g.auth.jwt } : {}),
     ...(config.webhooks.length ? { webhooks: config.webhooks } : {}),
+    batch: { ...config.batch, routerConcurrency: config.limits.routerConcurrency },
     // The console is built into the package (console/dist), wherever the process runs from.
     consoleDir: g.console ? join(packageRoot(), 'console', 'dist') : false,
   };

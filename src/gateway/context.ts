@@ -78,8 +78,22 @@ export interface GatewayInstance {
   reload?: { generation: number; reason: string; at: number };
 }
 
+/** How the gateway drives batches (the configuration's `batch`, docs/batch.md). */
+export interface BatchSettings {
+  /** Largest fraction of an agent's concurrency a batch holds. */
+  share: number;
+  /** Most runs of one batch in flight. */
+  concurrency: number;
+  /** Largest `POST /v1/batches` body, bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** The router queue's concurrency (runs submitted without an agent count against its share). */
+  routerConcurrency?: number;
+}
+
 export interface Edge {
   system: System;
+  /** Batch settings (`batch`: share, concurrency, body limit); the defaults when absent. */
+  batch?: BatchSettings;
   auth: Authenticator;
   /** Plan counters: this process's, or shared by every replica (usage-postgres.ts). */
   usage: UsageCounter;

@@ -11,7 +11,14 @@ import { ConfigError } from '../core/errors.ts';
 import type { System } from '../system.ts';
 import { Authenticator } from './auth.ts';
 import { Connections } from './connections.ts';
-import { DEFAULT_LIMITS, type Edge, type GatewayInstance, type GatewayLimits } from './context.ts';
+import {
+  DEFAULT_LIMITS,
+  type BatchSettings,
+  type Edge,
+  type GatewayInstance,
+  type GatewayLimits,
+} from './context.ts';
+import { stopBatchDrivers } from './batches.ts';
 import { HttpError } from './errors.ts';
 import { RunFeed } from './feed.ts';
 import {
@@ -58,6 +65,8 @@ export interface GatewayOptions {
   /** Static console files served at `/` (default `console/dist` when it exists); `false` for none. */
   consoleDir?: string | false;
   limits?: Partial<GatewayLimits>;
+  /** How `POST /v1/batches` batches are driven (`batch`, docs/batch.md). */
+  batch?: BatchSettings;
   /** Silence after which subscribers get a heartbeat (5 s). */
   heartbeatMs?: number;
   /** How often open connections' keys are re-checked (revocation takes effect within this + the auth cache). */
@@ -205,6 +214,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const edge: Edge = {
     system: options.system,
+    ...(options.batch ? { batch: options.batch } : {}),
     auth,
     usage: options.usage ?? new UsageMeter(plans),
     feed,
@@ -277,6 +287,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       connections.closeAll(1001, 'server shutting down');
       connections.stop();
       feed.close();
+      // Batches this process drives stop where they are; they resume when next read or rerun.
+      await stopBatchDrivers(options.system);
       const closing = [server, adminServer]
         .filter((s): s is Server => s !== null && s.listening)
         .map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
