@@ -197,7 +197,10 @@ describe('console: schedules page (issue 19)', { skip: !browserThere }, () => {
     assert.match(missing.body.error.message, /unknown schedule "nope"/);
     const list = await api(operatorKey, 'GET', '/v1/schedules');
     assert.equal(list.status, 200);
-    assert.equal(list.body.schedules[0].name, 'nightly-report');
+    assert.deepEqual(
+      list.body.schedules.map((s) => s.name),
+      ['nightly-report'],
+    );
     const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, object> };
     for (const p of [
       '/v1/schedules',
