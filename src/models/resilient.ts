@@ -201,6 +201,31 @@ class RateLimiter {
   }
 }
 
+/** Run one attempt under its own timer (`timeoutMs`, 0 = none); the timer aborts only this attempt. */
+async function attempt<T>(
+  clock: ModelClock,
+  timeoutMs: number,
+  call: (signal: AbortSignal, timer: { reset(): void; cancel(): void } | null) => Promise<T>,
+  callerSignal: AbortSignal | undefined,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown; timedOut: boolean }> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer =
+    timeoutMs > 0
+      ? clock.timer(timeoutMs, () => {
+          timedOut = true;
+          controller.abort(new Error('model call timed out', { cause: TIMED_OUT }));
+        })
+      : null;
+  const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
+  try {
+    return { ok: true, value: await call(signal, timer) };
+  } catch (error) {
+    timer?.cancel();
+    return { ok: false, error, timedOut };
+  }
+}
+
 /**
  * Wrap a model with retries, a per-call timeout and a rate limit.
  * @example
@@ -223,29 +248,6 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
   const limiter = new RateLimiter(resilience.requestsPerMinute, clock);
   const who = `${model.provider} model ${model.modelId}`;
 
-  /** Run one attempt under the timer; the timer aborts only this attempt. */
-  async function attempt<T>(
-    call: (signal: AbortSignal, timer: { reset(): void; cancel(): void } | null) => Promise<T>,
-    callerSignal: AbortSignal | undefined,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; timedOut: boolean }> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer =
-      resilience.timeoutMs > 0
-        ? clock.timer(resilience.timeoutMs, () => {
-            timedOut = true;
-            controller.abort(new Error('model call timed out', { cause: TIMED_OUT }));
-          })
-        : null;
-    const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
-    try {
-      return { ok: true, value: await call(signal, timer) };
-    } catch (error) {
-      timer?.cancel();
-      return { ok: false, error, timedOut };
-    }
-  }
-
   async function withRetries<T>(
     original: LanguageModelV4CallOptions,
     hooks: ModelCallHooks,
@@ -265,6 +267,8 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
     for (let n = 1; ; n++) {
       await limiter.acquire(callOptions.abortSignal);
       const r = await attempt(
+        clock,
+        resilience.timeoutMs,
         (signal, timer) => call({ ...callOptions, abortSignal: signal }, timer),
         callOptions.abortSignal,
       );
