@@ -88,6 +88,7 @@ describe('compileConfig', () => {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
       OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
       SWITCHBOARD_FAULTS: 'seed=1,p=0',
+      SWITCHBOARD_MODEL_CONTEXT_TOKENS: '8192',
       SWITCHBOARD_AUDIT_KEY: 'a-random-secret-of-32-characters',
       SWITCHBOARD_AUDIT_PREVIOUS_KEYS: 'an-old-secret-of-24-chars, another-old-secret-key',
     };

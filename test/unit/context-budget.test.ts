@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getEncoding } from 'js-tiktoken';
+import { compileConfig } from '../../src/config.ts';
 import { defineAgent } from '../../src/core/agent.ts';
+import { systemOptionsOf } from '../../src/system-options.ts';
 import { ContextBudgetError } from '../../src/core/errors.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../src/core/events.ts';
 import { foldRun } from '../../src/core/run-state.ts';
@@ -137,5 +139,22 @@ describe('context budget', () => {
 
   it('fits nothing without a context size', () => {
     assert.equal(fitPrompt(state([20_000, 20_000]), agent, [], undefined).context, undefined);
+  });
+
+  it('takes the context size from modelSettings.contextTokens or SWITCHBOARD_MODEL_CONTEXT_TOKENS, and refuses a nonsense one', () => {
+    const def = defineAgent({ name: 'a', responsibility: 'r', instructions: 'i', tools: [] });
+    const fromFile = compileConfig({ agents: [def], modelSettings: { contextTokens: 8192 } });
+    assert.equal(systemOptionsOf(fromFile).contextTokens, 8192);
+    const fromEnv = compileConfig({ agents: [def] }, { env: { SWITCHBOARD_MODEL_CONTEXT_TOKENS: '32768' } });
+    assert.equal(systemOptionsOf(fromEnv).contextTokens, 32768);
+    assert.equal(systemOptionsOf(compileConfig({ agents: [def] })).contextTokens, undefined);
+    assert.throws(
+      () => compileConfig({ agents: [def] }, { env: { SWITCHBOARD_MODEL_CONTEXT_TOKENS: '100' } }),
+      /^ConfigError: SWITCHBOARD_MODEL_CONTEXT_TOKENS: .*>=256/,
+    );
+    assert.throws(
+      () => defineAgent({ name: 'b', responsibility: 'r', instructions: 'i', tools: [], contextTokens: 10 }),
+      /contextTokens must be an integer of at least 256/,
+    );
   });
 });
