@@ -177,7 +177,11 @@ export class Scheduler {
     const state = await s.state(spec.name);
     // First sight of a schedule: it starts now; slots before it existed are not missed.
     if (state?.lastSlot == null) return void (await s.advance(spec.name, now, now));
-    if (state.paused ?? spec.paused) return void (await s.advance(spec.name, now, now));
+    if (state.paused ?? spec.paused) {
+      // Paused: slots pass unrecorded (a write only when one came due, not every tick).
+      if (slotsBetween(spec, state.lastSlot, now, 1).length) await s.advance(spec.name, now, now);
+      return;
+    }
     let cursor = state.lastSlot;
     cursor = await this.#recordMissed(spec, cursor, now);
     const slots = slotsBetween(spec, cursor, now, MAX_DUE);

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defineAgent } from '../../src/core/agent.ts';
-import { compileSchedule, fireTimeOf, slotIso, type ScheduleConfig } from '../../src/core/schedule.ts';
+import {
+  compileSchedule,
+  fireTimeOf,
+  nextSlots,
+  slotIso,
+  type ScheduleConfig,
+} from '../../src/core/schedule.ts';
 import { scriptedModel } from '../../src/models/scripted.ts';
 import { createMemoryStore } from '../../src/store/memory/store.ts';
 import { createSqliteStore } from '../../src/store/sqlite/store.ts';
@@ -219,6 +225,19 @@ describe('schedules (issue 19): firing, overlap, catch-up, pause, trigger, backf
     assert.equal((await system.list({})).length, 12);
     await assert.rejects(system.schedules.trigger('nope'), /unknown schedule "nope"/);
     await system.stop();
+  });
+
+  it('cron is read in its time zone, across daylight saving time', () => {
+    const ny = compileSchedule(
+      { name: 'ny', cron: '0 9 * * *', timezone: 'America/New_York', input: 'x' },
+      'schedules[0]',
+    );
+    assert.deepEqual(nextSlots(ny, Date.UTC(2026, 2, 6), 4).map(slotIso), [
+      '2026-03-06T14:00:00.000Z',
+      '2026-03-07T14:00:00.000Z',
+      '2026-03-08T13:00:00.000Z',
+      '2026-03-09T13:00:00.000Z',
+    ]);
   });
 
   it('jitter is deterministic per (schedule, slot), within [0, jitter), and slots fire at slot + jitter', async () => {
