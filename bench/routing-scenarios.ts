@@ -88,7 +88,7 @@ export function scenarioRows(dir: string = import.meta.dirname): string[] {
       );
     }
     rows.push(
-      `| ${suite.name} | ${suite.cases.length} | ${multi} | shown at any step of the running system (per-agent catalogs, top 5) | – | – | ${pct(everyStep(suite, observed, byScenario))} |`,
+      `| ${suite.name} | ${suite.cases.length} | ${multi} | shown at any step of the running system (per-agent catalogs) | – | – | ${pct(everyStep(suite, observed, byScenario))} |`,
     );
   }
   return rows;
