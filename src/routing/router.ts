@@ -141,11 +141,14 @@ export function createToolRetriever(tools: RoutingTarget[], options: RetrieverOp
     (engine.supervised ? DEFAULT_THRESHOLDS.supervised : DEFAULT_THRESHOLDS.unsupervised);
   const defaultTopK = options.topK ?? 5;
   const known = new Set(engine.names);
+  const linksStarted = performance.now();
   const link = linker(tools, engine.names, options);
+  // Fit time is the whole retriever's: the scoring engine and the schema links.
+  const fitMs = engine.fitMs + (performance.now() - linksStarted);
   const relativeFloor = options.relativeFloor ?? DEFAULT_RELATIVE_FLOOR;
   const minShown = options.minShown ?? DEFAULT_MIN_SHOWN;
   return {
-    fitMs: engine.fitMs,
+    fitMs,
     retrieve(conversation: string, retrieveOptions: RetrieveOptions): ToolRetrieval {
       const permitted = retrieveOptions.permitted;
       const topK = retrieveOptions.topK ?? defaultTopK;
