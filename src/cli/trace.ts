@@ -141,7 +141,12 @@ export function formatTrace(events: readonly JournalEvent[]): string {
     .map((e) => {
       const t = happened(e);
       const committed = e.at !== t ? ` (committed +${e.at - t0}ms)` : '';
-      return `#${String(e.seq).padStart(3)} +${String(t - t0).padStart(6)}ms  ${e.type.padEnd(21)} ${describeEvent(e)}${committed}`;
+      // The commit time goes on the event's first line, before any detail lines.
+      const [head, ...rest] = describeEvent(e).split('\n');
+      return [
+        `#${String(e.seq).padStart(3)} +${String(t - t0).padStart(6)}ms  ${e.type.padEnd(21)} ${head}${committed}`,
+        ...rest,
+      ].join('\n');
     })
     .join('\n');
 }

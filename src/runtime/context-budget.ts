@@ -121,32 +121,36 @@ export function fitPrompt(
   }
   // 2. Cut the largest tool result (ties: the earliest), again and again, down to its minimum.
   const results = state.turns.flatMap((t) =>
-    t.role === 'tool' ? [{ callId: t.callId, tool: t.toolName, chars: toolResultText(t.output).length }] : [],
+    t.role === 'tool' ? [{ callId: t.callId, tool: t.toolName, text: toolResultText(t.output) }] : [],
   );
   while (tokens > limit) {
     let pick: (typeof results)[number] | undefined;
     let pickChars = MIN_KEPT_CHARS;
     for (const r of results) {
-      const kept = truncate.get(r.callId) ?? r.chars;
+      const kept = truncate.get(r.callId) ?? r.text.length;
       if (kept > pickChars) {
         pick = r;
         pickChars = kept;
       }
     }
     if (!pick) break;
-    // Aim at what the excess asks for (as a share of all counted tokens), at least halving.
-    const share = Math.ceil(pickChars * ((tokens - limit) / Math.max(1, tokens)) * 1.5);
-    truncate.set(
-      pick.callId,
-      Math.max(MIN_KEPT_CHARS, Math.min(pickChars - share, Math.floor(pickChars / 2))),
-    );
+    // Cut what the excess asks for (10% to spare), but at most half at a time: the cuts spread
+    // over the largest results instead of emptying the first one.
+    const have = count.text(pick.text.slice(0, pickChars));
+    const wanted = Math.floor(pickChars * Math.max(0, 1 - ((tokens - limit) * 1.1) / Math.max(1, have)));
+    truncate.set(pick.callId, Math.max(MIN_KEPT_CHARS, Math.floor(pickChars / 2), wanted));
     prompt = buildPrompt(state, agent, trim);
     tokens = count.prompt(prompt, tools);
   }
   if (tokens > limit) throw new ContextBudgetError(agent.name, contextTokens, limit, tokens);
   const truncated = results
     .filter((r) => truncate.has(r.callId))
-    .map((r) => ({ callId: r.callId, tool: r.tool, chars: r.chars, keptChars: truncate.get(r.callId) ?? 0 }));
+    .map((r) => ({
+      callId: r.callId,
+      tool: r.tool,
+      chars: r.text.length,
+      keptChars: truncate.get(r.callId) ?? 0,
+    }));
   return {
     prompt,
     context: {
