@@ -156,6 +156,31 @@ export interface ScheduleView {
   }[];
 }
 
+/** A batch as `GET /v1/batches[/:id]` shows it (docs/batch.md). */
+export interface BatchView {
+  batchId: string;
+  status: 'running' | 'completed' | 'cancelled';
+  owner: string;
+  agent: string | null;
+  origin: string;
+  inputDigest: string;
+  total: number;
+  /** Records per status: pending, submitted, completed, failed, cancelled, escalated, invalid. */
+  counts: Record<string, number>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One output row of a batch (`GET /v1/batches/:id/results`, JSONL). */
+export interface BatchResultRow {
+  id: string;
+  runId: string | null;
+  status: string;
+  output: string | null;
+  error: { code: string; message: string } | null;
+  totals: Totals | null;
+}
+
 /** What the signed-in key may do, found by asking the gateway (there is no "who am I" route). */
 export interface Abilities {
   role: Role;
@@ -203,6 +228,22 @@ export class Api {
 
   post<T>(path: string, body: unknown): Promise<T> {
     return this.#json<T>(path, { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  /** A batch's output rows, read from its JSONL stream. */
+  async batchResults(batchId: string, signal?: AbortSignal): Promise<BatchResultRow[]> {
+    const res = await this.#fetch(
+      `/v1/batches/${encodeURIComponent(batchId)}/results`,
+      signal ? { signal } : {},
+    );
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new ApiError(res.status, body.error?.code ?? 'error', body.error?.message ?? `${res.status}`);
+    }
+    return (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as BatchResultRow);
   }
 
   /** The HTTP status of a GET, for probing what this key may do. */

@@ -1,12 +1,13 @@
 /**
  * The console shell: sign-in with an API key (kept in session storage), navigation by role, and
- * hash routes (`#/runs`, `#/runs/<id>`, `#/approvals`, `#/agents`, `#/usage`, `#/schedules`, `#/chat`), so the
+ * hash routes (`#/runs`, `#/runs/<id>`, `#/approvals`, `#/agents`, `#/usage`, `#/schedules`, `#/batches[/<id>]`, `#/chat`), so the
  * gateway needs no server-side routes for the app.
  */
 import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Api, ApiError, storedKey, storeKey, type Abilities } from './api.ts';
 import { AgentsPage } from './pages/Agents.tsx';
+import { BatchesPage } from './pages/Batches.tsx';
 import { ApprovalsPage } from './pages/Approvals.tsx';
 import { ChatPage } from './pages/Chat.tsx';
 import { RunDetailPage } from './pages/RunDetail.tsx';
@@ -154,10 +155,12 @@ function App() {
     ['#/agents', 'Agents', true],
     ['#/usage', 'Usage', true],
     ['#/schedules', 'Schedules', abilities.operate],
+    ['#/batches', 'Batches', true],
     ['#/chat', 'Chat', true],
   ];
   const path = hash.slice(1);
   const runMatch = /^\/runs\/([^/]+)$/.exec(path);
+  const batchMatch = /^\/batches(?:\/([^/]+))?$/.exec(path);
   let page;
   if (runMatch) page = <RunDetailPage api={api} runId={decodeURIComponent(runMatch[1]!)} />;
   else if (path === '/approvals' && abilities.approve) page = <ApprovalsPage api={api} />;
@@ -165,8 +168,14 @@ function App() {
   else if (path === '/usage') page = <UsagePage api={api} />;
   else if (path === '/schedules' && abilities.operate) page = <SchedulesPage api={api} />;
   else if (path === '/chat') page = <ChatPage api={api} />;
+  else if (batchMatch)
+    page = <BatchesPage api={api} selected={batchMatch[1] ? decodeURIComponent(batchMatch[1]) : null} />;
   else page = <RunsPage api={api} />;
-  const current = runMatch ? '#/runs' : (nav.find(([h]) => h === hash)?.[0] ?? '#/runs');
+  const current = runMatch
+    ? '#/runs'
+    : batchMatch
+      ? '#/batches'
+      : (nav.find(([h]) => h === hash)?.[0] ?? '#/runs');
 
   return (
     <>
