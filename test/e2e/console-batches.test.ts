@@ -121,7 +121,7 @@ describe('console: batches (issue 19)', { skip: !browserThere, timeout: 120_000 
     const records = page.getByRole('table', { name: `Records of ${done}` });
     await records.locator('tr[data-record="c"]').waitFor();
     assert.deepEqual(
-      await records.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-record'))),
+      await Promise.all((await records.locator('tbody tr').all()).map((r) => r.getAttribute('data-record'))),
       ['a', 'b', 'c'],
     );
     await records.locator('tr[data-record="b"]').getByText('invalid').waitFor();
