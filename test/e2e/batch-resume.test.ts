@@ -215,6 +215,57 @@ describe('issue 19 must-show 1: a batch killed mid-way and run again', { timeout
     assert.deepEqual(effects(dataDir), { total: 3, distinct: 3 });
   });
 
+  it('issue 19 batch: on a terminal a progress bar (done/total, rate, ETA, failures); elsewhere plain lines on stderr', async () => {
+    const input = join(dir, 'tty.jsonl');
+    writeFileSync(input, [record(2001), record(2002), '{oops'].join('\n'));
+    const dataDir = join(dir, 'data-tty');
+    // util-linux `script` gives the command a pseudo-terminal for stdout, as a user's shell does.
+    const command = [
+      process.execPath,
+      BIN,
+      'batch',
+      'run',
+      input,
+      '--out',
+      join(dir, 'tty-out.jsonl'),
+      '--config',
+      CONFIG,
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const tty = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: cleanEnv({ SWITCHBOARD_DATA_DIR: dataDir }),
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+    });
+    assert.match(tty, /\r\[#{24}\] 3\/3 done, [\d.]+\/s, ETA 0s, 1 failed/);
+    assert.match(tty, /\r\[#{8}\.{16}\] 1\/3 done, [\d.]+\/s, ETA \S+, 1 failed/); // the invalid line is done at once
+    assert.match(tty, /2 completed, 1 failed, 0 escalated, 0 waiting of 3/);
+
+    const plain = await start(
+      ['batch', 'run', input, '--out', join(dir, 'plain-out.jsonl'), '--json', '--config', CONFIG],
+      {
+        SWITCHBOARD_DATA_DIR: join(dir, 'data-plain'),
+      },
+    ).done;
+    assert.doesNotMatch(plain.stderr, /\r|\[#/);
+    assert.match(plain.stderr, /^batch batch_[0-9a-f]{24}: 3\/3 done, [\d.]+\/s, ETA 0s, 1 failed$/m);
+    assert.deepEqual(Object.keys(JSON.parse(plain.stdout) as object), [
+      'batchId',
+      'total',
+      'completed',
+      'failed',
+      'escalated',
+      'waiting',
+      'tokens',
+      'costUsd',
+    ]);
+  });
+
   it('issue 19 batch: a missing input file or a bad flag is one clear line', async () => {
     const missing = await start(
       ['batch', 'run', join(dir, 'nope.jsonl'), '--out', join(dir, 'x.jsonl'), '--config', CONFIG],
