@@ -171,6 +171,9 @@ const nonEmpty = (value: unknown, field: string, max = 200): string => {
   return value;
 };
 
+/** The dedup key an {@link SubmitRequest.idempotencyKey} is kept under: `store.runs.dedup` finds its run. */
+export const idempotencyDedupKey = (key: string): string => `idem\u0000${key}`;
+
 /** How long an {@link SubmitRequest.idempotencyKey} answers with its first run. */
 const IDEMPOTENCY_TTL_MS = 365 * 24 * 3600_000;
 
@@ -414,7 +417,7 @@ export function createSystem(
       const metadata = req.metadata === undefined ? undefined : checkMetadata(req.metadata);
       const key =
         idem !== undefined
-          ? `idem\u0000${idem}`
+          ? idempotencyDedupKey(idem)
           : cmid === undefined
             ? undefined
             : `${actorId}\u0000${sessionId}\u0000${cmid}`;

@@ -19,7 +19,7 @@ import type { ErrorData, JournalEvent, Totals } from '../core/events.ts';
 import { TERMINAL_STATUSES, type RunStatus } from '../core/run-state.ts';
 import { errorData } from '../runtime/error-data.ts';
 import type { BatchRecordRow, BatchRecordStatus, BatchRow } from '../store/batch-port.ts';
-import type { System } from '../system.ts';
+import { idempotencyDedupKey, type System } from '../system.ts';
 import { createPace } from './pace.ts';
 import { digestOf, parseBatch } from './parse.ts';
 
@@ -301,7 +301,18 @@ export async function cancelBatch(system: System, batchId: string, by: string): 
   for (const r of await store.batches.records(batchId)) {
     if (r.status === 'pending') {
       // Compare-and-set: a driver that submitted it meanwhile sees the cancel and cancels its run.
-      if (await store.batches.setRecord(batchId, r.index, { status: 'cancelled' }, ['pending'])) continue;
+      if (await store.batches.setRecord(batchId, r.index, { status: 'cancelled' }, ['pending'])) {
+        // Its run may exist already (submitted, the record not yet updated): cancel it now too.
+        const runId = await store.runs.dedup(
+          idempotencyDedupKey(recordKey(batchId, r.customId)),
+          store.now(),
+        );
+        if (runId) {
+          await system.cancel(runId, { by, reason: `batch ${batchId} cancelled` });
+          await store.batches.setRecord(batchId, r.index, { status: 'cancelled', runId }, ['cancelled']);
+        }
+        continue;
+      }
     }
     const fresh =
       r.status === 'pending' ? (await store.batches.records(batchId, { from: r.index, limit: 1 }))[0] : r;

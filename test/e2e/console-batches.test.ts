@@ -69,8 +69,9 @@ describe('console: batches (issue 19)', { skip: !browserThere, timeout: 120_000 
       await new Promise((r) => setTimeout(r, 20));
     // One that stays running: its tool is held.
     gate.reset();
+    const already = gate.started.length;
     running = await post(jsonl([1, 2, 3, 4, 5].map((i) => ({ id: `r${i}`, input: `Hold ${i}` }))));
-    while (gate.started.length < 2) await new Promise((r) => setTimeout(r, 20));
+    while (gate.started.length < already + 2) await new Promise((r) => setTimeout(r, 20));
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
