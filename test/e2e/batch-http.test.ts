@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { api, gatedTool, orderModel, startGateway, type Harness } from './fixtures/gateway.ts';
+import { createBatch } from '../../src/batch/driver.ts';
 import { requirePostgres, type Adapter } from '../helpers.ts';
 
 const ADAPTERS: Adapter[] = ['sqlite', ...((await requirePostgres()) ? ['postgres' as const] : [])];
@@ -237,6 +238,52 @@ for (const adapter of ADAPTERS) {
       // The refused bodies created nothing.
       const after = (await (await alice('/v1/batches')).json()) as { batches: BatchBody[] };
       assert.equal(after.batches.length, before.batches.length + 1);
+    });
+
+    it('issue 19 batch: a running batch no process drives is resumed when it is next read', async () => {
+      gate.reset();
+      gate.release();
+      // As a gateway that crashed leaves it: recorded, running, its records pending, no driver.
+      const { batch } = await createBatch(h.system, {
+        text: jsonl([
+          { id: 'x', input: 'left behind' },
+          { id: 'y', input: 'me too' },
+        ]),
+        owner: 'alice',
+        origin: 'http',
+      });
+      assert.deepEqual(await h.system.store.batches.counts(batch.batchId), { pending: 2 });
+      assert.equal((await alice(`/v1/batches/${batch.batchId}`)).status, 200);
+      await until(async () => (await batchOf(alice, batch.batchId)).status === 'completed');
+      assert.deepEqual(
+        (await results(alice, batch.batchId)).map((r) => [r.id, r.status]),
+        [
+          ['x', 'completed'],
+          ['y', 'completed'],
+        ],
+      );
+    });
+
+    it('issue 19 batch: invalid UTF-8 in a body becomes U+FFFD; the record still runs', async () => {
+      gate.reset();
+      gate.release();
+      const bytes = Buffer.concat([
+        Buffer.from('{"id": "bytes", "input": "caf'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('"}\n'),
+      ]);
+      const res = await alice('/v1/batches', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/jsonl' },
+        body: bytes,
+      });
+      assert.equal(res.status, 201);
+      const { batchId } = (await res.json()) as BatchBody;
+      await until(async () => (await batchOf(alice, batchId)).status === 'completed');
+      const [row] = await results(alice, batchId);
+      assert.equal(row?.status, 'completed');
+      const run = (await (await alice(`/v1/runs/${row.runId}`)).json()) as { input: string };
+      assert.equal(run.input, 'caf\ufffd(\ufffd');
     });
 
     it('issue 19 batch: the batch routes are in the OpenAPI document', async () => {
