@@ -133,6 +133,23 @@ async function waitsForPerson(system: System, runId: string, status: RunStatus):
   return (await system.store.approvals.list({ runId, status: 'pending', limit: 1 })).length > 0;
 }
 
+/** Runs of a batch one target may hold: `share` of its concurrency, at least one (`''`: the router). */
+function shareOf(system: System, target: string, share: number, routerConcurrency = 4): number {
+  const c = target === '' ? routerConcurrency : (system.engine.agents.get(target)?.def.concurrency ?? 1);
+  return Math.max(1, Math.floor(share * c));
+}
+
+/** Wait `ms`, or less when the function handed to `onWake` is called (a notification). */
+function nap(ms: number, onWake: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    onWake(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 /**
  * Submit and follow a batch's records until each is final or waiting for a person, the batch is
  * cancelled, or `signal` aborts. Safe to call again at any point (and from several processes).
@@ -143,13 +160,7 @@ export async function driveBatch(system: System, batchId: string, opts: DriveOpt
   if (!batch) throw new UserError(`batch ${batchId} not found`, 'batchId');
   const share = opts.share ?? BATCH_DEFAULTS.share;
   const pace = createPace(opts.concurrency ?? BATCH_DEFAULTS.concurrency);
-  const capOf = (target: string): number => {
-    const c =
-      target === ''
-        ? (opts.routerConcurrency ?? 4)
-        : (system.engine.agents.get(target)?.def.concurrency ?? 1);
-    return Math.max(1, Math.floor(share * c));
-  };
+  const capOf = (target: string): number => shareOf(system, target, share, opts.routerConcurrency);
   const records = await store.batches.records(batchId);
   const targetOf = (r: BatchRecordRow): string => r.request?.agent ?? batch.agent ?? '';
   const pending = records.filter((r) => r.status === 'pending');
@@ -274,13 +285,7 @@ export async function driveBatch(system: System, batchId: string, opts: DriveOpt
       report();
       if (inFlight.size === 0 && (pending.length === 0 || cancelled)) break;
       const hold = pace.holdUntil > store.now() ? pace.holdUntil - store.now() : Infinity;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(10, Math.min(opts.pollMs ?? 250, hold)));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
+      await nap(Math.max(10, Math.min(opts.pollMs ?? 250, hold)), (w) => (wake = w));
       wake = null;
     }
     if (parked.size === 0 && pending.length === 0)
