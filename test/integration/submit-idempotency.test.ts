@@ -64,11 +64,7 @@ for (const adapter of ['memory', 'sqlite', 'postgres'] as Adapter[]) {
           { metadata: { long: 'y'.repeat(2_001) } },
         ];
         for (const extra of bad)
-          await assert.rejects(
-            system.submit({ ...base, ...extra }),
-            UserError,
-            JSON.stringify(extra),
-          );
+          await assert.rejects(system.submit({ ...base, ...extra }), UserError, JSON.stringify(extra));
         assert.equal((await system.store.runs.list({})).length, 0);
       } finally {
         await close();
