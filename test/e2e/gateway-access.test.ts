@@ -20,6 +20,14 @@ describe('gateway ownership: another actor’s run is 404 on every ID-bearing ro
       json: { input: 'secret request', sessionId: 'private', wait: true },
     });
     const { runId } = (await res.json()) as { runId: string };
+    // A batch of the owner's, for the batch routes (owner-scoped the same way).
+    const posted = await api(h, owner.key)('/v1/batches', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: '{"id":"r1","input":"secret request","sessionId":"private"}\n',
+    });
+    assert.equal(posted.status, 201, await posted.clone().text());
+    const { batchId } = (await posted.json()) as { batchId: string };
     const doc = (await (await fetch(`${h.url}/v1/openapi.json`)).json()) as {
       paths: Record<string, Record<string, Operation>>;
     };
@@ -29,7 +37,7 @@ describe('gateway ownership: another actor’s run is 404 on every ID-bearing ro
       for (const [method, op] of Object.entries(ops)) {
         if (op['x-roles'] && !op['x-roles'].includes('user')) continue; // role-gated: not owner data
         assert.equal(op['x-owner-scoped'], true, `${method} ${path} must be owner-scoped`);
-        const url = path.replace('{id}', runId);
+        const url = path.replace('{id}', path.startsWith('/v1/batches') ? batchId : runId);
         const init = { method: method.toUpperCase(), ...(op.requestBody ? { json: {} } : {}) };
         const denied = await api(h, other.key)(url, init);
         const text = await denied.text();
@@ -37,15 +45,18 @@ describe('gateway ownership: another actor’s run is 404 on every ID-bearing ro
         assert.ok(!text.includes('secret request') && !text.includes('private'), 'no data leaks');
         assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'not_found');
         // Indistinguishable from a run that does not exist.
-        const absent = await api(h, other.key)(path.replace('{id}', 'run_doesnotexist'), init);
+        const absent = await api(h, other.key)(path.replace('{id}', 'doesnotexist'), init);
         assert.equal(absent.status, 404);
         walked.push(`${method} ${path}`);
       }
     }
     assert.deepEqual(walked.sort(), [
+      'get /v1/batches/{id}',
+      'get /v1/batches/{id}/results',
       'get /v1/runs/{id}',
       'get /v1/runs/{id}/events',
       'get /v1/runs/{id}/graph',
+      'post /v1/batches/{id}/cancel',
       'post /v1/runs/{id}/cancel',
       'post /v1/runs/{id}/replay',
     ]);
@@ -53,6 +64,8 @@ describe('gateway ownership: another actor’s run is 404 on every ID-bearing ro
     const mine = (await (await api(h, owner.key)(`/v1/runs/${runId}`)).json()) as { status: string };
     assert.equal(mine.status, 'completed');
     assert.equal((await api(h, operator.key)(`/v1/runs/${runId}`)).status, 200);
+    const batch = (await (await api(h, owner.key)(`/v1/batches/${batchId}`)).json()) as { status: string };
+    assert.notEqual(batch.status, 'cancelled', "the other actor's cancel changed nothing");
     // The WebSocket API answers the same way, and listing never shows another actor's runs.
     const ws = new WsClient(h.wsUrl, other.key);
     await ws.opened;
