@@ -6,8 +6,9 @@
  *
  * The gateway process that accepts a batch drives it (batch/driver.ts). A batch found `running`
  * with no driver in this process — the process that drove it stopped or crashed — is picked up
- * again when it is next read, listed or posted: the driver resumes from the store, and the submit
- * idempotency key keeps every record to one run whichever process drives it.
+ * again when a gateway starts ({@link resumeBatchDrivers}) and when it is next read, listed or
+ * posted: the driver resumes from the store, and the submit idempotency key keeps every record to
+ * one run whichever process drives it.
  */
 import type { Context } from 'hono';
 import {
@@ -61,6 +62,20 @@ function ensureDriver(edge: Edge, batch: BatchRow): void {
     })
     .finally(() => mine.delete(batch.batchId));
   mine.set(batch.batchId, { stop, done });
+}
+
+/**
+ * At gateway start: drive every HTTP batch left `running` (its gateway stopped or crashed). A CLI
+ * batch is left to its command, which writes the output file when run again.
+ */
+export async function resumeBatchDrivers(edge: Edge): Promise<number> {
+  let resumed = 0;
+  for (const batch of await edge.system.store.batches.list({ limit: 10_000 })) {
+    if (batch.status !== 'running' || batch.origin !== 'http') continue;
+    ensureDriver(edge, batch);
+    resumed++;
+  }
+  return resumed;
 }
 
 /** Stop this process's drivers of `system` (the gateway stops); the batches stay resumable. */

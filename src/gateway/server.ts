@@ -18,7 +18,7 @@ import {
   type GatewayInstance,
   type GatewayLimits,
 } from './context.ts';
-import { stopBatchDrivers } from './batches.ts';
+import { resumeBatchDrivers, stopBatchDrivers } from './batches.ts';
 import { HttpError } from './errors.ts';
 import { RunFeed } from './feed.ts';
 import {
@@ -279,6 +279,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         );
         adminUrl = urlOf(adminServer);
       }
+      // HTTP batches a stopped or crashed gateway left running carry on here (once per record).
+      await resumeBatchDrivers(edge);
       return { url, adminUrl };
     },
     async stop() {
@@ -287,7 +289,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       connections.closeAll(1001, 'server shutting down');
       connections.stop();
       feed.close();
-      // Batches this process drives stop where they are; they resume when next read or rerun.
+      // Batches this process drives stop where they are; the next gateway to start resumes them.
       await stopBatchDrivers(options.system);
       const closing = [server, adminServer]
         .filter((s): s is Server => s !== null && s.listening)

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { api, gatedTool, orderModel, startGateway, type Harness } from './fixtures/gateway.ts';
 import { createBatch } from '../../src/batch/driver.ts';
+import { createGateway } from '../../src/gateway/server.ts';
 import { requirePostgres, type Adapter } from '../helpers.ts';
 
 const ADAPTERS: Adapter[] = ['sqlite', ...((await requirePostgres()) ? ['postgres' as const] : [])];
@@ -262,6 +263,35 @@ for (const adapter of ADAPTERS) {
           ['y', 'completed'],
         ],
       );
+    });
+
+    it('issue 19 batch: a gateway that starts resumes the HTTP batches left running, unread', async () => {
+      gate.reset();
+      gate.release();
+      const { batch } = await createBatch(h.system, {
+        text: jsonl([
+          { id: 'p', input: 'picked up' },
+          { id: 'q', input: 'at start' },
+        ]),
+        owner: 'alice',
+        origin: 'http',
+      });
+      const second = createGateway({
+        system: h.system,
+        keys: h.keys,
+        port: 0,
+        adminPort: false,
+        consoleDir: false,
+        onError: () => {},
+      });
+      await second.start();
+      try {
+        // Nobody reads the batch over HTTP: only the start-up resume can finish it.
+        await until(async () => (await h.system.store.batches.get(batch.batchId))?.status === 'completed');
+        assert.deepEqual(await h.system.store.batches.counts(batch.batchId), { completed: 2 });
+      } finally {
+        await second.stop();
+      }
     });
 
     it('issue 19 batch: invalid UTF-8 in a body becomes U+FFFD; the record still runs', async () => {
