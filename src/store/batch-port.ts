@@ -92,3 +92,37 @@ export interface BatchStore {
     from: readonly BatchStatus[],
   ): Promise<boolean>;
 }
+
+/** A row of `batches` or `batch_records` as the SQL adapters read it. */
+export type BatchSqlRow = Record<string, string | number | null>;
+
+/**
+ * The column mapping both SQL adapters share; `text` reads a column a caller wrote (owner, custom
+ * id), which PostgreSQL stores escaped (store/postgres/text.ts) and SQLite as is.
+ */
+export function batchOfRow(r: BatchSqlRow, text: (v: string) => string = (v) => v): BatchRow {
+  return {
+    batchId: String(r.batch_id),
+    owner: text(String(r.owner)),
+    agent: r.agent === null ? null : String(r.agent),
+    origin: String(r.origin),
+    inputDigest: String(r.input_digest),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    status: String(r.status) as BatchStatus,
+    total: Number(r.total),
+  };
+}
+
+/** A `batch_records` row; `text` as for {@link batchOfRow}. */
+export function recordOfRow(r: BatchSqlRow, text: (v: string) => string = (v) => v): BatchRecordRow {
+  return {
+    batchId: String(r.batch_id),
+    index: Number(r.idx),
+    customId: text(String(r.custom_id)),
+    request: r.request === null ? null : (JSON.parse(String(r.request)) as BatchRequest),
+    error: r.error === null ? null : (JSON.parse(String(r.error)) as ErrorData),
+    runId: r.run_id === null ? null : String(r.run_id),
+    status: String(r.status) as BatchRecordStatus,
+  };
+}

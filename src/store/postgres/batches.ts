@@ -5,40 +5,21 @@
  * wrote (owner, custom ids) goes through pgText like every user text column.
  */
 import type pg from 'pg';
-import type { ErrorData } from '../../core/events.ts';
-import type {
-  BatchRecordRow,
-  BatchRecordStatus,
-  BatchRequest,
-  BatchRow,
-  BatchStatus,
-  BatchStore,
+import {
+  batchOfRow,
+  recordOfRow,
+  type BatchRecordRow,
+  type BatchRecordStatus,
+  type BatchRow,
+  type BatchSqlRow,
+  type BatchStore,
 } from '../batch-port.ts';
 import { fromPgText, impossibleId, pgText } from './text.ts';
 
-type Row = Record<string, string | number | null>;
+type Row = BatchSqlRow;
 
-const batchOf = (r: Row): BatchRow => ({
-  batchId: String(r.batch_id),
-  owner: fromPgText(String(r.owner)),
-  agent: r.agent === null ? null : String(r.agent),
-  origin: String(r.origin),
-  inputDigest: String(r.input_digest),
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-  status: String(r.status) as BatchStatus,
-  total: Number(r.total),
-});
-
-const recordOf = (r: Row): BatchRecordRow => ({
-  batchId: String(r.batch_id),
-  index: Number(r.idx),
-  customId: fromPgText(String(r.custom_id)),
-  request: r.request === null ? null : (JSON.parse(String(r.request)) as BatchRequest),
-  error: r.error === null ? null : (JSON.parse(String(r.error)) as ErrorData),
-  runId: r.run_id === null ? null : String(r.run_id),
-  status: String(r.status) as BatchRecordStatus,
-});
+const batchOf = (r: Row): BatchRow => batchOfRow(r, fromPgText);
+const recordOf = (r: Row): BatchRecordRow => recordOfRow(r, fromPgText);
 
 /** Records inserted per statement: one round trip per chunk, well under the parameter limit. */
 const CHUNK = 1000;
