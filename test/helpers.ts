@@ -10,6 +10,7 @@ import { createSqliteStore } from '../src/store/sqlite/store.ts';
 import { createPostgresStore } from '../src/store/postgres/store.ts';
 import { dropPostgresSchemas, postgresReachable } from '../src/store/postgres/admin.ts';
 import type { Store } from '../src/store/ports.ts';
+import type { Browser } from 'playwright-core';
 
 /** PostgreSQL runs only where a server answers: `$SWITCHBOARD_TEST_DATABASE_URL` or the local `test` database. */
 export const POSTGRES = 'postgres' as const;
@@ -49,6 +50,27 @@ export async function requirePostgres(): Promise<boolean> {
 
 /** The Chromium the browser tests drive (`$SWITCHBOARD_CHROMIUM`, else Debian's). */
 export const CHROMIUM = process.env.SWITCHBOARD_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Launch {@link CHROMIUM} headless for a browser test: a fresh temporary profile of its own
+ * (playwright's --user-data-dir), nothing fetched in the background.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
 
 /** Chromium at {@link CHROMIUM}, see {@link requireService}. */
 export function requireChromium(): boolean {

@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, requireChromium } from '../helpers.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../helpers.ts';
 import { api, gatedTool, orderModel, startGateway, type Harness } from './fixtures/gateway.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -73,16 +73,7 @@ describe('console: batches (issue 19)', { skip: !browserThere, timeout: 120_000 
     running = await post(jsonl([1, 2, 3, 4, 5].map((i) => ({ id: `r${i}`, input: `Hold ${i}` }))));
     while (gate.started.length < already + 2) await new Promise((r) => setTimeout(r, 20));
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

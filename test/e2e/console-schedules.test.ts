@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { defineAgent } from '../../src/core/agent.ts';
 import { slotIso } from '../../src/core/schedule.ts';
 import { createMemoryKeyStore, issueKey, type KeyStore } from '../../src/gateway/keys.ts';
@@ -19,7 +19,7 @@ import { createGateway, type Gateway } from '../../src/gateway/server.ts';
 import { createOfflineModel } from '../../src/models/offline.ts';
 import { createSqliteStore } from '../../src/store/sqlite/store.ts';
 import { createSystem, type System } from '../../src/system.ts';
-import { CHROMIUM, requireChromium } from '../helpers.ts';
+import { launchChromium, requireChromium } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONSOLE_DIR = join(ROOT, 'console', 'dist');
@@ -108,16 +108,7 @@ describe('console: schedules page (issue 19)', { skip: !browserThere }, () => {
     });
     url = (await gateway.start()).url;
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -10,12 +10,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createEnterpriseSystem, type EnterpriseSystem } from '../../examples/enterprise/agents.ts';
 import { TOUR } from '../../examples/enterprise/tour.ts';
 import { createMemoryKeyStore, issueKey, type KeyStore } from '../../src/gateway/keys.ts';
 import { createGateway, type Gateway } from '../../src/gateway/server.ts';
-import { CHROMIUM, requireChromium } from '../helpers.ts';
+import { launchChromium, requireChromium } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONSOLE_DIR = join(ROOT, 'console', 'dist');
@@ -120,20 +120,7 @@ describe('web console', { skip: !browserThere }, () => {
       if (e.type === 'run.needs_attention' || STOP_AT.has(e.type)) break;
     armed = false;
     mkdirSync(SHOTS, { recursive: true });
-    // launch() gives every browser a fresh temporary profile (--user-data-dir) of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -11,13 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createMemoryKeyStore, issueKey } from '../../src/gateway/keys.ts';
 import { createGateway, type Gateway } from '../../src/gateway/server.ts';
 import { loadConfig, openProject, type Project } from '../../src/project.ts';
 import { startLlmServer, type LlmServer } from '../fixtures/services/llm-server.ts';
 import { PROJECT, realModelCli } from '../fixtures/services/real-model-cli.ts';
-import { CHROMIUM, requireChromium } from '../helpers.ts';
+import { launchChromium, requireChromium } from '../helpers.ts';
 
 const browserThere = requireChromium();
 const CONSOLE_SRC = join(import.meta.dirname, '..', '..', 'console');
@@ -76,10 +76,7 @@ describe('issue 22 #2 and #8 in the console', { skip: !browserThere, timeout: 30
       onError: () => {},
     });
     url = (await gateway.start()).url;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -2,18 +2,10 @@
 import { useMemo, useRef, useState } from 'react';
 import { fmt, type Api, type Run, type RunSummary } from '../api.ts';
 import { usePoll } from '../hooks.ts';
+import { RUN_STATUSES } from '../../../src/core/run-state.ts';
 
-const STATUSES = [
-  '',
-  'queued',
-  'running',
-  'waiting',
-  'needs_attention',
-  'escalated',
-  'completed',
-  'failed',
-  'cancelled',
-];
+/** Every run status, from the runtime's own list; '' is "any". */
+const STATUSES = ['', ...RUN_STATUSES];
 
 export function RunsPage(props: { api: Api }) {
   const [status, setStatus] = useState('');
