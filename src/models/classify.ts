@@ -88,6 +88,15 @@ export function classifyModelError(
   if (error instanceof ModelProviderError || error instanceof ModelBehaviorError) return error;
   const who = `${model.provider} model ${model.modelId}`;
   const base = { provider: model.provider, modelId: model.modelId };
+  /** No answer at all (refused, dropped, DNS): worth another attempt. */
+  const unreachable = (e: Error): ModelProviderError =>
+    new ModelProviderError(`transient: ${who} is unreachable: ${e.message}`, {
+      ...base,
+      failure: 'network',
+      class: 'transient',
+      retryable: true,
+      cause: e,
+    });
   if (context.timedOut) {
     return new ModelProviderError(`transient: ${who} did not answer within ${context.timeoutMs ?? '?'} ms`, {
       ...base,
@@ -107,16 +116,8 @@ export function classifyModelError(
         cause: error,
       });
     }
-    if (status === undefined) {
-      // No HTTP answer: refused or dropped connection (the SDK marks these retryable).
-      return new ModelProviderError(`transient: ${who} is unreachable: ${error.message}`, {
-        ...base,
-        failure: 'network',
-        class: 'transient',
-        retryable: true,
-        cause: error,
-      });
-    }
+    // No HTTP answer: refused or dropped connection (the SDK marks these retryable).
+    if (status === undefined) return unreachable(error);
     return providerFailure(model, answerOf(status, error.message, bodyOf(error), error.responseHeaders), {
       failure: 'http',
       text: `${who} answered ${status}: ${error.message}`,
@@ -132,15 +133,8 @@ export function classifyModelError(
     });
   }
   if (isAbort(error)) return error;
-  if (error instanceof TypeError && /fetch failed|network|socket/i.test(error.message)) {
-    return new ModelProviderError(`transient: ${who} is unreachable: ${error.message}`, {
-      ...base,
-      failure: 'network',
-      class: 'transient',
-      retryable: true,
-      cause: error,
-    });
-  }
+  if (error instanceof TypeError && /fetch failed|network|socket/i.test(error.message))
+    return unreachable(error);
   if (!(error instanceof Error) && error && typeof error === 'object') {
     // An error object sent in-band in a stream (`data: {"error":{…}}`): the status is already 200.
     const answer = answerOf(undefined, JSON.stringify(error), error);
