@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { ErrorData } from '../core/events.ts';
 import type { BatchRequest } from '../store/batch-port.ts';
+import { storesExactly } from '../store/text.ts';
 
 /** Why a line is not a record: not JSON, not an object, too long, a bad field, a repeated id. */
 export type LineProblem = 'not-json' | 'not-object' | 'too-long' | 'field' | 'duplicate';
@@ -45,9 +46,6 @@ const invalid = (line: number, message: string, field?: string): ErrorData => ({
   details: { line, ...(field ? { field } : {}) },
 });
 
-/** Text a store column holds exactly: no NUL, no lone surrogate (ids and session ids). */
-const plainText = (v: string): boolean => v.isWellFormed() && !v.includes('\u0000');
-
 function text(o: Record<string, unknown>, field: string, max: number): string | undefined {
   const v = o[field];
   if (v === undefined) return undefined;
@@ -81,7 +79,7 @@ function requestOf(o: Record<string, unknown>, agents: ReadonlySet<string> | und
   const input = text(o, 'input', MAX_INPUT);
   if (input === undefined) throw new LineError('input is required (a non-empty string)', 'input');
   const sessionId = text(o, 'sessionId', MAX_ID);
-  if (sessionId !== undefined && !plainText(sessionId))
+  if (sessionId !== undefined && !storesExactly(sessionId))
     throw new LineError('sessionId must not contain NUL or a lone surrogate', 'sessionId');
   const agent = text(o, 'agent', 100);
   if (agent !== undefined && agents && !agents.has(agent))
@@ -101,7 +99,7 @@ function idOf(o: Record<string, unknown>, line: number): string {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID)
     throw new LineError(`id must be a string of 1 to ${MAX_ID} characters or an integer`, 'id');
-  if (!plainText(v)) throw new LineError('id must not contain NUL or a lone surrogate', 'id');
+  if (!storesExactly(v)) throw new LineError('id must not contain NUL or a lone surrogate', 'id');
   return v;
 }
 

@@ -16,3 +16,6 @@ export const storedText = (v: string): string => (v.isWellFormed() ? v : v.toWel
 
 /** {@link storedText} for a nullable column. */
 export const storedOpt = (v: string | null): string | null => (v === null ? null : storedText(v));
+
+/** True when every store holds `v` exactly as given in a text column: no NUL, no lone surrogate. */
+export const storesExactly = (v: string): boolean => v.isWellFormed() && !v.includes('\u0000');
