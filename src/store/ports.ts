@@ -13,6 +13,7 @@ import type { RunStatus } from '../core/run-state.ts';
 import type { PolicyLedger } from './ledger-port.ts';
 import type { BatchStore } from './batch-port.ts';
 import type { ScheduleStore } from './schedule-port.ts';
+import type { DeploymentStore } from './deployment-port.ts';
 
 /**
  * Append `events` to `runId`'s journal. `expectedSeq` is the seq the first event must get; `'tail'`
@@ -54,6 +55,8 @@ export interface RunRow {
   updatedAt: number;
   lastSeq: number;
   summary: string | null;
+  /** The labeled agent version the run was given (store/deployment-port.ts); null/absent otherwise. */
+  version?: string | null;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
@@ -155,6 +158,10 @@ export interface RunQuery {
   sessionId?: string;
   status?: RunStatus;
   parentRunId?: string;
+  agent?: string;
+  version?: string;
+  /** Runs created at or after this time (ms). */
+  createdAfter?: number;
   limit?: number;
 }
 
@@ -224,6 +231,8 @@ export interface Store {
   readonly batches: BatchStore;
   /** Schedules' paused overrides, cursors and slot records (store/schedule-port.ts). */
   readonly schedules: ScheduleStore;
+  /** Agent versions, aliases, session assignments, deployments, served versions (store/deployment-port.ts). */
+  readonly deployments: DeploymentStore;
   /** The store's clock: leases and ready times are judged by it, never by a worker's. */
   now(): number;
   commit(unit: Commit): Promise<CommitResult>;
