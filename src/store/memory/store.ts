@@ -19,6 +19,8 @@ import { createMemoryLedger } from './ledger.ts';
 import type { BatchStore } from '../batch-port.ts';
 import { createMemoryBatches } from './batches.ts';
 import { createMemorySchedules } from './schedules.ts';
+import type { DeploymentStore } from '../deployment-port.ts';
+import { createMemoryDeployments } from './deployments.ts';
 import { admitAppend, closes } from '../closed.ts';
 import type {
   AppendOp,
@@ -47,6 +49,7 @@ const runText = (r: RunRow): RunRow => ({
   actorId: storedText(r.actorId),
   sessionId: storedText(r.sessionId),
   summary: storedOpt(r.summary),
+  version: storedOpt(r.version ?? null),
 });
 const approvalText = (a: ApprovalRow): ApprovalRow => ({
   ...structuredClone(a),
@@ -88,6 +91,7 @@ export class MemoryStore implements Store {
   readonly ledger: PolicyLedger = createMemoryLedger();
   readonly batches: BatchStore = createMemoryBatches();
   readonly schedules = createMemorySchedules();
+  readonly deployments: DeploymentStore = createMemoryDeployments();
   readonly #heads = new Map<string, RunHead>();
   readonly #facts = new Map<string, FactRow>();
   readonly #clock: Clock;
@@ -384,7 +388,10 @@ export class MemoryStore implements Store {
           (q.actorId === undefined || r.actorId === storedText(q.actorId)) &&
           (q.sessionId === undefined || r.sessionId === storedText(q.sessionId)) &&
           (q.status === undefined || r.status === q.status) &&
-          (q.parentRunId === undefined || r.parentRunId === q.parentRunId),
+          (q.parentRunId === undefined || r.parentRunId === q.parentRunId) &&
+          (q.agent === undefined || r.agent === q.agent) &&
+          (q.version === undefined || r.version === storedText(q.version)) &&
+          (q.createdAfter === undefined || r.createdAt >= q.createdAfter),
       )
       .sort((a, b) => b.createdAt - a.createdAt || b.runId.localeCompare(a.runId))
       .slice(0, q.limit ?? 100);
