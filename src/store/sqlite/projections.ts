@@ -1,6 +1,15 @@
-/** The approvals inbox and long-term facts on SQLite (tables from migrations 2 and 3). */
+/** The runs projection's rows, the approvals inbox and long-term facts on SQLite (migrations 1, 2, 3, 8). */
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import type { ApprovalRow, ApprovalsProjection, ApprovalStatus, FactRow, FactStore } from '../ports.ts';
+import type { RunStatus } from '../../core/run-state.ts';
+import type {
+  ApprovalRow,
+  ApprovalsProjection,
+  ApprovalStatus,
+  FactRow,
+  FactStore,
+  RunQuery,
+  RunRow,
+} from '../ports.ts';
 import { storedOpt, storedText } from '../text.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -103,4 +112,63 @@ export function sqliteApprovals(stmt: Stmt): ApprovalsProjection {
       return (stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRow);
     },
   };
+}
+
+export function toRunRow(r: Row): RunRow {
+  return {
+    runId: str(r.run_id ?? null),
+    actorId: str(r.actor_id ?? null),
+    sessionId: str(r.session_id ?? null),
+    agent: opt(r.agent ?? null),
+    status: str(r.status ?? null) as RunStatus,
+    parentRunId: opt(r.parent_run_id ?? null),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    lastSeq: Number(r.last_seq),
+    summary: opt(r.summary ?? null),
+    version: opt(r.version ?? null),
+  };
+}
+
+/** Upsert a run's projection row; a stale write (lower last seq) changes nothing. */
+export function projectRun(stmt: Stmt, r: RunRow): void {
+  stmt(
+    `INSERT INTO runs (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary, version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id) DO UPDATE SET agent = excluded.agent, status = excluded.status,
+       updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary,
+       version = excluded.version
+     WHERE excluded.last_seq >= runs.last_seq`,
+  ).run(
+    r.runId,
+    storedText(r.actorId),
+    storedText(r.sessionId),
+    r.agent,
+    r.status,
+    r.parentRunId,
+    r.createdAt,
+    r.updatedAt,
+    r.lastSeq,
+    storedOpt(r.summary),
+    storedOpt(r.version ?? null),
+  );
+}
+
+export function listRuns(stmt: Stmt, q: RunQuery): RunRow[] {
+  const where: string[] = [];
+  const args: SQLInputValue[] = [];
+  const add = (sql: string, v: SQLInputValue | undefined): void => {
+    if (v === undefined) return;
+    where.push(sql);
+    args.push(v);
+  };
+  add('actor_id = ?', q.actorId === undefined ? undefined : storedText(q.actorId));
+  add('session_id = ?', q.sessionId === undefined ? undefined : storedText(q.sessionId));
+  add('status = ?', q.status);
+  add('parent_run_id = ?', q.parentRunId);
+  add('agent = ?', q.agent);
+  add('version = ?', q.version === undefined ? undefined : storedText(q.version));
+  add('created_at >= ?', q.createdAfter);
+  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
+  return (stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
 }

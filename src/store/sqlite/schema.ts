@@ -117,6 +117,39 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX schedule_slots_slot ON schedule_slots (schedule, slot);
     `,
   },
+  {
+    version: 8,
+    name: 'deployments: agent versions, aliases, session versions, deployments, served versions; runs.version',
+    // One active deployment per agent and alias: the partial unique index decides a race of creators.
+    sql: `
+      CREATE TABLE agent_versions (
+        agent TEXT NOT NULL, version TEXT NOT NULL, digest TEXT NOT NULL, labeled INTEGER NOT NULL,
+        definition TEXT NOT NULL, source TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (agent, version)
+      ) WITHOUT ROWID;
+      CREATE TABLE agent_aliases (
+        agent TEXT NOT NULL, alias TEXT NOT NULL, weights TEXT NOT NULL, rev INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL, PRIMARY KEY (agent, alias)
+      ) WITHOUT ROWID;
+      CREATE TABLE session_versions (
+        agent TEXT NOT NULL, session_key TEXT NOT NULL, version TEXT NOT NULL,
+        assigned_at INTEGER NOT NULL, PRIMARY KEY (agent, session_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX session_versions_key ON session_versions (session_key);
+      CREATE TABLE deployments (
+        deployment_id TEXT PRIMARY KEY, agent TEXT NOT NULL, alias TEXT NOT NULL, status TEXT NOT NULL,
+        created_at INTEGER NOT NULL, record TEXT NOT NULL, rev INTEGER NOT NULL
+      );
+      CREATE INDEX deployments_agent ON deployments (agent, alias, created_at);
+      CREATE INDEX deployments_status ON deployments (status);
+      CREATE UNIQUE INDEX deployments_one_active ON deployments (agent, alias)
+        WHERE status IN ('in_progress', 'paused');
+      CREATE TABLE worker_announcements (
+        owner TEXT PRIMARY KEY, served TEXT NOT NULL, seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+      );
+      ALTER TABLE runs ADD COLUMN version TEXT;
+      CREATE INDEX runs_agent_version ON runs (agent, version, created_at);
+    `,
+  },
 ];
 
 /** Run pending migrations in order, each in its own transaction; returns the versions applied. */

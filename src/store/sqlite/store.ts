@@ -16,7 +16,6 @@ import {
   type RunHead,
   type StoredEvent,
 } from '../../core/audit.ts';
-import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type { PolicyLedger } from '../ledger-port.ts';
@@ -25,6 +24,8 @@ import type { BatchStore } from '../batch-port.ts';
 import type { ScheduleStore } from '../schedule-port.ts';
 import { createSqliteBatches } from './batches.ts';
 import { createSqliteSchedules } from './schedules.ts';
+import type { DeploymentStore } from '../deployment-port.ts';
+import { createSqliteDeployments } from './deployments.ts';
 import type {
   FactStore,
   ApprovalRow,
@@ -44,7 +45,7 @@ import type {
 import { migrate } from './schema.ts';
 import { admitAppend, isClosedAfter } from '../closed.ts';
 import { storedOpt, storedText } from '../text.ts';
-import { opt, sqliteApprovals, sqliteFacts, str } from './projections.ts';
+import { listRuns, projectRun, sqliteApprovals, sqliteFacts, str, toRunRow } from './projections.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a private in-memory database. */
@@ -82,6 +83,7 @@ export class SqliteStore implements Store {
   readonly ledger: PolicyLedger;
   readonly batches: BatchStore;
   readonly schedules: ScheduleStore;
+  readonly deployments: DeploymentStore;
   readonly db: DatabaseSync;
   readonly #clock: Clock;
   readonly #listeners = new Listeners();
@@ -105,6 +107,7 @@ export class SqliteStore implements Store {
     this.ledger = createSqliteLedger(this.db);
     this.batches = createSqliteBatches(this.db);
     this.schedules = createSqliteSchedules(this.db);
+    this.deployments = createSqliteDeployments(this.db);
     this.journal = {
       read: async (runId, afterSeq = 0, limit = -1) => this.readEvents(runId, afterSeq, limit),
       append: async (runId, expectedSeq, events) =>
@@ -480,24 +483,7 @@ export class SqliteStore implements Store {
   }
 
   #project(r: RunRow): void {
-    this.#stmt(
-      `INSERT INTO runs (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET agent = excluded.agent, status = excluded.status,
-         updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary
-       WHERE excluded.last_seq >= runs.last_seq`,
-    ).run(
-      r.runId,
-      storedText(r.actorId),
-      storedText(r.sessionId),
-      r.agent,
-      r.status,
-      r.parentRunId,
-      r.createdAt,
-      r.updatedAt,
-      r.lastSeq,
-      storedOpt(r.summary),
-    );
+    projectRun((sql) => this.#stmt(sql), r);
   }
 
   /**
@@ -561,37 +547,10 @@ export class SqliteStore implements Store {
   }
 
   #listRuns(q: RunQuery): RunRow[] {
-    const where: string[] = [];
-    const args: SQLInputValue[] = [];
-    const add = (sql: string, v: SQLInputValue | undefined): void => {
-      if (v === undefined) return;
-      where.push(sql);
-      args.push(v);
-    };
-    add('actor_id = ?', q.actorId === undefined ? undefined : storedText(q.actorId));
-    add('session_id = ?', q.sessionId === undefined ? undefined : storedText(q.sessionId));
-    add('status = ?', q.status);
-    add('parent_run_id = ?', q.parentRunId);
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
-    return (this.#stmt(sql).all(...args, q.limit ?? 100) as Row[]).map(toRunRow);
+    return listRuns((sql) => this.#stmt(sql), q);
   }
 }
 
 function toHead(r: Row): RunHead {
   return { runId: str(r.run_id), seq: Number(r.seq), hash: str(r.hash), seal: str(r.seal) };
-}
-
-function toRunRow(r: Row): RunRow {
-  return {
-    runId: str(r.run_id ?? null),
-    actorId: str(r.actor_id ?? null),
-    sessionId: str(r.session_id ?? null),
-    agent: opt(r.agent ?? null),
-    status: str(r.status ?? null) as RunStatus,
-    parentRunId: opt(r.parent_run_id ?? null),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    lastSeq: Number(r.last_seq),
-    summary: opt(r.summary ?? null),
-  };
 }
