@@ -1,5 +1,19 @@
-/** The approvals inbox and long-term facts on PostgreSQL (tables from migrations 2 and 3). */
-import type { ApprovalRow, ApprovalsProjection, ApprovalStatus, FactRow, FactStore } from '../ports.ts';
+/**
+ * The runs projection, the approvals inbox and long-term facts on PostgreSQL (migrations 1, 2, 3,
+ * 9), and how a journal row reads back.
+ */
+import type { JournalEvent } from '../../core/events.ts';
+import type { RunStatus } from '../../core/run-state.ts';
+import type {
+  ApprovalRow,
+  ApprovalsProjection,
+  ApprovalStatus,
+  FactRow,
+  FactStore,
+  RunQuery,
+  RunRow,
+  RunsProjection,
+} from '../ports.ts';
 import { fromPgOpt, fromPgText, impossibleId, pgOpt, pgText } from './text.ts';
 
 type Int = number;
@@ -129,5 +143,103 @@ function toApprovalRow(r: ApprovalDbRow): ApprovalRow {
     approver: fromPgOpt(r.approver),
     comment: fromPgOpt(r.comment),
     decidedAt: r.decided_at,
+  };
+}
+
+/** A journal row as the adapter selects it. */
+export interface EventRow {
+  run_id: string;
+  seq: Int;
+  at: Int;
+  v: Int;
+  type: string;
+  data: string;
+}
+
+export function toEvent(r: EventRow): JournalEvent {
+  return {
+    runId: r.run_id,
+    seq: r.seq,
+    at: r.at,
+    v: r.v,
+    type: r.type,
+    data: JSON.parse(r.data) as unknown,
+  } as JournalEvent;
+}
+
+type RunDbRow = {
+  run_id: string;
+  actor_id: string;
+  session_id: string;
+  agent: string | null;
+  status: string;
+  parent_run_id: string | null;
+  created_at: Int;
+  updated_at: Int;
+  last_seq: Int;
+  summary: string | null;
+  version?: string | null;
+};
+
+function toRunRow(r: RunDbRow): RunRow {
+  return {
+    runId: r.run_id,
+    actorId: fromPgText(r.actor_id),
+    sessionId: fromPgText(r.session_id),
+    agent: r.agent,
+    status: r.status as RunStatus,
+    parentRunId: r.parent_run_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastSeq: r.last_seq,
+    summary: fromPgOpt(r.summary),
+    version: fromPgOpt(r.version ?? null),
+  };
+}
+
+export function pgRuns(query: Query, s: string): RunsProjection {
+  const list = async (q: RunQuery): Promise<RunRow[]> => {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (column: string, v: unknown, op = '='): void => {
+      if (v === undefined) return;
+      args.push(v);
+      where.push(`${column} ${op} $${args.length}`);
+    };
+    add('actor_id', q.actorId === undefined ? undefined : pgText(q.actorId));
+    add('session_id', q.sessionId === undefined ? undefined : pgText(q.sessionId));
+    add('status', q.status);
+    add('parent_run_id', q.parentRunId);
+    add('agent', q.agent);
+    add('version', q.version === undefined ? undefined : pgText(q.version));
+    add('created_at', q.createdAfter, '>=');
+    args.push(q.limit ?? 100);
+    const sql = `SELECT * FROM ${s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, run_id DESC LIMIT $${args.length}`;
+    return (await query<RunDbRow>(sql, args)).map(toRunRow);
+  };
+  return {
+    get: async (runId) => {
+      if (impossibleId(runId)) return null;
+      const rows = await query<RunDbRow>(`SELECT * FROM ${s}.runs WHERE run_id = $1`, [runId]);
+      return rows[0] ? toRunRow(rows[0]) : null;
+    },
+    list,
+    runnable: async () =>
+      (
+        await query<RunDbRow>(
+          `SELECT r.* FROM ${s}.runs r WHERE r.status IN ('queued', 'running') AND NOT EXISTS (
+             SELECT 1 FROM ${s}.session_runs s
+             JOIN ${s}.session_runs h ON h.session_key = s.session_key AND h.pos < s.pos
+             WHERE s.run_id = r.run_id)`,
+        )
+      ).map(toRunRow),
+    dedup: async (key, now) =>
+      (
+        await query<{ run_id: string }>(`SELECT run_id FROM ${s}.dedup WHERE key = $1 AND expires_at > $2`, [
+          pgText(key),
+          now,
+        ])
+      )[0]?.run_id ?? null,
   };
 }

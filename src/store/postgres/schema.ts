@@ -137,6 +137,40 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: (s: s
       CREATE INDEX schedule_slots_slot ON ${s}.schedule_slots (schedule, slot);
     `,
   },
+  {
+    version: 9,
+    name: 'deployments: agent versions, aliases, session versions, deployments, served versions; runs.version',
+    // One active deployment per agent and alias: the partial unique index decides a race of creators.
+    // Session keys are user text of any length: the key is the sha256 of the escaped key, which
+    // fits a btree entry (a 1 MB key would not); the key itself is kept beside it for erasure.
+    sql: (s) => `
+      CREATE TABLE ${s}.agent_versions (
+        agent text NOT NULL, version text NOT NULL, digest text NOT NULL, labeled boolean NOT NULL,
+        definition text NOT NULL, source text, created_at bigint NOT NULL, PRIMARY KEY (agent, version)
+      );
+      CREATE TABLE ${s}.agent_aliases (
+        agent text NOT NULL, alias text NOT NULL, weights text NOT NULL, rev integer NOT NULL,
+        updated_at bigint NOT NULL, updated_by text NOT NULL, PRIMARY KEY (agent, alias)
+      );
+      CREATE TABLE ${s}.session_versions (
+        agent text NOT NULL, key_hash text NOT NULL, session_key text NOT NULL, version text NOT NULL,
+        assigned_at bigint NOT NULL, PRIMARY KEY (agent, key_hash)
+      );
+      CREATE TABLE ${s}.deployments (
+        deployment_id text PRIMARY KEY, agent text NOT NULL, alias text NOT NULL, status text NOT NULL,
+        created_at bigint NOT NULL, record text NOT NULL, rev integer NOT NULL
+      );
+      CREATE INDEX deployments_agent ON ${s}.deployments (agent, alias, created_at);
+      CREATE INDEX deployments_status ON ${s}.deployments (status);
+      CREATE UNIQUE INDEX deployments_one_active ON ${s}.deployments (agent, alias)
+        WHERE status IN ('in_progress', 'paused');
+      CREATE TABLE ${s}.worker_announcements (
+        owner text PRIMARY KEY, served text NOT NULL, seen_at bigint NOT NULL, expires_at bigint NOT NULL
+      );
+      ALTER TABLE ${s}.runs ADD COLUMN version text;
+      CREATE INDEX runs_agent_version ON ${s}.runs (agent, version, created_at);
+    `,
+  },
 ];
 
 /** Quote an identifier for SQL (schema names come from configuration). */

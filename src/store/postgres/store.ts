@@ -19,7 +19,6 @@ import { ConflictError } from '../../core/errors.ts';
 import { auditChain, type AuditChain, type AuditKeys } from '../../core/audit.ts';
 import { pgAuditJournal } from './audit.ts';
 import type { JournalEvent } from '../../core/events.ts';
-import type { RunStatus } from '../../core/run-state.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { Listeners } from '../listeners.ts';
 import type { PolicyLedger } from '../ledger-port.ts';
@@ -27,6 +26,8 @@ import { createPostgresLedger } from './ledger.ts';
 import type { BatchStore } from '../batch-port.ts';
 import { createPostgresBatches } from './batches.ts';
 import { createPostgresSchedules } from './schedules.ts';
+import type { DeploymentStore } from '../deployment-port.ts';
+import { createPostgresDeployments } from './deployments.ts';
 import type {
   ApprovalsProjection,
   FactStore,
@@ -35,8 +36,6 @@ import type {
   CommitResult,
   Journal,
   Queue,
-  RunQuery,
-  RunRow,
   RunsProjection,
   Store,
   StoreListener,
@@ -53,9 +52,9 @@ import {
 import { NoticeListener, noticePayloads, type AppendNotice } from './notify.ts';
 import { ident, migratePg } from './schema.ts';
 import { BossWakeups } from './wakeups.ts';
-import { pgApprovals, pgFacts } from './projections.ts';
+import { pgApprovals, pgFacts, pgRuns, toEvent, type EventRow } from './projections.ts';
 import { append, approval, lastSeq, project, sessionHead, upsertTask } from './writes.ts';
-import { fromPgOpt, fromPgText, impossibleId, pgText, SeqRace } from './text.ts';
+import { fromPgText, impossibleId, pgText, SeqRace } from './text.ts';
 
 export { fromPgText, pgText };
 
@@ -92,26 +91,6 @@ export interface PostgresHealth {
 }
 
 type Int = number;
-interface EventRow {
-  run_id: string;
-  seq: Int;
-  at: Int;
-  v: Int;
-  type: string;
-  data: string;
-}
-type RunDbRow = {
-  run_id: string;
-  actor_id: string;
-  session_id: string;
-  agent: string | null;
-  status: string;
-  parent_run_id: string | null;
-  created_at: Int;
-  updated_at: Int;
-  last_seq: Int;
-  summary: string | null;
-};
 
 // int8 (bigint) columns hold ms timestamps and fences, all far below 2^53: parse them as numbers.
 const TYPES = {
@@ -144,6 +123,7 @@ export class PostgresStore implements Store {
   readonly ledger: PolicyLedger;
   readonly batches: BatchStore;
   readonly schedules: ReturnType<typeof createPostgresSchedules>;
+  readonly deployments: DeploymentStore;
   readonly schema: string;
   readonly pool: pg.Pool;
   /** Identifies this process's store in notifications: its own appends were already announced locally. */
@@ -184,6 +164,7 @@ export class PostgresStore implements Store {
     this.ledger = createPostgresLedger(this.pool, this.#s, () => this.ready());
     this.batches = createPostgresBatches(this.pool, this.#s, () => this.ready());
     this.schedules = createPostgresSchedules(this.pool, this.#s, () => this.ready());
+    this.deployments = createPostgresDeployments(this.pool, this.#s, () => this.ready());
     this.#wakeups =
       options.wakeups === false
         ? null
@@ -276,30 +257,7 @@ export class PostgresStore implements Store {
           ])
         )[0]?.n ?? 0,
     };
-    this.runs = {
-      get: async (runId) => {
-        if (impossibleId(runId)) return null;
-        const rows = await this.#query<RunDbRow>(`SELECT * FROM ${this.#s}.runs WHERE run_id = $1`, [runId]);
-        return rows[0] ? toRunRow(rows[0]) : null;
-      },
-      list: async (query) => this.#listRuns(query),
-      runnable: async () =>
-        (
-          await this.#query<RunDbRow>(
-            `SELECT r.* FROM ${this.#s}.runs r WHERE r.status IN ('queued', 'running') AND NOT EXISTS (
-               SELECT 1 FROM ${this.#s}.session_runs s
-               JOIN ${this.#s}.session_runs h ON h.session_key = s.session_key AND h.pos < s.pos
-               WHERE s.run_id = r.run_id)`,
-          )
-        ).map(toRunRow),
-      dedup: async (key, now) =>
-        (
-          await this.#query<{ run_id: string }>(
-            `SELECT run_id FROM ${this.#s}.dedup WHERE key = $1 AND expires_at > $2`,
-            [pgText(key), now],
-          )
-        )[0]?.run_id ?? null,
-    };
+    this.runs = pgRuns(query, this.#s);
   }
 
   now(): number {
@@ -622,54 +580,10 @@ export class PostgresStore implements Store {
         attempts: r.attempts,
       }));
   }
-
-  async #listRuns(q: RunQuery): Promise<RunRow[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (column: string, v: unknown): void => {
-      if (v === undefined) return;
-      args.push(v);
-      where.push(`${column} = $${args.length}`);
-    };
-    add('actor_id', q.actorId === undefined ? undefined : pgText(q.actorId));
-    add('session_id', q.sessionId === undefined ? undefined : pgText(q.sessionId));
-    add('status', q.status);
-    add('parent_run_id', q.parentRunId);
-    args.push(q.limit ?? 100);
-    const sql = `SELECT * FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, run_id DESC LIMIT $${args.length}`;
-    return (await this.#query<RunDbRow>(sql, args)).map(toRunRow);
-  }
 }
 
 /** A checked-out connection's asynchronous error: the failing statement reports it too. */
 function onCheckedOutError(): void {}
-
-function toEvent(r: EventRow): JournalEvent {
-  return {
-    runId: r.run_id,
-    seq: r.seq,
-    at: r.at,
-    v: r.v,
-    type: r.type,
-    data: JSON.parse(r.data) as unknown,
-  } as JournalEvent;
-}
-
-function toRunRow(r: RunDbRow): RunRow {
-  return {
-    runId: r.run_id,
-    actorId: fromPgText(r.actor_id),
-    sessionId: fromPgText(r.session_id),
-    agent: r.agent,
-    status: r.status as RunStatus,
-    parentRunId: r.parent_run_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    lastSeq: r.last_seq,
-    summary: fromPgOpt(r.summary),
-  };
-}
 
 /** A short description of a unit for error reports. */
 function describe(unit: Commit): string {

@@ -178,10 +178,11 @@ export async function upsertTask(
 
 export async function project(c: pg.PoolClient, s: string, r: RunRow): Promise<void> {
   await c.query(
-    `INSERT INTO ${s}.runs AS old (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `INSERT INTO ${s}.runs AS old (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary, version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (run_id) DO UPDATE SET agent = excluded.agent, status = excluded.status,
-       updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary
+       updated_at = excluded.updated_at, last_seq = excluded.last_seq, summary = excluded.summary,
+       version = excluded.version
      WHERE excluded.last_seq >= old.last_seq`,
     [
       r.runId,
@@ -194,6 +195,7 @@ export async function project(c: pg.PoolClient, s: string, r: RunRow): Promise<v
       r.updatedAt,
       r.lastSeq,
       pgOpt(r.summary),
+      pgOpt(r.version ?? null),
     ],
   );
 }
