@@ -145,6 +145,8 @@ export async function forgetActor(
     report.approvals += approvals.length;
   }
   if (!options.sessionId) report.facts = await store.facts.deleteActor(actorId);
+  // Which agent version each of the actor's sessions was given (store/deployment-port.ts).
+  if (!options.sessionId) await store.deployments.forgetActor(actorId);
   // Deleted pages and the WAL still hold old bytes until the file is rewritten.
   options.compact?.();
   return report;

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeploymentRecord, VersionRecord } from '../../src/store/deployment-port.ts';
 import type { RunRow, Store } from '../../src/store/ports.ts';
+import { forgetActor } from '../../src/memory/erasure.ts';
 import { NASTY } from './adversarial.contract.ts';
 
 /** What an adapter offers beyond one store: a second store on the same database, a fault hook. */
@@ -209,6 +210,22 @@ export function deploymentsContract(adapter: string, withHarness: WithHarness): 
         assert.equal(await d.sessionVersion('commerce', 'ab\u0000s1'), 'v1');
         assert.equal(await d.forgetActor('a_'), 3);
         assert.equal(await d.forgetActor('nobody'), 0);
+      }));
+
+    it('issue 18 erasure: forgetting an actor (memory/erasure.ts) drops its session versions', () =>
+      withHarness(async ({ store }) => {
+        const d = store.deployments;
+        await d.stickSession('commerce', 'carol\u0000s1', 'v2', false, 1);
+        await d.stickSession('commerce', 'dave\u0000s1', 'v2', false, 1);
+        await forgetActor(store, 'carol', { by: 'dpo', sessionId: 's1' });
+        assert.equal(
+          await d.sessionVersion('commerce', 'carol\u0000s1'),
+          'v2',
+          'a session-only forget keeps it',
+        );
+        await forgetActor(store, 'carol', { by: 'dpo' });
+        assert.equal(await d.sessionVersion('commerce', 'carol\u0000s1'), null);
+        assert.equal(await d.sessionVersion('commerce', 'dave\u0000s1'), 'v2');
       }));
 
     it('issue 18 deployments: created at rev 1, one active per agent and alias, newest first', () =>
