@@ -6,8 +6,10 @@ import { NotFoundError } from '../core/errors.ts';
 import type { Store } from '../store/ports.ts';
 import { treeUsage, usageReport, type PriceTable, type UsageDimension } from './cost.ts';
 import { runGraph, toMermaid, windowGraph } from './graph.ts';
-import { agentHealth } from './health.ts';
+import { agentHealth, type AgentHealth, type VersionSource } from './health.ts';
 import { parseDuration } from './scan.ts';
+
+export { agentLabels } from './health.ts';
 
 /**
  * `switchboard trace <runId> --graph mermaid|json` (or the window graph with `--since`). An unknown
@@ -32,15 +34,70 @@ export async function traceGraphCommand(
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 const ms = (x: number | null): string => (x === null ? '-' : `${Math.round(x)}ms`);
 
-/** `switchboard agents [--window 15m] [--json]`: health per agent. */
+const usd = (x: number | null): string => (x === null ? '-' : `$${x.toFixed(4)}`);
+
+/** Lines of a table, columns padded to their widest cell. */
+const table = (rows: string[][]): string[] => {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+};
+
+/**
+ * The versions of the agents that have more than one (or one nobody serves), a row each, so the
+ * figures of an agent's versions read side by side.
+ */
+const versionRows = (health: readonly AgentHealth[]): string[][] => {
+  const rows: string[][] = [];
+  for (const h of health) {
+    if (h.versions.length < 2 && h.versionsNotServed.length === 0) continue;
+    const unserved = new Map(h.versionsNotServed.map((u) => [u.version, u.reason]));
+    const listed = new Set(h.versions.map((v) => v.version));
+    for (const { version, figures: f } of h.versions)
+      rows.push([
+        h.agent,
+        version,
+        String(f.runs),
+        String(f.finished),
+        pct(f.errorRate),
+        pct(f.toolErrorRate),
+        pct(f.escalationRate),
+        pct(f.denialRate),
+        ms(f.p95LatencyMs),
+        usd(f.costPerRun),
+        unserved.has(version) ? `no: ${unserved.get(version) ?? ''}` : 'yes',
+      ]);
+    for (const [version, reason] of unserved)
+      if (!listed.has(version)) rows.push([h.agent, version, ...Array<string>(8).fill('-'), `no: ${reason}`]);
+  }
+  return rows;
+};
+
+/**
+ * `switchboard agents [--window 15m] [--json]`: health per agent, then the figures of each version
+ * of a multi-version agent side by side (`versions` is the system's deployments API).
+ */
 export async function agentsCommand(
   store: Store,
-  options: { agents: readonly string[]; window?: string; json?: boolean; now?: number },
+  options: {
+    agents: readonly string[];
+    window?: string;
+    json?: boolean;
+    now?: number;
+    versions?: VersionSource;
+    labels?: Readonly<Record<string, readonly string[]>>;
+  },
 ): Promise<string> {
   const health = await agentHealth(store, {
     agents: options.agents,
     windowMs: parseDuration(options.window ?? '15m'),
     now: options.now ?? store.now(),
+    ...(options.versions ? { versions: options.versions } : {}),
+    ...(options.labels ? { labels: options.labels } : {}),
   });
   if (options.json) return JSON.stringify(health, null, 2);
   const rows = [
@@ -58,15 +115,29 @@ export async function agentsCommand(
       h.reasons.join('; ') || '-',
     ]),
   ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const versions = versionRows(health);
+  const out = table(rows);
+  if (versions.length)
+    out.push(
+      '',
+      ...table([
+        [
+          'agent',
+          'version',
+          'runs',
+          'finished',
+          'errors',
+          'tool errors',
+          'escalations',
+          'denials',
+          'p95',
+          'cost/run',
+          'served',
+        ],
+        ...versions,
+      ]),
+    );
+  return out.join('\n');
 }
 
 /** `switchboard usage --by agent|actor|model --since 24h [--run <id>] [--json]`. */

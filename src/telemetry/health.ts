@@ -1,8 +1,11 @@
 /**
  * Agent health over a rolling window, from the journal: success rate, p50/p95 run latency, retry
  * rate, denial rate and queue depth, judged `healthy | degraded | unhealthy` with the reasons.
- * (Circuit breakers belong to the engine and are reported here once it journals them.)
+ * (Circuit breakers belong to the engine and are reported here once it journals them.) With a
+ * {@link VersionSource} (the system's deployments API) it adds each version's figures side by side
+ * and the versions no live worker serves, which make the agent unhealthy: their runs would wait.
  */
+import { agentQueue } from '../runtime/agents.ts';
 import type { Store } from '../store/ports.ts';
 import { scanRuns } from './scan.ts';
 
@@ -31,6 +34,31 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
   unhealthyQueueDepth: 500,
 };
 
+/**
+ * One version's figures over the window (`versionFigures` in telemetry/version-figures.ts): kept
+ * structural here, so health reads whatever the deployments API computes without importing it.
+ */
+export interface VersionFigures {
+  runs: number;
+  finished: number;
+  completed: number;
+  failed: number;
+  escalated: number;
+  errorRate: number | null;
+  toolErrorRate: number | null;
+  escalationRate: number | null;
+  denialRate: number | null;
+  p95LatencyMs: number | null;
+  costPerRun: number | null;
+  tokensPerRun: number | null;
+}
+
+/** Where per-version figures and unserved versions come from (`system.deployments`). */
+export interface VersionSource {
+  figures(agent: string, o?: { sinceMs?: number }): Promise<{ version: string; figures: VersionFigures }[]>;
+  unserved(): Promise<{ agent: string; version: string; reason: string }[]>;
+}
+
 export interface AgentHealth {
   agent: string;
   status: HealthStatus;
@@ -45,6 +73,10 @@ export interface AgentHealth {
   queueDepth: number;
   /** Tools whose circuit breaker is open or probing. */
   openBreakers: string[];
+  /** Each version's figures over the window, side by side (empty without a {@link VersionSource}). */
+  versions: { version: string; figures: VersionFigures }[];
+  /** Labeled versions with traffic or waiting runs that no live worker serves. */
+  versionsNotServed: { version: string; reason: string }[];
 }
 
 /** The q-quantile (0..1) of sorted numbers, nearest-rank. */
@@ -67,6 +99,10 @@ export async function agentHealth(
     now: number;
     thresholds?: Partial<HealthThresholds>;
     maxRuns?: number;
+    /** Per-version figures and unserved versions (`system.deployments`). */
+    versions?: VersionSource;
+    /** Labeled versions per agent: their queues (`agent:<name>@<label>`) count in its queue depth. */
+    labels?: Readonly<Record<string, readonly string[]>>;
   },
 ): Promise<AgentHealth[]> {
   const t = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.thresholds };
@@ -134,12 +170,13 @@ export async function agentHealth(
     const a = agent === undefined ? undefined : acc.get(agent);
     if (a && !ended) a.active += 1;
   }
+  const unserved = (await options.versions?.unserved()) ?? [];
   const out: AgentHealth[] = [];
   for (const [agent, a] of acc) {
     const finished = a.completed + a.failed + a.cancelled;
     const decided = a.completed + a.failed;
     const sorted = [...a.durations].sort((x, y) => x - y);
-    const queueDepth = await store.queue.depth(`agent:${agent}`);
+    const queueDepth = await agentQueueDepth(store, agent, options.labels?.[agent] ?? []);
     const h: AgentHealth = {
       agent,
       status: 'healthy',
@@ -155,6 +192,10 @@ export async function agentHealth(
       openBreakers: [...a.breakers]
         .filter(([, b]) => b.state === 'half-open' || (b.state === 'open' && (b.until ?? 0) > options.now))
         .map(([tool]) => tool),
+      versions: (await options.versions?.figures(agent, { sinceMs: since })) ?? [],
+      versionsNotServed: unserved
+        .filter((u) => u.agent === agent)
+        .map((u) => ({ version: u.version, reason: u.reason })),
     };
     const bad = (status: HealthStatus, reason: string): void => {
       if (status === 'unhealthy' || h.status === 'healthy') h.status = status;
@@ -174,6 +215,7 @@ export async function agentHealth(
     if (a.calls >= t.minRuns && h.denialRate !== null && h.denialRate > t.degradedDenialRate)
       bad('degraded', `denial rate ${pct(h.denialRate)} > ${pct(t.degradedDenialRate)}`);
     for (const tool of h.openBreakers) bad('degraded', `circuit breaker open: ${tool}`);
+    for (const u of h.versionsNotServed) bad('unhealthy', `version ${u.version} not served: ${u.reason}`);
     if (queueDepth >= t.unhealthyQueueDepth)
       bad('unhealthy', `queue depth ${queueDepth} >= ${t.unhealthyQueueDepth}`);
     else if (queueDepth >= t.degradedQueueDepth)
@@ -181,4 +223,27 @@ export async function agentHealth(
     out.push(h);
   }
   return out;
+}
+
+/**
+ * The distinct agent names of a configuration and the labeled versions of each (several
+ * definitions share a name when they are versions of one agent).
+ */
+export function agentLabels(defs: readonly { name: string; version?: string }[]): {
+  agents: string[];
+  labels: Record<string, string[]>;
+} {
+  const labels: Record<string, string[]> = {};
+  for (const d of defs) {
+    const l = (labels[d.name] ??= []);
+    if (d.version && !l.includes(d.version)) l.push(d.version);
+  }
+  return { agents: Object.keys(labels), labels };
+}
+
+/** Wake-ups waiting for an agent: on its own queue and on each of its labeled versions' queues. */
+async function agentQueueDepth(store: Store, agent: string, labels: readonly string[]): Promise<number> {
+  let depth = await store.queue.depth(agentQueue(agent));
+  for (const label of new Set(labels)) depth += await store.queue.depth(agentQueue(agent, label));
+  return depth;
 }

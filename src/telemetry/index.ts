@@ -7,14 +7,16 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/ports.ts';
 import { priceTable, type PriceTable } from './cost.ts';
 import { attachJournalLogger } from './logs.ts';
-import { createMetrics, type SwitchboardMetrics } from './metrics.ts';
+import { createMetrics, type MetricsOptions, type SwitchboardMetrics } from './metrics.ts';
 import { otlpSinkFromEnv } from './otel.ts';
 import { JournalTracer, type SpanSink } from './tracer.ts';
 
 export interface TelemetryOptions {
   store: Store;
-  /** Agent names (queue-depth gauges). */
+  /** Agent names or `name@version` keys (queue-depth gauges). */
   agents?: readonly string[];
+  /** Labeled versions no live worker serves (`system.deployments.unserved`): the `version_not_served` gauge. */
+  unserved?: MetricsOptions['unserved'];
   /** A span sink; by default OTLP/HTTP from the `OTEL_*` variables, or no tracing when unset. */
   spans?: SpanSink | false;
   /** Record message content in spans (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`). */
@@ -71,6 +73,7 @@ export async function attachTelemetry(options: TelemetryOptions): Promise<Teleme
       : createMetrics({
           store: options.store,
           ...(options.agents ? { agents: options.agents } : {}),
+          ...(options.unserved ? { unserved: options.unserved } : {}),
           prices,
         });
   if (metrics) detach.push(metrics.attach());

@@ -1,18 +1,29 @@
 /**
  * Prometheus metrics derived from journal appends (prom-client, on a registry of its own). Counters
  * and histograms count what this process sees appended; gauges that describe shared state (queue
- * depth) are read from the store at scrape time, so any process's `/metrics` reports them right.
+ * depth, versions no worker serves) are read at scrape time, so any process's `/metrics` reports
+ * them right. Every series labelled with an `agent` also carries its `version`: the label of a
+ * labeled version, the content digest of an unlabeled agent, `""` before the run has an agent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JournalEvent } from '../core/events.ts';
+import { agentQueue } from '../runtime/agents.ts';
 import type { Store, StoreListener } from '../store/ports.ts';
 import { costOf, type PriceTable } from './cost.ts';
 
 export interface MetricsOptions {
   store: Store;
-  /** Queues whose depth is reported (default: `router` and `agent:<name>` for each agent). */
+  /**
+   * Queues whose depth is reported: `router` and `agent:<entry>` for each entry, a name or a
+   * `name@version` key (the queue of that labeled version).
+   */
   agents?: readonly string[];
+  /**
+   * The labeled versions no live worker serves (`system.deployments.unserved`), read at scrape time
+   * into `version_not_served`; none when absent.
+   */
+  unserved?: () => Promise<readonly { agent: string; version: string; reason: string }[]>;
   prices?: PriceTable;
   /** Prefix of every metric name (default `switchboard_`). */
   prefix?: string;
@@ -22,6 +33,10 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 interface RunInfo {
   agent: string;
+  /** The version label or unlabeled digest (`''` until known). */
+  version: string;
+  /** The labeled version, when the run has one: it waits on that version's queue. */
+  label?: string;
   stepStartedAt?: number;
   toolStartedAt: Map<string, number>;
   approvalAt: Map<string, number>;
@@ -60,7 +75,7 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
   const runs = new Counter({
     name: `${p}runs_total`,
     help: 'Runs ended, by agent and final status',
-    labelNames: ['agent', 'status'],
+    labelNames: ['agent', 'version', 'status'],
     registers,
   });
   const runsStarted = new Counter({
@@ -72,65 +87,65 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
   const runDuration = new Histogram({
     name: `${p}run_duration_seconds`,
     help: 'Run duration from submission to its end',
-    labelNames: ['agent', 'status'],
+    labelNames: ['agent', 'version', 'status'],
     buckets: DURATION_BUCKETS,
     registers,
   });
   const stepDuration = new Histogram({
     name: `${p}step_duration_seconds`,
     help: 'Agent step duration: a model call and the tool calls it asked for',
-    labelNames: ['agent'],
+    labelNames: ['agent', 'version'],
     buckets: DURATION_BUCKETS,
     registers,
   });
   const modelLatency = new Histogram({
     name: `${p}model_latency_seconds`,
     help: 'Model call latency',
-    labelNames: ['agent', 'model'],
+    labelNames: ['agent', 'version', 'model'],
     buckets: DURATION_BUCKETS,
     registers,
   });
   const modelCalls = new Counter({
     name: `${p}model_calls_total`,
     help: 'Model calls',
-    labelNames: ['agent', 'model'],
+    labelNames: ['agent', 'version', 'model'],
     registers,
   });
   const tokens = new Counter({
     name: `${p}model_tokens_total`,
     help: 'Model tokens, by direction (input, output)',
-    labelNames: ['agent', 'model', 'direction'],
+    labelNames: ['agent', 'version', 'model', 'direction'],
     registers,
   });
   const cost = new Counter({
     name: `${p}model_cost_usd_total`,
     help: 'Model cost in USD from the price table',
-    labelNames: ['agent', 'model'],
+    labelNames: ['agent', 'version', 'model'],
     registers,
   });
   const toolCalls = new Counter({
     name: `${p}tool_calls_total`,
     help: 'Tool call attempts by outcome (succeeded, failed, retried, denied)',
-    labelNames: ['agent', 'tool', 'outcome'],
+    labelNames: ['agent', 'version', 'tool', 'outcome'],
     registers,
   });
   const toolDuration = new Histogram({
     name: `${p}tool_duration_seconds`,
     help: 'Tool attempt duration',
-    labelNames: ['agent', 'tool', 'outcome'],
+    labelNames: ['agent', 'version', 'tool', 'outcome'],
     buckets: DURATION_BUCKETS,
     registers,
   });
   const retries = new Counter({
     name: `${p}tool_retries_total`,
     help: 'Tool attempts that failed and were scheduled again',
-    labelNames: ['agent', 'tool'],
+    labelNames: ['agent', 'version', 'tool'],
     registers,
   });
   const denials = new Counter({
     name: `${p}tool_denials_total`,
     help: 'Tool calls refused, by reason',
-    labelNames: ['agent', 'tool', 'reason'],
+    labelNames: ['agent', 'version', 'tool', 'reason'],
     registers,
   });
   const delegations = new Counter({
@@ -147,13 +162,13 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
   const approvalsRequested = new Counter({
     name: `${p}approvals_requested_total`,
     help: 'Approvals requested',
-    labelNames: ['agent', 'tool'],
+    labelNames: ['agent', 'version', 'tool'],
     registers,
   });
   const approvalsDecided = new Counter({
     name: `${p}approvals_decided_total`,
     help: 'Approvals decided',
-    labelNames: ['agent', 'decision'],
+    labelNames: ['agent', 'version', 'decision'],
     registers,
   });
   const approvalsPending = new Gauge({
@@ -164,20 +179,20 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
   const approvalWait = new Histogram({
     name: `${p}approval_wait_seconds`,
     help: 'Time from approval request to decision',
-    labelNames: ['agent', 'decision'],
+    labelNames: ['agent', 'version', 'decision'],
     buckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
     registers,
   });
   const memoryFailures = new Counter({
     name: `${p}memory_failures_total`,
     help: 'Memory loads or saves that failed (the run went on stateless)',
-    labelNames: ['agent'],
+    labelNames: ['agent', 'version'],
     registers,
   });
   const attention = new Counter({
     name: `${p}runs_needing_attention_total`,
     help: 'In-doubt calls that paused a run for a person',
-    labelNames: ['agent', 'tool'],
+    labelNames: ['agent', 'version', 'tool'],
     registers,
   });
   const queueWait = new Histogram({
@@ -192,7 +207,7 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
     help: 'Open WebSocket connections (set by the gateway)',
     registers,
   });
-  const queues = ['router', ...(options.agents ?? []).map((a) => `agent:${a}`)];
+  const queues = [...new Set(['router', ...(options.agents ?? []).map((a) => `agent:${a}`)])];
   new Gauge({
     name: `${p}queue_depth`,
     help: 'Wake-up tasks on a queue (read from the store at scrape time)',
@@ -200,6 +215,22 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
     registers,
     async collect() {
       for (const q of queues) this.set({ queue: q }, await store.queue.depth(q));
+    },
+  });
+  const unserved = options.unserved;
+  new Gauge({
+    name: `${p}version_not_served`,
+    help: 'Labeled versions with traffic or waiting runs that no live worker serves (1 each, read at scrape time)',
+    labelNames: ['agent', 'version'],
+    registers,
+    async collect() {
+      if (!unserved) return;
+      // A store that cannot answer keeps the last reading rather than failing the whole scrape.
+      const now = await unserved().catch(() => null);
+      if (!now) return;
+      // A version served again disappears from the exposition instead of staying at a stale 1.
+      this.reset();
+      for (const u of now) this.set({ agent: u.agent, version: u.version }, 1);
     },
   });
 
@@ -211,7 +242,13 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
     if (!r) {
       // A run first seen mid-way (another process started it): its agent is in the projection.
       const row = await store.runs.get(runId);
-      r = { agent: row?.agent ?? 'unknown', toolStartedAt: new Map(), approvalAt: new Map() };
+      r = {
+        agent: row?.agent ?? 'unknown',
+        version: row?.version ?? '',
+        ...(row?.version ? { label: row.version } : {}),
+        toolStartedAt: new Map(),
+        approvalAt: new Map(),
+      };
       if (info.size > 20_000) info.clear();
       info.set(runId, r);
     }
@@ -222,6 +259,8 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
     if (e.type === 'run.submitted') {
       info.set(e.runId, {
         agent: e.data.agent ?? 'unrouted',
+        version: e.data.version ?? '',
+        ...(e.data.version ? { label: e.data.version } : {}),
         toolStartedAt: new Map(),
         approvalAt: new Map(),
         queuedAt: e.at,
@@ -230,11 +269,15 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
       return;
     }
     const r = await runInfo(e.runId);
-    const agent = r.agent;
+    const { agent, version } = r;
     switch (e.type) {
       case 'route.decided':
         if (r.queuedAt !== undefined) queueWait.observe({ queue: 'router' }, (e.at - r.queuedAt) / 1000);
         r.agent = e.data.agent;
+        if (e.data.version) {
+          r.version = e.data.version;
+          r.label = e.data.version;
+        }
         r.queuedAt = e.at;
         break;
       case 'route.escalated':
@@ -242,16 +285,18 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
         break;
       case 'agent.started':
         r.agent = e.data.agent;
+        r.version = e.data.version;
         if (r.queuedAt !== undefined)
-          queueWait.observe({ queue: `agent:${e.data.agent}` }, (e.at - r.queuedAt) / 1000);
+          queueWait.observe({ queue: agentQueue(e.data.agent, r.label) }, (e.at - r.queuedAt) / 1000);
         delete r.queuedAt;
         break;
       case 'model.requested':
-        if (r.stepStartedAt !== undefined) stepDuration.observe({ agent }, (e.at - r.stepStartedAt) / 1000);
+        if (r.stepStartedAt !== undefined)
+          stepDuration.observe({ agent, version }, (e.at - r.stepStartedAt) / 1000);
         r.stepStartedAt = e.at;
         break;
       case 'model.responded': {
-        const labels = { agent, model: e.data.modelId };
+        const labels = { agent, version, model: e.data.modelId };
         modelCalls.inc(labels);
         modelLatency.observe(labels, e.data.latencyMs / 1000);
         tokens.inc({ ...labels, direction: 'input' }, e.data.usage.inputTokens);
@@ -266,7 +311,7 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
       case 'tool.failed': {
         const retried = e.type === 'tool.failed' && e.data.nextAttemptAt !== undefined;
         const outcome = e.type === 'tool.succeeded' ? 'succeeded' : retried ? 'retried' : 'failed';
-        const labels = { agent, tool: e.data.tool };
+        const labels = { agent, version, tool: e.data.tool };
         toolCalls.inc({ ...labels, outcome });
         const started = r.toolStartedAt.get(e.data.callId);
         if (started !== undefined) toolDuration.observe({ ...labels, outcome }, (e.at - started) / 1000);
@@ -274,37 +319,39 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
         break;
       }
       case 'tool.denied':
-        toolCalls.inc({ agent, tool: e.data.tool, outcome: 'denied' });
-        denials.inc({ agent, tool: e.data.tool, reason: e.data.reason });
+        toolCalls.inc({ agent, version, tool: e.data.tool, outcome: 'denied' });
+        denials.inc({ agent, version, tool: e.data.tool, reason: e.data.reason });
         break;
       case 'approval.requested':
-        approvalsRequested.inc({ agent, tool: e.data.tool });
+        approvalsRequested.inc({ agent, version, tool: e.data.tool });
         approvalsPending.inc();
         r.approvalAt.set(e.data.approvalId, e.at);
         break;
       case 'approval.decided': {
-        approvalsDecided.inc({ agent, decision: e.data.decision });
+        approvalsDecided.inc({ agent, version, decision: e.data.decision });
         approvalsPending.dec();
         const at = r.approvalAt.get(e.data.approvalId);
-        if (at !== undefined) approvalWait.observe({ agent, decision: e.data.decision }, (e.at - at) / 1000);
+        if (at !== undefined)
+          approvalWait.observe({ agent, version, decision: e.data.decision }, (e.at - at) / 1000);
         break;
       }
       case 'delegation.requested':
         delegations.inc({ from: agent, to: e.data.agent });
         break;
       case 'memory.failed':
-        memoryFailures.inc({ agent });
+        memoryFailures.inc({ agent, version });
         break;
       case 'run.needs_attention':
-        attention.inc({ agent, tool: e.data.tool });
+        attention.inc({ agent, version, tool: e.data.tool });
         break;
       case 'run.completed':
       case 'run.failed':
       case 'run.cancelled': {
         const status = e.type.slice(4);
-        runs.inc({ agent, status });
-        runDuration.observe({ agent, status }, e.data.totals.durationMs / 1000);
-        if (r.stepStartedAt !== undefined) stepDuration.observe({ agent }, (e.at - r.stepStartedAt) / 1000);
+        runs.inc({ agent, version, status });
+        runDuration.observe({ agent, version, status }, e.data.totals.durationMs / 1000);
+        if (r.stepStartedAt !== undefined)
+          stepDuration.observe({ agent, version }, (e.at - r.stepStartedAt) / 1000);
         info.delete(e.runId);
         break;
       }
@@ -312,7 +359,7 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
         break;
     }
     if (e.type === 'route.escalated') {
-      runs.inc({ agent: 'unrouted', status: 'escalated' });
+      runs.inc({ agent: 'unrouted', version: '', status: 'escalated' });
       info.delete(e.runId);
     }
   };

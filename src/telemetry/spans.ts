@@ -73,6 +73,8 @@ export class RunSpans {
   readonly #modelCallIds = new Map<string, string>();
   readonly #approvals = new Map<string, OpenSpan>();
   #agent: string | undefined;
+  /** The labeled version routing chose, then the version `agent.started` records (label or digest). */
+  #version: string | undefined;
   #ended = false;
 
   constructor(runId: string, place: RunPlacement, options: SpanBuilderOptions) {
@@ -130,7 +132,10 @@ export class RunSpans {
   }
 
   #agentAttrs(): Attributes {
-    return this.#agent ? { 'gen_ai.agent.name': this.#agent } : {};
+    return {
+      ...(this.#agent ? { 'gen_ai.agent.name': this.#agent } : {}),
+      ...(this.#version ? { 'switchboard.agent.version': this.#version } : {}),
+    };
   }
 
   #ensureStep(at: number): OpenSpan {
@@ -194,7 +199,15 @@ export class RunSpans {
           'switchboard.channel': e.data.channel,
           'switchboard.delegation.depth': e.data.depth,
           ...(e.data.parentRunId ? { 'switchboard.parent_run.id': e.data.parentRunId } : {}),
+          ...(e.data.version ? { 'switchboard.agent.version': e.data.version } : {}),
+          ...(e.data.shadow
+            ? {
+                'switchboard.shadow.deployment.id': e.data.shadow.deploymentId,
+                'switchboard.shadow.live_run.id': e.data.shadow.liveRunId,
+              }
+            : {}),
         });
+        if (e.data.version) this.#version = e.data.version;
         this.#content(this.#run, 'switchboard.run.input', e.data.input);
         this.#route = this.#open('route', 'route', at, this.rootSpanId, {});
         break;
@@ -207,6 +220,10 @@ export class RunSpans {
             'switchboard.route.confidence': e.data.confidence,
             ...(e.data.threshold !== undefined ? { 'switchboard.route.threshold': e.data.threshold } : {}),
             'switchboard.route.reason': this.#text(e.data.reason),
+            ...(e.data.version ? { 'switchboard.route.version': e.data.version } : {}),
+            ...(e.data.alias ? { 'switchboard.route.alias': e.data.alias } : {}),
+            ...(e.data.sticky !== undefined ? { 'switchboard.route.sticky': e.data.sticky } : {}),
+            ...(e.data.pinned !== undefined ? { 'switchboard.route.pinned': e.data.pinned } : {}),
             ...(e.data.candidates.length
               ? candidateAttrs('switchboard.route.candidates', e.data.candidates)
               : {}),
@@ -215,7 +232,7 @@ export class RunSpans {
         }
         this.#close(this.#route, at, out);
         this.#route = undefined;
-        this.#setAgent(e.data.agent);
+        this.#setAgent(e.data.agent, e.data.version);
         break;
       }
       case 'route.escalated': {
@@ -234,8 +251,8 @@ export class RunSpans {
         break;
       }
       case 'agent.started':
-        this.#setAgent(e.data.agent);
-        if (this.#run) this.#run.attributes['switchboard.agent.version'] = e.data.version;
+        this.#setAgent(e.data.agent, e.data.version);
+        if (this.#run && e.data.digest) this.#run.attributes['switchboard.agent.digest'] = e.data.digest;
         break;
       case 'memory.loaded':
       case 'memory.persisted':
@@ -440,11 +457,13 @@ export class RunSpans {
     return out;
   }
 
-  #setAgent(agent: string): void {
+  #setAgent(agent: string, version: string | undefined): void {
     this.#agent = agent;
+    if (version) this.#version = version;
     if (this.#run) {
       this.#run.name = `invoke_agent ${agent}`;
       this.#run.attributes['gen_ai.agent.name'] = agent;
+      if (this.#version) this.#run.attributes['switchboard.agent.version'] = this.#version;
     }
   }
 

@@ -79,9 +79,16 @@ describe('/metrics', () => {
       assert.equal(value(families, 'switchboard_runs_total', { agent: 'support', status: 'completed' }), 4);
       assert.equal(value(families, 'switchboard_runs_total', { agent: 'billing', status: 'completed' }), 2);
       assert.equal(value(families, 'switchboard_runs_total', { status: 'escalated' }), 1);
-      // The parser drops histogram labels: read the labelled _count series from the text itself.
-      assert.match(text, /^switchboard_run_duration_seconds_count\{agent="support",status="completed"\} 4$/m);
-      assert.match(text, /^switchboard_run_duration_seconds_count\{agent="billing",status="completed"\} 2$/m);
+      // The parser drops histogram labels: read the labelled _count series from the text itself
+      // (an unlabeled agent's version is its content digest).
+      assert.match(
+        text,
+        /^switchboard_run_duration_seconds_count\{agent="support",version="[0-9a-f]+",status="completed"\} 4$/m,
+      );
+      assert.match(
+        text,
+        /^switchboard_run_duration_seconds_count\{agent="billing",version="[0-9a-f]+",status="completed"\} 2$/m,
+      );
       assert.equal(
         value(families, 'switchboard_tool_retries_total', { agent: 'support', tool: 'track_parcel' }),
         3,
