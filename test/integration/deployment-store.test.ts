@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { ident, PG_MIGRATIONS } from '../../src/store/postgres/schema.ts';
@@ -176,6 +177,67 @@ describe('issue 18: upgrading a store from the migration before deployments', ()
       await store?.close();
       await c.end();
       await dropPostgresSchemas(POSTGRES_URL, [schema, `${schema}_boss`]);
+    }
+  });
+});
+
+/**
+ * Worker threads that each open the file and, released together, create a deployment for the
+ * same agent and alias: a real race between connections (one thread would only take turns).
+ */
+const RACER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { createSqliteStore } = await import(workerData.module);
+  const store = createSqliteStore({ path: workerData.path });
+  const gate = new Int32Array(workerData.gate);
+  parentPort.postMessage({ ready: true });
+  Atomics.wait(gate, 0, 0);
+  const created = await store.deployments.createDeployment({
+    deploymentId: workerData.id, agent: 'commerce', alias: 'live', from: 'v1', to: 'v2',
+    strategy: 'all-at-once', status: 'in_progress', steps: [], state: {}, createdAt: 1, updatedAt: 1,
+    createdBy: workerData.id, rev: 1, owner: null, leaseUntil: null,
+  });
+  await store.close();
+  parentPort.postMessage({ created });
+})().catch((error) => parentPort.postMessage({ error: String(error) }));
+`;
+
+describe('issue 18: creating deployments from several SQLite connections at once', () => {
+  it('issue 18 race: of 6 threads creating an active deployment for one agent and alias, one wins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-deploy-race-'));
+    const path = join(dir, 'switchboard.db');
+    const store = createSqliteStore({ path });
+    try {
+      const gate = new SharedArrayBuffer(4);
+      const module = new URL('../../src/store/sqlite/store.ts', import.meta.url).href;
+      const results = Array.from({ length: 6 }, (_, i) => {
+        const worker = new Worker(RACER, { eval: true, workerData: { module, path, gate, id: `race-${i}` } });
+        let onReady!: () => void;
+        const ready = new Promise<void>((resolve) => (onReady = resolve));
+        const done = new Promise<{ created?: boolean; error?: string }>((resolve, reject) => {
+          worker.on('message', (m: { ready?: boolean; created?: boolean; error?: string }) =>
+            m.ready ? onReady() : resolve(m),
+          );
+          worker.on('error', reject);
+        });
+        return { ready, done };
+      });
+      await Promise.all(results.map((r) => r.ready));
+      Atomics.store(new Int32Array(gate), 0, 1);
+      Atomics.notify(new Int32Array(gate), 0);
+      const outcomes = await Promise.all(results.map((r) => r.done));
+      assert.deepEqual(
+        outcomes.filter((o) => o.error),
+        [],
+      );
+      assert.equal(outcomes.filter((o) => o.created).length, 1, JSON.stringify(outcomes));
+      const stored = await store.deployments.deployments({ agent: 'commerce' });
+      assert.equal(stored.length, 1);
+      assert.equal(stored[0]?.deploymentId, `race-${outcomes.findIndex((o) => o.created)}`);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
