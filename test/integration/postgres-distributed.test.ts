@@ -417,6 +417,7 @@ function withClaim(store: Store, claim: Store['queue']['claim']): Store {
     ledger: store.ledger,
     batches: store.batches,
     schedules: store.schedules,
+    deployments: store.deployments,
     now: () => store.now(),
     commit: (unit) => store.commit(unit),
     listen: (listener) => store.listen(listener),
