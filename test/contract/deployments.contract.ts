@@ -253,6 +253,11 @@ export function deploymentsContract(adapter: string, withHarness: WithHarness): 
         );
         assert.equal(done?.status, 'rolled_back');
         assert.equal(await d.createDeployment(deployment('d6', { createdAt: 6000 })), true, 'd1 is over');
+        await assert.rejects(
+          d.updateDeployment({ ...deployment('d5'), status: 'in_progress' }, 1),
+          'a finished deployment cannot become a second active one',
+        );
+        assert.equal((await d.deployment('d5'))?.status, 'succeeded');
         assert.deepEqual(
           (await d.deployments()).map((x) => x.deploymentId),
           ['d6', 'd5', 'd4', 'd3', 'd1'],

@@ -119,6 +119,10 @@ export function createMemoryDeployments(): DeploymentStore {
     updateDeployment: async (record, expectedRev, alias) => {
       const existing = deployments.get(record.deploymentId);
       if (!existing || existing.rev !== expectedRev) return null;
+      // As the SQL stores' unique index refuses it: a deployment cannot become a second active one.
+      if (!ACTIVE_DEPLOYMENT_STATUSES.has(existing.status) && ACTIVE_DEPLOYMENT_STATUSES.has(record.status))
+        if (activeFor(record.agent, record.alias))
+          throw new Error(`another deployment of ${record.agent}/${record.alias} is active`);
       const stored = { ...copy(record), rev: expectedRev + 1 };
       deployments.set(record.deploymentId, stored);
       if (alias) {
