@@ -138,9 +138,16 @@ export function checkAgents(
   agents.forEach((a, i) => {
     if (!isAgent(a))
       throw new ConfigError(`agents[${i}]`, `must be an agent from defineAgent({...})${where}`);
-    if (names.has(a.name))
-      throw new ConfigError(`agents[${i}].name`, `agent "${a.name}" is defined twice${where}`);
-    names.set(a.name, i);
+    const first = names.get(a.name);
+    if (first !== undefined) {
+      // The same name twice is two versions of one agent: each needs its own label.
+      const labels = agents.filter((b) => b.name === a.name).map((b) => b.version);
+      if (labels.some((l) => l === undefined) || new Set(labels).size !== labels.length)
+        throw new ConfigError(
+          `agents.${a.name}`,
+          `agent "${a.name}" is defined twice: give each version a distinct version label (defineAgent({ version }))${where}`,
+        );
+    } else names.set(a.name, i);
   });
   agents.forEach((a, i) => {
     const tools = new Set<string>();

@@ -1,4 +1,5 @@
 /** What `createSystem` (src/system.ts) takes, and a compiled configuration turned into it. */
+import type { DeploymentOptions } from './core/deployment.ts';
 import type { CompiledConfig } from './config.ts';
 import { UserError } from './core/errors.ts';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
@@ -61,8 +62,13 @@ export interface SystemOptions {
   errorRetryMs?: number;
   /** Consecutive identical failures of advancing a run before it is parked (5): never an endless loop. */
   poisonAttempts?: number;
-  /** Start workers for these agents only (all by default); `false` for a gateway-only process. */
+  /**
+   * Start workers for these agents only (all by default; `name@version` serves one version of an
+   * agent); `false` for a gateway-only process.
+   */
   workers?: boolean | { agents: string[] };
+  /** Deployments: driver timing, alarms, validation, the source label of published versions (docs/deployments.md). */
+  deployments?: DeploymentOptions;
   /** Dedup window for client message ids, in ms (5 minutes). */
   dedupWindowMs?: number;
   /** Workers of the router queue in this process (4). */
@@ -122,5 +128,6 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
     dedupWindowMs: l.dedupWindowMs,
     routerConcurrency: l.routerConcurrency,
     schedules: config.schedules,
+    deployments: config.deployments,
   };
 }

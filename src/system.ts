@@ -4,11 +4,10 @@
  */
 import { newId } from './core/ids.ts';
 import { join } from 'node:path';
-import type { Budget } from './core/budget.ts';
 import { ConflictError, NotFoundError, UserError } from './core/errors.ts';
 import { event, type ErrorData, type JournalEvent, type Totals } from './core/events.ts';
 import { foldRun, totalsOf, TERMINAL_STATUSES, type RunState, type RunStatus } from './core/run-state.ts';
-import { agentQueue, buildAgents, ROUTER_QUEUE } from './runtime/agents.ts';
+import { buildAgentSet, ROUTER_QUEUE } from './runtime/agents.ts';
 import { defaultRetrievers } from './runtime/retrievers.ts';
 import { lintAgents } from './core/lint.ts';
 import { parsePolicies } from './core/policy.ts';
@@ -19,12 +18,15 @@ import { defaultMemoryHooks, type MemoryConfig } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub, type LiveText } from './runtime/deltas.ts';
 import { followEvents } from './runtime/follow.ts';
-import { parseTraceparent } from './core/trace-ids.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './memory/api.ts';
 import { formatLint } from './cli/lint.ts';
 import { agentTarget, createRouter } from './routing/index.ts';
-import { Engine, sessionKey } from './runtime/engine.ts';
+import { Engine } from './runtime/engine.ts';
+import { submitRun, type SubmitRequest, type SubmitResult } from './runtime/submit.ts';
+import { Announcer, publishVersions } from './runtime/versions.ts';
+import { createDeployments, type DeploymentsApi } from './runtime/deployments.ts';
+import { shadowReportOf } from './runtime/shadow.ts';
 import { noFaults, parseFaults } from './runtime/faults.ts';
 import { projectRun } from './runtime/handle.ts';
 import { WorkerPool } from './runtime/workers.ts';
@@ -37,35 +39,8 @@ import { systemOptionsOf, type SystemOptions } from './system-options.ts';
 
 export type { SystemOptions } from './system-options.ts';
 
-export interface SubmitRequest {
-  actorId: string;
-  sessionId: string;
-  input: string;
-  agent?: string;
-  clientMessageId?: string;
-  channel?: string;
-  budget?: Partial<Budget>;
-  /** An incoming W3C traceparent: the run's trace continues it. */
-  traceparent?: string;
-  /** The caller's role (the gateway passes its key's): policies may key on it (`callerRole`). */
-  role?: string;
-  /**
-   * One run per key across every caller and process (a batch record, a schedule slot, a webhook
-   * event id): a second submit with the key returns the first run (`deduplicated: true`). Kept for
-   * `idempotencyTtlMs` (default 365 days), unlike `clientMessageId`'s short per-session window.
-   */
-  idempotencyKey?: string;
-  idempotencyTtlMs?: number;
-  /** Labels kept with the run (`run.submitted`), for the caller's bookkeeping; never sent to a model. */
-  metadata?: Record<string, string>;
-}
-
-export interface SubmitResult {
-  runId: string;
-  status: RunStatus;
-  /** True when a repeated client message id returned the existing run. */
-  deduplicated: boolean;
-}
+export type { SubmitRequest, SubmitResult } from './runtime/submit.ts';
+export { idempotencyDedupKey } from './runtime/submit.ts';
 
 /** A run as callers see it. */
 export interface RunView {
@@ -103,6 +78,8 @@ export interface System {
   verify(runId: string, options?: { allowUnkeyed?: boolean }): Promise<ChainVerdict>;
   /** An actor's memory: read it, write facts, export it, forget it. */
   readonly memory: MemoryApi;
+  /** Agent versions, aliases and deployments: canary, linear, shadow, rollback (docs/deployments.md). */
+  readonly deployments: DeploymentsApi;
   /** The configured schedules: list, pause, resume, trigger, backfill (docs/schedules.md). */
   readonly schedules: Scheduler;
   /** Text deltas of a run's answer, once its model step is known to be the answer (live only, not journaled). */
@@ -164,34 +141,6 @@ function viewOf(state: RunState, now: number): RunView {
   };
 }
 
-const nonEmpty = (value: unknown, field: string, max = 200): string => {
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new UserError(`${field} is required (a non-empty string)`, field);
-  if (value.length > max) throw new UserError(`${field} is longer than ${max} characters`, field);
-  return value;
-};
-
-/** The dedup key an {@link SubmitRequest.idempotencyKey} is kept under: `store.runs.dedup` finds its run. */
-export const idempotencyDedupKey = (key: string): string => `idem\u0000${key}`;
-
-/** How long an {@link SubmitRequest.idempotencyKey} answers with its first run. */
-const IDEMPOTENCY_TTL_MS = 365 * 24 * 3600_000;
-
-/** Metadata is a small map of strings: at most 32 keys, 200 characters a key, 2,000 a value. */
-function checkMetadata(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new UserError('metadata must be an object of strings', 'metadata');
-  const entries = Object.entries(value);
-  if (entries.length > 32) throw new UserError('metadata has more than 32 keys', 'metadata');
-  for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw new UserError(`metadata.${k.slice(0, 50)} must be a string`, 'metadata');
-    nonEmpty(k, 'metadata key');
-    if (v.length > 2_000)
-      throw new UserError(`metadata.${k.slice(0, 50)} is longer than 2000 characters`, 'metadata');
-  }
-  return Object.fromEntries(entries);
-}
-
 /**
  * Create a system.
  * @example
@@ -225,10 +174,12 @@ export function createSystem(
   const definitions = options.agents.map((a) =>
     a.memory?.remember ? { ...a, tools: [...a.tools, rememberTool(store, newId)] } : a,
   );
-  const agents = buildAgents(
+  const policies = parsePolicies(options.policies ?? []);
+  const { agents, versions } = buildAgentSet(
     definitions,
     options.model,
     options.maxOutputTokens ?? DEFAULTS.modelSettings.maxOutputTokens,
+    policies,
   );
   const memoryOptions = options.memory === false ? { enabled: false } : (options.memory ?? {});
   const retentionMs = memoryOptions.retentionMs ?? DEFAULTS.memory.retentionMs;
@@ -252,30 +203,22 @@ export function createSystem(
       : (options.router ??
         (agents.size > 1 && options.defaultAgent === undefined
           ? createRouter(
-              definitions.map(agentTarget),
+              [...agents.values()].map((a) => agentTarget(a.def)),
               options.routerThreshold !== undefined ? { threshold: options.routerThreshold } : {},
             )
           : undefined));
-  const retrievers = options.retrievers ?? defaultRetrievers(agents, options.toolThreshold);
-  // Where a new run's first wake-up goes: its agent's queue when routing has nothing to decide
-  // (named agent, or no router and a default/only agent), else the router queue.
-  const trivialAgent = router
-    ? undefined
-    : (options.defaultAgent ?? (agents.size === 1 ? [...agents.keys()][0] : undefined));
-  const firstQueue = (agent: string | undefined): string => {
-    const target = agent ?? trivialAgent;
-    return target ? agentQueue(target) : ROUTER_QUEUE;
-  };
+  const retrievers = options.retrievers ?? defaultRetrievers(agents, options.toolThreshold, versions);
   const deltas = new DeltaHub();
   const scrubber = createScrubber(options.secrets ?? []);
   const engine = new Engine({
     store,
     agents,
+    versions,
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.defaultAgent ? { defaultAgent: options.defaultAgent } : {}),
     ...(router ? { router } : {}),
     retrievers,
-    policies: parsePolicies(options.policies ?? []),
+    policies,
     approvalTtlMs: options.approvalTtlMs ?? DEFAULTS.limits.approvalTtlMs,
     approvalExpiry: options.approvalExpiry ?? DEFAULTS.limits.approvalExpiry,
     memory,
@@ -300,6 +243,20 @@ export function createSystem(
   let unlisten: (() => void) | null = null;
   let sweeper: NodeJS.Timeout | null = null;
   const dedupWindowMs = options.dedupWindowMs ?? DEFAULTS.limits.dedupWindowMs;
+  // The keys this process's workers serve (`name@version`, or a name): announced while running.
+  const served: string[] = [];
+  const announcer = new Announcer(store, owner, served, (e) => onError(e));
+  const deployments = createDeployments({
+    store,
+    engine,
+    ...(options.deployments ? { options: options.deployments } : {}),
+    owner,
+    newId,
+    onError,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    servedLocally: () => served,
+    shadowReport: (d) => shadowReportOf(store, d.deploymentId),
+  });
   const scheduler = schedulerOf(options, agents, store, (r) => system.submit(r), newId, onError);
 
   const fold = async (runId: string): Promise<RunState> => {
@@ -353,6 +310,7 @@ export function createSystem(
     verify: (runId, options) => verifyRun(store, runId, options),
     memory: memoryApi(store, engine, newId),
     schedules: scheduler,
+    deployments,
     onAnswerDelta: (runId, fn) => deltas.subscribe(runId, (d) => d.kind === 'answer' && fn(d.text)),
     onLiveText: (runId, fn) => deltas.subscribe(runId, fn),
 
@@ -360,14 +318,19 @@ export function createSystem(
       const warn = options.onWarning ?? ((m: string) => console.warn(m));
       const findings = lintAgents(definitions).filter((f) => f.severity !== 'info');
       if (findings.length) warn(formatLint(findings));
+      // Every process publishes the versions it is configured with (a label is immutable).
+      await publishVersions(store, versions, options.deployments?.source ?? null);
       const wanted = options.workers ?? true;
       if (wanted !== false) {
         const only = wanted === true ? null : new Set(wanted.agents);
         const queues: [string, number][] = [
           [ROUTER_QUEUE, options.routerConcurrency ?? DEFAULTS.limits.routerConcurrency],
         ];
-        for (const a of agents.values())
-          if (!only || only.has(a.name)) queues.push([a.queue, a.def.concurrency]);
+        for (const a of versions.values())
+          if (!only || only.has(a.name) || only.has(a.key)) {
+            queues.push([a.queue, a.def.concurrency]);
+            served.push(a.key);
+          }
         for (const [queue, concurrency] of queues) {
           const pool = new WorkerPool(engine, store, {
             queue,
@@ -383,7 +346,9 @@ export function createSystem(
         unlisten = store.listen({ enqueued: (task) => pools.get(task.queue)?.kick() });
         // Recovery first: runs left active by a crash get their wake-ups back before workers claim.
         await system.sweep({ startup: true });
+        await announcer.start();
         for (const pool of pools.values()) pool.start();
+        deployments.start();
         const every = options.sweepIntervalMs ?? DEFAULTS.limits.sweepIntervalMs;
         sweeper = setInterval(() => {
           system.sweep().catch(onError);
@@ -395,6 +360,9 @@ export function createSystem(
 
     async stop() {
       await scheduler.stop();
+      await deployments.stop();
+      if (served.length > 0) await announcer.stop().catch(onError);
+      served.length = 0;
       if (sweeper) clearInterval(sweeper);
       sweeper = null;
       await Promise.all([...pools.values()].map((p) => p.stop()));
@@ -404,75 +372,7 @@ export function createSystem(
       if (ownsStore) await store.close();
     },
 
-    async submit(req) {
-      const actorId = nonEmpty(req.actorId, 'actorId');
-      const sessionId = nonEmpty(req.sessionId, 'sessionId');
-      const input = nonEmpty(req.input, 'input', 100_000);
-      if (req.agent !== undefined && !agents.has(req.agent))
-        throw new UserError(`agent: unknown agent "${req.agent}"`, 'agent');
-      const cmid =
-        req.clientMessageId === undefined ? undefined : nonEmpty(req.clientMessageId, 'clientMessageId');
-      const idem =
-        req.idempotencyKey === undefined ? undefined : nonEmpty(req.idempotencyKey, 'idempotencyKey', 1_000);
-      const metadata = req.metadata === undefined ? undefined : checkMetadata(req.metadata);
-      const key =
-        idem !== undefined
-          ? idempotencyDedupKey(idem)
-          : cmid === undefined
-            ? undefined
-            : `${actorId}\u0000${sessionId}\u0000${cmid}`;
-      const keyTtlMs = idem !== undefined ? (req.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS) : dedupWindowMs;
-      const existing = async (): Promise<SubmitResult | null> => {
-        const runId = key ? await store.runs.dedup(key, store.now()) : null;
-        if (!runId) return null;
-        const row = await store.runs.get(runId);
-        return { runId, status: row?.status ?? 'queued', deduplicated: true };
-      };
-      const prior = await existing();
-      if (prior) return prior;
-      const runId = newId('run');
-      const submitted = event('run.submitted', {
-        actorId,
-        sessionId,
-        input,
-        channel: req.channel ?? 'api',
-        ...(cmid !== undefined ? { clientMessageId: cmid } : {}),
-        ...(req.agent !== undefined ? { agent: req.agent } : {}),
-        lineage: [],
-        depth: 0,
-        budget: engine.budgetFor(req.agent, req.budget),
-        ...(req.traceparent && parseTraceparent(req.traceparent) ? { traceparent: req.traceparent } : {}),
-        ...(req.role !== undefined ? { role: req.role } : {}),
-        ...(idem !== undefined ? { idempotencyKey: idem } : {}),
-        ...(metadata !== undefined ? { metadata } : {}),
-      });
-      const now = store.now();
-      const state = foldRun([{ runId, seq: 1, at: now, v: 1, ...submitted }]);
-      try {
-        await store.commit({
-          appends: [{ runId, expectedSeq: 1, events: [submitted] }],
-          projection: [projectRun(state)],
-          // FIFO per session: the run gets its wake-up when it reaches the head of its session.
-          session: {
-            join: {
-              sessionKey: sessionKey(actorId, sessionId),
-              runId,
-              queue: firstQueue(req.agent),
-            },
-          },
-          ...(key ? { dedup: { key, runId, expiresAt: now + keyTtlMs } } : {}),
-        });
-      } catch (error) {
-        // Lost a race with the same client message id: the other submit's run is the answer.
-        if (error instanceof ConflictError && key) {
-          const winner = await existing();
-          if (winner) return winner;
-        }
-        throw error;
-      }
-      faults.hit('afterSubmitCommit');
-      return { runId, status: 'queued', deduplicated: false };
-    },
+    submit: (req) => submitRun({ store, engine, faults, dedupWindowMs }, req),
 
     async get(runId) {
       return viewOf(await fold(runId), store.now());
@@ -540,7 +440,7 @@ export function createSystem(
         try {
           await store.commit({
             appends: [{ runId, expectedSeq: state.seq + 1, events: [resumed] }],
-            upsertTasks: [{ runId, queue: agentQueue(state.agent ?? ''), readyAt: store.now() }],
+            upsertTasks: [{ runId, queue: engine.queueOf(state.agent, state.version), readyAt: store.now() }],
             projection: [projectRun(after)],
           });
         } catch (error) {
@@ -574,7 +474,12 @@ export function createSystem(
           continue;
         }
         if (pending.has(row.runId)) continue;
-        const queue = row.agent && agents.has(row.agent) ? agentQueue(row.agent) : ROUTER_QUEUE;
+        // A run on a version this process does not serve waits on that version's queue: a worker
+        // serving it takes it, and until one does it is reported (deployments.unserved()).
+        const queue =
+          row.agent && agents.has(row.agent)
+            ? engine.queueOf(row.agent, row.version ?? undefined)
+            : ROUTER_QUEUE;
         await store.queue.enqueue({ runId: row.runId, queue, readyAt: store.now() });
         n++;
       }

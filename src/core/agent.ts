@@ -15,6 +15,12 @@ export interface ToolRetrievalOptions {
 /** A specialized agent: one responsibility, a few tools, its own queue and limits. */
 export interface AgentDefinition {
   name: string;
+  /**
+   * A version label (`v2`, `2026-12-02.1`): two definitions with one name and different labels
+   * are two versions of one agent, deployable by weight (docs/deployments.md). Without a label
+   * the agent's version is its content digest and it is not deployable by weight.
+   */
+  version?: string;
   /** One sentence: the business responsibility. Routing and lint use it. */
   responsibility: string;
   instructions: string;
@@ -56,6 +62,8 @@ export type AgentOptions = Omit<AgentDefinition, 'delegates' | 'concurrency' | '
 };
 
 const AGENT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
+/** What a version label may look like: a letter or digit, then up to 39 of `A-Za-z0-9._-`. */
+export const VERSION_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 
 /**
  * Define an agent.
@@ -68,6 +76,14 @@ const AGENT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
 export function defineAgent(options: AgentOptions): AgentDefinition {
   if (!AGENT_NAME.test(options.name)) {
     throw new TypeError(`agent name "${options.name}" must match ${AGENT_NAME.source}`);
+  }
+  if (
+    options.version !== undefined &&
+    (typeof options.version !== 'string' || !VERSION_LABEL.test(options.version))
+  ) {
+    throw new TypeError(
+      `agent ${options.name}: version "${String(options.version)}" must match ${VERSION_LABEL.source}`,
+    );
   }
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) {

@@ -113,6 +113,12 @@ export interface EventPayloads {
     idempotencyKey?: string;
     /** Caller's labels (a batch's record id, a schedule's slot…), kept with the run, never shown to the model. */
     metadata?: Record<string, string>;
+    /** An operator's version pin (`commerce@v2`): routing takes it instead of the alias. */
+    version?: string;
+    /** A delegated child: its parent's version, so the child's end wakes the parent on its version queue. */
+    parentVersion?: string;
+    /** A shadow run of a deployment: the live run it mirrors (runtime/shadow.ts). */
+    shadow?: { deploymentId: string; liveRunId: string };
   };
   'route.decided': {
     agent: string;
@@ -121,6 +127,14 @@ export interface EventPayloads {
     threshold?: number;
     reason: string;
     candidates: CandidateScoreData[];
+    /** The labeled version chosen (runtime/versions.ts); absent for an unlabeled agent. */
+    version?: string;
+    /** The alias whose weights chose it. */
+    alias?: string;
+    /** True when the session's earlier assignment was reused. */
+    sticky?: boolean;
+    /** True when the submission pinned the version. */
+    pinned?: boolean;
   };
   'route.escalated': {
     reason: string;
@@ -128,7 +142,8 @@ export interface EventPayloads {
     threshold: number;
     candidates: CandidateScoreData[];
   };
-  'agent.started': { agent: string; version: string } & Timed;
+  /** `version`: the label, or the digest of an unlabeled agent; `digest`: the definition's content digest. */
+  'agent.started': { agent: string; version: string; digest?: string } & Timed;
   'memory.loaded': {
     turns: number;
     tokens: number;

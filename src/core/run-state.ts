@@ -67,6 +67,8 @@ export interface RunState {
   createdAt: number;
   updatedAt: number;
   agent?: string;
+  /** The labeled version the run runs on: the submission's pin, else the routing's pick. */
+  version?: string;
   agentStarted: boolean;
   turns: Turn[];
   /** Tool calls of the latest model response, in the order they run. */
@@ -120,6 +122,7 @@ export function initialState(first: JournalEvent): RunState {
     costUsd: 0,
     retries: 0,
     humanWaitMs: 0,
+    ...(first.data.version !== undefined ? { version: first.data.version } : {}),
   };
 }
 
@@ -158,6 +161,7 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       throw new Error(`run ${state.runId}: run.submitted may only be the first event`);
     case 'route.decided':
       state.agent = e.data.agent;
+      if (e.data.version !== undefined) state.version = e.data.version;
       state.routeConfidence = e.data.confidence;
       state.status = 'running';
       break;

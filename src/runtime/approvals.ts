@@ -12,10 +12,12 @@ import {
 } from '../core/errors.ts';
 import { CLOSING_EVENTS, event, type NewEvent } from '../core/events.ts';
 import { foldRun, type RunState } from '../core/run-state.ts';
-import type { ApprovalQuery, ApprovalRow, Commit, Store } from '../store/ports.ts';
-import { agentQueue } from './agents.ts';
+import type { ApprovalQuery, ApprovalRow, Commit, RunQuery, RunRow, Store } from '../store/ports.ts';
 import type { Engine } from './engine.ts';
 import { projectRun } from './handle.ts';
+
+/** A shadow run's actor (runtime/shadow.ts): its runs never appear in people's inboxes. */
+export const isShadowActor = (actorId: string): boolean => actorId.startsWith('shadow:');
 
 /** Who acts: an id (the actor) and roles (`user`, `approver`, `operator`, `admin`). */
 export interface Principal {
@@ -89,7 +91,9 @@ export function approvalsApi(engine: Engine, store: Store) {
     throw error;
   };
   return {
-    list: (query: ApprovalQuery = {}): Promise<ApprovalRow[]> => store.approvals.list(query),
+    /** Pending and decided approvals; a shadow run's (actor `shadow:*`) never reach people. */
+    list: async (query: ApprovalQuery = {}): Promise<ApprovalRow[]> =>
+      (await store.approvals.list(query)).filter((r) => !isShadowActor(r.requestedBy)),
 
     async get(approvalId: string): Promise<ApprovalRow> {
       const row = await store.approvals.get(approvalId);
@@ -177,7 +181,9 @@ export function approvalsApi(engine: Engine, store: Store) {
           // The decision wakes the run on any worker of its agent.
           extra: {
             approvals: [decided],
-            upsertTasks: [{ runId: row.runId, queue: agentQueue(state.agent ?? ''), readyAt: now }],
+            upsertTasks: [
+              { runId: row.runId, queue: engine.queueOf(state.agent, state.version), readyAt: now },
+            ],
           },
         };
       });
@@ -195,6 +201,10 @@ export function escalationsApi(engine: Engine, store: Store) {
       throw new PermissionError(`${p.id} needs the operator or admin role`);
   };
   return {
+    /** The escalation inbox: escalated runs, newest first, never a shadow run's. */
+    list: async (query: Omit<RunQuery, 'status'> = {}): Promise<RunRow[]> =>
+      (await store.runs.list({ ...query, status: 'escalated' })).filter((r) => !isShadowActor(r.actorId)),
+
     /** Take an escalated run back: name the agent (required when the router escalated) and add a note. */
     async reopen(runId: string, o: { by: Principal; agent?: string; note?: string }): Promise<RunState> {
       requireOperator(o.by);
@@ -213,7 +223,9 @@ export function escalationsApi(engine: Engine, store: Store) {
               ...(o.note ? { note: o.note } : {}),
             }),
           ],
-          extra: { upsertTasks: [{ runId, queue: agentQueue(agent), readyAt: store.now() }] },
+          extra: {
+            upsertTasks: [{ runId, queue: engine.queueOf(agent, state.version), readyAt: store.now() }],
+          },
         };
       });
       engine.forget(runId);

@@ -30,7 +30,10 @@ import {
 } from '../core/run-state.ts';
 import type { ClaimedTask, Commit, Store } from '../store/ports.ts';
 import type { PolicyLedger } from '../store/ledger-port.ts';
-import { agentQueue, ROUTER_QUEUE, type AgentRuntime } from './agents.ts';
+import { queueFor, type AgentRuntime } from './agents.ts';
+import { endParts, sessionKey } from './end-parts.ts';
+import { shadowMemory, shadowSpawnParts } from './shadow.ts';
+import { VersionSelection } from './versions.ts';
 import type { Faults } from './faults.ts';
 import { RunHandle } from './handle.ts';
 import { requestModel, retryRecorder } from './model-step.ts';
@@ -41,7 +44,10 @@ import { toolCallInput } from './tool-args.ts';
 
 export interface EngineOptions {
   store: Store;
+  /** The primary version per agent name (routing, budgets, memory settings). */
   agents: Map<string, AgentRuntime>;
+  /** Every configured version by key (`name@label`, or `name` when unlabeled); default: `agents`. */
+  versions?: Map<string, AgentRuntime>;
   budget?: Partial<Budget>;
   defaultAgent?: string;
   router?: AgentRouter;
@@ -72,7 +78,7 @@ export interface EngineOptions {
   ledger?: PolicyLedger;
 }
 
-export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
+export { sessionKey };
 
 export { errorData };
 
@@ -80,6 +86,9 @@ export class Engine {
   readonly opts: EngineOptions;
   readonly store: Store;
   readonly agents: Map<string, AgentRuntime>;
+  readonly versions: Map<string, AgentRuntime>;
+  /** Which version a run runs on, and which queue a new run waits on (runtime/versions.ts). */
+  readonly selection: VersionSelection;
   /** Last folded state per run: a warm worker reads only newer events. */
   readonly #cache = new Map<string, RunState>();
   readonly #cacheLimit = 5000;
@@ -90,6 +99,12 @@ export class Engine {
     this.opts = opts;
     this.store = opts.store;
     this.agents = opts.agents;
+    this.versions = opts.versions ?? new Map([...opts.agents.values()].map((a) => [a.key, a]));
+    const names = [...opts.agents.keys()];
+    const trivialAgent = opts.router
+      ? undefined
+      : (opts.defaultAgent ?? (names.length === 1 ? names[0] : undefined));
+    this.selection = new VersionSelection({ ...opts, versions: this.versions, trivialAgent });
     this.#poison = new PoisonCounter(opts.poisonAttempts ?? 5);
     this.#scrub = opts.scrubber ?? createScrubber();
   }
@@ -100,6 +115,16 @@ export class Engine {
    */
   errorOf(error: unknown): ErrorData {
     return this.#scrub.error(errorData(error));
+  }
+
+  /** The configured version a run executes with (undefined: not configured in this process). */
+  agentOf(state: RunState): AgentRuntime | undefined {
+    return this.selection.agentOf(state);
+  }
+
+  /** The queue a run of `agent` (on `version`) waits on. */
+  queueOf(agent: string | undefined, version?: string): string {
+    return queueFor(this.agents, agent, version);
   }
 
   budgetOf(state: RunState): Budget {
@@ -240,15 +265,14 @@ export class Engine {
       case 'route':
         return this.#route(h, task);
       case 'start-agent': {
-        const agent = this.agents.get(state.agent ?? '');
+        const agent = this.agentOf(state);
         if (!agent)
           return this.#finish(h, {
             kind: 'fail',
             error: { name: 'ConfigError', code: 'config_error', message: `unknown agent ${state.agent}` },
           });
-        h.emit(
-          event('agent.started', { agent: agent.name, version: agent.version, occurredAt: this.store.now() }),
-        );
+        const { version, digest } = agent;
+        h.emit(event('agent.started', { agent: agent.name, version, digest, occurredAt: this.store.now() }));
         await this.#loadMemory(h, agent.def);
         return false;
       }
@@ -317,6 +341,8 @@ export class Engine {
   async #loadMemory(h: RunHandle, def: AgentDefinition): Promise<void> {
     const sub = h.state.submitted;
     if (sub.parentRunId) return;
+    // A shadow run sees what its live run saw (runtime/shadow.ts), and persists nothing.
+    if (sub.shadow) return shadowMemory(this, h);
     const m = this.opts.memory;
     const { enabled, k } = memorySettings(m, def);
     if (!enabled) {
@@ -347,8 +373,8 @@ export class Engine {
   async #persistMemory(h: RunHandle, output: string): Promise<void> {
     const sub = h.state.submitted;
     const agent = h.state.agent ?? '';
-    const { enabled, k } = memorySettings(this.opts.memory, this.agents.get(agent)?.def);
-    if (sub.parentRunId || !enabled) return;
+    const { enabled, k } = memorySettings(this.opts.memory, this.agentOf(h.state)?.def);
+    if (sub.parentRunId || sub.shadow || !enabled) return;
     const ctx = {
       runId: h.runId,
       actorId: sub.actorId,
@@ -369,18 +395,17 @@ export class Engine {
   async #route(h: RunHandle, task: ClaimedTask): Promise<boolean> {
     const sub = h.state.submitted;
     const names = [...this.agents.keys()];
+    let decided: Omit<Parameters<typeof event<'route.decided'>>[1], 'version'>;
     if (sub.agent) {
-      h.emit(
-        event('route.decided', {
-          agent: sub.agent,
-          method: sub.parentRunId ? 'delegation' : 'explicit',
-          confidence: 1,
-          reason: sub.parentRunId
-            ? `delegated by ${sub.lineage.at(-1) ?? 'parent'}`
-            : 'agent named by the caller',
-          candidates: [],
-        }),
-      );
+      decided = {
+        agent: sub.agent,
+        method: sub.parentRunId ? 'delegation' : 'explicit',
+        confidence: 1,
+        reason: sub.parentRunId
+          ? `delegated by ${sub.lineage.at(-1) ?? 'parent'}`
+          : 'agent named by the caller',
+        candidates: [],
+      };
     } else if (this.opts.router) {
       const d = this.opts.router.route(sub.input);
       if (d.choice === null || !this.agents.has(d.choice)) {
@@ -394,16 +419,8 @@ export class Engine {
         );
         return this.#finish(h, null);
       }
-      h.emit(
-        event('route.decided', {
-          agent: d.choice,
-          method: d.method,
-          confidence: d.confidence,
-          threshold: d.threshold,
-          reason: d.reason,
-          candidates: d.candidates,
-        }),
-      );
+      const { method, confidence, threshold, reason, candidates } = d;
+      decided = { agent: d.choice, method, confidence, threshold, reason, candidates };
     } else {
       const fallback = this.opts.defaultAgent ?? (names.length === 1 ? names[0] : undefined);
       if (!fallback) {
@@ -417,19 +434,20 @@ export class Engine {
         );
         return this.#finish(h, null);
       }
-      h.emit(
-        event('route.decided', {
-          agent: fallback,
-          method: 'default',
-          confidence: 1,
-          reason: 'the default agent',
-          candidates: [],
-        }),
-      );
+      decided = {
+        agent: fallback,
+        method: 'default',
+        confidence: 1,
+        reason: 'the default agent',
+        candidates: [],
+      };
     }
-    const queue = agentQueue(h.state.agent ?? '');
+    // The agent is known: now its version (pinned, by the alias's weights, sticky per session).
+    const choice = await this.selection.choose(h.state, decided.agent);
+    h.emit(event('route.decided', { ...decided, ...choice }));
+    const queue = this.queueOf(h.state.agent, h.state.version);
     if (queue !== task.queue) {
-      // Hand the run to its agent's queue: that agent's concurrency limit applies from here on.
+      // Hand the run to its version's queue: that agent's concurrency limit applies from here on.
       await h.flush({ upsertTasks: [{ runId: h.runId, queue, readyAt: this.store.now() }] });
       return true;
     }
@@ -438,10 +456,10 @@ export class Engine {
 
   async #callModel(h: RunHandle): Promise<void> {
     const state = h.state;
-    const agent = this.agents.get(state.agent ?? '');
+    const agent = this.agentOf(state);
     if (!agent) throw new Error(`run ${state.runId}: unknown agent ${state.agent}`);
     let specs = agent.specs;
-    const retriever = this.opts.retrievers?.get(agent.name);
+    const retriever = this.opts.retrievers?.get(agent.key) ?? this.opts.retrievers?.get(agent.name);
     const retrieval = agent.def.toolRetrieval;
     if (retriever && retrieval?.enabled) {
       const conversation = state.turns
@@ -539,56 +557,16 @@ export class Engine {
     }
     if (action?.kind === 'fail')
       h.emit(event('run.failed', { error: action.error, totals: totalsOf(h.state, now) }));
+    // A live run of a shadowed version may spawn its shadow run in the same commit (runtime/shadow.ts).
+    const shadow = await shadowSpawnParts(this, h.state);
+    if (shadow) h.include(shadow);
     this.opts.faults.hit('beforeFinalCommit');
     await h.flush({ deleteTasks: [h.runId], ...this.endParts(h.state) });
     return true;
   }
 
-  /** What a run's end releases: its session slot, and its parent's wait. */
+  /** What a run's end releases: its session slot, and its parent's wait (runtime/end-parts.ts). */
   endParts(state: RunState): Pick<Commit, 'session' | 'appends' | 'upsertTasks'> {
-    const sub = state.submitted;
-    if (!sub.parentRunId || !sub.parentCallId)
-      return {
-        session: { leave: { sessionKey: sessionKey(sub.actorId, sub.sessionId), runId: state.runId } },
-      };
-    const status =
-      state.status === 'completed' ? 'completed' : state.status === 'cancelled' ? 'cancelled' : 'failed';
-    const parentAgent = sub.lineage.at(-1) ?? '';
-    return {
-      // 'tail': the parent waits on no worker, so nobody else appends to it in between.
-      appends: [
-        {
-          runId: sub.parentRunId,
-          expectedSeq: 'tail',
-          events: [
-            event('delegation.completed', {
-              callId: sub.parentCallId,
-              childRunId: state.runId,
-              status,
-              ...(state.output !== undefined ? { output: state.output } : {}),
-              ...(state.error
-                ? { error: state.error }
-                : state.escalation
-                  ? {
-                      error: {
-                        name: 'Escalated',
-                        code: 'escalated',
-                        message: state.escalation.reason,
-                        details: { summary: state.escalation.summary ?? '', agent: state.agent ?? '' },
-                      },
-                    }
-                  : {}),
-            }),
-          ],
-        },
-      ],
-      upsertTasks: [
-        {
-          runId: sub.parentRunId,
-          queue: parentAgent ? agentQueue(parentAgent) : ROUTER_QUEUE,
-          readyAt: this.store.now(),
-        },
-      ],
-    };
+    return endParts(this.store, this.agents, state);
   }
 }

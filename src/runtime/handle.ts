@@ -27,6 +27,7 @@ export function projectRun(state: RunState): RunRow {
     actorId: s.actorId,
     sessionId: s.sessionId,
     agent: state.agent ?? null,
+    version: state.version ?? null,
     status: state.status,
     parentRunId: s.parentRunId ?? null,
     createdAt: state.createdAt,

@@ -3,13 +3,17 @@ import type { ToolRetrieverLike } from '../core/routing-port.ts';
 import { createToolRetriever, toolTarget } from '../routing/index.ts';
 import type { AgentRuntime } from './agents.ts';
 
-/** A tool retriever for every agent that enables retrieval, fitted on what the model could be shown. */
+/**
+ * A tool retriever for every version that enables retrieval, fitted on what the model could be
+ * shown, keyed by the version's key (`name@label`, or `name`). `versions` defaults to `agents`.
+ */
 export function defaultRetrievers(
   agents: Map<string, AgentRuntime>,
   threshold: number | undefined,
+  versions: Map<string, AgentRuntime> = agents,
 ): Map<string, ToolRetrieverLike> {
   const out = new Map<string, ToolRetrieverLike>();
-  for (const a of agents.values()) {
+  for (const a of versions.values()) {
     if (!a.def.toolRetrieval?.enabled) continue;
     // A native tool is described by its own schema and examples; a delegation by the agent it hands
     // the task to (its responsibility and example requests).
@@ -30,7 +34,7 @@ export function defaultRetrievers(
         examples: [],
       };
     });
-    out.set(a.name, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
+    out.set(a.key, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
   }
   return out;
 }

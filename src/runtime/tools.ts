@@ -13,7 +13,8 @@ import { BudgetExceededError, ToolError } from '../core/errors.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
 import { delegationInput, escalationInput } from './agents.ts';
 import { ESCALATE_TOOL } from '../core/agent.ts';
-import { agentQueue, type AgentRuntime } from './agents.ts';
+import type { AgentRuntime } from './agents.ts';
+import { performShadowCall } from './shadow.ts';
 import type { Engine } from './engine.ts';
 import { projectRun, type RunHandle } from './handle.ts';
 import { initialState } from '../core/run-state.ts';
@@ -108,7 +109,9 @@ export async function performCall(
   c: CallState,
   attempt: number,
 ): Promise<void> {
-  const agent = engine.agents.get(h.state.agent ?? '');
+  // A shadow run executes nothing: every call is intercepted before admission (runtime/shadow.ts).
+  if (h.state.submitted.shadow) return performShadowCall(engine, h, c, attempt);
+  const agent = engine.agentOf(h.state);
   if (!agent) throw new Error(`run ${h.runId}: unknown agent`);
   const name = c.call.toolName;
   const admitted = admit(agent, h, c);
@@ -438,6 +441,8 @@ async function delegate(
     lineage,
     depth,
     ...(sub.role !== undefined ? { role: sub.role } : {}),
+    // The child's end wakes this run on its own version's queue.
+    ...(h.state.version !== undefined ? { parentVersion: h.state.version } : {}),
     // The child's trace continues under the delegating call's span.
     traceparent: toolTraceHeaders(
       parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
@@ -460,7 +465,8 @@ async function delegate(
   });
   h.include({
     appends: [{ runId: childRunId, expectedSeq: 1, events: [submitted] }],
-    upsertTasks: [{ runId: childRunId, queue: agentQueue(target), readyAt: now }],
+    // The child follows its own agent's alias: routed first when that agent has labeled versions.
+    upsertTasks: [{ runId: childRunId, queue: await engine.selection.entryQueue(target), readyAt: now }],
     projection: [projectRun(childState)],
   });
   await h.flush();
@@ -473,7 +479,7 @@ async function delegate(
  * run pauses for a person — never a silent second effect.
  */
 export async function performInDoubt(engine: Engine, h: RunHandle, c: CallState): Promise<void> {
-  const agent = engine.agents.get(h.state.agent ?? '');
+  const agent = engine.agentOf(h.state);
   const tool = agent?.tools.get(c.call.toolName);
   const key = `${h.runId}:${c.call.callId}`;
   const parsed = tool?.input.safeParse(c.call.input);
