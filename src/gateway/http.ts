@@ -279,6 +279,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         role: principal.role,
         ...(c.req.header('traceparent') ? { traceparent: c.req.header('traceparent') ?? '' } : {}),
         ...(body.agent !== undefined ? { agent: body.agent } : {}),
+        ...(body.version !== undefined ? { version: body.version } : {}),
         ...(clientMessageId !== undefined ? { clientMessageId } : {}),
       });
       const headers: Record<string, string> = r.deduplicated ? { 'Idempotent-Replayed': 'true' } : {};

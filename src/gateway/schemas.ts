@@ -24,7 +24,18 @@ export const PathId = id;
 export const SubmitRunBody = z.strictObject({
   input: z.string().min(1).max(100_000).describe('What the user asks, in plain words'),
   sessionId: id.describe('Conversation the run belongs to; runs of one session run in order'),
-  agent: z.string().min(1).max(100).optional().describe('Skip routing and use this agent'),
+  agent: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Skip routing and use this agent; `name@version` pins a version (operator or admin keys)'),
+  version: z
+    .string()
+    .min(1)
+    .max(40)
+    .optional()
+    .describe('Pin a published version of the agent (operator or admin keys; others get 403)'),
   clientMessageId: id
     .optional()
     .describe('Retries with the same id within 5 minutes return the original run'),
