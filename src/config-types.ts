@@ -5,6 +5,7 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
+import type { DeploymentOptions, ResolvedDeploymentOptions } from './core/deployment.ts';
 import type { PolicyRule } from './core/policy.ts';
 import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
 import type { MemoryHooks, MemoryOptions } from './memory/hooks.ts';
@@ -160,6 +161,12 @@ export interface SwitchboardConfig {
    * HMACs; keys rotated out stay in `previousKeys` so older runs still verify.
    */
   audit?: { key?: string; previousKeys?: string[] };
+  /**
+   * Deployments (docs/deployments.md): the driver's tick and lease, runs needed before alarms judge,
+   * alarm thresholds (`null` turns one off), pre/post-traffic validation, and the source label
+   * (e.g. a git sha) recorded with each published version.
+   */
+  deployments?: DeploymentOptions;
 }
 
 /** A validated configuration with every default filled in. */
@@ -234,6 +241,8 @@ export interface CompiledConfig {
   mcp?: McpConfig;
   faults?: string;
   audit: { key?: string; previousKeys: string[] };
+  /** Every default applied (DEFAULTS.deployments); a {@link DeploymentOptions} too. */
+  deployments: ResolvedDeploymentOptions;
   /** Which keys an environment variable set (key → variable), for `doctor`. */
   fromEnv: Record<string, string>;
 }

@@ -26,6 +26,7 @@ import {
 } from './gateway/inbound-config.ts';
 import { parseModelSpec } from './models/spec.ts';
 import { checkScheduleAgents, compileSchedules, SCHEDULE_DEFAULTS, scheduleSchema } from './core/schedule.ts';
+import { DEPLOYMENT_DEFAULTS, resolveDeploymentOptions } from './core/deployment.ts';
 import { checkAgents, configErrorOf, envOverrides, isAgent, setPath } from './config-keys.ts';
 
 export { checkAgents, nearest } from './config-keys.ts';
@@ -88,6 +89,8 @@ export const DEFAULTS = {
     logLevel: 'silent',
     captureContent: false,
   },
+  /** Deployments: driver tick and lease, minimum runs before judging, alarms, validation (core/deployment.ts). */
+  deployments: DEPLOYMENT_DEFAULTS,
 } as const;
 
 /** Environment variable → configuration key it overrides. docs/config.md has the same table. */
@@ -119,6 +122,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   SWITCHBOARD_FAULTS: 'faults',
   SWITCHBOARD_AUDIT_KEY: 'audit.key',
   SWITCHBOARD_AUDIT_PREVIOUS_KEYS: 'audit.previousKeys',
+  SWITCHBOARD_VERSION_SOURCE: 'deployments.source',
 };
 
 /** The process environment: read here and nowhere else. */
@@ -144,6 +148,42 @@ const planSchema = z
     burst: z.number().min(1).optional(),
     dailyQuota: z.number().int().positive().nullable().optional(),
     maxConnections: int(1).optional(),
+  })
+  .strict();
+
+const alarm = z.number().min(0).nullable().optional();
+
+const deploymentsSchema = z
+  .object({
+    evaluateEveryMs: int(1).optional(),
+    leaseMs: int(100).optional(),
+    minRuns: int(1).optional(),
+    alarms: z
+      .object({
+        errorRate: alarm,
+        toolErrorRate: alarm,
+        escalationRate: alarm,
+        denialRate: alarm,
+        p95LatencyRatio: alarm,
+        costPerRunRatio: alarm,
+      })
+      .strict()
+      .optional(),
+    validation: z
+      .object({
+        replay: z
+          .union([
+            z.literal(false),
+            z
+              .object({ runs: int(1).optional(), maxDivergenceRate: z.number().min(0).max(1).optional() })
+              .strict(),
+          ])
+          .optional(),
+        suite: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    source: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -343,6 +383,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    deployments: deploymentsSchema.optional(),
   })
   .strict();
 
@@ -486,6 +527,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
     schedules: withSource(() => compileSchedules(c.schedules ?? []), where),
     ...(c.faults ? { faults: c.faults } : {}),
     audit: { ...(c.audit?.key ? { key: c.audit.key } : {}), previousKeys: c.audit?.previousKeys ?? [] },
+    deployments: resolveDeploymentOptions(c.deployments),
     fromEnv: sources,
   };
   if (Array.isArray(compiled.agents)) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileConfig, DEFAULTS, ENV_KEYS } from '../../src/config.ts';
 import { defineAgent } from '../../src/core/agent.ts';
+import { DEPLOYMENT_DEFAULTS } from '../../src/core/deployment.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { CONFIG_FILES, ConfigMissingError, findConfig } from '../../src/project.ts';
 
@@ -108,6 +109,84 @@ describe('compileConfig', () => {
       dailyQuota: 50_000,
       maxConnections: 20,
     });
+  });
+});
+
+describe('compileConfig: deployments', () => {
+  it('a wrong deployments key names its path and the nearest valid key', () => {
+    failsWith(
+      { agents: [agent], deployments: { evaluateEveryMS: 500 } },
+      /^deployments\.evaluateEveryMS: unknown key \(did you mean deployments\.evaluateEveryMs\?\)$/,
+    );
+    failsWith(
+      { agents: [agent], deployments: { alarms: { errorRat: 0.2 } } },
+      /^deployments\.alarms\.errorRat: unknown key \(did you mean deployments\.alarms\.errorRate\?\)$/,
+    );
+    failsWith(
+      { agents: [agent], deployments: { validation: { replay: { run: 5 } } } },
+      /^deployments\.validation\.replay\.run: unknown key \(did you mean deployments\.validation\.replay\.runs\?\)$/,
+    );
+    failsWith(
+      { agents: [agent], deploymens: {} },
+      /^deploymens: unknown key \(did you mean deployments\?\)$/,
+    );
+    failsWith({ agents: [agent], deployments: { minRuns: 0 } }, /^deployments\.minRuns: /);
+    failsWith(
+      { agents: [agent], deployments: { alarms: { errorRate: 'high' } } },
+      /^deployments\.alarms\.errorRate: /,
+    );
+  });
+
+  it('fills the deployment defaults from DEPLOYMENT_DEFAULTS; null turns an alarm off, false turns replay off', () => {
+    const c = compileConfig({ agents: [agent] });
+    assert.equal(DEFAULTS.deployments, DEPLOYMENT_DEFAULTS);
+    assert.deepEqual(c.deployments, {
+      evaluateEveryMs: DEPLOYMENT_DEFAULTS.evaluateEveryMs,
+      leaseMs: DEPLOYMENT_DEFAULTS.leaseMs,
+      minRuns: DEPLOYMENT_DEFAULTS.minRuns,
+      alarms: { ...DEPLOYMENT_DEFAULTS.alarms },
+      validation: { replay: { ...DEPLOYMENT_DEFAULTS.validation.replay } },
+    });
+    const d = compileConfig({
+      agents: [agent],
+      deployments: {
+        minRuns: 3,
+        alarms: { errorRate: null, p95LatencyRatio: 3 },
+        validation: { replay: false, suite: 'routing.suite.json' },
+      },
+    }).deployments;
+    assert.equal(d.minRuns, 3);
+    assert.equal(d.leaseMs, DEPLOYMENT_DEFAULTS.leaseMs);
+    assert.equal(d.alarms.errorRate, null);
+    assert.equal(d.alarms.p95LatencyRatio, 3);
+    assert.equal(d.alarms.costPerRunRatio, DEPLOYMENT_DEFAULTS.alarms.costPerRunRatio);
+    assert.deepEqual(d.validation, { replay: false, suite: 'routing.suite.json' });
+    const r = compileConfig({ agents: [agent], deployments: { validation: { replay: { runs: 5 } } } });
+    assert.deepEqual(r.deployments.validation.replay, {
+      runs: 5,
+      maxDivergenceRate: DEPLOYMENT_DEFAULTS.validation.replay.maxDivergenceRate,
+    });
+  });
+
+  it('SWITCHBOARD_VERSION_SOURCE sets deployments.source over the file', () => {
+    assert.equal(ENV_KEYS.SWITCHBOARD_VERSION_SOURCE, 'deployments.source');
+    const c = compileConfig(
+      { agents: [agent], deployments: { source: 'file-sha', minRuns: 4 } },
+      { env: { SWITCHBOARD_VERSION_SOURCE: ' 3f9c2ab ' } },
+    );
+    assert.equal(c.deployments.source, '3f9c2ab');
+    assert.equal(c.deployments.minRuns, 4);
+    assert.equal(c.fromEnv['deployments.source'], 'SWITCHBOARD_VERSION_SOURCE');
+    assert.equal(compileConfig({ agents: [agent] }).deployments.source, undefined);
+  });
+
+  it('two versions of one agent need distinct labels', () => {
+    const v1 = defineAgent({ ...agent, version: 'v1' });
+    const v2 = defineAgent({ ...agent, version: 'v2' });
+    const c = compileConfig({ agents: [v1, v2] });
+    assert.equal((c.agents as unknown[]).length, 2);
+    failsWith({ agents: [v1, agent] }, /^agents\.a: /);
+    failsWith({ agents: [v1, v1] }, /^agents\.a: /);
   });
 });
 
