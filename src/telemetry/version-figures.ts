@@ -10,7 +10,7 @@
  */
 import type { Figures } from '../core/deployment.ts';
 import type { JournalEvent } from '../core/events.ts';
-import { foldRun, TERMINAL_STATUSES } from '../core/run-state.ts';
+import { TERMINAL_STATUSES } from '../core/run-state.ts';
 import type { RunRow, Store } from '../store/ports.ts';
 
 export type { Figures } from '../core/deployment.ts';
@@ -33,7 +33,14 @@ export function runFacts(events: readonly JournalEvent[]): RunFacts {
   const calls = new Set<string>();
   let toolFailures = 0;
   let denied = false;
+  let costUsd = 0;
+  let tokens = 0;
   for (const e of events) {
+    // Cost and tokens from the run's own totals, written with its end.
+    if (e.type === 'run.completed' || e.type === 'run.failed' || e.type === 'run.cancelled') {
+      costUsd = e.data.totals.costUsd;
+      tokens = e.data.totals.inputTokens + e.data.totals.outputTokens;
+    }
     if (e.type === 'tool.started') calls.add(e.data.callId);
     // A failure with a next attempt is retried: only the last word on a call counts.
     else if (e.type === 'tool.failed' && e.data.nextAttemptAt === undefined) toolFailures += 1;
@@ -44,14 +51,7 @@ export function runFacts(events: readonly JournalEvent[]): RunFacts {
     )
       denied = true;
   }
-  const state = events.length > 0 ? foldRun(events) : null;
-  return {
-    toolCalls: calls.size,
-    toolFailures,
-    denied,
-    costUsd: state?.costUsd ?? 0,
-    tokens: (state?.inputTokens ?? 0) + (state?.outputTokens ?? 0),
-  };
+  return { toolCalls: calls.size, toolFailures, denied, costUsd, tokens };
 }
 
 async function factsOf(store: Store, row: RunRow): Promise<RunFacts> {
