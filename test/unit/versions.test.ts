@@ -131,7 +131,16 @@ describe('the content digest', () => {
       'no tools': digestOf({ tools: [] }),
       'a tool description': digestOf({ tools: [lookup('Find an order')] }),
       'a tool schema': digestOf({
-        tools: [defineTool({ ...lookup(), input: z.object({ id: z.string() }) })],
+        tools: [
+          defineTool({
+            name: 'lookup_order',
+            description: 'Look up an order',
+            input: z.object({ id: z.string() }),
+            risk: 'read',
+            idempotent: true,
+            run: async () => ({ ok: true }),
+          }),
+        ],
       }),
       budget: digestOf({ budget: { maxSteps: 3 } }),
       examples: digestOf({ examples: ['where is my order', 'cancel it'] }),
