@@ -150,7 +150,6 @@ export class DeploymentDriver {
       const active = await this.#d.store.deployments.deployments({ active: true });
       const unserved = await this.#unserved(active.length > 0);
       for (const d of active) {
-        if (this.#stopped) return;
         // Validation needs the definition: only a process that has the new version configured drives.
         if (!this.#d.engine.versions.has(versionKey(d.agent, d.to))) continue;
         try {
