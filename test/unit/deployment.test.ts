@@ -139,7 +139,7 @@ test('alarms: nothing is judged before minRuns finished runs of the new version'
 });
 
 test('alarms: each default trips on its figure and reports both sides; null turns one off', () => {
-  const a = { ...DEPLOYMENT_DEFAULTS.alarms };
+  const a = resolveDeploymentOptions().alarms;
   const trips = (n: Partial<Figures>, o: Partial<Figures> = {}, alarms = a) =>
     evaluateAlarms(pair(n, o), alarms, 10).tripped.map((t) => t.alarm);
   assert.deepEqual(trips({}), []);
