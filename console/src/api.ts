@@ -128,6 +128,104 @@ export interface AgentInfo {
   concurrency: number;
   queueDepth: number;
   health: AgentHealthInfo;
+  /** Each version's figures over the health window (gateways before deployments: absent). */
+  versions?: VersionFiguresRow[];
+}
+
+/** One version's figures (src/telemetry/version-figures.ts), as the deployments API reports them. */
+export interface VersionFigures {
+  runs: number;
+  finished: number;
+  completed: number;
+  failed: number;
+  escalated: number;
+  errorRate: number | null;
+  toolErrorRate: number | null;
+  escalationRate: number | null;
+  denialRate: number | null;
+  p95LatencyMs: number | null;
+  costPerRun: number | null;
+  tokensPerRun: number | null;
+}
+
+export interface VersionFiguresRow {
+  version: string;
+  figures: VersionFigures;
+}
+
+/** A published version (`GET /v1/versions`). */
+export interface VersionView {
+  agent: string;
+  version: string;
+  digest: string;
+  labeled: boolean;
+  source: string | null;
+  createdAt: string;
+  aliases: { alias: string; weight: number }[];
+  inFlight: number;
+  served: boolean;
+  local: boolean;
+}
+
+/** An alias: integer weights over an agent's labeled versions (`GET /v1/aliases`). */
+export interface AliasView {
+  agent: string;
+  alias: string;
+  weights: Record<string, number>;
+  implicit: boolean;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+export type DeploymentStatus = 'in_progress' | 'paused' | 'succeeded' | 'rolled_back' | 'failed';
+
+export interface DeploymentStepView {
+  at: string;
+  weights: Record<string, number>;
+  /** The figures behind the decision (new vs old), or null. */
+  metrics: unknown;
+  decision: string;
+  reason: string;
+}
+
+/** One run of a shadow deployment's report (src/core/shadow-report.ts). */
+export interface ShadowRunReport {
+  liveRunId: string;
+  shadowRunId: string;
+  status: string;
+  liveTools: string[];
+  shadowTools: string[];
+  divergentSteps: { step: number; tool: string; args: unknown; reason: string }[];
+  liveAnswer: string | null;
+  shadowAnswer: string | null;
+  answersEqual: boolean;
+  liveApprovals: number;
+  shadowApprovalsNeeded: number;
+  liveEscalated: boolean;
+  shadowEscalated: boolean;
+}
+
+export interface ShadowReport {
+  runs: number;
+  divergent: number;
+  answersDiffer: number;
+  runsReport: ShadowRunReport[];
+}
+
+/** A deployment (`GET /v1/deployments[/:id]`). */
+export interface DeploymentView {
+  deploymentId: string;
+  agent: string;
+  alias: string;
+  from: string;
+  to: string;
+  strategy: string;
+  status: DeploymentStatus;
+  steps: DeploymentStepView[];
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  shadow?: ShadowReport;
 }
 
 /** One schedule as `GET /v1/schedules` shows it (src/runtime/scheduler.ts ScheduleView). */

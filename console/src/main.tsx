@@ -1,6 +1,7 @@
 /**
  * The console shell: sign-in with an API key (kept in session storage), navigation by role, and
- * hash routes (`#/runs`, `#/runs/<id>`, `#/approvals`, `#/agents`, `#/usage`, `#/schedules`, `#/batches[/<id>]`, `#/chat`), so the
+ * hash routes (`#/runs`, `#/runs/<id>`, `#/approvals`, `#/agents`, `#/usage`, `#/schedules`, `#/deployments[/<id>]`, `#/batches[/<id>]`,
+ * `#/chat`), so the
  * gateway needs no server-side routes for the app.
  */
 import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
@@ -10,6 +11,7 @@ import { AgentsPage } from './pages/Agents.tsx';
 import { BatchesPage } from './pages/Batches.tsx';
 import { ApprovalsPage } from './pages/Approvals.tsx';
 import { ChatPage } from './pages/Chat.tsx';
+import { DeploymentsPage } from './pages/Deployments.tsx';
 import { RunDetailPage } from './pages/RunDetail.tsx';
 import { RunsPage } from './pages/Runs.tsx';
 import { SchedulesPage } from './pages/Schedules.tsx';
@@ -155,12 +157,14 @@ function App() {
     ['#/agents', 'Agents', true],
     ['#/usage', 'Usage', true],
     ['#/schedules', 'Schedules', abilities.operate],
+    ['#/deployments', 'Deployments', abilities.operate],
     ['#/batches', 'Batches', true],
     ['#/chat', 'Chat', true],
   ];
   const path = hash.slice(1);
   const runMatch = /^\/runs\/([^/]+)$/.exec(path);
   const batchMatch = /^\/batches(?:\/([^/]+))?$/.exec(path);
+  const deployMatch = /^\/deployments(?:\/([^/]+))?$/.exec(path);
   let page;
   if (runMatch) page = <RunDetailPage api={api} runId={decodeURIComponent(runMatch[1]!)} />;
   else if (path === '/approvals' && abilities.approve) page = <ApprovalsPage api={api} />;
@@ -168,6 +172,14 @@ function App() {
   else if (path === '/usage') page = <UsagePage api={api} />;
   else if (path === '/schedules' && abilities.operate) page = <SchedulesPage api={api} />;
   else if (path === '/chat') page = <ChatPage api={api} />;
+  else if (deployMatch && abilities.operate)
+    page = (
+      <DeploymentsPage
+        api={api}
+        operate={abilities.operate}
+        selected={deployMatch[1] ? decodeURIComponent(deployMatch[1]) : null}
+      />
+    );
   else if (batchMatch)
     page = <BatchesPage api={api} selected={batchMatch[1] ? decodeURIComponent(batchMatch[1]) : null} />;
   else page = <RunsPage api={api} />;
@@ -175,7 +187,9 @@ function App() {
     ? '#/runs'
     : batchMatch
       ? '#/batches'
-      : (nav.find(([h]) => h === hash)?.[0] ?? '#/runs');
+      : deployMatch
+        ? '#/deployments'
+        : (nav.find(([h]) => h === hash)?.[0] ?? '#/runs');
 
   return (
     <>
