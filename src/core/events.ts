@@ -55,7 +55,9 @@ export type DenialReason =
   | 'delegation-cycle'
   | 'delegation-not-declared'
   | 'policy-denied'
-  | 'approval-void';
+  | 'approval-void'
+  /** A shadow run's call that its live run did not make: not executed (runtime/shadow.ts). */
+  | 'shadow-divergent';
 
 /** What short-term and long-term memory put in front of the model at an agent's start. */
 export interface MemoryContextData {
