@@ -75,7 +75,7 @@ export async function shadowSpawnParts(engine: Engine, state: RunState): Promise
     budget: sub.budget,
   });
   const now = engine.store.now();
-  const first = { runId, seq: 1, at: now, v: EVENT_SCHEMA_VERSION, ...submitted } as JournalEvent;
+  const first = { runId, seq: 1, at: now, v: EVENT_SCHEMA_VERSION, ...submitted };
   // No session join: like a child, the shadow holds no session slot of anyone's.
   return {
     appends: [{ runId, expectedSeq: 1, events: [submitted] }],
