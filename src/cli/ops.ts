@@ -128,17 +128,19 @@ export function registerOpsCommands(program: Command): void {
 
   program
     .command('agents')
-    .description('agent health over a rolling window: success rate, latency, retries, denials, queue depth')
+    .description(
+      'agent health over a rolling window: success rate, latency, retries, denials, queue depth; each version side by side',
+    )
     .option('--window <duration>', 'the window', duration, '15m')
     .option('--json', 'print JSON')
     .option(...CONFIG_FLAG)
     .action(async (opts: { window: string; json?: boolean; config?: string }) => {
       await withApp(opts.config, async (app, system) => {
+        const t = await telemetry();
         console.log(
-          await (
-            await telemetry()
-          ).agentsCommand(system.store, {
-            agents: app.agents.map((a) => a.name),
+          await t.agentsCommand(system.store, {
+            ...t.agentLabels(app.agents),
+            versions: system.deployments,
             window: opts.window,
             ...(opts.json ? { json: true } : {}),
           }),
