@@ -376,7 +376,12 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
       const names = [...system.engine.agents.keys()];
       const health = new Map(
         (
-          await agentHealth(system.store, { agents: names, windowMs: 15 * 60_000, now: system.store.now() })
+          await agentHealth(system.store, {
+            agents: names,
+            windowMs: 15 * 60_000,
+            now: system.store.now(),
+            versions: system.deployments,
+          })
         ).map((h) => [h.agent, h]),
       );
       const agents = [...system.engine.agents.values()].map((a) => {
@@ -390,6 +395,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
           version: a.version,
           concurrency: a.def.concurrency,
           queueDepth: h?.queueDepth ?? 0,
+          versions: h?.versions ?? [],
           health: {
             status: h?.status ?? 'healthy',
             reasons: h?.reasons ?? [],
@@ -399,6 +405,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
             retryRate: h?.retryRate ?? null,
             denialRate: h?.denialRate ?? null,
             runs: h?.runs ?? {},
+            versionsNotServed: h?.versionsNotServed ?? [],
           },
         };
       });

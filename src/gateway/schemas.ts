@@ -139,7 +139,10 @@ export const AgentInfo = z.object({
     retryRate: z.number().nullable(),
     denialRate: z.number().nullable(),
     runs: z.record(z.string(), z.number()),
+    versionsNotServed: z.array(z.object({ version: z.string(), reason: z.string() })),
   }),
+  /** Each version's figures over the window, side by side (telemetry/version-figures.ts). */
+  versions: z.array(z.object({ version: z.string(), figures: z.record(z.string(), z.number().nullable()) })),
 });
 
 export const GraphQuery = z.strictObject({
