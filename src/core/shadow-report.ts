@@ -1,11 +1,12 @@
 /**
- * The shadow report (issue 18): for each pair of a live run and its shadow run, what each did —
- * tool sequences, the shadow's divergent calls (not executed), answers, approvals and escalations.
- * Pure: the journals are passed in. `runtime/shadow.ts` `shadowReportOf(store, deploymentId)` reads
- * them for DeploymentsApi (DeploymentView.shadow).
+ * The shadow report (issue 18): what a shadow deployment's runs did next to the live runs they
+ * mirror — tool sequences, the calls the live run never made (divergences), answers, approvals
+ * and escalations. Pure: built from the two journals of each pair.
  */
 import type { JournalEvent } from './events.ts';
-import { ESCALATE_TOOL } from './agent.ts';
+
+/** A shadow run's progress line that says the call would have needed a person's approval. */
+export const SHADOW_APPROVAL_PREFIX = 'shadow: would need approval';
 
 export interface ShadowDivergentStep {
   /** The model step (1-based) whose call diverged. */
@@ -18,7 +19,7 @@ export interface ShadowDivergentStep {
 export interface ShadowRunReport {
   liveRunId: string;
   shadowRunId: string;
-  /** The shadow run's status: completed, failed, escalated, or still running. */
+  /** The shadow run's status: completed, failed, escalated, or running. */
   status: string;
   liveTools: string[];
   shadowTools: string[];
@@ -26,10 +27,8 @@ export interface ShadowRunReport {
   liveAnswer: string | null;
   shadowAnswer: string | null;
   answersEqual: boolean;
-  /** Tools the live run asked a person to approve. */
-  liveApprovals: string[];
-  /** Shadow calls served from live calls that needed approval: what the shadow would have needed. */
-  shadowApprovalsNeeded: string[];
+  liveApprovals: number;
+  shadowApprovalsNeeded: number;
   liveEscalated: boolean;
   shadowEscalated: boolean;
 }
@@ -38,117 +37,81 @@ export interface ShadowReport {
   runs: number;
   /** Runs with at least one divergent step. */
   divergent: number;
+  /** Runs whose answers differ. */
   answersDiffer: number;
   runsReport: ShadowRunReport[];
 }
 
-interface Summary {
-  runId: string;
-  status: string;
-  tools: string[];
-  answer: string | null;
-  approvals: string[];
-  escalated: boolean;
-  /** callId → [step, tool, args] of every model-emitted call. */
-  calls: Map<string, { step: number; tool: string; args: unknown }>;
+const STATUS_OF: Readonly<Record<string, string>> = {
+  'run.completed': 'completed',
+  'run.failed': 'failed',
+  'run.escalated': 'escalated',
+  'run.cancelled': 'cancelled',
+};
+
+/** The tools the model called, in order (every call, whatever became of it). */
+function toolsOf(events: readonly JournalEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'model.responded' ? e.data.toolCalls.map((t) => t.toolName) : []));
 }
 
-/** One journal read once: what the run called, answered, needed approved, and how it ended. */
-function summarize(events: readonly JournalEvent[]): Summary {
-  const s: Summary = {
-    runId: events[0]?.runId ?? '',
-    status: 'running',
-    tools: [],
-    answer: null,
-    approvals: [],
-    escalated: false,
-    calls: new Map(),
-  };
+function answerOf(events: readonly JournalEvent[]): string | null {
+  const done = events.find((e) => e.type === 'run.completed');
+  return done?.type === 'run.completed' ? done.data.output : null;
+}
+
+function statusOf(events: readonly JournalEvent[]): string {
+  let status = 'running';
+  for (const e of events) status = STATUS_OF[e.type] ?? status;
+  return status;
+}
+
+/** Every shadow call denied as divergent, with the step and the arguments the model gave. */
+function divergentStepsOf(events: readonly JournalEvent[]): ShadowDivergentStep[] {
+  const out: ShadowDivergentStep[] = [];
+  const args = new Map<string, unknown>();
   let step = 0;
   for (const e of events) {
-    switch (e.type) {
-      case 'model.responded':
-        step += 1;
-        for (const c of e.data.toolCalls) {
-          s.calls.set(c.callId, { step, tool: c.toolName, args: c.input });
-          s.tools.push(c.toolName);
-          if (c.toolName === ESCALATE_TOOL) s.escalated = true;
-        }
-        break;
-      case 'approval.requested':
-        s.approvals.push(e.data.tool);
-        break;
-      case 'run.escalated':
-      case 'route.escalated':
-        s.escalated = true;
-        s.status = 'escalated';
-        break;
-      case 'run.completed':
-        s.answer = e.data.output;
-        s.status = 'completed';
-        break;
-      case 'run.failed':
-        s.status = 'failed';
-        break;
-      case 'run.cancelled':
-        s.status = 'cancelled';
-        break;
-      default:
-        break;
+    if (e.type === 'model.responded') {
+      step++;
+      for (const t of e.data.toolCalls) args.set(t.callId, t.input);
     }
+    if (e.type === 'tool.denied' && e.data.reason === 'shadow-divergent')
+      out.push({ step, tool: e.data.tool, args: args.get(e.data.callId) ?? null, reason: e.data.message });
   }
-  return s;
+  return out;
 }
 
-/** Compare one live run with its shadow run. */
+/** One pair's line of the report. */
 export function shadowRunReport(
   live: readonly JournalEvent[],
   shadow: readonly JournalEvent[],
 ): ShadowRunReport {
-  const l = summarize(live);
-  const sh = summarize(shadow);
-  const divergentSteps: ShadowDivergentStep[] = [];
-  const served: string[] = [];
-  for (const e of shadow) {
-    if (e.type === 'tool.denied' && e.data.reason === 'shadow-divergent') {
-      const c = sh.calls.get(e.data.callId);
-      divergentSteps.push({
-        step: c?.step ?? 0,
-        tool: e.data.tool,
-        args: c?.args ?? null,
-        reason: e.data.message,
-      });
-    }
-    if (e.type === 'tool.succeeded') served.push(e.data.tool);
-  }
-  const pending = [...l.approvals];
-  const shadowApprovalsNeeded: string[] = [];
-  for (const tool of served) {
-    const i = pending.indexOf(tool);
-    if (i < 0) continue;
-    pending.splice(i, 1);
-    shadowApprovalsNeeded.push(tool);
-  }
+  const liveAnswer = answerOf(live);
+  const shadowTools = toolsOf(shadow);
+  const shadowAnswer = answerOf(shadow);
   return {
-    liveRunId: l.runId,
-    shadowRunId: sh.runId,
-    status: sh.status,
-    liveTools: l.tools,
-    shadowTools: sh.tools,
-    divergentSteps,
-    liveAnswer: l.answer,
-    shadowAnswer: sh.answer,
-    answersEqual: l.answer === sh.answer,
-    liveApprovals: l.approvals,
-    shadowApprovalsNeeded,
-    liveEscalated: l.escalated,
-    shadowEscalated: sh.escalated,
+    liveRunId: live[0]?.runId ?? '',
+    shadowRunId: shadow[0]?.runId ?? '',
+    status: statusOf(shadow),
+    liveTools: toolsOf(live),
+    shadowTools,
+    divergentSteps: divergentStepsOf(shadow),
+    liveAnswer,
+    shadowAnswer,
+    answersEqual: liveAnswer === shadowAnswer,
+    liveApprovals: live.filter((e) => e.type === 'approval.requested').length,
+    shadowApprovalsNeeded: shadow.filter(
+      (e) => e.type === 'progress' && e.data.message.startsWith(SHADOW_APPROVAL_PREFIX),
+    ).length,
+    liveEscalated: live.some((e) => e.type === 'run.escalated'),
+    shadowEscalated:
+      shadowTools.includes('escalate_to_human') || shadow.some((e) => e.type === 'run.escalated'),
   };
 }
 
-/** The report over every (live, shadow) pair of a shadow deployment. */
+/** The report over every (live, shadow) pair of a deployment. */
 export function shadowReport(
-  pairs: readonly { live: readonly JournalEvent[]; shadow: readonly JournalEvent[] }[],
+  pairs: readonly { live: JournalEvent[]; shadow: JournalEvent[] }[],
 ): ShadowReport {
   const runsReport = pairs.map((p) => shadowRunReport(p.live, p.shadow));
   return {

@@ -1,127 +1,139 @@
 /**
- * Shadow runs (issue 18). A live run of a shadowed version spawns, in its final commit, a shadow run
- * of the deployment's `to` version on the same input ({@link shadowSpawnParts}). The shadow's model
- * calls are real; its tool calls never execute ({@link performShadowCall}): a call identical to an
- * unconsumed successful call of the live run is served that call's recorded result, any other is
- * denied `shadow-divergent`. It sees the live run's memory and persists none ({@link shadowMemory}).
- * DeploymentsApi (H2) builds DeploymentView.shadow with {@link shadowReportOf}(store, deploymentId).
+ * Shadow runs (issue 18). When a live run of the `from` version of an in-progress `shadow:`
+ * deployment ends, its final commit also submits a shadow run of the `to` version with the same
+ * request. A shadow run's model calls are real; its tool calls are never executed: a call the live
+ * run made (same tool, same canonical arguments) is served the live run's recorded result, any
+ * other call is denied as a divergence. It loads the live run's memory and persists nothing, asks
+ * nobody for approval, creates no child run and reaches no person.
  */
 import { createHash } from 'node:crypto';
-import { event, EVENT_SCHEMA_VERSION, type JournalEvent } from '../core/events.ts';
-import { initialState, type CallState, type RunState } from '../core/run-state.ts';
+import { ESCALATE_TOOL } from '../core/agent.ts';
 import { parseStrategy } from '../core/deployment.ts';
-import { shadowReport, type ShadowReport } from '../core/shadow-report.ts';
-import type { DeploymentRecord } from '../store/deployment-port.ts';
-import type { Commit, Store } from '../store/ports.ts';
+import { EVENT_SCHEMA_VERSION, event, type JournalEvent } from '../core/events.ts';
+import { evaluatePolicies } from '../core/policy.ts';
+import { initialState, type CallState, type RunState } from '../core/run-state.ts';
+import { SHADOW_APPROVAL_PREFIX, shadowReport, type ShadowReport } from '../core/shadow-report.ts';
 import { canonical } from '../replay/replay.ts';
+import type { Commit, Store } from '../store/ports.ts';
 import { agentQueue } from './agents.ts';
 import type { Engine } from './engine.ts';
 import { projectRun, type RunHandle } from './handle.ts';
 
-/** Deterministic share of a run id in [0, 100): the same run is always in or out of a sample. */
+/** The actor of a deployment's shadow runs. */
+export const shadowActor = (deploymentId: string): string => `shadow:${deploymentId}`;
+
+/** A deterministic 0..99 bucket of a run id: the same run is always in or out of the share. */
 export function hashPct(runId: string): number {
   return createHash('sha256').update(runId).digest().readUInt32BE(0) % 100;
 }
 
-const CACHE_MS = 1000;
-const active = new WeakMap<Store, { at: number; deployments: Promise<DeploymentRecord[]> }>();
-
-/** Active deployments, read at most once a second per store (the end of every live run asks). */
-function activeDeployments(store: Store): Promise<DeploymentRecord[]> {
-  const now = Date.now();
-  const hit = active.get(store);
-  if (hit && now - hit.at < CACHE_MS) return hit.deployments;
-  const deployments = store.deployments.deployments({ active: true }).catch(() => []);
-  active.set(store, { at: now, deployments });
-  return deployments;
-}
-
-/** The in-progress shadow deployment a live run's end samples, within its window, or null. */
-function shadowingOf(ds: DeploymentRecord[], state: RunState, now: number): DeploymentRecord | null {
-  for (const d of ds) {
-    if (d.status !== 'in_progress' || d.agent !== state.agent || d.from !== state.version) continue;
-    let s;
-    try {
-      s = parseStrategy(d.strategy);
-    } catch {
-      continue;
-    }
-    if (s.kind !== 'shadow') continue;
-    const started = d.steps.find((x) => x.decision === 'shadow_started');
-    if (!started || now > started.at + s.durationMs) continue;
-    if (hashPct(state.runId) < s.pct) return d;
-  }
-  return null;
-}
+const SHADOWED: ReadonlySet<string> = new Set(['completed', 'failed', 'escalated']);
 
 /** The parts of a live run's final commit that create its shadow run, or null (none is due). */
 export async function shadowSpawnParts(engine: Engine, state: RunState): Promise<Partial<Commit> | null> {
   const sub = state.submitted;
-  if (sub.shadow || sub.parentRunId || state.version === undefined || state.agent === undefined) return null;
-  if (!['completed', 'failed', 'escalated'].includes(state.status)) return null;
-  const d = shadowingOf(await activeDeployments(engine.store), state, engine.store.now());
-  if (!d) return null;
-  const runId = engine.opts.newId('run');
-  const submitted = event('run.submitted', {
-    actorId: `shadow:${d.deploymentId}`,
-    sessionId: state.runId,
-    input: sub.input,
-    channel: 'shadow',
-    agent: d.agent,
-    version: d.to,
-    shadow: { deploymentId: d.deploymentId, liveRunId: state.runId },
-    lineage: [],
-    depth: 0,
-    budget: sub.budget,
-  });
-  const now = engine.store.now();
-  const first = { runId, seq: 1, at: now, v: EVENT_SCHEMA_VERSION, ...submitted };
-  // No session join: like a child, the shadow holds no session slot of anyone's.
-  return {
-    appends: [{ runId, expectedSeq: 1, events: [submitted] }],
-    upsertTasks: [{ runId, queue: agentQueue(d.agent, d.to), readyAt: now }],
-    projection: [projectRun(initialState(first))],
-  };
+  const { agent, version } = state;
+  if (sub.parentRunId || sub.shadow || !agent || !version || !SHADOWED.has(state.status)) return null;
+  try {
+    const now = engine.store.now();
+    const due = (await engine.selection.activeDeployments(agent)).find((d) => {
+      if (d.status !== 'in_progress' || d.from !== version || !d.strategy.startsWith('shadow:')) return false;
+      const s = parseStrategy(d.strategy);
+      const started = d.steps.find((x) => x.decision === 'shadow_started');
+      return (
+        s.kind === 'shadow' &&
+        started !== undefined &&
+        now >= started.at &&
+        now <= started.at + s.durationMs &&
+        hashPct(state.runId) < s.pct
+      );
+    });
+    if (!due) return null;
+    const runId = engine.opts.newId('run');
+    const submitted = event('run.submitted', {
+      actorId: shadowActor(due.deploymentId),
+      sessionId: state.runId,
+      input: sub.input,
+      channel: 'shadow',
+      agent,
+      version: due.to,
+      shadow: { deploymentId: due.deploymentId, liveRunId: state.runId },
+      lineage: [],
+      depth: 0,
+      budget: sub.budget,
+    });
+    const first = { runId, seq: 1, at: now, v: EVENT_SCHEMA_VERSION, ...submitted };
+    return {
+      appends: [{ runId, expectedSeq: 1, events: [submitted] }],
+      upsertTasks: [{ runId, queue: agentQueue(agent, due.to), readyAt: now }],
+      projection: [projectRun(initialState(first))],
+    };
+  } catch {
+    // A shadow is an experiment: it never stands in the way of the live run's end.
+    return null;
+  }
 }
 
-/** Successful calls of the live run, in order: tool name, canonical args, the result the model saw. */
-function liveSuccesses(events: readonly JournalEvent[]): { key: string; result: unknown }[] {
-  const calls = new Map<string, { tool: string; args: unknown }>();
-  const out: { key: string; result: unknown }[] = [];
-  for (const e of events) {
+/** A successful call of the live run: what the shadow may be served. */
+interface Recorded {
+  callId: string;
+  tool: string;
+  /** Canonical forms that match: the model's raw input and the arguments the tool ran with. */
+  inputs: Set<string>;
+  result: unknown;
+}
+
+/** The live run's successful calls, in order: tools, completed delegations, its escalation. */
+export function recordedCalls(live: readonly JournalEvent[]): Recorded[] {
+  const raw = new Map<string, { tool: string; input: unknown }>();
+  const started = new Map<string, unknown>();
+  const out: Recorded[] = [];
+  const add = (callId: string, result: unknown): void => {
+    const call = raw.get(callId);
+    if (!call) return;
+    const inputs = new Set([canonical(call.input)]);
+    if (started.has(callId)) inputs.add(canonical(started.get(callId)));
+    out.push({ callId, tool: call.tool, inputs, result });
+  };
+  for (const e of live) {
     if (e.type === 'model.responded')
-      for (const c of e.data.toolCalls) calls.set(c.callId, { tool: c.toolName, args: c.input });
-    if (e.type === 'tool.started') calls.set(e.data.callId, { tool: e.data.tool, args: e.data.args });
-    const done =
-      e.type === 'tool.succeeded'
-        ? { callId: e.data.callId, result: e.data.result }
-        : e.type === 'delegation.completed' && e.data.status === 'completed'
-          ? { callId: e.data.callId, result: e.data.output ?? '' }
-          : e.type === 'run.escalated' && e.data.callId
-            ? { callId: e.data.callId, result: 'Handed to a person.' }
-            : null;
-    const c = done ? calls.get(done.callId) : undefined;
-    if (done && c) out.push({ key: `${c.tool}\u0000${canonical(c.args)}`, result: done.result });
+      for (const t of e.data.toolCalls) raw.set(t.callId, { tool: t.toolName, input: t.input });
+    if (e.type === 'tool.started') started.set(e.data.callId, e.data.args);
+    if (e.type === 'tool.succeeded') add(e.data.callId, e.data.result);
+    if (e.type === 'delegation.completed' && e.data.status === 'completed')
+      add(e.data.callId, e.data.output ?? null);
+    if (e.type === 'run.escalated' && e.data.callId)
+      add(e.data.callId, { escalated: true, note: 'the live run escalated this to people' });
   }
   return out;
 }
 
-/** Keys of the shadow's own calls already served (each live success serves one shadow call). */
-function servedKeys(state: RunState): string[] {
-  const inputs = new Map<string, string>();
-  for (const t of state.turns)
-    if (t.role === 'assistant')
-      for (const c of t.toolCalls) inputs.set(c.callId, `${c.toolName}\u0000${canonical(c.input)}`);
-  const keys: string[] = [];
-  for (const t of state.turns)
-    if (t.role === 'tool' && t.output.kind === 'result') keys.push(inputs.get(t.callId) ?? '');
-  return keys;
+/** Live calls already served to a shadow run: committed ones come from its journal, buffered ones from here. */
+const servedInClaim = new WeakMap<RunHandle, Set<string>>();
+const servedKey = (liveRunId: string, callId: string): string => `shadow:${liveRunId}:${callId}`;
+
+async function consumedOf(engine: Engine, h: RunHandle): Promise<Set<string>> {
+  const own = await engine.store.journal.read(h.runId);
+  const keys = own.flatMap((e) => (e.type === 'tool.started' ? [e.data.idempotencyKey] : []));
+  return new Set([...keys, ...(servedInClaim.get(h) ?? [])]);
 }
 
-/**
- * A shadow run's tool call: served from the live run's record, or denied as a divergence. Never
- * runs a tool, creates a child run, writes a fact or requests an approval.
- */
+/** Whether the call would have waited for a person in a live run (policies and the tool's own rule). */
+function approvalReasons(engine: Engine, h: RunHandle, c: CallState): string[] {
+  const tool = engine.agentOf(h.state)?.tools.get(c.call.toolName);
+  const parsed = tool?.input.safeParse(c.call.input);
+  if (!tool || !parsed?.success) return [];
+  const agent = h.state.agent ?? '';
+  const actorId = h.state.submitted.actorId;
+  const subject = { tool: tool.name, risk: tool.risk, agent, args: parsed.data, actorId };
+  const verdict = evaluatePolicies(engine.opts.policies, subject);
+  const own = tool.requiresApproval?.(parsed.data, { actorId, agent });
+  const reasons = verdict.effect === 'require-approval' ? [...verdict.reasons] : [];
+  if (own) reasons.push(typeof own === 'string' ? own : `${tool.name} requires approval`);
+  return reasons;
+}
+
+/** A shadow run's tool call: served from the live run's record, or denied as a divergence. */
 export async function performShadowCall(
   engine: Engine,
   h: RunHandle,
@@ -130,30 +142,38 @@ export async function performShadowCall(
 ): Promise<void> {
   const liveRunId = h.state.submitted.shadow?.liveRunId ?? '';
   const { callId, toolName } = c.call;
-  const key = `${toolName}\u0000${canonical(c.call.input)}`;
-  const successes = liveSuccesses(await engine.store.journal.read(liveRunId)).filter((s) => s.key === key);
-  const used = servedKeys(h.state).filter((k) => k === key).length;
-  const match = successes[used];
+  const reasons = approvalReasons(engine, h, c);
+  if (reasons.length > 0)
+    h.emit(event('progress', { message: `${SHADOW_APPROVAL_PREFIX}: ${reasons.join('; ')}`, callId }));
+  const consumed = await consumedOf(engine, h);
+  const input = canonical(c.call.input);
+  const match = c.call.argumentsError
+    ? undefined
+    : recordedCalls(await engine.store.journal.read(liveRunId)).find(
+        (r) => r.tool === toolName && r.inputs.has(input) && !consumed.has(servedKey(liveRunId, r.callId)),
+      );
   if (!match) {
+    const what = toolName === ESCALATE_TOOL ? 'No person was asked' : `${toolName} was not executed`;
     h.emit(
       event('tool.denied', {
         callId,
         tool: toolName,
         reason: 'shadow-divergent',
-        message: `This is a shadow run: ${toolName} was not executed (the live run made no identical call). Carry on without its result.`,
+        message: `${what}: this is a shadow run, and the live run made no identical call (a divergence).`,
       }),
     );
     return;
   }
+  const key = servedKey(liveRunId, match.callId);
+  servedInClaim.set(h, new Set([...(servedInClaim.get(h) ?? []), key]));
   const occurredAt = engine.store.now();
-  const idempotencyKey = `${h.runId}:${callId}`;
   h.emit(
     event('tool.started', {
       callId,
       tool: toolName,
       args: c.call.input,
       attempt,
-      idempotencyKey,
+      idempotencyKey: key,
       occurredAt,
     }),
   );
@@ -162,23 +182,29 @@ export async function performShadowCall(
 
 /** A shadow run's memory: a copy of what its live run loaded; nothing is persisted. */
 export async function shadowMemory(engine: Engine, h: RunHandle): Promise<void> {
-  const liveRunId = h.state.submitted.shadow?.liveRunId ?? '';
-  const loaded = (await engine.store.journal.read(liveRunId)).find((e) => e.type === 'memory.loaded');
-  if (loaded?.type === 'memory.loaded') h.emit(event('memory.loaded', structuredClone(loaded.data)));
-  else h.emit(event('memory.loaded', { turns: 0, tokens: 0, status: 'disabled' }));
+  const live = await engine.store.journal.read(h.state.submitted.shadow?.liveRunId ?? '');
+  const loaded = live.find((e) => e.type === 'memory.loaded');
+  h.emit(
+    event(
+      'memory.loaded',
+      loaded?.type === 'memory.loaded'
+        ? structuredClone(loaded.data)
+        : { turns: 0, tokens: 0, status: 'disabled' },
+    ),
+  );
 }
 
-/**
- * The shadow report of a shadow deployment (DeploymentView.shadow): every run of the actor
- * `shadow:<deploymentId>` paired with its live run. Called by DeploymentsApi (runtime/deployments.ts).
- */
+/** The shadow report of a shadow deployment (DeploymentView.shadow): every shadow run with its live run. */
 export async function shadowReportOf(store: Store, deploymentId: string): Promise<ShadowReport> {
-  const rows = await store.runs.list({ actorId: `shadow:${deploymentId}`, limit: 1000 });
+  const rows = await store.runs.list({ actorId: shadowActor(deploymentId), limit: 10_000 });
+  const sorted = [...rows].sort((a, b) => a.createdAt - b.createdAt || a.runId.localeCompare(b.runId));
   const pairs = await Promise.all(
-    rows.map(async (r) => ({
-      live: await store.journal.read(r.sessionId),
-      shadow: await store.journal.read(r.runId),
-    })),
+    sorted.map(async (r) => {
+      const shadow = await store.journal.read(r.runId);
+      const first = shadow[0];
+      const liveRunId = first?.type === 'run.submitted' ? (first.data.shadow?.liveRunId ?? '') : '';
+      return { live: await store.journal.read(liveRunId), shadow };
+    }),
   );
   return shadowReport(pairs);
 }
