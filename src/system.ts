@@ -24,7 +24,7 @@ import { formatLint } from './cli/lint.ts';
 import { agentTarget, createRouter } from './routing/index.ts';
 import { Engine } from './runtime/engine.ts';
 import { submitRun, type SubmitRequest, type SubmitResult } from './runtime/submit.ts';
-import { Announcer, publishVersions } from './runtime/versions.ts';
+import { Announcer, publishedFirst, publishVersions } from './runtime/versions.ts';
 import { createDeployments, type DeploymentsApi } from './runtime/deployments.ts';
 import { shadowReportOf } from './runtime/shadow.ts';
 import { noFaults, parseFaults } from './runtime/faults.ts';
@@ -246,7 +246,16 @@ export function createSystem(
   // The keys this process's workers serve (`name@version`, or a name): announced while running.
   const served: string[] = [];
   const announcer = new Announcer(store, owner, served, (e) => onError(e));
-  const deployments = createDeployments({
+  // Versions are published once per process: at start, or before the first deployments call.
+  let publishing: Promise<void> | null = null;
+  const publish = (): Promise<void> =>
+    (publishing ??= publishVersions(store, versions, options.deployments?.source ?? null).catch(
+      (error: unknown) => {
+        publishing = null;
+        throw error;
+      },
+    ));
+  const deploymentsApi = createDeployments({
     store,
     engine,
     ...(options.deployments ? { options: options.deployments } : {}),
@@ -257,6 +266,7 @@ export function createSystem(
     servedLocally: () => served,
     shadowReport: (d) => shadowReportOf(store, d.deploymentId),
   });
+  const deployments = publishedFirst(deploymentsApi, publish, ['start', 'stop']);
   const scheduler = schedulerOf(options, agents, store, (r) => system.submit(r), newId, onError);
 
   const fold = async (runId: string): Promise<RunState> => {
@@ -319,7 +329,7 @@ export function createSystem(
       const findings = lintAgents(definitions).filter((f) => f.severity !== 'info');
       if (findings.length) warn(formatLint(findings));
       // Every process publishes the versions it is configured with (a label is immutable).
-      await publishVersions(store, versions, options.deployments?.source ?? null);
+      await publish();
       const wanted = options.workers ?? true;
       if (wanted !== false) {
         const only = wanted === true ? null : new Set(wanted.agents);

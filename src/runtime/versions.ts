@@ -346,3 +346,25 @@ export async function unservedVersions(
   }
   return [...out.values()];
 }
+
+/**
+ * `api` with every method except `skip` awaiting `publish()` first: a process that never starts
+ * workers (a CLI command) still publishes its configured versions before it lists or deploys them.
+ */
+export function publishedFirst<T extends object>(
+  api: T,
+  publish: () => Promise<void>,
+  skip: readonly string[],
+): T {
+  return new Proxy(api, {
+    get(target, prop, receiver): unknown {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || (typeof prop === 'string' && skip.includes(prop))) return value;
+      const method = value as (...args: unknown[]) => unknown;
+      return async (...args: unknown[]): Promise<unknown> => {
+        await publish();
+        return method.apply(target, args);
+      };
+    },
+  });
+}
