@@ -125,9 +125,10 @@ function approvalReasons(engine: Engine, h: RunHandle, c: CallState): string[] {
   if (!tool || !parsed?.success) return [];
   const agent = h.state.agent ?? '';
   const actorId = h.state.submitted.actorId;
-  const subject = { tool: tool.name, risk: tool.risk, agent, args: parsed.data, actorId };
+  const args: unknown = parsed.data;
+  const subject = { tool: tool.name, risk: tool.risk, agent, args, actorId };
   const verdict = evaluatePolicies(engine.opts.policies, subject);
-  const own = tool.requiresApproval?.(parsed.data, { actorId, agent });
+  const own = tool.requiresApproval?.(args, { actorId, agent });
   const reasons = verdict.effect === 'require-approval' ? [...verdict.reasons] : [];
   if (own) reasons.push(typeof own === 'string' ? own : `${tool.name} requires approval`);
   return reasons;
