@@ -119,7 +119,13 @@ export interface DeploymentStore {
    * Record a session's version. `replace` false keeps an existing assignment (a racing writer's):
    * returns the version stored after the call.
    */
-  stickSession(agent: string, sessionKey: string, version: string, replace: boolean, at: number): Promise<string>;
+  stickSession(
+    agent: string,
+    sessionKey: string,
+    version: string,
+    replace: boolean,
+    at: number,
+  ): Promise<string>;
   /** Erasure: drop the assignments of every session of an actor (keys starting `actorId\u0000`). */
   forgetActor(actorId: string): Promise<number>;
 
