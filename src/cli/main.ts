@@ -15,6 +15,7 @@ import { registerMemoryCommands } from './memory.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerProjectCommands } from './project.ts';
 import { registerScheduleCommands } from './schedules.ts';
+import { registerDeploymentCommands } from './deployments.ts';
 import { registerBatchCommands } from './batch.ts';
 
 const positiveInt = (value: string): number => {
@@ -315,6 +316,7 @@ export function buildProgram(): Command {
   registerChatCommand(program);
   registerProjectCommands(program);
   registerScheduleCommands(program);
+  registerDeploymentCommands(program);
   registerBatchCommands(program);
   return program;
 }

@@ -16,6 +16,7 @@ import { describeIssue, PathId, ROUTES, type RouteId, type RouteSpec } from './s
 import { openApiDocument } from './openapi.ts';
 import { BATCH_BODY_BYTES, batchHandlers } from './batches.ts';
 import { hookTable, receiveHook, type WebhookConfig } from './hooks.ts';
+import { deploymentHandlers } from './deployments.ts';
 import { scheduleHandlers } from './schedules.ts';
 import { sseResponse } from './sse.ts';
 import { API_CSP, COMMON_HEADERS } from './security-headers.ts';
@@ -263,6 +264,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
   const hooks = hookTable(system, options.webhooks ?? []);
   return {
     ...scheduleHandlers(system),
+    ...deploymentHandlers(system),
     ...batchHandlers(edge),
     async submitRun({ c, body, principal }) {
       const header = c.req.header('idempotency-key');

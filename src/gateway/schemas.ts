@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ScheduleTriggered, ScheduleViewSchema } from './schedule-schemas.ts';
 import { RUN_STATUSES } from '../core/run-state.ts';
 import { batchRoutes } from './batch-schemas.ts';
+import { deploymentRoutes } from './deployment-schemas.ts';
 import { ROLES, type Role } from './keys.ts';
 
 /**
@@ -252,7 +253,7 @@ export const Health = z.object({ status: z.string() });
 
 /** One route of the public API. */
 export interface RouteSpec {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** Hono path syntax (`:id`). */
   path: string;
   operationId: string;
@@ -555,6 +556,7 @@ export const ROUTES = [
     },
   },
   ...batchRoutes(err, common),
+  ...deploymentRoutes(err, common),
   {
     method: 'get',
     path: '/healthz',
