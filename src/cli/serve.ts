@@ -85,6 +85,8 @@ export async function telemetryFor(project: Project): Promise<Telemetry> {
   return attachTelemetry({
     store: project.system.store,
     agents: project.agents.map((a) => a.name),
+    // Labeled versions with traffic no live worker serves: the `version_not_served` gauge.
+    unserved: () => project.system.deployments.unserved(),
     // Journal events as JSON lines on stdout, when a level is configured (silent by default).
     ...(t.logLevel === 'silent' ? { logger: false as const } : { logLevel: t.logLevel }),
     metrics: t.metrics,
