@@ -89,14 +89,16 @@ test('a worse commerce v2 on canary:10:30s rolls back inside the bake window; se
       JSON.stringify(m.tripped),
     );
     const rolledAt = Date.parse(d.steps[4]?.at ?? '');
-    // The alarm step already moved the alias back: the canary is the span before it.
+    // The alarm step already moved the alias back: the canary is the span before it. A run created
+    // before the alarm may be routed after it, and then (by design) back on v1: only runs that
+    // finished before the alarm were certainly routed inside the canary.
     const alarmAt = Date.parse(alarm?.at ?? '');
     const runs = (await s.system.list({ agent: 'commerce', limit: 100_000 })).filter(
       (r) => r.parentRunId === null,
     );
     const bySession = new Map<string, Set<string>>();
     for (const r of runs) {
-      if (r.createdAt >= alarmAt) continue;
+      if (r.updatedAt >= alarmAt) continue;
       const set = bySession.get(r.actorId) ?? new Set<string>();
       set.add(r.version ?? '');
       bySession.set(r.actorId, set);
