@@ -10,11 +10,11 @@ import {
   PermissionError,
   UserError,
 } from '../core/errors.ts';
-import { CLOSING_EVENTS, event, type NewEvent } from '../core/events.ts';
+import { CLOSING_EVENTS, event } from '../core/events.ts';
 import { foldRun, type RunState } from '../core/run-state.ts';
-import type { ApprovalQuery, ApprovalRow, Commit, RunQuery, RunRow, Store } from '../store/ports.ts';
+import type { ApprovalQuery, ApprovalRow, RunQuery, RunRow, Store } from '../store/ports.ts';
+import { appendFolded } from './append.ts';
 import type { Engine } from './engine.ts';
-import { projectRun } from './handle.ts';
 
 /** A shadow run's actor (runtime/shadow.ts): its runs never appear in people's inboxes. */
 export const isShadowActor = (actorId: string): boolean => actorId.startsWith('shadow:');
@@ -31,42 +31,6 @@ export interface ApprovalDecision {
   comment?: string;
   /** When given, the decision holds only for these exact arguments. */
   argsDigest?: string;
-}
-
-async function fold(store: Store, runId: string): Promise<RunState> {
-  const events = await store.journal.read(runId);
-  if (events.length === 0) throw new NotFoundError(`run ${runId} not found`);
-  return foldRun(events);
-}
-
-/** Append to a run with the seq it was folded at, plus extra commit parts; retried on a lost race. */
-async function appendFolded(
-  store: Store,
-  runId: string,
-  build: (state: RunState) => { events: NewEvent[]; extra?: Omit<Commit, 'appends' | 'projection'> } | null,
-): Promise<RunState | null> {
-  for (;;) {
-    const state = await fold(store, runId);
-    const plan = build(state);
-    if (!plan) return null;
-    const all = [...(await store.journal.read(runId))];
-    const at = store.now();
-    plan.events.forEach((e, i) => all.push({ runId, seq: state.seq + 1 + i, at, v: 1, ...e }));
-    const after = foldRun(all);
-    try {
-      await store.commit({
-        ...plan.extra,
-        appends: [{ runId, expectedSeq: state.seq + 1, events: plan.events }],
-        projection: [projectRun(after)],
-      });
-      return after;
-    } catch (error) {
-      // A closed journal stays closed: refolding would not help.
-      if (error instanceof JournalClosedError) throw error;
-      if (error instanceof ConflictError && !/duplicate/.test(error.message)) continue;
-      throw error;
-    }
-  }
 }
 
 /** The status a run ended with, when its journal is closed (it completed, failed or was cancelled). */
@@ -165,7 +129,7 @@ export function approvalsApi(engine: Engine, store: Store) {
         comment: d.comment ?? null,
         decidedAt: now,
       };
-      const after = await appendFolded(store, row.runId, (state) => {
+      const { after } = await appendFolded(store, row.runId, (state) => {
         const call = state.calls.find((c) => c.approvalId === approvalId && c.phase === 'awaiting-approval');
         if (!call) return null;
         return {
@@ -179,7 +143,7 @@ export function approvalsApi(engine: Engine, store: Store) {
             }),
           ],
           // The decision wakes the run on any worker of its agent.
-          extra: {
+          parts: {
             approvals: [decided],
             upsertTasks: [
               { runId: row.runId, queue: engine.queueOf(state.agent, state.version), readyAt: now },
@@ -210,7 +174,7 @@ export function escalationsApi(engine: Engine, store: Store) {
       requireOperator(o.by);
       if (o.agent !== undefined && !engine.agents.has(o.agent))
         throw new UserError(`agent: unknown agent "${o.agent}"`, 'agent');
-      const after = await appendFolded(store, runId, (state) => {
+      const { after } = await appendFolded(store, runId, (state) => {
         if (state.status !== 'escalated')
           throw new ConflictError(runId, -1, `run ${runId} is ${state.status}, not escalated`);
         const agent = state.agent ?? o.agent;
@@ -223,7 +187,7 @@ export function escalationsApi(engine: Engine, store: Store) {
               ...(o.note ? { note: o.note } : {}),
             }),
           ],
-          extra: {
+          parts: {
             upsertTasks: [{ runId, queue: engine.queueOf(agent, state.version), readyAt: store.now() }],
           },
         };
@@ -235,7 +199,7 @@ export function escalationsApi(engine: Engine, store: Store) {
     /** Close an escalated run with the answer people gave. */
     async close(runId: string, o: { by: Principal; output: string }): Promise<RunState> {
       requireOperator(o.by);
-      const after = await appendFolded(store, runId, (state) => {
+      const { after } = await appendFolded(store, runId, (state) => {
         if (state.status !== 'escalated')
           throw new ConflictError(runId, -1, `run ${runId} is ${state.status}, not escalated`);
         return {
