@@ -6,7 +6,8 @@
 import { UserError } from '../core/errors.ts';
 import type { Engine } from '../runtime/engine.ts';
 import type { FactRow, Store } from '../store/ports.ts';
-import { exportActor, forgetActor, type ForgetReport } from './erasure.ts';
+import { forgetActor } from '../runtime/erasure.ts';
+import { exportActor, type ForgetReport } from './erasure.ts';
 import { loadShortTerm } from './short-term.ts';
 
 export interface MemoryItem {

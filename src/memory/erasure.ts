@@ -1,13 +1,11 @@
 /**
- * Erasure and export of an actor's data. `forget` deletes the actor's facts and redacts the
- * content of every run of the actor (requests, answers, tool arguments and results, progress
- * lines), keeping each event's structure and order, re-basing the hash chains, and journaling the
- * redaction itself. Other actors' runs are untouched and still verify.
+ * What erasure does to an actor's data, and its export: the redaction of each event and approval
+ * (user content replaced, structure and order kept), and everything stored about an actor as JSON.
+ * Forgetting an actor — redacting its runs' journals and journaling the redaction — is
+ * runtime/erasure.ts's `forgetActor`, since it appends to runs.
  */
-import { event, type JournalEvent } from '../core/events.ts';
-import { foldRun, TERMINAL_STATUSES } from '../core/run-state.ts';
+import type { JournalEvent } from '../core/events.ts';
 import type { ApprovalRow, Store } from '../store/ports.ts';
-import { projectRun } from '../runtime/handle.ts';
 
 export const REDACTED = '[redacted]';
 
@@ -99,57 +97,9 @@ export interface ForgetReport {
 }
 
 /** Every run id of an actor (children included), from the runs projection. */
-async function runsOf(store: Store, actorId: string, sessionId?: string): Promise<string[]> {
+export async function runsOf(store: Store, actorId: string, sessionId?: string): Promise<string[]> {
   const rows = await store.runs.list({ actorId, ...(sessionId ? { sessionId } : {}), limit: 1_000_000 });
   return rows.map((r) => r.runId);
-}
-
-/**
- * Forget an actor (or one session of it): cancel nothing silently — active runs are refused —
- * delete facts, redact journals and the approvals and runs projections, then journal the redaction.
- */
-export async function forgetActor(
-  store: Store,
-  actorId: string,
-  options: { by: string; sessionId?: string; compact?: () => void },
-): Promise<ForgetReport> {
-  const ids = await runsOf(store, actorId, options.sessionId);
-  const report: ForgetReport = { actorId, facts: 0, runs: 0, events: 0, approvals: 0 };
-  for (const runId of ids) {
-    const events = await store.journal.read(runId);
-    const first = events[0];
-    if (first?.type !== 'run.submitted' || first.data.actorId !== actorId) continue;
-    const state = foldRun(events);
-    if (!TERMINAL_STATUSES.has(state.status) && state.status !== 'needs_attention') {
-      throw new Error(
-        `run ${runId} of ${actorId} is still ${state.status}: cancel it before forgetting the actor`,
-      );
-    }
-    const redacted = events.map(redactEvent);
-    await store.journal.rewrite(runId, redacted);
-    const marker = event('run.redacted', {
-      by: options.by,
-      reason: options.sessionId ? 'forget session' : 'forget actor',
-      events: events.length,
-    });
-    const after = foldRun([...redacted, { runId, seq: events.length + 1, at: store.now(), v: 1, ...marker }]);
-    const approvals = (await store.approvals.list({ runId, limit: 10_000 })).map(redactApproval);
-    await store.commit({
-      appends: [{ runId, expectedSeq: 'tail', events: [marker] }],
-      projection: [{ ...projectRun(after), summary: null }],
-      approvals,
-      dropDedup: [runId],
-    });
-    report.runs++;
-    report.events += events.length;
-    report.approvals += approvals.length;
-  }
-  if (!options.sessionId) report.facts = await store.facts.deleteActor(actorId);
-  // Which agent version each of the actor's sessions was given (store/deployment-port.ts).
-  if (!options.sessionId) await store.deployments.forgetActor(actorId);
-  // Deleted pages and the WAL still hold old bytes until the file is rewritten.
-  options.compact?.();
-  return report;
 }
 
 /** Everything stored about an actor, as JSON: runs with their journals, and facts. */

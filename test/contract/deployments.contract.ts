@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeploymentRecord, VersionRecord } from '../../src/store/deployment-port.ts';
 import type { RunRow, Store } from '../../src/store/ports.ts';
-import { forgetActor } from '../../src/memory/erasure.ts';
+import { forgetActor } from '../../src/runtime/erasure.ts';
 import { NASTY } from './adversarial.contract.ts';
 
 /** What an adapter offers beyond one store: a second store on the same database, a fault hook. */
