@@ -91,7 +91,7 @@ export async function createBatch(
   system: System,
   opts: { text: string; owner: string; origin: 'cli' | 'http'; agent?: string; scope?: string },
 ): Promise<{ batch: BatchRow; created: boolean }> {
-  const agents = new Set(system.engine.agents.keys());
+  const agents = new Set(system.agents.keys());
   if (opts.agent !== undefined && !agents.has(opts.agent))
     throw new UserError(`agent: unknown agent "${opts.agent}"`, 'agent');
   const records = parseBatch(opts.text, agents);
@@ -135,7 +135,7 @@ async function waitsForPerson(system: System, runId: string, status: RunStatus):
 
 /** Runs of a batch one target may hold: `share` of its concurrency, at least one (`''`: the router). */
 function shareOf(system: System, target: string, share: number, routerConcurrency = 4): number {
-  const c = target === '' ? routerConcurrency : (system.engine.agents.get(target)?.def.concurrency ?? 1);
+  const c = target === '' ? routerConcurrency : (system.agents.get(target)?.def.concurrency ?? 1);
   return Math.max(1, Math.floor(share * c));
 }
 

@@ -146,7 +146,7 @@ async function configuredCatalog(
       const foreign = [...new Set(suite.cases.flatMap((c) => c.expected))].filter((n) => !names.has(n));
       if (foreign.length)
         return `the suite expects agents the configuration does not define: ${foreign.join(', ')} (run without --config to score the suite's own catalog)`;
-      const router = project.system.engine.opts.router;
+      const router = project.system.routing.router;
       if (!router)
         return 'the configuration has no router (one agent, a defaultAgent, or routing.router: false)';
       return { kind: 'agents', router };

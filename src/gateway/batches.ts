@@ -141,7 +141,7 @@ export function batchHandlers(edge: Edge) {
   return {
     async submitBatch({ c, principal, query }: BatchCall) {
       const agent = query?.agent;
-      if (agent !== undefined && !system.engine.agents.has(agent))
+      if (agent !== undefined && !system.agents.has(agent))
         throw badRequest('agent', `unknown agent "${agent.slice(0, 100)}"`);
       const text = await readJsonl(c);
       const { batch, created } = await createBatch(system, {

@@ -97,7 +97,7 @@ const messageOf = (failure: SignatureFailure, hook: WebhookConfig): string =>
 export function hookTable(system: System, hooks: readonly WebhookConfig[]): Map<string, WebhookConfig> {
   const table = new Map<string, WebhookConfig>();
   for (const [i, h] of hooks.entries()) {
-    if (h.agent !== undefined && !system.engine.agents.has(h.agent))
+    if (h.agent !== undefined && !system.agents.has(h.agent))
       throw new ConfigError(`webhooks[${i}].agent`, `unknown agent "${h.agent}"`);
     table.set(h.name, h);
   }

@@ -375,7 +375,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
     },
 
     async listAgents({ c }) {
-      const names = [...system.engine.agents.keys()];
+      const names = [...system.agents.keys()];
       const health = new Map(
         (
           await agentHealth(system.store, {
@@ -386,7 +386,7 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
           })
         ).map((h) => [h.agent, h]),
       );
-      const agents = [...system.engine.agents.values()].map((a) => {
+      const agents = [...system.agents.values()].map((a) => {
         const h = health.get(a.name);
         return {
           name: a.name,

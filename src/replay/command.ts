@@ -47,12 +47,12 @@ export async function loadOverrides(path: string, current: AgentDefinition[]): P
       store: createMemoryStore(),
     });
     try {
-      const opts = project.system.engine.opts;
+      const routing = project.system.routing;
       return {
         agents: project.agents,
-        ...(opts.router ? { router: opts.router } : {}),
-        ...(opts.retrievers ? { retrievers: opts.retrievers } : {}),
-        ...(opts.defaultAgent ? { defaultAgent: opts.defaultAgent } : {}),
+        ...(routing.router ? { router: routing.router } : {}),
+        ...(routing.retrievers ? { retrievers: routing.retrievers } : {}),
+        ...(routing.defaultAgent ? { defaultAgent: routing.defaultAgent } : {}),
       };
     } finally {
       await project.close();

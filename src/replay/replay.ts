@@ -64,16 +64,18 @@ export type JournalSource = (runId: string) => Promise<readonly JournalEvent[]>;
 
 /** The replay configuration of a running system: its agents, router and retrievers. */
 export function replayConfigOf(system: {
-  engine: {
-    agents: Map<string, AgentRuntime>;
-    opts: { router?: AgentRouter; retrievers?: Map<string, ToolRetrieverLike>; defaultAgent?: string };
+  agents: ReadonlyMap<string, AgentRuntime>;
+  routing: {
+    router?: AgentRouter;
+    retrievers?: ReadonlyMap<string, ToolRetrieverLike>;
+    defaultAgent?: string;
   };
 }): ReplayConfig {
   return {
-    agents: system.engine.agents,
-    router: system.engine.opts.router,
-    retrievers: system.engine.opts.retrievers,
-    defaultAgent: system.engine.opts.defaultAgent,
+    agents: system.agents,
+    router: system.routing.router,
+    retrievers: system.routing.retrievers,
+    defaultAgent: system.routing.defaultAgent,
   };
 }
 

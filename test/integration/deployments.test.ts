@@ -6,6 +6,7 @@ import { ToolError } from '../../src/core/errors.ts';
 import { defineTool, type AnyTool } from '../../src/core/tool.ts';
 import { policyModel, toolResults } from '../../src/models/scripted.ts';
 import { createDeployments } from '../../src/runtime/deployments.ts';
+import { engineOf } from '../../src/system.ts';
 import type { DeploymentRecord } from '../../src/store/deployment-port.ts';
 import { requirePostgres, startSystem, type Adapter } from '../helpers.ts';
 
@@ -267,7 +268,7 @@ for (const adapter of adapters) {
           // leaseMs 1: the lease lapses at once, so both drivers try every step and only the CAS decides.
           createDeployments({
             store: s.store,
-            engine: s.system.engine,
+            engine: engineOf(s.system),
             owner,
             newId: (p) => `${p}_${owner}`,
             options: { leaseMs: 1, evaluateEveryMs: 10 },
