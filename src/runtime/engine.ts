@@ -10,7 +10,10 @@ import type { Budget } from '../core/budget.ts';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
 import { ConflictError } from '../core/errors.ts';
 import { createScrubber, type Scrubber } from '../core/scrub.ts';
-import { event, type ErrorData, type ToolCallData } from '../core/events.ts';
+import { event, type ErrorData } from '../core/events.ts';
+import { chooseRoute } from '../core/decisions/route.ts';
+import { retrieverOf, stepTools } from '../core/decisions/retrieval.ts';
+import { parseModelOutput } from '../core/decisions/output.ts';
 import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
 import type { AgentDefinition } from '../core/agent.ts';
@@ -40,7 +43,6 @@ import { requestModel, retryRecorder } from './model-step.ts';
 import { parkRun, PoisonCounter, storeUnavailable } from './poison.ts';
 import { performCall, performInDoubt } from './tools.ts';
 import { errorData } from './error-data.ts';
-import { toolCallInput } from './tool-args.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -393,55 +395,16 @@ export class Engine {
   }
 
   async #route(h: RunHandle, task: ClaimedTask): Promise<boolean> {
-    const sub = h.state.submitted;
-    const names = [...this.agents.keys()];
-    let decided: Omit<Parameters<typeof event<'route.decided'>>[1], 'version'>;
-    if (sub.agent) {
-      decided = {
-        agent: sub.agent,
-        method: sub.parentRunId ? 'delegation' : 'explicit',
-        confidence: 1,
-        reason: sub.parentRunId
-          ? `delegated by ${sub.lineage.at(-1) ?? 'parent'}`
-          : 'agent named by the caller',
-        candidates: [],
-      };
-    } else if (this.opts.router) {
-      const d = this.opts.router.route(sub.input);
-      if (d.choice === null || !this.agents.has(d.choice)) {
-        h.emit(
-          event('route.escalated', {
-            reason: d.choice === null ? d.reason : `router chose unknown agent ${d.choice}`,
-            confidence: d.confidence,
-            threshold: d.threshold,
-            candidates: d.candidates,
-          }),
-        );
-        return this.#finish(h, null);
-      }
-      const { method, confidence, threshold, reason, candidates } = d;
-      decided = { agent: d.choice, method, confidence, threshold, reason, candidates };
-    } else {
-      const fallback = this.opts.defaultAgent ?? (names.length === 1 ? names[0] : undefined);
-      if (!fallback) {
-        h.emit(
-          event('route.escalated', {
-            reason: 'no router is configured, no default agent, and the caller named no agent',
-            confidence: 0,
-            threshold: 1,
-            candidates: [],
-          }),
-        );
-        return this.#finish(h, null);
-      }
-      decided = {
-        agent: fallback,
-        method: 'default',
-        confidence: 1,
-        reason: 'the default agent',
-        candidates: [],
-      };
+    const route = chooseRoute(h.state.submitted, {
+      agentNames: [...this.agents.keys()],
+      router: this.opts.router,
+      defaultAgent: this.opts.defaultAgent,
+    });
+    if (route.kind === 'escalated') {
+      h.emit(event('route.escalated', route.escalated));
+      return this.#finish(h, null);
     }
+    const decided = route.decided;
     // The agent is known: now its version (pinned, by the alias's weights, sticky per session).
     const choice = await this.selection.choose(h.state, decided.agent);
     h.emit(event('route.decided', { ...decided, ...choice }));
@@ -458,24 +421,13 @@ export class Engine {
     const state = h.state;
     const agent = this.agentOf(state);
     if (!agent) throw new Error(`run ${state.runId}: unknown agent ${state.agent}`);
-    let specs = agent.specs;
-    const retriever = this.opts.retrievers?.get(agent.key) ?? this.opts.retrievers?.get(agent.name);
-    const retrieval = agent.def.toolRetrieval;
-    if (retriever && retrieval?.enabled) {
-      const conversation = state.turns
-        .map((t) => (t.role === 'tool' ? `${t.toolName} ${JSON.stringify(t.output)}` : t.text))
-        .join('\n');
-      const r = retriever.retrieve(conversation, {
-        permitted: new Set(specs.map((s) => s.name)),
-        topK: retrieval.topK,
-        pinned: retrieval.pinned,
-      });
-      h.emit(event('tools.retrieved', r));
-      const order = new Map(r.shown.map((n, i) => [n, i]));
-      specs = specs
-        .filter((s) => order.has(s.name))
-        .sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
-    }
+    const { retrieved, specs } = stepTools(
+      agent.specs,
+      state.turns,
+      retrieverOf(this.opts.retrievers, agent),
+      agent.def.toolRetrieval,
+    );
+    if (retrieved) h.emit(event('tools.retrieved', retrieved));
     // Fitted to the model's context window, or the run fails here with ContextBudgetError.
     const prompt = requestModel(this, h, agent, specs);
     if (!prompt) return;
@@ -512,20 +464,8 @@ export class Engine {
       return;
     }
     this.opts.faults.hit('afterModelBeforeJournal');
-    let text = '';
-    const toolCalls: ToolCallData[] = [];
-    for (const part of content) {
-      if (part.type === 'text') text += part.text;
-      else if (part.type === 'tool-call') {
-        // Unparseable arguments are kept raw and flagged: the call is denied saying why.
-        toolCalls.push({
-          callId: `s${state.steps + 1}c${toolCalls.length + 1}`,
-          modelCallId: part.toolCallId,
-          toolName: part.toolName,
-          ...toolCallInput(part.input, finishReason),
-        });
-      }
-    }
+    // Unparseable arguments are kept raw and flagged: the call is denied saying why.
+    const { text, toolCalls } = parseModelOutput(content, finishReason, state.steps + 1);
     h.emit(
       event('model.responded', {
         modelId: agent.model.modelId,

@@ -9,15 +9,16 @@
 import { createHash } from 'node:crypto';
 import { ESCALATE_TOOL } from '../core/agent.ts';
 import { parseStrategy } from '../core/deployment.ts';
-import { EVENT_SCHEMA_VERSION, event, type JournalEvent } from '../core/events.ts';
-import { evaluatePolicies } from '../core/policy.ts';
-import { initialState, type CallState, type RunState } from '../core/run-state.ts';
+import { governCall, policySubject } from '../core/decisions/admission.ts';
+import { canonical } from '../core/decisions/output.ts';
+import { event, type JournalEvent } from '../core/events.ts';
+import type { CallState, RunState } from '../core/run-state.ts';
 import { SHADOW_APPROVAL_PREFIX, shadowReport, type ShadowReport } from '../core/shadow-report.ts';
-import { canonical } from '../replay/replay.ts';
 import type { Commit, Store } from '../store/ports.ts';
 import { agentQueue } from './agents.ts';
-import type { Engine } from './engine.ts';
-import { projectRun, type RunHandle } from './handle.ts';
+import type { RunHandle } from './handle.ts';
+import { submissionCommit } from './submit.ts';
+import type { ToolHost } from './tool-host.ts';
 
 /** The actor of a deployment's shadow runs. */
 export const shadowActor = (deploymentId: string): string => `shadow:${deploymentId}`;
@@ -30,7 +31,7 @@ export function hashPct(runId: string): number {
 const SHADOWED: ReadonlySet<string> = new Set(['completed', 'failed', 'escalated']);
 
 /** The parts of a live run's final commit that create its shadow run, or null (none is due). */
-export async function shadowSpawnParts(engine: Engine, state: RunState): Promise<Partial<Commit> | null> {
+export async function shadowSpawnParts(engine: ToolHost, state: RunState): Promise<Partial<Commit> | null> {
   const sub = state.submitted;
   const { agent, version } = state;
   if (sub.parentRunId || sub.shadow || !agent || !version || !SHADOWED.has(state.status)) return null;
@@ -50,7 +51,7 @@ export async function shadowSpawnParts(engine: Engine, state: RunState): Promise
     });
     if (!due) return null;
     const runId = engine.opts.newId('run');
-    const submitted = event('run.submitted', {
+    const data = {
       actorId: shadowActor(due.deploymentId),
       sessionId: state.runId,
       input: sub.input,
@@ -61,13 +62,8 @@ export async function shadowSpawnParts(engine: Engine, state: RunState): Promise
       lineage: [],
       depth: 0,
       budget: sub.budget,
-    });
-    const first = { runId, seq: 1, at: now, v: EVENT_SCHEMA_VERSION, ...submitted };
-    return {
-      appends: [{ runId, expectedSeq: 1, events: [submitted] }],
-      upsertTasks: [{ runId, queue: agentQueue(agent, due.to), readyAt: now }],
-      projection: [projectRun(initialState(first))],
     };
+    return submissionCommit(runId, data, now, { queue: agentQueue(agent, due.to) });
   } catch {
     // A shadow is an experiment: it never stands in the way of the live run's end.
     return null;
@@ -112,31 +108,25 @@ export function recordedCalls(live: readonly JournalEvent[]): Recorded[] {
 const servedInClaim = new WeakMap<RunHandle, Set<string>>();
 const servedKey = (liveRunId: string, callId: string): string => `shadow:${liveRunId}:${callId}`;
 
-async function consumedOf(engine: Engine, h: RunHandle): Promise<Set<string>> {
+async function consumedOf(engine: ToolHost, h: RunHandle): Promise<Set<string>> {
   const own = await engine.store.journal.read(h.runId);
   const keys = own.flatMap((e) => (e.type === 'tool.started' ? [e.data.idempotencyKey] : []));
   return new Set([...keys, ...(servedInClaim.get(h) ?? [])]);
 }
 
 /** Whether the call would have waited for a person in a live run (policies and the tool's own rule). */
-function approvalReasons(engine: Engine, h: RunHandle, c: CallState): string[] {
+function approvalReasons(engine: ToolHost, h: RunHandle, c: CallState): string[] {
   const tool = engine.agentOf(h.state)?.tools.get(c.call.toolName);
   const parsed = tool?.input.safeParse(c.call.input);
   if (!tool || !parsed?.success) return [];
-  const agent = h.state.agent ?? '';
-  const actorId = h.state.submitted.actorId;
   const args: unknown = parsed.data;
-  const subject = { tool: tool.name, risk: tool.risk, agent, args, actorId };
-  const verdict = evaluatePolicies(engine.opts.policies, subject);
-  const own = tool.requiresApproval?.(args, { actorId, agent });
-  const reasons = verdict.effect === 'require-approval' ? [...verdict.reasons] : [];
-  if (own) reasons.push(typeof own === 'string' ? own : `${tool.name} requires approval`);
-  return reasons;
+  const verdict = governCall(engine.opts.policies, tool, policySubject(h.state, tool, args), args);
+  return verdict.effect === 'require-approval' ? verdict.reasons : [];
 }
 
 /** A shadow run's tool call: served from the live run's record, or denied as a divergence. */
 export async function performShadowCall(
-  engine: Engine,
+  engine: ToolHost,
   h: RunHandle,
   c: CallState,
   attempt: number,
@@ -182,7 +172,7 @@ export async function performShadowCall(
 }
 
 /** A shadow run's memory: a copy of what its live run loaded; nothing is persisted. */
-export async function shadowMemory(engine: Engine, h: RunHandle): Promise<void> {
+export async function shadowMemory(engine: ToolHost, h: RunHandle): Promise<void> {
   const live = await engine.store.journal.read(h.state.submitted.shadow?.liveRunId ?? '');
   const loaded = live.find((e) => e.type === 'memory.loaded');
   h.emit(

@@ -6,15 +6,15 @@
  */
 import type { Budget } from '../core/budget.ts';
 import { ConflictError, PermissionError, UserError } from '../core/errors.ts';
-import { event } from '../core/events.ts';
+import { EVENT_SCHEMA_VERSION, event, type EventPayloads } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
-import { foldRun, type RunStatus } from '../core/run-state.ts';
+import { initialState, type RunStatus } from '../core/run-state.ts';
 import { parseTraceparent } from '../core/trace-ids.ts';
-import type { Store } from '../store/ports.ts';
+import type { Commit, Store } from '../store/ports.ts';
 import { sessionKey } from './end-parts.ts';
-import type { Engine } from './engine.ts';
 import type { Faults } from './faults.ts';
 import { projectRun } from './handle.ts';
+import type { ToolHost } from './tool-host.ts';
 import { parseAgentRef } from './versions.ts';
 
 export interface SubmitRequest {
@@ -81,8 +81,32 @@ function checkMetadata(value: unknown): Record<string, string> {
   return Object.fromEntries(entries);
 }
 
+/** Where a new run's first wake-up goes: behind its session (a root run), or straight onto a queue. */
+export type Placement = { sessionKey: string; queue: string } | { queue: string };
+
+/**
+ * The commit that submits a run — root, delegated or shadow alike: its `run.submitted`, its
+ * projection row and its first wake-up (joining its session's order, or on its queue at once).
+ */
+export function submissionCommit(
+  runId: string,
+  data: EventPayloads['run.submitted'],
+  now: number,
+  placement: Placement,
+): Commit {
+  const submitted = event('run.submitted', data);
+  const state = initialState({ runId, seq: 1, at: now, v: EVENT_SCHEMA_VERSION, ...submitted });
+  return {
+    appends: [{ runId, expectedSeq: 1, events: [submitted] }],
+    projection: [projectRun(state)],
+    ...('sessionKey' in placement
+      ? { session: { join: { sessionKey: placement.sessionKey, runId, queue: placement.queue } } }
+      : { upsertTasks: [{ runId, queue: placement.queue, readyAt: now }] }),
+  };
+}
+
 /** The agent and pinned version a request names, checked: known agent, known version, allowed pin. */
-async function targetOf(engine: Engine, req: SubmitRequest): Promise<{ agent?: string; version?: string }> {
+async function targetOf(engine: ToolHost, req: SubmitRequest): Promise<{ agent?: string; version?: string }> {
   if (req.agent === undefined && req.version === undefined) return {};
   const ref = typeof req.agent === 'string' ? parseAgentRef(req.agent) : undefined;
   const agent = ref?.agent;
@@ -102,7 +126,7 @@ async function targetOf(engine: Engine, req: SubmitRequest): Promise<{ agent?: s
 
 /** Submit a root run (system.submit). */
 export async function submitRun(
-  ctx: { store: Store; engine: Engine; faults: Faults; dedupWindowMs: number },
+  ctx: { store: Store; engine: ToolHost; faults: Faults; dedupWindowMs: number },
   req: SubmitRequest,
 ): Promise<SubmitResult> {
   const { store, engine } = ctx;
@@ -131,7 +155,7 @@ export async function submitRun(
   const prior = await existing();
   if (prior) return prior;
   const runId = newId('run');
-  const submitted = event('run.submitted', {
+  const data: EventPayloads['run.submitted'] = {
     actorId,
     sessionId,
     input,
@@ -146,16 +170,13 @@ export async function submitRun(
     ...(req.role !== undefined ? { role: req.role } : {}),
     ...(idem !== undefined ? { idempotencyKey: idem } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
-  });
+  };
   const now = store.now();
-  const state = foldRun([{ runId, seq: 1, at: now, v: 1, ...submitted }]);
   const queue = await engine.selection.entryQueue(agent, version);
   try {
+    // FIFO per session: the run gets its wake-up when it reaches the head of its session.
     await store.commit({
-      appends: [{ runId, expectedSeq: 1, events: [submitted] }],
-      projection: [projectRun(state)],
-      // FIFO per session: the run gets its wake-up when it reaches the head of its session.
-      session: { join: { sessionKey: sessionKey(actorId, sessionId), runId, queue } },
+      ...submissionCommit(runId, data, now, { sessionKey: sessionKey(actorId, sessionId), queue }),
       ...(key ? { dedup: { key, runId, expiresAt: now + keyTtlMs } } : {}),
     });
   } catch (error) {

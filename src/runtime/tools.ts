@@ -1,25 +1,21 @@
 /**
- * Tool calls: permission and argument checks, the `tool.started` bracket before the side effect,
+ * Tool calls: admission (core/decisions/admission.ts), the `tool.started` bracket before the side effect,
  * retries with backoff, delegation to another agent's queue, and recovery of in-doubt calls.
  */
-import { z } from 'zod';
 import { argsDigest } from '../core/audit.ts';
+import { decideCall, type BuiltinInputs, type CallDecision } from '../core/decisions/admission.ts';
 import { parseTraceparent, toolTraceHeaders, traceIdOf } from '../core/trace-ids.ts';
-import { evaluatePolicies, type PolicyDecision, type PolicySubject } from '../core/policy.ts';
+import type { PolicyDecision } from '../core/policy.ts';
 import { admitHistory, releaseHistory } from './history.ts';
 import { event } from '../core/events.ts';
 import { backoffDelay, toolBudgetError, totalsOf, type CallState } from '../core/run-state.ts';
 import { BudgetExceededError, ToolError } from '../core/errors.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
 import { delegationInput, escalationInput } from './agents.ts';
-import { ESCALATE_TOOL } from '../core/agent.ts';
-import type { AgentRuntime } from './agents.ts';
 import { performShadowCall } from './shadow.ts';
-import type { Engine } from './engine.ts';
 import { projectRun, type RunHandle } from './handle.ts';
-import { initialState } from '../core/run-state.ts';
-import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
-import { argumentsDenial } from './tool-args.ts';
+import { submissionCommit } from './submit.ts';
+import type { ToolHost } from './tool-host.ts';
 
 /** JSON-safe copy of a tool result (undefined becomes null; functions and cycles are refused). */
 function jsonSafe(value: unknown): unknown {
@@ -36,75 +32,16 @@ function deny(
   h.emit(event('tool.denied', { callId: c.call.callId, tool: c.call.toolName, reason, message }));
 }
 
-/** What a call turned out to be once admitted: a tool of the agent, a delegation or an escalation. */
-type Admitted =
-  | { kind: 'tool'; tool: AnyTool; args: unknown }
-  | { kind: 'delegate'; target: string; args: z.infer<typeof delegationInput> }
-  | { kind: 'escalate'; args: z.infer<typeof escalationInput> };
-
-/**
- * Ownership, shown and validation — the same for every call, built-in or not. Returns the denial
- * to journal, or what the call is. Built-in tools (delegation, escalation) have no side effect of
- * their own and are governed with risk `read`; a rule keyed on their name or agent still matches.
- */
-function admit(
-  agent: AgentRuntime,
-  h: RunHandle,
-  c: CallState,
-): Admitted | { kind: 'denied'; reason: 'not-permitted' | 'invalid-arguments'; message: string } {
-  const name = c.call.toolName;
-  // Only tools shown at this step may run: retrieval narrows permission, not just the prompt.
-  const shown = h.state.shownTools;
-  const visible = !shown || shown.includes(name);
-  const target = agent.delegates.get(name);
-  const tool = agent.tools.get(name);
-  const owned =
-    tool !== undefined || target !== undefined || (name === ESCALATE_TOOL && agent.def.escalation);
-  if (!owned || !visible) {
-    const available = (shown ?? [...agent.tools.keys(), ...agent.delegates.keys()]).join(', ');
-    const why = owned ? 'was not shown at this step' : `is not available to agent "${agent.name}"`;
-    return {
-      kind: 'denied',
-      reason: 'not-permitted',
-      message: `Tool "${name}" ${why}. Available: ${available}.`,
-    };
-  }
-  if (c.call.argumentsError)
-    return {
-      kind: 'denied',
-      reason: 'invalid-arguments',
-      message: argumentsDenial(c.call, c.call.argumentsError),
-    };
-  const schema = tool ? tool.input : target !== undefined ? delegationInput : escalationInput;
-  const parsed = schema.safeParse(c.call.input);
-  if (!parsed.success) {
-    return {
-      kind: 'denied',
-      reason: 'invalid-arguments',
-      message: `Invalid arguments for ${name}: ${z.prettifyError(parsed.error)}`,
-    };
-  }
-  if (tool) return { kind: 'tool', tool, args: parsed.data };
-  if (target !== undefined)
-    return { kind: 'delegate', target, args: parsed.data as z.infer<typeof delegationInput> };
-  return { kind: 'escalate', args: parsed.data as z.infer<typeof escalationInput> };
-}
-
-/** The governed view of an admitted call: name, risk and the tool's own approval rule. */
-function governedOf(
-  name: string,
-  a: Admitted,
-): Pick<AnyTool, 'name' | 'risk' | 'requiresApproval' | 'policyArgs'> {
-  return a.kind === 'tool' ? a.tool : { name, risk: 'read' };
-}
+/** The built-in tools' input schemas, for admission. */
+export const BUILTIN_INPUTS: BuiltinInputs = { delegation: delegationInput, escalation: escalationInput };
 
 /**
  * Validate and perform one model-emitted call. Every call — the agent's tools, `delegate_to_*`
- * and `escalate_to_human` alike — passes the same admission: ownership, shown, validation,
- * policy, approval. Only then is it dispatched.
+ * and `escalate_to_human` alike — passes the same admission (core/decisions/admission.ts):
+ * ownership, shown, validation, policy, approval. Only then is it dispatched.
  */
 export async function performCall(
-  engine: Engine,
+  engine: ToolHost,
   h: RunHandle,
   c: CallState,
   attempt: number,
@@ -113,106 +50,45 @@ export async function performCall(
   if (h.state.submitted.shadow) return performShadowCall(engine, h, c, attempt);
   const agent = engine.agentOf(h.state);
   if (!agent) throw new Error(`run ${h.runId}: unknown agent`);
-  const name = c.call.toolName;
-  const admitted = admit(agent, h, c);
-  if (admitted.kind === 'denied') return deny(h, c, admitted.reason, admitted.message);
-  if (c.approved === true) {
-    // Bound to the exact arguments: if they would differ from what was approved, the approval is void.
-    if (argsDigest(admitted.args) !== c.argsDigest) {
-      return deny(
-        h,
-        c,
-        'approval-void',
-        `The approval for ${name} was for different arguments; the call was not made.`,
-      );
-    }
-    // An approved call counts toward the history rules that cover it.
-    await admitHistory(engine, h, c, subjectOf(h, governedOf(name, admitted), admitted.args), true);
-    return dispatch(engine, h, c, admitted, attempt);
-  }
-  const governed = governedOf(name, admitted);
-  const subject = subjectOf(h, governed, admitted.args);
-  const hits = await admitHistory(engine, h, c, subject, false);
-  const verdict = governance(engine, h, governed, subject, hits, admitted.args);
-  // A call that does not go ahead now holds no reservation (an approval records it when dispatched).
-  if (verdict.effect !== 'allow') await releaseHistory(engine, h, c);
-  if (verdict.effect === 'deny') {
-    return deny(h, c, 'policy-denied', `Policy refused ${name}: ${verdict.reasons.join('; ')}.`);
-  }
-  if (verdict.effect === 'require-approval')
-    return requestApproval(engine, h, c, governed, admitted.args, verdict);
-  await dispatch(engine, h, c, admitted, attempt);
-}
-
-/** Perform an admitted, permitted call. */
-async function dispatch(
-  engine: Engine,
-  h: RunHandle,
-  c: CallState,
-  a: Admitted,
-  attempt: number,
-): Promise<void> {
-  if (a.kind === 'tool') return runTool(engine, h, c, a.tool, a.args, attempt);
-  if (a.kind === 'delegate') return delegate(engine, h, c, a.target, a.args);
-  h.emit(
-    event('run.escalated', {
-      by: 'agent',
-      agent: h.state.agent ?? '',
-      callId: c.call.callId,
-      summary: a.args.summary,
-      reason: a.args.reason,
-    }),
+  const d = await decideCall(
+    { agent, state: h.state, call: c, policies: engine.opts.policies, builtins: BUILTIN_INPUTS },
+    (subject, approved) => admitHistory(engine, h, c, subject, approved),
   );
-}
-
-/** What policies see of a call: the tool, the agent, the arguments and the run's facts. */
-function subjectOf(
-  h: RunHandle,
-  tool: Pick<AnyTool, 'name' | 'risk' | 'policyArgs'>,
-  args: unknown,
-): PolicySubject {
-  const sub = h.state.submitted;
-  const facts = tool.policyArgs?.(args);
-  return {
-    tool: tool.name,
-    risk: tool.risk,
-    agent: h.state.agent ?? '',
-    args: facts && args !== null && typeof args === 'object' ? { ...args, ...facts } : args,
-    actorId: sub.actorId,
-    ...(sub.role !== undefined ? { role: sub.role } : {}),
-    ...(h.state.routeConfidence !== undefined ? { routingConfidence: h.state.routeConfidence } : {}),
-  };
-}
-
-/** Policy rules plus the tool's own `requiresApproval`, evaluated outside the model. */
-function governance(
-  engine: Engine,
-  h: RunHandle,
-  tool: Pick<AnyTool, 'name' | 'risk' | 'requiresApproval' | 'policyArgs'>,
-  subject: PolicySubject,
-  historyHits: ReadonlyMap<string, string>,
-  args: unknown,
-): PolicyDecision {
-  const { agent } = subject;
-  const verdict = evaluatePolicies(engine.opts.policies, subject, historyHits);
-  if (verdict.effect === 'deny') return verdict;
-  const own = tool.requiresApproval?.(args, { actorId: h.state.submitted.actorId, agent });
-  if (own) {
-    return {
-      effect: 'require-approval',
-      reasons: [
-        ...verdict.reasons.filter(() => verdict.effect === 'require-approval'),
-        typeof own === 'string' ? own : `${tool.name} requires approval`,
-      ],
-      rules: [...(verdict.effect === 'require-approval' ? verdict.rules : []), 'tool:requiresApproval'],
-    };
+  // A call that does not go ahead now holds no reservation (an approval records it when dispatched).
+  if ((d.kind === 'deny' && d.reason === 'policy-denied') || d.kind === 'require-approval')
+    await releaseHistory(engine, h, c);
+  switch (d.kind) {
+    case 'deny':
+      return deny(h, c, d.reason, d.message);
+    case 'require-approval':
+      return requestApproval(engine, h, c, d.tool, d.args, d.verdict);
+    case 'fail': {
+      const error = new BudgetExceededError(d.budget, d.limit, d.used);
+      h.emit(
+        event('run.failed', { error: engine.errorOf(error), totals: totalsOf(h.state, engine.store.now()) }),
+      );
+      return;
+    }
+    case 'run':
+      return runTool(engine, h, c, d.tool, d.args, attempt);
+    case 'delegate':
+      return delegate(engine, h, c, d);
+    case 'escalate':
+      h.emit(
+        event('run.escalated', {
+          by: 'agent',
+          agent: h.state.agent ?? '',
+          callId: c.call.callId,
+          summary: d.args.summary,
+          reason: d.args.reason,
+        }),
+      );
   }
-  return verdict;
 }
 
 /** Pause the call for a person: the run then waits on no worker until a decision or the expiry. */
 function requestApproval(
-  engine: Engine,
+  engine: ToolHost,
   h: RunHandle,
   c: CallState,
   tool: Pick<AnyTool, 'name'>,
@@ -269,7 +145,7 @@ function requestApproval(
 
 /** The bracket: `tool.started` is committed before the effect, the outcome after it. */
 async function runTool(
-  engine: Engine,
+  engine: ToolHost,
   h: RunHandle,
   c: CallState,
   tool: AnyTool,
@@ -398,77 +274,55 @@ function toolContext(
   };
 }
 
-/** Hand a task to another agent: the child run and the parent's wait land in one commit. */
+/** Hand a task to another agent: the child run (submitted as any run is) and the parent's wait land in one commit. */
 async function delegate(
-  engine: Engine,
+  engine: ToolHost,
   h: RunHandle,
   c: CallState,
-  target: string,
-  args: z.infer<typeof delegationInput>,
+  d: Extract<CallDecision, { kind: 'delegate' }>,
 ): Promise<void> {
   const sub = h.state.submitted;
-  const current = h.state.agent ?? '';
-  const lineage = [...sub.lineage, current];
-  if (lineage.includes(target)) {
-    return deny(
-      h,
-      c,
-      'delegation-cycle',
-      `Delegating to "${target}" would form a cycle (${[...lineage, target].join(' → ')}).`,
-    );
-  }
-  const budget = engine.budgetOf(h.state);
-  const depth = sub.depth + 1;
-  if (depth > budget.maxDelegationDepth) {
-    const error = new BudgetExceededError('maxDelegationDepth', budget.maxDelegationDepth, depth);
-    h.emit(
-      event('run.failed', { error: engine.errorOf(error), totals: totalsOf(h.state, engine.store.now()) }),
-    );
-    return;
-  }
+  const budget = sub.budget;
   const childRunId = engine.opts.newId('run');
-  const { task, context = {} } = args;
-  h.emit(event('delegation.requested', { callId: c.call.callId, childRunId, agent: target, task, context }));
+  const { task, context = {} } = d.args;
+  h.emit(
+    event('delegation.requested', { callId: c.call.callId, childRunId, agent: d.target, task, context }),
+  );
   const input = Object.keys(context).length ? `${task}\n\nContext: ${JSON.stringify(context)}` : task;
-  const submitted = event('run.submitted', {
-    actorId: sub.actorId,
-    sessionId: sub.sessionId,
-    input,
-    channel: 'delegation',
-    agent: target,
-    parentRunId: h.runId,
-    parentCallId: c.call.callId,
-    lineage,
-    depth,
-    ...(sub.role !== undefined ? { role: sub.role } : {}),
-    // The child's end wakes this run on its own version's queue.
-    ...(h.state.version !== undefined ? { parentVersion: h.state.version } : {}),
-    // The child's trace continues under the delegating call's span.
-    traceparent: toolTraceHeaders(
-      parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
-      h.runId,
-      c.call.callId,
-    ).traceparent,
-    budget: {
-      ...engine.budgetFor(target),
-      maxDelegationDepth: budget.maxDelegationDepth,
-      deadlineMs: budget.deadlineMs,
-    },
-  });
   const now = engine.store.now();
-  const childState = initialState({
-    runId: childRunId,
-    seq: 1,
-    at: now,
-    v: EVENT_SCHEMA_VERSION,
-    ...submitted,
-  });
-  h.include({
-    appends: [{ runId: childRunId, expectedSeq: 1, events: [submitted] }],
-    // The child follows its own agent's alias: routed first when that agent has labeled versions.
-    upsertTasks: [{ runId: childRunId, queue: await engine.selection.entryQueue(target), readyAt: now }],
-    projection: [projectRun(childState)],
-  });
+  const child = submissionCommit(
+    childRunId,
+    {
+      actorId: sub.actorId,
+      sessionId: sub.sessionId,
+      input,
+      channel: 'delegation',
+      agent: d.target,
+      parentRunId: h.runId,
+      parentCallId: c.call.callId,
+      lineage: d.lineage,
+      depth: d.depth,
+      ...(sub.role !== undefined ? { role: sub.role } : {}),
+      // The child's end wakes this run on its own version's queue.
+      ...(h.state.version !== undefined ? { parentVersion: h.state.version } : {}),
+      // The child's trace continues under the delegating call's span.
+      traceparent: toolTraceHeaders(
+        parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
+        h.runId,
+        c.call.callId,
+      ).traceparent,
+      budget: {
+        ...engine.budgetFor(d.target),
+        maxDelegationDepth: budget.maxDelegationDepth,
+        deadlineMs: budget.deadlineMs,
+      },
+    },
+    now,
+    // Delegated runs bypass session order (the parent holds the session's slot). The child follows
+    // its own agent's alias: routed first when that agent has labeled versions.
+    { queue: await engine.selection.entryQueue(d.target) },
+  );
+  h.include(child);
   await h.flush();
   engine.opts.faults.hit('afterDelegationCommit');
 }
@@ -478,7 +332,7 @@ async function delegate(
  * journal. Idempotent tools run again with the same key; others ask `reconcile(key)`; otherwise the
  * run pauses for a person — never a silent second effect.
  */
-export async function performInDoubt(engine: Engine, h: RunHandle, c: CallState): Promise<void> {
+export async function performInDoubt(engine: ToolHost, h: RunHandle, c: CallState): Promise<void> {
   const agent = engine.agentOf(h.state);
   const tool = agent?.tools.get(c.call.toolName);
   const key = `${h.runId}:${c.call.callId}`;
@@ -498,7 +352,7 @@ export async function performInDoubt(engine: Engine, h: RunHandle, c: CallState)
     return attention(`tool ${c.call.toolName} is no longer available to resolve an in-doubt call`);
   // A re-run is an execution like any other: it draws from the run's tool budget, so a run that
   // keeps failing after its tool ran can never execute it past the limit.
-  const budget = engine.budgetOf(h.state);
+  const budget = h.state.submitted.budget;
   const spent = h.state.toolCalls >= budget.maxToolCalls;
   const overBudget = `${tool.name} was started but its outcome was not recorded, and the run has used its tool budget (maxToolCalls ${budget.maxToolCalls}, used ${h.state.toolCalls}): it is not run again. Check whether it took effect (key ${key}), then resolve the run as succeeded or failed.`;
   if (tool.idempotent) {
