@@ -258,14 +258,12 @@ export function publicApp(edge: Edge, options: HttpOptions): Hono<GatewayEnv> {
 const notEnabled = (what: string, issue: string): HttpError =>
   new HttpError(501, 'not_implemented', `${what} are not enabled in this system (${issue})`);
 
-function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
+/** Runs: submit, list, read, follow, cancel, replay. */
+function runHandlers(
+  edge: Edge,
+): Pick<Handlers, 'submitRun' | 'listRuns' | 'getRun' | 'runEvents' | 'cancelRun' | 'replayRun'> {
   const { system } = edge;
-  const prices = priceTable();
-  const hooks = hookTable(system, options.webhooks ?? []);
   return {
-    ...scheduleHandlers(system),
-    ...deploymentHandlers(system),
-    ...batchHandlers(edge),
     async submitRun({ c, body, principal }) {
       const header = c.req.header('idempotency-key');
       if (header !== undefined && (header.length === 0 || header.length > 200))
@@ -292,15 +290,6 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         return c.json({ runId: r.runId, status: view.status, deduplicated: r.deduplicated }, 202, headers);
       }
       return c.json({ runId: r.runId, status: r.status, deduplicated: r.deduplicated }, 202, headers);
-    },
-
-    async status({ c }) {
-      const { startedAt, source, reload } = edge.instance;
-      return c.json({ version: edge.version, startedAt, source: source ?? null, reload: reload ?? null });
-    },
-
-    async me({ c, principal }) {
-      return c.json({ actorId: principal.actorId, role: principal.role, plan: principal.plan });
     },
 
     async listRuns({ c, query, principal }) {
@@ -373,7 +362,14 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
       const report = await replayRun((runId) => system.store.journal.read(runId), id, replayConfigOf(system));
       return c.json(replayBody(report));
     },
+  };
+}
 
+/** What operators look at: agents and their health, run and system graphs, usage. */
+function insightHandlers(edge: Edge): Pick<Handlers, 'listAgents' | 'runGraph' | 'systemGraph' | 'usage'> {
+  const { system } = edge;
+  const prices = priceTable();
+  return {
     async listAgents({ c }) {
       const names = [...system.agents.keys()];
       const health = new Map(
@@ -433,12 +429,15 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
       });
       return c.json({ by: query.by, since, rows });
     },
+  };
+}
 
-    async createWsTicket({ c, principal }) {
-      const t = edge.auth.issueTicket(principal);
-      return c.json({ ...t, url: `/v1/ws?ticket=${t.ticket}` }, 201);
-    },
-
+/** What people act on: approvals to decide, and their own memory. */
+function peopleHandlers(
+  edge: Edge,
+): Pick<Handlers, 'listApprovals' | 'decideApproval' | 'getMemory' | 'deleteMemory'> {
+  const { system } = edge;
+  return {
     async listApprovals({ c, query }) {
       const approvals = approvalsOf(system);
       if (!approvals) throw notEnabled('approvals', 'system.approvals is not configured');
@@ -482,6 +481,32 @@ function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
         ...(query.sessionId ? { sessionId: query.sessionId } : {}),
       });
       return c.json({ deleted });
+    },
+  };
+}
+
+function routeHandlers(edge: Edge, options: HttpOptions): Handlers {
+  const { system } = edge;
+  const hooks = hookTable(system, options.webhooks ?? []);
+  return {
+    ...scheduleHandlers(system),
+    ...deploymentHandlers(system),
+    ...batchHandlers(edge),
+    ...runHandlers(edge),
+    ...insightHandlers(edge),
+    ...peopleHandlers(edge),
+    async status({ c }) {
+      const { startedAt, source, reload } = edge.instance;
+      return c.json({ version: edge.version, startedAt, source: source ?? null, reload: reload ?? null });
+    },
+
+    async me({ c, principal }) {
+      return c.json({ actorId: principal.actorId, role: principal.role, plan: principal.plan });
+    },
+
+    async createWsTicket({ c, principal }) {
+      const t = edge.auth.issueTicket(principal);
+      return c.json({ ...t, url: `/v1/ws?ticket=${t.ticket}` }, 201);
     },
 
     async receiveWebhook({ c }) {
