@@ -61,7 +61,15 @@ export type { Project, OpenOptions } from './project.ts';
 
 // Running a system
 export { createSystem, newId } from './system.ts';
-export type { System, SystemOptions, SubmitRequest, SubmitResult, RunView, Resolution } from './system.ts';
+export type {
+  System,
+  SystemOptions,
+  SubmitRequest,
+  SubmitResult,
+  RunView,
+  Resolution,
+  RoutingView,
+} from './system.ts';
 export type { ScheduleConfig, ScheduleSpec, OverlapPolicy } from './core/schedule.ts';
 export type { ScheduleView, BackfillResult } from './runtime/scheduler.ts';
 
