@@ -257,8 +257,7 @@ export function buildProgram(): Command {
     .option(...CONFIG_FLAG)
     .action(async (opts: { json?: boolean; config?: string }) => {
       await withProject(opts.config, { workers: false }, async ({ agents }) => {
-        const { lintAgents } = await import('../core/lint.ts');
-        const { formatLint, lintExitCode } = await import('./lint.ts');
+        const { formatLint, lintAgents, lintExitCode } = await import('../core/lint.ts');
         const findings = lintAgents(agents);
         console.log(opts.json ? JSON.stringify(findings) : formatLint(findings));
         process.exitCode = lintExitCode(findings);

@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { defineAgent, type AgentDefinition } from '../../src/core/agent.ts';
-import { LINT_RULES, lintAgents, type LintFinding } from '../../src/core/lint.ts';
+import { formatLint, LINT_RULES, lintAgents, lintExitCode, type LintFinding } from '../../src/core/lint.ts';
 import { defineTool, type AnyTool, type RiskClass } from '../../src/core/tool.ts';
-import { formatLint, lintExitCode } from '../../src/cli/lint.ts';
 
 const WORDS =
   'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa'.split(
