@@ -73,6 +73,7 @@ export async function telemetryFor(project: Project): Promise<Telemetry> {
   const { attachTelemetry } = await import('../telemetry/index.ts');
   const { priceTable } = await import('../telemetry/cost.ts');
   const { batchEnv } = await import('../telemetry/otel.ts');
+  const { versionKey } = await import('../runtime/agents.ts');
   const t = project.config.telemetry;
   // The telemetry modules speak the OTEL_* vocabulary; the configuration is translated into it.
   const env: Record<string, string> = {
@@ -84,7 +85,8 @@ export async function telemetryFor(project: Project): Promise<Telemetry> {
   };
   return attachTelemetry({
     store: project.system.store,
-    agents: project.agents.map((a) => a.name),
+    // One queue per labeled version (`agent:name@label`), one per unlabeled name: each is measured.
+    agents: [...new Set(project.agents.map((a) => versionKey(a.name, a.version)))],
     // Labeled versions with traffic no live worker serves: the `version_not_served` gauge.
     unserved: () => project.system.deployments.unserved(),
     // Journal events as JSON lines on stdout, when a level is configured (silent by default).
