@@ -3,7 +3,7 @@
  * exit non-zero with one line saying why.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { packageInfo } from './package-info.ts';
+import { packageInfo } from '../package-info.ts';
 import { ConfigError, SwitchboardError } from '../core/errors.ts';
 import type { JournalEvent } from '../core/events.ts';
 import { RUN_STATUSES, type RunStatus } from '../core/run-state.ts';

@@ -22,7 +22,7 @@ import { CONFIG_FLAG } from './app.ts';
 import { listenerFlags, type ListenerFlags } from './serve.ts';
 import { scaffoldFiles } from './scaffold.ts';
 import { untilSignal } from './signals.ts';
-import { packageInfo } from './package-info.ts';
+import { packageInfo } from '../package-info.ts';
 
 /** `switchboard init [dir]`: refuses to overwrite files that exist. */
 export function initProject(dir: string, print: (line: string) => void): void {

@@ -128,7 +128,7 @@ export async function serveProject(
   if (ready) await ready.call(project.store);
   if (options.workers) await project.system.start();
   let telemetry: Telemetry | null = null;
-  const { packageInfo } = await import('./package-info.ts');
+  const { packageInfo } = await import('../package-info.ts');
   const serving = await serve(project, flags, console.log, {
     adminRoutes: adminRoutes(() => telemetry),
     version: packageInfo().version,

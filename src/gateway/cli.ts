@@ -3,7 +3,7 @@
  * `keys create|revoke|list`, and the demo's gateway. src/cli/serve.ts wraps them in commands.
  */
 import { join } from 'node:path';
-import { packageRoot } from '../cli/package-info.ts';
+import { packageRoot } from '../package-info.ts';
 import { UserError } from '../core/errors.ts';
 import type { CompiledConfig } from '../config.ts';
 import type { Project } from '../project.ts';

@@ -1,4 +1,4 @@
-/** This package's own package.json: two levels above src/cli in the checkout, three above dist/src/cli. */
+/** This package's own package.json: one level above src/ in the checkout, two above dist/src. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ let cached: { info: PackageInfo; root: string } | null = null;
 
 function find(): { info: PackageInfo; root: string } {
   if (cached) return cached;
-  for (const up of ['../../package.json', '../../../package.json']) {
+  for (const up of ['../package.json', '../../package.json']) {
     const url = new URL(up, import.meta.url);
     if (!existsSync(url)) continue;
     const pkg = JSON.parse(readFileSync(url, 'utf8')) as PackageInfo & { bin?: Record<string, string> };
