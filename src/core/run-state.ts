@@ -445,16 +445,5 @@ export function decide(state: RunState, now: number, budget: Budget): NextAction
   return { kind: 'model' };
 }
 
-/** Exponential backoff with full jitter; `random` in [0,1) is injected to keep core pure. */
-export function backoffDelay(
-  attempt: number,
-  policy: { initialDelayMs: number; maxDelayMs: number; factor: number },
-  random: number,
-): number {
-  const ceiling = Math.min(
-    policy.maxDelayMs,
-    policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1),
-  );
-  // Half fixed, half jittered: never zero, still de-synchronised across runs.
-  return Math.round(ceiling / 2 + (ceiling / 2) * random);
-}
+/** A tool call's retry delay: the one backoff formula (core/backoff.ts), under its earlier name. */
+export { backoff as backoffDelay } from './backoff.ts';

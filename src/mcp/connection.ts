@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { backoff } from '../core/backoff.ts';
 import { ToolError } from '../core/errors.ts';
 import { isStdio, type McpServerConfig } from './config.ts';
 
@@ -199,10 +200,14 @@ export class McpConnection {
 
   #schedule(): void {
     if (this.#opts.reconnect?.enabled === false || this.#timer || this.#state === 'closed') return;
-    const initial = this.#opts.reconnect?.initialDelayMs ?? 250;
-    const max = this.#opts.reconnect?.maxDelayMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** Math.max(0, this.#attempts - 1));
-    const delay = Math.round(base * (0.5 + (this.#opts.random ?? Math.random)() / 2));
+    const delay = backoff(
+      this.#attempts,
+      {
+        initialDelayMs: this.#opts.reconnect?.initialDelayMs ?? 250,
+        maxDelayMs: this.#opts.reconnect?.maxDelayMs ?? 30_000,
+      },
+      (this.#opts.random ?? Math.random)(),
+    );
     this.#nextAt = (this.#opts.now ?? Date.now)() + delay;
     this.#timer = setTimeout(() => {
       this.#timer = null;

@@ -15,6 +15,7 @@ import {
   type LanguageModelV4StreamPart,
   type LanguageModelV4StreamResult,
 } from '@ai-sdk/provider';
+import { backoff } from '../core/backoff.ts';
 import { ConfigError, ModelBehaviorError } from '../core/errors.ts';
 import { classifyModelError, isAbort, TIMED_OUT } from './classify.ts';
 import { ModelOutputError, ModelProviderError } from './errors.ts';
@@ -319,8 +320,7 @@ export function resilientModel(model: LanguageModelV4, options: ResilienceOption
             )
           : error;
       }
-      const backoff = Math.min(resilience.maxDelayMs, resilience.initialDelayMs * 2 ** (n - 1));
-      const delayMs = after ?? Math.round(backoff * (0.5 + random() / 2));
+      const delayMs = after ?? backoff(n, resilience, random());
       report({
         attempt: n,
         error: classified,

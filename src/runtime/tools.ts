@@ -8,7 +8,8 @@ import { parseTraceparent, toolTraceHeaders, traceIdOf } from '../core/trace-ids
 import type { PolicyDecision } from '../core/policy.ts';
 import { admitHistory, releaseHistory } from './history.ts';
 import { event } from '../core/events.ts';
-import { backoffDelay, toolBudgetError, totalsOf, type CallState } from '../core/run-state.ts';
+import { backoff } from '../core/backoff.ts';
+import { toolBudgetError, totalsOf, type CallState } from '../core/run-state.ts';
 import { BudgetExceededError, ToolError } from '../core/errors.ts';
 import type { AnyTool, ToolContext } from '../core/tool.ts';
 import { delegationInput, escalationInput } from './agents.ts';
@@ -220,7 +221,7 @@ async function runTool(
     const retryable = outcome.error instanceof ToolError ? outcome.error.retryable : true;
     const canRetry = retryable && attempt < tool.retry.maxAttempts;
     const nextAttemptAt = canRetry
-      ? engine.store.now() + backoffDelay(attempt, tool.retry, engine.opts.random())
+      ? engine.store.now() + backoff(attempt, tool.retry, engine.opts.random())
       : undefined;
     h.emit(
       event('tool.failed', {

@@ -2,6 +2,7 @@
  * Which PostgreSQL failures are worth retrying, and how long to wait. A lost connection is an
  * operational event (a failover, `pg_terminate_backend`, a restart), never a reason to crash.
  */
+import { backoff } from '../../core/backoff.ts';
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -58,10 +59,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseMs: 50, maxMs: 2000 };
 
-/** Exponential backoff with full jitter for attempt n (0-based). */
+/** The backoff (core/backoff.ts) before retry n of a store operation (0-based). */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const cap = Math.min(policy.maxMs, policy.baseMs * 2 ** attempt);
-  return Math.round(cap / 2 + (random() * cap) / 2);
+  return backoff(attempt + 1, { initialDelayMs: policy.baseMs, maxDelayMs: policy.maxMs }, random());
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
