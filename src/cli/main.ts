@@ -66,6 +66,7 @@ export function packageVersion(): string {
   return packageInfo().version;
 }
 
+/** The `switchboard` program: every command, in the order `--help` lists them. */
 export function buildProgram(): Command {
   const program = new Command('switchboard')
     .description('Durable, governed, explainable multi-agent runtime')
@@ -75,6 +76,22 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
 
+  registerRunCommands(program);
+  registerRunInspectionCommands(program);
+  registerToolCommands(program);
+  registerOpsCommands(program);
+  registerServeCommands(program);
+  registerMemoryCommands(program);
+  registerChatCommand(program);
+  registerProjectCommands(program);
+  registerScheduleCommands(program);
+  registerDeploymentCommands(program);
+  registerBatchCommands(program);
+  return program;
+}
+
+/** `run` (submit and follow) and `runs` (list). */
+function registerRunCommands(program: Command): void {
   program
     .command('run')
     .description('submit a request, print progress while it works, then the result')
@@ -153,7 +170,10 @@ export function buildProgram(): Command {
         });
       },
     );
+}
 
+/** `trace`, `cancel` and `resolve`: one run's timeline, and the operator's hands on it. */
+function registerRunInspectionCommands(program: Command): void {
   program
     .command('trace')
     .description("a readable timeline of a run's journal, delegated runs included")
@@ -249,7 +269,10 @@ export function buildProgram(): Command {
         });
       },
     );
+}
 
+/** `lint`, `eval`, `demo` and `version`. */
+function registerToolCommands(program: Command): void {
   program
     .command('lint')
     .description("check the agents' shape: tool budgets, domains, duplicates, cycles, approvals")
@@ -308,16 +331,6 @@ export function buildProgram(): Command {
     .action(() => {
       console.log(packageVersion());
     });
-
-  registerOpsCommands(program);
-  registerServeCommands(program);
-  registerMemoryCommands(program);
-  registerChatCommand(program);
-  registerProjectCommands(program);
-  registerScheduleCommands(program);
-  registerDeploymentCommands(program);
-  registerBatchCommands(program);
-  return program;
 }
 
 /**

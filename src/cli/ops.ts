@@ -26,6 +26,7 @@ const duration = (value: string): string => {
 /** The CLI acts as an operator principal; `--as` names it (it may not approve its own requests). */
 const cliPrincipal = (id: string): Principal => ({ id, roles: ['approver', 'operator'] });
 
+/** The operator's commands: approvals, `verify`, `replay`, then the telemetry reports. */
 export function registerOpsCommands(program: Command): void {
   program
     .command('approvals')
@@ -126,6 +127,11 @@ export function registerOpsCommands(program: Command): void {
       });
     });
 
+  registerTelemetryCommands(program);
+}
+
+/** `agents`, `usage` and `graph`: health, cost and the orchestration graph, read from the store. */
+function registerTelemetryCommands(program: Command): void {
   program
     .command('agents')
     .description(
