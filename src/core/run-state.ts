@@ -7,6 +7,7 @@
 import type { Budget } from './budget.ts';
 import type {
   ErrorData,
+  EventOf,
   EventPayloads,
   JournalEvent,
   MemoryContextData,
@@ -149,6 +150,15 @@ function finishCall(state: RunState, c: CallState, output: ToolOutput): void {
   state.turns.push({ role: 'tool', callId: c.call.callId, toolName: c.call.toolName, output });
 }
 
+type RoutingEvent = EventOf<
+  'route.decided' | 'route.escalated' | 'run.escalated' | 'run.reopened' | 'agent.started'
+>;
+type ModelEvent = EventOf<'model.requested' | 'model.responded' | 'model.retried' | 'memory.loaded'>;
+type ToolEvent = EventOf<'tool.started' | 'tool.succeeded' | 'tool.failed' | 'tool.denied' | 'run.resumed'>;
+type WaitEvent = EventOf<
+  'approval.requested' | 'approval.decided' | 'delegation.requested' | 'delegation.completed'
+>;
+
 /** Apply one event in place. Events must arrive in seq order. */
 export function applyEvent(state: RunState, e: JournalEvent): RunState {
   if (e.seq !== state.seq + 1) {
@@ -159,6 +169,62 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
   switch (e.type) {
     case 'run.submitted':
       throw new Error(`run ${state.runId}: run.submitted may only be the first event`);
+    case 'route.decided':
+    case 'route.escalated':
+    case 'run.escalated':
+    case 'run.reopened':
+    case 'agent.started':
+      applyRouting(state, e);
+      break;
+    case 'model.requested':
+    case 'model.responded':
+    case 'model.retried':
+    case 'memory.loaded':
+      applyModel(state, e);
+      break;
+    case 'tool.started':
+    case 'tool.succeeded':
+    case 'tool.failed':
+    case 'tool.denied':
+    case 'run.resumed':
+      applyTool(state, e);
+      break;
+    case 'run.needs_attention':
+      state.attention = e.data;
+      state.status = 'needs_attention';
+      break;
+    case 'approval.requested':
+    case 'approval.decided':
+    case 'delegation.requested':
+    case 'delegation.completed':
+      applyWait(state, e);
+      break;
+    case 'run.completed':
+      state.status = 'completed';
+      state.output = e.data.output;
+      break;
+    case 'run.failed':
+      state.status = 'failed';
+      state.error = e.data.error;
+      break;
+    case 'run.cancelled':
+      state.status = 'cancelled';
+      break;
+    case 'approval.refused':
+    case 'breaker.changed':
+    case 'run.redacted':
+    case 'tools.retrieved':
+    case 'memory.persisted':
+    case 'memory.failed':
+    case 'progress':
+      break;
+  }
+  return state;
+}
+
+/** Which agent runs the run, and its hand-offs to people and back. */
+function applyRouting(state: RunState, e: RoutingEvent): void {
+  switch (e.type) {
     case 'route.decided':
       state.agent = e.data.agent;
       if (e.data.version !== undefined) state.version = e.data.version;
@@ -193,11 +259,17 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       state.agentStarted = true;
       state.status = 'running';
       break;
+  }
+}
+
+/** The model's steps and what memory put in front of it. */
+function applyModel(state: RunState, e: ModelEvent): void {
+  switch (e.type) {
     case 'model.requested':
       state.status = 'running';
       state.shownTools = e.data.tools;
       break;
-    case 'model.responded': {
+    case 'model.responded':
       state.steps += 1;
       state.modelCalls += 1;
       state.inputTokens += e.data.usage.inputTokens;
@@ -206,9 +278,29 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       state.calls = e.data.toolCalls.map((call) => ({ call, phase: 'pending', attempt: 0 }));
       state.answered = e.data.toolCalls.length === 0;
       break;
-    }
-    case 'tool.started': {
-      const c = requireCall(state, e.data.callId, e.type);
+    case 'model.retried':
+      state.retries += 1;
+      break;
+    case 'memory.loaded':
+      if (e.data.context) {
+        state.memory = e.data.context;
+        // Earlier turns of the session go before this run's own conversation.
+        const earlier: Turn[] = e.data.context.turns.map((t) =>
+          t.role === 'user'
+            ? { role: 'user', text: t.text }
+            : { role: 'assistant', text: t.text, toolCalls: [] },
+        );
+        state.turns = [...earlier, ...state.turns];
+      }
+      break;
+  }
+}
+
+/** A tool call's executions, their outcomes, and an operator's resolution of one in doubt. */
+function applyTool(state: RunState, e: ToolEvent): void {
+  const c = requireCall(state, e.data.callId, e.type);
+  switch (e.type) {
+    case 'tool.started':
       c.phase = 'started';
       c.attempt = e.data.attempt;
       delete c.nextAttemptAt;
@@ -216,12 +308,10 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       if (e.data.attempt > 1 && !e.data.recovery) state.retries += 1;
       state.status = 'running';
       break;
-    }
     case 'tool.succeeded':
-      finishCall(state, requireCall(state, e.data.callId, e.type), { kind: 'result', value: e.data.result });
+      finishCall(state, c, { kind: 'result', value: e.data.result });
       break;
-    case 'tool.failed': {
-      const c = requireCall(state, e.data.callId, e.type);
+    case 'tool.failed':
       if (e.data.nextAttemptAt !== undefined) {
         c.phase = 'retry-wait';
         c.nextAttemptAt = e.data.nextAttemptAt;
@@ -229,15 +319,25 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
         finishCall(state, c, { kind: 'error', message: e.data.error.message });
       }
       break;
-    }
     case 'tool.denied':
-      finishCall(state, requireCall(state, e.data.callId, e.type), {
-        kind: 'denied',
-        message: e.data.message,
-      });
+      finishCall(state, c, { kind: 'denied', message: e.data.message });
       break;
-    case 'approval.requested': {
-      const c = requireCall(state, e.data.callId, e.type);
+    case 'run.resumed':
+      delete state.attention;
+      state.status = 'running';
+      if (e.data.resolution === 'succeeded') finishCall(state, c, { kind: 'result', value: e.data.result });
+      else if (e.data.resolution === 'failed') {
+        finishCall(state, c, { kind: 'error', message: e.data.message ?? 'failed (resolved by operator)' });
+      } else c.phase = 'pending';
+      break;
+  }
+}
+
+/** A call that waits on people (an approval) or on another run (a delegation). */
+function applyWait(state: RunState, e: WaitEvent): void {
+  const c = requireCall(state, e.data.callId, e.type);
+  switch (e.type) {
+    case 'approval.requested':
       c.phase = 'awaiting-approval';
       c.approvalId = e.data.approvalId;
       c.approvalExpiresAt = e.data.expiresAt;
@@ -245,9 +345,7 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       c.argsDigest = e.data.argsDigest;
       state.status = 'waiting';
       break;
-    }
     case 'approval.decided': {
-      const c = requireCall(state, e.data.callId, e.type);
       const approved =
         e.data.decision === 'approved' || (e.data.decision === 'expired' && e.data.outcome === 'approved');
       state.humanWaitMs += Math.max(0, e.at - (c.approvalRequestedAt ?? e.at));
@@ -265,86 +363,40 @@ export function applyEvent(state: RunState, e: JournalEvent): RunState {
       }
       break;
     }
-    case 'approval.refused':
-      break;
-    case 'delegation.requested': {
-      const c = requireCall(state, e.data.callId, e.type);
+    case 'delegation.requested':
       c.phase = 'delegated';
       c.childRunId = e.data.childRunId;
       state.status = 'waiting';
       break;
-    }
-    case 'delegation.completed': {
-      const c = requireCall(state, e.data.callId, e.type);
-      if (e.data.status === 'completed') {
-        finishCall(state, c, { kind: 'result', value: e.data.output ?? '' });
-      } else {
-        finishCall(state, c, {
-          kind: 'error',
-          message: `delegated run ${e.data.status}${e.data.error ? ` (${e.data.error.name})` : ''}: ${e.data.error?.message ?? 'no output'}`,
-        });
-      }
-      if (e.data.error?.code === 'escalated') {
-        const d = e.data.error.details ?? {};
-        state.childEscalation = {
-          reason: e.data.error.message,
-          summary: typeof d.summary === 'string' ? d.summary : e.data.error.message,
-          ...(typeof d.agent === 'string' ? { agent: d.agent } : {}),
-        };
-      }
-      if (!TERMINAL_STATUSES.has(state.status)) state.status = 'running';
-      break;
-    }
-    case 'run.needs_attention':
-      state.attention = e.data;
-      state.status = 'needs_attention';
-      break;
-    case 'run.resumed': {
-      const c = requireCall(state, e.data.callId, e.type);
-      delete state.attention;
-      state.status = 'running';
-      if (e.data.resolution === 'succeeded') finishCall(state, c, { kind: 'result', value: e.data.result });
-      else if (e.data.resolution === 'failed') {
-        finishCall(state, c, { kind: 'error', message: e.data.message ?? 'failed (resolved by operator)' });
-      } else c.phase = 'pending';
-      break;
-    }
-    case 'run.completed':
-      state.status = 'completed';
-      state.output = e.data.output;
-      break;
-    case 'run.failed':
-      state.status = 'failed';
-      state.error = e.data.error;
-      break;
-    case 'run.cancelled':
-      state.status = 'cancelled';
-      break;
-    case 'memory.loaded':
-      if (e.data.context) {
-        state.memory = e.data.context;
-        // Earlier turns of the session go before this run's own conversation.
-        const earlier: Turn[] = e.data.context.turns.map((t) =>
-          t.role === 'user'
-            ? { role: 'user', text: t.text }
-            : { role: 'assistant', text: t.text, toolCalls: [] },
-        );
-        state.turns = [...earlier, ...state.turns];
-      }
-      break;
-    case 'breaker.changed':
-      break;
-    case 'model.retried':
-      state.retries += 1;
-      break;
-    case 'run.redacted':
-    case 'tools.retrieved':
-    case 'memory.persisted':
-    case 'memory.failed':
-    case 'progress':
+    case 'delegation.completed':
+      applyDelegationCompleted(state, c, e.data);
       break;
   }
-  return state;
+}
+
+/** A child run ended: its output or error is the call's result; an escalated child escalates this run later. */
+function applyDelegationCompleted(
+  state: RunState,
+  c: CallState,
+  data: EventPayloads['delegation.completed'],
+): void {
+  if (data.status === 'completed') {
+    finishCall(state, c, { kind: 'result', value: data.output ?? '' });
+  } else {
+    finishCall(state, c, {
+      kind: 'error',
+      message: `delegated run ${data.status}${data.error ? ` (${data.error.name})` : ''}: ${data.error?.message ?? 'no output'}`,
+    });
+  }
+  if (data.error?.code === 'escalated') {
+    const d = data.error.details ?? {};
+    state.childEscalation = {
+      reason: data.error.message,
+      summary: typeof d.summary === 'string' ? d.summary : data.error.message,
+      ...(typeof d.agent === 'string' ? { agent: d.agent } : {}),
+    };
+  }
+  if (!TERMINAL_STATUSES.has(state.status)) state.status = 'running';
 }
 
 /** The run's totals at time `now`. */
