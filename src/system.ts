@@ -19,7 +19,7 @@ import { rememberTool } from './memory/facts.ts';
 import { DeltaHub, type LiveText } from './runtime/deltas.ts';
 import { followEvents } from './runtime/follow.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
-import { memoryApi, type MemoryApi } from './memory/api.ts';
+import { memoryApi, type MemoryApi } from './runtime/memory-api.ts';
 import { agentTarget, createRouter } from './routing/index.ts';
 import { Engine, type EngineOptions } from './runtime/engine.ts';
 import type { SubmitRequest, SubmitResult } from './runtime/submit.ts';

@@ -14,3 +14,9 @@ export function newId(prefix: string): string {
 }
 
 let idCounter = 0;
+
+/**
+ * The key of a session's run order and of its version assignments: the store's session rows, the
+ * engine and the gateway's session watchers all key by it.
+ */
+export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;

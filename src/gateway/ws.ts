@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { TERMINAL_STATUSES } from '../core/run-state.ts';
-import { sessionKey } from '../runtime/engine.ts';
+import { sessionKey } from '../core/ids.ts';
 import { Authenticator, type Principal } from './auth.ts';
 import type { Slot } from './connections.ts';
 import { charge, visibleRun, type Edge } from './context.ts';

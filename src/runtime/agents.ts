@@ -12,14 +12,10 @@ import { delegateToolName, ESCALATE_TOOL, type AgentDefinition } from '../core/a
 import { ConfigError } from '../core/errors.ts';
 import type { AnyTool } from '../core/tool.ts';
 import type { PolicyRule } from '../core/policy.ts';
+import { agentQueue, ROUTER_QUEUE, versionKey } from '../core/queues.ts';
 
-export const ROUTER_QUEUE = 'router';
-/** The queue of an agent's runs: one per labeled version, one per name for an unlabeled agent. */
-export const agentQueue = (agent: string, version?: string): string =>
-  version ? `agent:${agent}@${version}` : `agent:${agent}`;
-/** How a version is named in announcements, `workers.agents` and {@link AgentSet.versions}. */
-export const versionKey = (agent: string, version?: string): string =>
-  version ? `${agent}@${version}` : agent;
+/** Queue and version names live in core/queues.ts (telemetry reads them too); re-exported for the runtime. */
+export { agentQueue, ROUTER_QUEUE, versionKey };
 
 /**
  * The queue a run of `agent` waits on: its version's, or the agent's own for an unlabeled agent.

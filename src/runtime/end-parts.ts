@@ -4,12 +4,13 @@
  * wake-up on the queue of the parent's own version).
  */
 import { event } from '../core/events.ts';
+import { sessionKey } from '../core/ids.ts';
 import type { RunState } from '../core/run-state.ts';
 import type { Commit, Store } from '../store/ports.ts';
 import { queueFor, type AgentRuntime } from './agents.ts';
 
-/** The key of a session's run order and of its version assignments. */
-export const sessionKey = (actorId: string, sessionId: string): string => `${actorId}\u0000${sessionId}`;
+/** The session key lives in core/ids.ts (the gateway reads it too); re-exported for the runtime. */
+export { sessionKey };
 
 /** The commit parts of a run's end: leave the session, or tell and wake the parent. */
 export function endParts(

@@ -17,7 +17,7 @@ import type { RunState } from '../core/run-state.ts';
 import type { DeploymentRecord, VersionRecord } from '../store/deployment-port.ts';
 import type { Store } from '../store/ports.ts';
 import { agentQueue, queueFor, ROUTER_QUEUE, versionKey, type AgentRuntime } from './agents.ts';
-import { sessionKey } from './end-parts.ts';
+import { sessionKey } from '../core/ids.ts';
 
 /** The alias runs are routed by. */
 export const LIVE_ALIAS = 'live';

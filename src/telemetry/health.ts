@@ -5,7 +5,7 @@
  * {@link VersionSource} (the system's deployments API) it adds each version's figures side by side
  * and the versions no live worker serves, which make the agent unhealthy: their runs would wait.
  */
-import { agentQueue } from '../runtime/agents.ts';
+import { agentQueue } from '../core/queues.ts';
 import type { Store } from '../store/ports.ts';
 import { scanRuns } from './scan.ts';
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JournalEvent } from '../core/events.ts';
-import { agentQueue } from '../runtime/agents.ts';
+import { agentQueue } from '../core/queues.ts';
 import type { Store, StoreListener } from '../store/ports.ts';
 import { costOf, type PriceTable } from './cost.ts';
 

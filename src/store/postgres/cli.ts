@@ -3,11 +3,15 @@
  * `switchboard migrate`, and the check that a role needing PostgreSQL has it configured.
  */
 import { ConfigError } from '../../core/errors.ts';
-import type { CompiledConfig } from '../../config.ts';
 import { createPostgresStore } from './store.ts';
 
+/** The part of the compiled configuration these commands read (src/config.ts `store`). */
+export interface StoreSettings {
+  store: { url?: string; schema: string };
+}
+
 /** The configured PostgreSQL store, or a clear error saying how to configure one. */
-export function postgresOf(config: CompiledConfig, command: string): { url: string; schema: string } {
+export function postgresOf(config: StoreSettings, command: string): { url: string; schema: string } {
   if (!config.store.url)
     throw new ConfigError(
       'store.url',
@@ -18,7 +22,7 @@ export function postgresOf(config: CompiledConfig, command: string): { url: stri
 
 /** `switchboard migrate`: apply pending migrations and exit; prints what it applied. */
 export async function migrateCommand(
-  config: CompiledConfig,
+  config: StoreSettings,
   print: (line: string) => void,
 ): Promise<number[]> {
   const store = createPostgresStore({ ...postgresOf(config, 'migrate'), wakeups: false, notify: false });

@@ -1,14 +1,15 @@
 /**
  * `system.memory`: what is remembered about an actor, by actor (never another's). The actor id
  * always comes from the caller — the authenticated principal at the gateway, the library caller
- * here — never from a request body or a model's arguments.
+ * here — never from a request body or a model's arguments. It lives in the runtime, not in
+ * memory/, because forgetting journals the erasure and drops the engine's cached runs.
  */
 import { UserError } from '../core/errors.ts';
-import type { Engine } from '../runtime/engine.ts';
+import { exportActor, type ForgetReport } from '../memory/erasure.ts';
+import { loadShortTerm } from '../memory/short-term.ts';
 import type { FactRow, Store } from '../store/ports.ts';
-import { forgetActor } from '../runtime/erasure.ts';
-import { exportActor, type ForgetReport } from './erasure.ts';
-import { loadShortTerm } from './short-term.ts';
+import type { Engine } from './engine.ts';
+import { forgetActor } from './erasure.ts';
 
 export interface MemoryItem {
   kind: 'turn' | 'fact';
