@@ -1,11 +1,16 @@
 /**
- * Following a run's journal live: in-process append notices first (no query when contiguous), the
- * journal for gaps and other processes' appends, a poll as the backstop.
+ * Following a run's journal as an async iterator (`system.events`): a subscription on the store's
+ * one follower (store/feed.ts) — in-process append notices first, the journal for gaps and for
+ * other processes' appends, a read of the journal every `pollMs` of silence as the backstop.
  */
-import { TERMINAL_EVENTS, type JournalEvent } from '../core/events.ts';
+import type { JournalEvent } from '../core/events.ts';
+import { RunFeed } from '../store/feed.ts';
 import type { Store } from '../store/ports.ts';
 
-/** Read a run's journal, then follow appends: in-process notifications first, a poll as a backstop. */
+/**
+ * The run's events after seq `after`; with `follow`, then its appends until its terminal event (or
+ * `signal` aborts). Without `follow`, or already aborted, one read of the journal.
+ */
 export async function* followEvents(
   store: Store,
   runId: string,
@@ -14,57 +19,46 @@ export async function* followEvents(
   signal: AbortSignal | undefined,
   pollMs: number,
 ): AsyncGenerator<JournalEvent> {
-  let seq = after;
+  if (!follow || signal?.aborted) {
+    yield* await store.journal.read(runId, after);
+    return;
+  }
+  const queue: JournalEvent[] = [];
+  let ended = false;
+  let failure: Error | undefined;
   let wake: (() => void) | null = null;
-  let notified = false;
-  // Events announced in-process after their commit: served from here without a read when contiguous.
-  let pushed: JournalEvent[] = [];
-  const unlisten = store.listen({
-    appended: (events) => {
-      let mine = false;
-      for (const e of events) {
-        if (e.runId !== runId) continue;
-        mine = true;
-        if (follow) pushed.push(e);
-      }
-      if (mine) {
-        notified = true;
-        wake?.();
-      }
+  const poke = (): void => {
+    wake?.();
+    wake = null;
+  };
+  // The heartbeat is the poll: the feed reads the journal of a run silent for pollMs first.
+  const feed = new RunFeed(store, { heartbeatMs: pollMs, pollSilent: true });
+  const sub = feed.subscribe(runId, after, {
+    event: (e) => {
+      queue.push(e);
+      poke();
+    },
+    heartbeat: () => {},
+    end: (error) => {
+      ended = true;
+      failure =
+        error === undefined || error instanceof Error
+          ? error
+          : new Error('journal read failed', { cause: error });
+      poke();
     },
   });
-  const onAbort = (): void => wake?.();
-  signal?.addEventListener('abort', onAbort);
+  signal?.addEventListener('abort', poke);
   try {
     for (;;) {
-      const fresh = pushed.filter((e) => e.seq > seq).sort((a, b) => a.seq - b.seq);
-      pushed = [];
-      const contiguous =
-        fresh.length > 0 && fresh[0]?.seq === seq + 1 && fresh.every((e, i) => e.seq === seq + 1 + i);
-      // Anything else (a gap, another process's append, the first read) comes from the journal.
-      const batch = contiguous ? fresh : await store.journal.read(runId, seq);
-      for (const e of batch) {
-        seq = e.seq;
-        yield e;
-        if (follow && TERMINAL_EVENTS.has(e.type)) return;
-      }
-      if (!follow || signal?.aborted) return;
-      if (batch.length > 0 || notified) {
-        notified = false;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done(): void {
-          clearTimeout(timer);
-          wake = null;
-          resolve();
-        }
-        wake = done;
-      });
+      for (let e = queue.shift(); e; e = queue.shift()) yield e;
+      if (failure) throw failure;
+      if (ended || signal?.aborted) return;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    unlisten();
-    signal?.removeEventListener('abort', onAbort);
+    sub.close();
+    feed.close();
+    signal?.removeEventListener('abort', poke);
   }
 }
