@@ -60,141 +60,146 @@ export interface SwitchboardMetrics {
   readonly websocketConnections: Gauge;
 }
 
-/**
- * Create the metrics of a system.
- * @example
- * const metrics = createMetrics({ store: system.store, agents: ['support', 'billing'] });
- * metrics.attach();
- * http.createServer((req, res) => req.url === '/metrics' ? metrics.handler(req, res) : res.end()).listen(9464, '127.0.0.1');
- */
-export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
-  const { store } = options;
-  const p = options.prefix ?? 'switchboard_';
-  const registry = new Registry();
-  const registers = [registry];
-  const runs = new Counter({
-    name: `${p}runs_total`,
-    help: 'Runs ended, by agent and final status',
-    labelNames: ['agent', 'version', 'status'],
-    registers,
-  });
-  const runsStarted = new Counter({
-    name: `${p}runs_submitted_total`,
-    help: 'Runs submitted (delegated runs included), by channel',
-    labelNames: ['channel'],
-    registers,
-  });
-  const runDuration = new Histogram({
-    name: `${p}run_duration_seconds`,
-    help: 'Run duration from submission to its end',
-    labelNames: ['agent', 'version', 'status'],
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const stepDuration = new Histogram({
-    name: `${p}step_duration_seconds`,
-    help: 'Agent step duration: a model call and the tool calls it asked for',
-    labelNames: ['agent', 'version'],
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const modelLatency = new Histogram({
-    name: `${p}model_latency_seconds`,
-    help: 'Model call latency',
-    labelNames: ['agent', 'version', 'model'],
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const modelCalls = new Counter({
-    name: `${p}model_calls_total`,
-    help: 'Model calls',
-    labelNames: ['agent', 'version', 'model'],
-    registers,
-  });
-  const tokens = new Counter({
-    name: `${p}model_tokens_total`,
-    help: 'Model tokens, by direction (input, output)',
-    labelNames: ['agent', 'version', 'model', 'direction'],
-    registers,
-  });
-  const cost = new Counter({
-    name: `${p}model_cost_usd_total`,
-    help: 'Model cost in USD from the price table',
-    labelNames: ['agent', 'version', 'model'],
-    registers,
-  });
-  const toolCalls = new Counter({
-    name: `${p}tool_calls_total`,
-    help: 'Tool call attempts by outcome (succeeded, failed, retried, denied)',
-    labelNames: ['agent', 'version', 'tool', 'outcome'],
-    registers,
-  });
-  const toolDuration = new Histogram({
-    name: `${p}tool_duration_seconds`,
-    help: 'Tool attempt duration',
-    labelNames: ['agent', 'version', 'tool', 'outcome'],
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const retries = new Counter({
-    name: `${p}tool_retries_total`,
-    help: 'Tool attempts that failed and were scheduled again',
-    labelNames: ['agent', 'version', 'tool'],
-    registers,
-  });
-  const denials = new Counter({
-    name: `${p}tool_denials_total`,
-    help: 'Tool calls refused, by reason',
-    labelNames: ['agent', 'version', 'tool', 'reason'],
-    registers,
-  });
-  const delegations = new Counter({
-    name: `${p}delegations_total`,
-    help: 'Delegations between agents',
-    labelNames: ['from', 'to'],
-    registers,
-  });
-  const escalations = new Counter({
-    name: `${p}escalations_total`,
-    help: 'Runs the router escalated instead of guessing',
-    registers,
-  });
-  const approvalsRequested = new Counter({
-    name: `${p}approvals_requested_total`,
-    help: 'Approvals requested',
-    labelNames: ['agent', 'version', 'tool'],
-    registers,
-  });
-  const approvalsDecided = new Counter({
-    name: `${p}approvals_decided_total`,
-    help: 'Approvals decided',
-    labelNames: ['agent', 'version', 'decision'],
-    registers,
-  });
-  const approvalsPending = new Gauge({
-    name: `${p}approvals_pending`,
-    help: 'Approvals requested and not yet decided (seen by this process)',
-    registers,
-  });
-  const approvalWait = new Histogram({
-    name: `${p}approval_wait_seconds`,
-    help: 'Time from approval request to decision',
-    labelNames: ['agent', 'version', 'decision'],
-    buckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
-    registers,
-  });
-  const memoryFailures = new Counter({
-    name: `${p}memory_failures_total`,
-    help: 'Memory loads or saves that failed (the run went on stateless)',
-    labelNames: ['agent', 'version'],
-    registers,
-  });
-  const attention = new Counter({
-    name: `${p}runs_needing_attention_total`,
-    help: 'In-doubt calls that paused a run for a person',
-    labelNames: ['agent', 'version', 'tool'],
-    registers,
-  });
+type Registers = Registry[];
+
+/** Runs, their steps and the model calls in them. */
+function runInstruments(p: string, registers: Registers) {
+  return {
+    runs: new Counter({
+      name: `${p}runs_total`,
+      help: 'Runs ended, by agent and final status',
+      labelNames: ['agent', 'version', 'status'],
+      registers,
+    }),
+    runsStarted: new Counter({
+      name: `${p}runs_submitted_total`,
+      help: 'Runs submitted (delegated runs included), by channel',
+      labelNames: ['channel'],
+      registers,
+    }),
+    runDuration: new Histogram({
+      name: `${p}run_duration_seconds`,
+      help: 'Run duration from submission to its end',
+      labelNames: ['agent', 'version', 'status'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    stepDuration: new Histogram({
+      name: `${p}step_duration_seconds`,
+      help: 'Agent step duration: a model call and the tool calls it asked for',
+      labelNames: ['agent', 'version'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    modelLatency: new Histogram({
+      name: `${p}model_latency_seconds`,
+      help: 'Model call latency',
+      labelNames: ['agent', 'version', 'model'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    modelCalls: new Counter({
+      name: `${p}model_calls_total`,
+      help: 'Model calls',
+      labelNames: ['agent', 'version', 'model'],
+      registers,
+    }),
+    tokens: new Counter({
+      name: `${p}model_tokens_total`,
+      help: 'Model tokens, by direction (input, output)',
+      labelNames: ['agent', 'version', 'model', 'direction'],
+      registers,
+    }),
+    cost: new Counter({
+      name: `${p}model_cost_usd_total`,
+      help: 'Model cost in USD from the price table',
+      labelNames: ['agent', 'version', 'model'],
+      registers,
+    }),
+  };
+}
+
+/** Tool calls, delegations, escalations, approvals, memory failures and in-doubt calls. */
+function callInstruments(p: string, registers: Registers) {
+  return {
+    toolCalls: new Counter({
+      name: `${p}tool_calls_total`,
+      help: 'Tool call attempts by outcome (succeeded, failed, retried, denied)',
+      labelNames: ['agent', 'version', 'tool', 'outcome'],
+      registers,
+    }),
+    toolDuration: new Histogram({
+      name: `${p}tool_duration_seconds`,
+      help: 'Tool attempt duration',
+      labelNames: ['agent', 'version', 'tool', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    retries: new Counter({
+      name: `${p}tool_retries_total`,
+      help: 'Tool attempts that failed and were scheduled again',
+      labelNames: ['agent', 'version', 'tool'],
+      registers,
+    }),
+    denials: new Counter({
+      name: `${p}tool_denials_total`,
+      help: 'Tool calls refused, by reason',
+      labelNames: ['agent', 'version', 'tool', 'reason'],
+      registers,
+    }),
+    delegations: new Counter({
+      name: `${p}delegations_total`,
+      help: 'Delegations between agents',
+      labelNames: ['from', 'to'],
+      registers,
+    }),
+    escalations: new Counter({
+      name: `${p}escalations_total`,
+      help: 'Runs the router escalated instead of guessing',
+      registers,
+    }),
+    approvalsRequested: new Counter({
+      name: `${p}approvals_requested_total`,
+      help: 'Approvals requested',
+      labelNames: ['agent', 'version', 'tool'],
+      registers,
+    }),
+    approvalsDecided: new Counter({
+      name: `${p}approvals_decided_total`,
+      help: 'Approvals decided',
+      labelNames: ['agent', 'version', 'decision'],
+      registers,
+    }),
+    approvalsPending: new Gauge({
+      name: `${p}approvals_pending`,
+      help: 'Approvals requested and not yet decided (seen by this process)',
+      registers,
+    }),
+    approvalWait: new Histogram({
+      name: `${p}approval_wait_seconds`,
+      help: 'Time from approval request to decision',
+      labelNames: ['agent', 'version', 'decision'],
+      buckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
+      registers,
+    }),
+    memoryFailures: new Counter({
+      name: `${p}memory_failures_total`,
+      help: 'Memory loads or saves that failed (the run went on stateless)',
+      labelNames: ['agent', 'version'],
+      registers,
+    }),
+    attention: new Counter({
+      name: `${p}runs_needing_attention_total`,
+      help: 'In-doubt calls that paused a run for a person',
+      labelNames: ['agent', 'version', 'tool'],
+      registers,
+    }),
+  };
+}
+
+/** Queue waits, and the gauges of shared state read at scrape time (or set by the gateway). */
+function queueInstruments(p: string, registers: Registers, options: MetricsOptions) {
+  const { store, unserved } = options;
   const queueWait = new Histogram({
     name: `${p}queue_wait_seconds`,
     help: 'Time a run waited on a queue before its next step (router, then its agent queue)',
@@ -217,7 +222,6 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
       for (const q of queues) this.set({ queue: q }, await store.queue.depth(q));
     },
   });
-  const unserved = options.unserved;
   new Gauge({
     name: `${p}version_not_served`,
     help: 'Labeled versions with traffic or waiting runs that no live worker serves (1 each, read at scrape time)',
@@ -233,6 +237,142 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
       for (const u of now) this.set({ agent: u.agent, version: u.version }, 1);
     },
   });
+  return { queueWait, websocketConnections };
+}
+
+type Instruments = ReturnType<typeof runInstruments> &
+  ReturnType<typeof callInstruments> &
+  ReturnType<typeof queueInstruments>;
+
+/** Routing, the agent's start, model calls and memory. */
+function countStep(m: Instruments, r: RunInfo, e: JournalEvent, prices: PriceTable | undefined): void {
+  const { agent, version } = r;
+  switch (e.type) {
+    case 'route.decided':
+      if (r.queuedAt !== undefined) m.queueWait.observe({ queue: 'router' }, (e.at - r.queuedAt) / 1000);
+      r.agent = e.data.agent;
+      if (e.data.version) {
+        r.version = e.data.version;
+        r.label = e.data.version;
+      }
+      r.queuedAt = e.at;
+      break;
+    case 'agent.started':
+      r.agent = e.data.agent;
+      r.version = e.data.version;
+      if (r.queuedAt !== undefined)
+        m.queueWait.observe({ queue: agentQueue(e.data.agent, r.label) }, (e.at - r.queuedAt) / 1000);
+      delete r.queuedAt;
+      break;
+    case 'model.requested':
+      if (r.stepStartedAt !== undefined)
+        m.stepDuration.observe({ agent, version }, (e.at - r.stepStartedAt) / 1000);
+      r.stepStartedAt = e.at;
+      break;
+    case 'model.responded': {
+      const labels = { agent, version, model: e.data.modelId };
+      m.modelCalls.inc(labels);
+      m.modelLatency.observe(labels, e.data.latencyMs / 1000);
+      m.tokens.inc({ ...labels, direction: 'input' }, e.data.usage.inputTokens);
+      m.tokens.inc({ ...labels, direction: 'output' }, e.data.usage.outputTokens);
+      if (prices) m.cost.inc(labels, costOf(prices, e.data.modelId, e.data.usage));
+      break;
+    }
+    case 'memory.failed':
+      m.memoryFailures.inc({ agent, version });
+      break;
+    default:
+      break;
+  }
+}
+
+/** Tool calls, approvals, delegations and in-doubt calls. */
+function countCall(m: Instruments, r: RunInfo, e: JournalEvent): void {
+  const { agent, version } = r;
+  switch (e.type) {
+    case 'tool.started':
+      r.toolStartedAt.set(e.data.callId, e.at);
+      break;
+    case 'tool.succeeded':
+    case 'tool.failed': {
+      const retried = e.type === 'tool.failed' && e.data.nextAttemptAt !== undefined;
+      const outcome = e.type === 'tool.succeeded' ? 'succeeded' : retried ? 'retried' : 'failed';
+      const labels = { agent, version, tool: e.data.tool };
+      m.toolCalls.inc({ ...labels, outcome });
+      const started = r.toolStartedAt.get(e.data.callId);
+      if (started !== undefined) m.toolDuration.observe({ ...labels, outcome }, (e.at - started) / 1000);
+      if (retried) m.retries.inc(labels);
+      break;
+    }
+    case 'tool.denied':
+      m.toolCalls.inc({ agent, version, tool: e.data.tool, outcome: 'denied' });
+      m.denials.inc({ agent, version, tool: e.data.tool, reason: e.data.reason });
+      break;
+    case 'approval.requested':
+      m.approvalsRequested.inc({ agent, version, tool: e.data.tool });
+      m.approvalsPending.inc();
+      r.approvalAt.set(e.data.approvalId, e.at);
+      break;
+    case 'approval.decided': {
+      m.approvalsDecided.inc({ agent, version, decision: e.data.decision });
+      m.approvalsPending.dec();
+      const at = r.approvalAt.get(e.data.approvalId);
+      if (at !== undefined)
+        m.approvalWait.observe({ agent, version, decision: e.data.decision }, (e.at - at) / 1000);
+      break;
+    }
+    case 'delegation.requested':
+      m.delegations.inc({ from: agent, to: e.data.agent });
+      break;
+    case 'run.needs_attention':
+      m.attention.inc({ agent, version, tool: e.data.tool });
+      break;
+    default:
+      break;
+  }
+}
+
+/** A run's end (or the router's escalation of it): counted once; true when the run is over. */
+function countRunEnd(m: Instruments, r: RunInfo, e: JournalEvent): boolean {
+  const { agent, version } = r;
+  switch (e.type) {
+    case 'run.completed':
+    case 'run.failed':
+    case 'run.cancelled': {
+      const status = e.type.slice(4);
+      m.runs.inc({ agent, version, status });
+      m.runDuration.observe({ agent, version, status }, e.data.totals.durationMs / 1000);
+      if (r.stepStartedAt !== undefined)
+        m.stepDuration.observe({ agent, version }, (e.at - r.stepStartedAt) / 1000);
+      return true;
+    }
+    case 'route.escalated':
+      m.escalations.inc();
+      m.runs.inc({ agent: 'unrouted', version: '', status: 'escalated' });
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Create the metrics of a system.
+ * @example
+ * const metrics = createMetrics({ store: system.store, agents: ['support', 'billing'] });
+ * metrics.attach();
+ * http.createServer((req, res) => req.url === '/metrics' ? metrics.handler(req, res) : res.end()).listen(9464, '127.0.0.1');
+ */
+export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
+  const { store } = options;
+  const p = options.prefix ?? 'switchboard_';
+  const registry = new Registry();
+  const registers = [registry];
+  // Registered in this order: the exposition lists the series as it always has.
+  const m: Instruments = {
+    ...runInstruments(p, registers),
+    ...callInstruments(p, registers),
+    ...queueInstruments(p, registers, options),
+  };
 
   const info = new Map<string, RunInfo>();
   let chain: Promise<void> = Promise.resolve();
@@ -265,103 +405,13 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
         approvalAt: new Map(),
         queuedAt: e.at,
       });
-      runsStarted.inc({ channel: e.data.channel });
+      m.runsStarted.inc({ channel: e.data.channel });
       return;
     }
     const r = await runInfo(e.runId);
-    const { agent, version } = r;
-    switch (e.type) {
-      case 'route.decided':
-        if (r.queuedAt !== undefined) queueWait.observe({ queue: 'router' }, (e.at - r.queuedAt) / 1000);
-        r.agent = e.data.agent;
-        if (e.data.version) {
-          r.version = e.data.version;
-          r.label = e.data.version;
-        }
-        r.queuedAt = e.at;
-        break;
-      case 'route.escalated':
-        escalations.inc();
-        break;
-      case 'agent.started':
-        r.agent = e.data.agent;
-        r.version = e.data.version;
-        if (r.queuedAt !== undefined)
-          queueWait.observe({ queue: agentQueue(e.data.agent, r.label) }, (e.at - r.queuedAt) / 1000);
-        delete r.queuedAt;
-        break;
-      case 'model.requested':
-        if (r.stepStartedAt !== undefined)
-          stepDuration.observe({ agent, version }, (e.at - r.stepStartedAt) / 1000);
-        r.stepStartedAt = e.at;
-        break;
-      case 'model.responded': {
-        const labels = { agent, version, model: e.data.modelId };
-        modelCalls.inc(labels);
-        modelLatency.observe(labels, e.data.latencyMs / 1000);
-        tokens.inc({ ...labels, direction: 'input' }, e.data.usage.inputTokens);
-        tokens.inc({ ...labels, direction: 'output' }, e.data.usage.outputTokens);
-        if (options.prices) cost.inc(labels, costOf(options.prices, e.data.modelId, e.data.usage));
-        break;
-      }
-      case 'tool.started':
-        r.toolStartedAt.set(e.data.callId, e.at);
-        break;
-      case 'tool.succeeded':
-      case 'tool.failed': {
-        const retried = e.type === 'tool.failed' && e.data.nextAttemptAt !== undefined;
-        const outcome = e.type === 'tool.succeeded' ? 'succeeded' : retried ? 'retried' : 'failed';
-        const labels = { agent, version, tool: e.data.tool };
-        toolCalls.inc({ ...labels, outcome });
-        const started = r.toolStartedAt.get(e.data.callId);
-        if (started !== undefined) toolDuration.observe({ ...labels, outcome }, (e.at - started) / 1000);
-        if (retried) retries.inc(labels);
-        break;
-      }
-      case 'tool.denied':
-        toolCalls.inc({ agent, version, tool: e.data.tool, outcome: 'denied' });
-        denials.inc({ agent, version, tool: e.data.tool, reason: e.data.reason });
-        break;
-      case 'approval.requested':
-        approvalsRequested.inc({ agent, version, tool: e.data.tool });
-        approvalsPending.inc();
-        r.approvalAt.set(e.data.approvalId, e.at);
-        break;
-      case 'approval.decided': {
-        approvalsDecided.inc({ agent, version, decision: e.data.decision });
-        approvalsPending.dec();
-        const at = r.approvalAt.get(e.data.approvalId);
-        if (at !== undefined)
-          approvalWait.observe({ agent, version, decision: e.data.decision }, (e.at - at) / 1000);
-        break;
-      }
-      case 'delegation.requested':
-        delegations.inc({ from: agent, to: e.data.agent });
-        break;
-      case 'memory.failed':
-        memoryFailures.inc({ agent, version });
-        break;
-      case 'run.needs_attention':
-        attention.inc({ agent, version, tool: e.data.tool });
-        break;
-      case 'run.completed':
-      case 'run.failed':
-      case 'run.cancelled': {
-        const status = e.type.slice(4);
-        runs.inc({ agent, version, status });
-        runDuration.observe({ agent, version, status }, e.data.totals.durationMs / 1000);
-        if (r.stepStartedAt !== undefined)
-          stepDuration.observe({ agent, version }, (e.at - r.stepStartedAt) / 1000);
-        info.delete(e.runId);
-        break;
-      }
-      default:
-        break;
-    }
-    if (e.type === 'route.escalated') {
-      runs.inc({ agent: 'unrouted', version: '', status: 'escalated' });
-      info.delete(e.runId);
-    }
+    countStep(m, r, e, options.prices);
+    countCall(m, r, e);
+    if (countRunEnd(m, r, e)) info.delete(e.runId);
   };
 
   const observe = (events: readonly JournalEvent[]): void => {
@@ -381,7 +431,7 @@ export function createMetrics(options: MetricsOptions): SwitchboardMetrics {
     observe,
     flush: () => chain,
     render,
-    websocketConnections,
+    websocketConnections: m.websocketConnections,
     handler(_req, res) {
       render().then(
         ({ contentType, body }) => {
