@@ -37,6 +37,8 @@ const LAYERS = [
   { level: 8, group: 'entry', path: '^src/(index\\.ts$|testing\\.ts$|testing/)' },
 ];
 
+const LAYER_PATHS = LAYERS.map((layer) => layer.path);
+
 /** One rule per group: it must not import the groups above it or beside it. */
 const layerRules = LAYERS.flatMap((from) => {
   const banned = LAYERS.filter(
@@ -70,13 +72,17 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/(runtime/|system\\.ts$)' },
       to: { path: '^src/runtime/engine\\.ts$' },
     },
-    {
+    // A module in no layer is caught whether it imports, is imported, or stands alone.
+    ...[
+      { from: { path: '^src/', pathNot: LAYER_PATHS }, to: {} },
+      { from: {}, to: { path: '^src/', pathNot: LAYER_PATHS } },
+      { from: { orphan: true, path: '^src/', pathNot: LAYER_PATHS }, to: {} },
+    ].map((rule) => ({
       name: 'not-in-a-layer',
       severity: 'error',
       comment: 'Every module of src/ belongs to a layer: add it to LAYERS in .dependency-cruiser.cjs.',
-      from: { path: '^src/', pathNot: LAYERS.map((l) => l.path) },
-      to: {},
-    },
+      ...rule,
+    })),
     {
       name: 'not-to-unresolvable',
       severity: 'error',
