@@ -1,6 +1,6 @@
 /**
  * `switchboard replay <runId> [--with <module>] [--json]` as a function of parsed options. The
- * `--with` module changes the agents (instructions, tools, model), router or retrievers and
+ * `--with` module changes the agents (instructions, tools, model), router, retrievers or policies and
  * default-exports either the changes or a function of the current agent definitions:
  *
  *   export default (agents) => ({ agents: agents.map((a) => a.name === 'support' ? { ...a, instructions: '…' } : a) });
@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from '../core/agent.ts';
+import type { PolicyRule } from '../core/policy.ts';
 import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
 import { buildAgents } from '../runtime/agents.ts';
 import type { Store } from '../store/ports.ts';
@@ -20,6 +21,8 @@ export interface ReplayOverrides {
   router?: AgentRouter;
   retrievers?: Map<string, ToolRetrieverLike>;
   defaultAgent?: string;
+  /** Governance rules: calls are admitted under these instead (a deny rule, a lower approval limit). */
+  policies?: PolicyRule[];
 }
 
 /**
@@ -42,7 +45,8 @@ export async function loadOverrides(path: string, current: AgentDefinition[]): P
       import('../project.ts'),
       import('../store/memory/store.ts'),
     ]);
-    const project = await openProject(compileConfig(d, { source: path }), {
+    const compiled = compileConfig(d, { source: path });
+    const project = await openProject(compiled, {
       workers: false,
       store: createMemoryStore(),
     });
@@ -53,6 +57,7 @@ export async function loadOverrides(path: string, current: AgentDefinition[]): P
         ...(routing.router ? { router: routing.router } : {}),
         ...(routing.retrievers ? { retrievers: routing.retrievers } : {}),
         ...(routing.defaultAgent ? { defaultAgent: routing.defaultAgent } : {}),
+        policies: compiled.policies,
       };
     } finally {
       await project.close();
@@ -64,7 +69,7 @@ export async function loadOverrides(path: string, current: AgentDefinition[]): P
 /** A configuration (defineConfig) rather than a changes object: an agents factory or any config-only key. */
 function isConfig(d: object): boolean {
   const keys = Object.keys(d);
-  const changesOnly = new Set(['agents', 'router', 'retrievers', 'defaultAgent']);
+  const changesOnly = new Set(['agents', 'router', 'retrievers', 'defaultAgent', 'policies']);
   return typeof (d as { agents?: unknown }).agents === 'function' || keys.some((k) => !changesOnly.has(k));
 }
 
@@ -74,8 +79,9 @@ export function applyOverrides(
   overrides: ReplayOverrides,
   defaultModel?: LanguageModelV4,
 ): ReplayConfig {
+  const policies = overrides.policies ?? base.policies;
   const agents = overrides.agents
-    ? buildAgents(overrides.agents, defaultModel ?? [...base.agents.values()][0]?.model)
+    ? buildAgents(overrides.agents, defaultModel ?? [...base.agents.values()][0]?.model, undefined, policies)
     : base.agents;
   return {
     ...base,
@@ -83,6 +89,7 @@ export function applyOverrides(
     ...(overrides.router ? { router: overrides.router } : {}),
     ...(overrides.retrievers ? { retrievers: overrides.retrievers } : {}),
     ...(overrides.defaultAgent ? { defaultAgent: overrides.defaultAgent } : {}),
+    ...(policies ? { policies } : {}),
     live: true,
   };
 }
