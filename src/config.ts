@@ -42,6 +42,7 @@ export type {
 } from './config-types.ts';
 import type { AgentsFactory, CompiledConfig, PlanConfig, SwitchboardConfig } from './config-types.ts';
 import type { Env } from './config-keys.ts';
+import { BATCH_BODY_BYTES } from './core/limits.ts';
 
 /** Every default, in one place. */
 export const DEFAULTS = {
@@ -81,7 +82,7 @@ export const DEFAULTS = {
   webhook: WEBHOOK_DEFAULTS,
   /** Each of `schedules: [...]`: time zone, overlap, catch-up window, jitter. */
   schedule: SCHEDULE_DEFAULTS,
-  batch: { share: 0.5, concurrency: 8, maxBodyBytes: 32 * 1024 * 1024 },
+  batch: { share: 0.5, concurrency: 8, maxBodyBytes: BATCH_BODY_BYTES },
   telemetry: {
     serviceName: 'switchboard',
     traces: true,

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ErrorData } from '../core/events.ts';
 import type { BatchRequest } from '../store/batch-port.ts';
 import { storesExactly } from '../store/text.ts';
+import { MAX_ID_CHARS, MAX_INPUT_CHARS } from '../core/limits.ts';
 
 /** Why a line is not a record: not JSON, not an object, too long, a bad field, a repeated id. */
 export type LineProblem = 'not-json' | 'not-object' | 'too-long' | 'field' | 'duplicate';
@@ -27,8 +28,6 @@ export interface ParsedRecord {
 
 /** Longest line parsed, in UTF-16 code units (an `input` is at most 100,000 characters). */
 export const MAX_LINE_CHARS = 200_000;
-const MAX_ID = 200;
-const MAX_INPUT = 100_000;
 const FIELDS = new Set(['id', 'input', 'sessionId', 'agent', 'metadata']);
 
 class LineError extends Error {
@@ -76,9 +75,9 @@ function metadataOf(v: unknown): Record<string, string> | undefined {
 function requestOf(o: Record<string, unknown>, agents: ReadonlySet<string> | undefined): BatchRequest {
   for (const k of Object.keys(o))
     if (!FIELDS.has(k)) throw new LineError(`unknown field ${k.slice(0, 50)}`, k);
-  const input = text(o, 'input', MAX_INPUT);
+  const input = text(o, 'input', MAX_INPUT_CHARS);
   if (input === undefined) throw new LineError('input is required (a non-empty string)', 'input');
-  const sessionId = text(o, 'sessionId', MAX_ID);
+  const sessionId = text(o, 'sessionId', MAX_ID_CHARS);
   if (sessionId !== undefined && !storesExactly(sessionId))
     throw new LineError('sessionId must not contain NUL or a lone surrogate', 'sessionId');
   const agent = text(o, 'agent', 100);
@@ -97,8 +96,8 @@ function idOf(o: Record<string, unknown>, line: number): string {
   const v = o.id;
   if (v === undefined) return String(line);
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID)
-    throw new LineError(`id must be a string of 1 to ${MAX_ID} characters or an integer`, 'id');
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_CHARS)
+    throw new LineError(`id must be a string of 1 to ${MAX_ID_CHARS} characters or an integer`, 'id');
   if (!storesExactly(v)) throw new LineError('id must not contain NUL or a lone surrogate', 'id');
   return v;
 }

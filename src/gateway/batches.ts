@@ -26,9 +26,10 @@ import { can, type Principal } from './auth.ts';
 import { JSONL_TYPES } from './batch-schemas.ts';
 import type { BatchSettings, Edge, GatewayEnv } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
+import { BATCH_BODY_BYTES } from '../core/limits.ts';
 
 /** `POST /v1/batches`'s body limit when the gateway was given no batch settings. */
-export const BATCH_BODY_BYTES = 32 * 1024 * 1024;
+export { BATCH_BODY_BYTES };
 
 interface BatchCall {
   c: Context<GatewayEnv>;

@@ -5,12 +5,13 @@
  */
 import { z } from 'zod';
 import { DEPLOYMENT_STATUSES } from '../store/deployment-port.ts';
+import { MAX_NAME_CHARS } from '../core/limits.ts';
 
 /** A name in a query or path: no NUL, no lone surrogate (no store can hold them). */
 export const NameParam = z
   .string()
   .min(1)
-  .max(100)
+  .max(MAX_NAME_CHARS)
   .refine((v) => !v.includes('\u0000') && !/\p{Cs}/u.test(v), 'must not contain NUL or lone surrogates');
 
 export const AgentQuery = z.strictObject({ agent: NameParam.optional() });

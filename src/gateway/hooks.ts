@@ -14,6 +14,7 @@ import type { GatewayEnv } from './context.ts';
 import { HttpError, notFound } from './errors.ts';
 import { renderTemplate } from './hook-template.ts';
 import type { WebhookConfig } from './inbound-config.ts';
+import { MAX_ID_CHARS } from '../core/limits.ts';
 
 export type { WebhookConfig } from './inbound-config.ts';
 
@@ -135,7 +136,8 @@ export async function receiveHook(
   );
   if (failure) throw new HttpError(401, failure, messageOf(failure, hook));
   const eventId = id!;
-  if (eventId.length > 200) throw new HttpError(400, 'bad_request', `${hook.idempotencyHeader}: too long`);
+  if (eventId.length > MAX_ID_CHARS)
+    throw new HttpError(400, 'bad_request', `${hook.idempotencyHeader}: too long`);
   let payload: unknown;
   try {
     payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown;
@@ -147,7 +149,7 @@ export async function receiveHook(
   const input = renderTemplate(hook.input, payload);
   if (input.trim() === '')
     throw new HttpError(400, 'bad_request', `webhook ${hook.name}: the input template rendered empty`);
-  const session = hook.session ? renderTemplate(hook.session, payload).slice(0, 200) : '';
+  const session = hook.session ? renderTemplate(hook.session, payload).slice(0, MAX_ID_CHARS) : '';
   // The event id is the idempotency key: a redelivery (even to another process) gets the first run.
   const r = await system.submit({
     actorId: hook.actor,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { compileTemplate, type HookTemplate } from './hook-template.ts';
 import { ROLES, type Role } from './keys.ts';
+import { MAX_ID_CHARS } from '../core/limits.ts';
 
 const header = z
   .string()
@@ -26,7 +27,7 @@ export const webhookSchema = z
     idempotencyHeader: header.optional(),
     toleranceSec: z.number().int().min(1).max(86_400).optional(),
     maxBodyBytes: z.number().int().min(1).optional(),
-    actor: z.string().min(1).max(200).optional(),
+    actor: z.string().min(1).max(MAX_ID_CHARS).optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { RUN_STATUSES } from '../core/run-state.ts';
 import { batchRoutes } from './batch-schemas.ts';
 import { deploymentRoutes } from './deployment-schemas.ts';
 import { ROLES, type Role } from './keys.ts';
+import { MAX_ID_CHARS, MAX_INPUT_CHARS } from '../core/limits.ts';
 
 /**
  * An id, as every store can look it up: no NUL (PostgreSQL text cannot hold it, so a lookup by it
@@ -16,14 +17,14 @@ import { ROLES, type Role } from './keys.ts';
 const id = z
   .string()
   .min(1)
-  .max(200)
+  .max(MAX_ID_CHARS)
   .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
 
 /** The `:id` of a route: a run, approval or key id. */
 export const PathId = id;
 
 export const SubmitRunBody = z.strictObject({
-  input: z.string().min(1).max(100_000).describe('What the user asks, in plain words'),
+  input: z.string().min(1).max(MAX_INPUT_CHARS).describe('What the user asks, in plain words'),
   sessionId: id.describe('Conversation the run belongs to; runs of one session run in order'),
   agent: z
     .string()

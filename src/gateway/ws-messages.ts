@@ -5,14 +5,15 @@
 import type { RawData } from 'ws';
 import { z } from 'zod';
 import { describeIssue } from './schemas.ts';
+import { MAX_ID_CHARS, MAX_INPUT_CHARS } from '../core/limits.ts';
 
 // Ids reach the store: no NUL, which PostgreSQL cannot look up (see PathId in schemas.ts).
 const text = z
   .string()
   .min(1)
-  .max(200)
+  .max(MAX_ID_CHARS)
   .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
-const replyId = z.union([z.string().max(200), z.number()]).optional();
+const replyId = z.union([z.string().max(MAX_ID_CHARS), z.number()]).optional();
 
 /** Inbound messages, selected on `action`. */
 export const WsActions = {
@@ -20,7 +21,7 @@ export const WsActions = {
     action: z.literal('sendMessage'),
     id: replyId,
     sessionId: text,
-    text: z.string().min(1).max(100_000),
+    text: z.string().min(1).max(MAX_INPUT_CHARS),
     clientMessageId: text.optional(),
     agent: text.optional(),
   }),

@@ -16,6 +16,7 @@ import type { Faults } from './faults.ts';
 import { projectRun } from './handle.ts';
 import type { ToolHost } from './tool-host.ts';
 import { parseAgentRef } from './versions.ts';
+import { MAX_ID_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_INPUT_CHARS } from '../core/limits.ts';
 
 export interface SubmitRequest {
   actorId: string;
@@ -50,7 +51,7 @@ export interface SubmitResult {
   deduplicated: boolean;
 }
 
-export const nonEmpty = (value: unknown, field: string, max = 200): string => {
+export const nonEmpty = (value: unknown, field: string, max = MAX_ID_CHARS): string => {
   if (typeof value !== 'string' || value.trim() === '')
     throw new UserError(`${field} is required (a non-empty string)`, field);
   if (value.length > max) throw new UserError(`${field} is longer than ${max} characters`, field);
@@ -132,12 +133,14 @@ export async function submitRun(
   const { store, engine } = ctx;
   const actorId = nonEmpty(req.actorId, 'actorId');
   const sessionId = nonEmpty(req.sessionId, 'sessionId');
-  const input = nonEmpty(req.input, 'input', 100_000);
+  const input = nonEmpty(req.input, 'input', MAX_INPUT_CHARS);
   const { agent, version } = await targetOf(engine, req);
   const cmid =
     req.clientMessageId === undefined ? undefined : nonEmpty(req.clientMessageId, 'clientMessageId');
   const idem =
-    req.idempotencyKey === undefined ? undefined : nonEmpty(req.idempotencyKey, 'idempotencyKey', 1_000);
+    req.idempotencyKey === undefined
+      ? undefined
+      : nonEmpty(req.idempotencyKey, 'idempotencyKey', MAX_IDEMPOTENCY_KEY_CHARS);
   const metadata = req.metadata === undefined ? undefined : checkMetadata(req.metadata);
   const key =
     idem !== undefined
@@ -181,7 +184,7 @@ export async function submitRun(
     });
   } catch (error) {
     // Lost a race with the same client message id: the other submit's run is the answer.
-    if (error instanceof ConflictError && key) {
+    if (error instanceof ConflictError && error.reason === 'duplicate' && key) {
       const winner = await existing();
       if (winner) return winner;
     }
