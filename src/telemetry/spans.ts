@@ -7,7 +7,7 @@
  * Span tree of one run: `invoke_agent <agent>` (the run) → `route`, `step <n>` → `chat <model>`,
  * `execute_tool <tool>` → `approval`; a delegated run's root span sits under the delegating call.
  */
-import type { CandidateScoreData, JournalEvent } from '../core/events.ts';
+import type { CandidateScoreData, EventOf, JournalEvent } from '../core/events.ts';
 import { costOf, type PriceTable } from './cost.ts';
 import { spanIdOf } from './ids.ts';
 import type { Redactor } from './redact.ts';
@@ -57,6 +57,10 @@ const candidateAttrs = (prefix: string, candidates: CandidateScoreData[]): Attri
     })),
   ),
 });
+
+type NoteEvent = EventOf<
+  'memory.loaded' | 'memory.persisted' | 'memory.failed' | 'run.needs_attention' | 'run.resumed' | 'progress'
+>;
 
 /** Span state of one run. */
 export class RunSpans {
@@ -191,6 +195,57 @@ export class RunSpans {
     // When it happened (events riding in a later commit record it), else when it was committed.
     const at = 'occurredAt' in e.data && typeof e.data.occurredAt === 'number' ? e.data.occurredAt : e.at;
     switch (e.type) {
+      case 'run.submitted':
+      case 'route.decided':
+      case 'route.escalated':
+      case 'agent.started':
+      case 'run.completed':
+      case 'run.failed':
+      case 'run.cancelled':
+        this.#applyRun(e, at, out);
+        break;
+      case 'memory.loaded':
+      case 'memory.persisted':
+      case 'memory.failed':
+      case 'run.needs_attention':
+      case 'run.resumed':
+      case 'progress':
+        this.#applyNote(e, at);
+        break;
+      case 'tools.retrieved':
+      case 'model.requested':
+      case 'model.responded':
+        this.#applyStep(e, at, out);
+        break;
+      case 'tool.started':
+      case 'tool.succeeded':
+      case 'tool.failed':
+      case 'tool.denied':
+      case 'approval.requested':
+      case 'approval.decided':
+      case 'delegation.requested':
+      case 'delegation.completed':
+        this.#applyCall(e, at, out);
+        break;
+    }
+    return out;
+  }
+
+  /** The run's root span and its route span: opened, named, ended. */
+  #applyRun(
+    e: EventOf<
+      | 'run.submitted'
+      | 'route.decided'
+      | 'route.escalated'
+      | 'agent.started'
+      | 'run.completed'
+      | 'run.failed'
+      | 'run.cancelled'
+    >,
+    at: number,
+    out: SpanRecord[],
+  ): void {
+    switch (e.type) {
       case 'run.submitted': {
         this.#run = this.#open('run', 'invoke_agent', at, this.#place.parentSpanId, {
           'gen_ai.operation.name': 'invoke_agent',
@@ -254,20 +309,52 @@ export class RunSpans {
         this.#setAgent(e.data.agent, e.data.version);
         if (this.#run && e.data.digest) this.#run.attributes['switchboard.agent.digest'] = e.data.digest;
         break;
+      case 'run.completed':
+        this.#totals(e.data.totals);
+        if (this.#run) this.#content(this.#run, 'switchboard.run.output', e.data.output);
+        this.#end(at, out, 'completed', { code: 'ok' });
+        break;
+      case 'run.failed':
+        this.#totals(e.data.totals);
+        if (this.#run) this.#run.attributes['error.type'] = e.data.error.name;
+        this.#end(at, out, 'failed', { code: 'error', message: this.#text(e.data.error.message) });
+        break;
+      case 'run.cancelled':
+        this.#totals(e.data.totals);
+        this.#end(at, out, 'cancelled', { code: 'unset' });
+        break;
+    }
+  }
+
+  /** Moments of the run recorded as events on its root span. */
+  #applyNote(e: NoteEvent, at: number): void {
+    this.#run?.events.push({ name: e.type, timeMs: at, attributes: this.#noteAttributes(e) });
+  }
+
+  #noteAttributes(e: NoteEvent): Attributes {
+    switch (e.type) {
       case 'memory.loaded':
+        return { turns: e.data.turns, status: e.data.status };
       case 'memory.persisted':
-        this.#run?.events.push({
-          name: e.type,
-          timeMs: at,
-          attributes:
-            e.type === 'memory.loaded'
-              ? { turns: e.data.turns, status: e.data.status }
-              : { messages: e.data.messages },
-        });
-        break;
+        return { messages: e.data.messages };
       case 'memory.failed':
-        this.#run?.events.push({ name: e.type, timeMs: at, attributes: { 'error.type': e.data.error.name } });
-        break;
+        return { 'error.type': e.data.error.name };
+      case 'run.needs_attention':
+        return { 'switchboard.call.id': e.data.callId, 'gen_ai.tool.name': e.data.tool };
+      case 'run.resumed':
+        return { 'switchboard.call.id': e.data.callId, resolution: e.data.resolution };
+      case 'progress':
+        return this.#o.captureContent ? { message: this.#text(e.data.message) } : {};
+    }
+  }
+
+  /** Step spans and the model call in each. */
+  #applyStep(
+    e: EventOf<'tools.retrieved' | 'model.requested' | 'model.responded'>,
+    at: number,
+    out: SpanRecord[],
+  ): void {
+    switch (e.type) {
       case 'tools.retrieved': {
         this.#closeStep(at, out);
         const step = this.#ensureStep(at);
@@ -325,6 +412,25 @@ export class RunSpans {
         if (e.data.toolCalls.length === 0) this.#closeStep(at, out);
         break;
       }
+    }
+  }
+
+  /** Tool-call spans, and the approval and delegation spans under them. */
+  #applyCall(
+    e: EventOf<
+      | 'tool.started'
+      | 'tool.succeeded'
+      | 'tool.failed'
+      | 'tool.denied'
+      | 'approval.requested'
+      | 'approval.decided'
+      | 'delegation.requested'
+      | 'delegation.completed'
+    >,
+    at: number,
+    out: SpanRecord[],
+  ): void {
+    switch (e.type) {
       case 'tool.started': {
         const span = this.#ensureCall(e.data.callId, e.data.tool, at);
         span.attributes['switchboard.tool.attempts'] = e.data.attempt;
@@ -416,45 +522,7 @@ export class RunSpans {
         );
         break;
       }
-      case 'run.needs_attention':
-        this.#run?.events.push({
-          name: 'run.needs_attention',
-          timeMs: at,
-          attributes: { 'switchboard.call.id': e.data.callId, 'gen_ai.tool.name': e.data.tool },
-        });
-        break;
-      case 'run.resumed':
-        this.#run?.events.push({
-          name: 'run.resumed',
-          timeMs: at,
-          attributes: { 'switchboard.call.id': e.data.callId, resolution: e.data.resolution },
-        });
-        break;
-      case 'progress':
-        if (this.#run) {
-          this.#run.events.push({
-            name: 'progress',
-            timeMs: at,
-            attributes: this.#o.captureContent ? { message: this.#text(e.data.message) } : {},
-          });
-        }
-        break;
-      case 'run.completed':
-        this.#totals(e.data.totals);
-        if (this.#run) this.#content(this.#run, 'switchboard.run.output', e.data.output);
-        this.#end(at, out, 'completed', { code: 'ok' });
-        break;
-      case 'run.failed':
-        this.#totals(e.data.totals);
-        if (this.#run) this.#run.attributes['error.type'] = e.data.error.name;
-        this.#end(at, out, 'failed', { code: 'error', message: this.#text(e.data.error.message) });
-        break;
-      case 'run.cancelled':
-        this.#totals(e.data.totals);
-        this.#end(at, out, 'cancelled', { code: 'unset' });
-        break;
     }
-    return out;
   }
 
   #setAgent(agent: string, version: string | undefined): void {
