@@ -173,7 +173,10 @@ function StepMetrics(props: { metrics: unknown }) {
     (e): e is [string, Record<string, unknown>] =>
       typeof e[1] === 'object' && e[1] !== null && !Array.isArray(e[1]),
   );
-  const plain = entries.filter(([, v]) => typeof v !== 'object' || v === null || Array.isArray(v));
+  // An empty list (no divergent runs) says nothing the counts beside it do not: it is left out.
+  const plain = entries.filter(
+    ([, v]) => typeof v !== 'object' || v === null || (Array.isArray(v) && v.length > 0),
+  );
   const rows = [...new Set(columns.flatMap(([, v]) => Object.keys(v)))];
   return (
     <div className="step-metrics" data-testid="step-metrics">
