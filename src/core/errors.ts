@@ -95,22 +95,51 @@ export class ContextBudgetError extends SwitchboardError {
   }
 }
 
-/** An append lost a race: the expected seq was taken, or the lease was taken by another worker. */
+/**
+ * Why a {@link ConflictError} was raised; callers branch on it, never on the message.
+ * - `seq`: an append's expected seq was already taken (a lost race; refold and try again);
+ * - `fenced`: the worker's lease was taken by another worker (its work is not its own any more);
+ * - `moved`: a seq assertion failed: the run moved on since it was folded;
+ * - `duplicate`: a live dedup key (client message id) already names another run;
+ * - `closed`: the run's journal is closed ({@link JournalClosedError});
+ * - `state`: the target is not in a state that allows the command (an approval already decided or
+ *   expired, a run not escalated, arguments that differ from the request);
+ * - `busy`: another deployment of the same agent and alias is active;
+ * - `changed`: a compare-and-set kept losing to concurrent writers; trying again may succeed.
+ */
+export type ConflictReason =
+  'seq' | 'fenced' | 'moved' | 'duplicate' | 'closed' | 'state' | 'busy' | 'changed';
+
+/** A write lost to another writer or to the target's state; `reason` says which (HTTP 409). */
 export class ConflictError extends SwitchboardError {
   readonly code = 'conflict';
-  readonly runId: string;
-  readonly expectedSeq: number;
-  constructor(runId: string, expectedSeq: number, message?: string) {
-    super(message ?? `conflicting append to run ${runId} at seq ${expectedSeq}`);
-    this.runId = runId;
+  readonly reason: ConflictReason;
+  /** The run (or deployment, or agent) the conflict is about. */
+  readonly subject: string;
+  /** For `seq`: the seq the append expected to take. */
+  readonly expectedSeq: number | undefined;
+  constructor(reason: ConflictReason, subject: string, message?: string, expectedSeq?: number) {
+    super(
+      message ??
+        `conflicting append to run ${subject}${expectedSeq === undefined ? '' : ` at seq ${expectedSeq}`}`,
+    );
+    this.reason = reason;
+    this.subject = subject;
     this.expectedSeq = expectedSeq;
+  }
+}
+
+/** The store was closed: no more reads or writes through it (a shutdown in progress). */
+export class StoreClosedError extends SwitchboardError {
+  readonly code = 'store_closed';
+  constructor() {
+    super('store is closed');
   }
 }
 
 /** An append to a run whose journal is closed (it completed, failed or was cancelled). Not retried. */
 export class JournalClosedError extends ConflictError {
-  readonly reason = 'journal-closed';
   constructor(runId: string, message?: string) {
-    super(runId, -1, message ?? `run ${runId} has ended: its journal is closed`);
+    super('closed', runId, message ?? `run ${runId} has ended: its journal is closed`);
   }
 }

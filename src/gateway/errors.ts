@@ -74,7 +74,7 @@ export function mapError(error: unknown, onInternal?: (error: unknown) => void):
   if (error instanceof NotFoundError)
     return { status: 404, body: body(error.code, error.message), headers: {} };
   if (error instanceof ConflictError)
-    return { status: 409, body: body(error.code, error.message), headers: {} };
+    return { status: 409, body: body(error.code, error.message, { reason: error.reason }), headers: {} };
   if (error instanceof BudgetExceededError) {
     return {
       status: 422,

@@ -4,7 +4,7 @@
  * events from the folded state, and they are committed at the seq the fold ended on, with the run's
  * projection as the events leave it. A lost seq race refolds and plans again.
  */
-import { ConflictError, JournalClosedError, NotFoundError } from '../core/errors.ts';
+import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../core/events.ts';
 import { foldRun, type RunState } from '../core/run-state.ts';
 import type { Commit, RunRow, Store } from '../store/ports.ts';
@@ -37,8 +37,7 @@ export interface Folded {
  * duplicate, and a lost lease belongs to someone else.
  */
 function lostSeqRace(error: unknown): boolean {
-  if (!(error instanceof ConflictError) || error instanceof JournalClosedError) return false;
-  return !/duplicate|fenced|moved on/.test(error.message);
+  return error instanceof ConflictError && error.reason === 'seq';
 }
 
 /** A run's journal and its fold; a run without events is not found. */

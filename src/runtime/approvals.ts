@@ -95,7 +95,7 @@ export function approvalsApi(engine: Engine, store: Store) {
           row,
           by,
           `already ${row.status}`,
-          new ConflictError(row.runId, -1, `approval ${approvalId} is already ${row.status}`),
+          new ConflictError('state', row.runId, `approval ${approvalId} is already ${row.status}`),
         );
       }
       if (d.argsDigest !== undefined && d.argsDigest !== row.argsDigest) {
@@ -103,7 +103,7 @@ export function approvalsApi(engine: Engine, store: Store) {
           row,
           by,
           'arguments differ from the request',
-          new ConflictError(row.runId, -1, `approval ${approvalId} was for different arguments`),
+          new ConflictError('state', row.runId, `approval ${approvalId} was for different arguments`),
         );
       }
       if (store.now() >= row.expiresAt) {
@@ -111,7 +111,7 @@ export function approvalsApi(engine: Engine, store: Store) {
           row,
           by,
           'expired',
-          new ConflictError(row.runId, -1, `approval ${approvalId} has expired`),
+          new ConflictError('state', row.runId, `approval ${approvalId} has expired`),
         );
       }
       const ended = await endedAs(store, row.runId);
@@ -152,7 +152,11 @@ export function approvalsApi(engine: Engine, store: Store) {
         };
       });
       if (!after)
-        throw new ConflictError(row.runId, -1, `approval ${approvalId} is no longer awaiting a decision`);
+        throw new ConflictError(
+          'state',
+          row.runId,
+          `approval ${approvalId} is no longer awaiting a decision`,
+        );
       engine.forget(row.runId);
       return decided;
     },
@@ -176,7 +180,7 @@ export function escalationsApi(engine: Engine, store: Store) {
         throw new UserError(`agent: unknown agent "${o.agent}"`, 'agent');
       const { after } = await appendFolded(store, runId, (state) => {
         if (state.status !== 'escalated')
-          throw new ConflictError(runId, -1, `run ${runId} is ${state.status}, not escalated`);
+          throw new ConflictError('state', runId, `run ${runId} is ${state.status}, not escalated`);
         const agent = state.agent ?? o.agent;
         if (!agent) throw new UserError('agent is required to reopen a run the router escalated', 'agent');
         return {
@@ -201,7 +205,7 @@ export function escalationsApi(engine: Engine, store: Store) {
       requireOperator(o.by);
       const { after } = await appendFolded(store, runId, (state) => {
         if (state.status !== 'escalated')
-          throw new ConflictError(runId, -1, `run ${runId} is ${state.status}, not escalated`);
+          throw new ConflictError('state', runId, `run ${runId} is ${state.status}, not escalated`);
         return {
           events: [
             event('run.completed', {

@@ -144,7 +144,7 @@ export function createDeployments(deps: DeploymentsDeps): DeploymentsApi {
         return view(out);
       }
     }
-    throw new ConflictError(id, -1, `deployment ${id} kept changing; try again`);
+    throw new ConflictError('changed', id, `deployment ${id} kept changing; try again`);
   };
 
   return {
@@ -161,8 +161,8 @@ export function createDeployments(deps: DeploymentsDeps): DeploymentsApi {
       const mine = busy.find((d) => d.alias === alias);
       if (mine)
         throw new ConflictError(
+          'busy',
           mine.deploymentId,
-          -1,
           `deployment ${mine.deploymentId} is moving ${agent}/${alias}: roll it back or wait for it to end`,
         );
       for (let attempt = 0; attempt < 20; attempt++) {
@@ -176,7 +176,7 @@ export function createDeployments(deps: DeploymentsDeps): DeploymentsApi {
           return aliasView(stored);
         }
       }
-      throw new ConflictError(agent, -1, `alias ${agent}/${alias} kept changing; try again`);
+      throw new ConflictError('changed', agent, `alias ${agent}/${alias} kept changing; try again`);
     },
 
     async deploy(o) {
@@ -205,8 +205,8 @@ export function createDeployments(deps: DeploymentsDeps): DeploymentsApi {
           (d) => d.alias === alias,
         );
         throw new ConflictError(
+          'busy',
           other?.deploymentId ?? o.agent,
-          -1,
           `deployment ${other?.deploymentId ?? ''} of ${o.agent}/${alias} is still active: wait for it, or roll it back`,
         );
       }

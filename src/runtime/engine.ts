@@ -209,7 +209,7 @@ export class Engine {
       // A lost race: drop the cached fold; the journal says what really happened.
       this.#cache.delete(task.runId);
       if (!(error instanceof ConflictError)) throw error;
-      const lost = /fenced/.test(error.message);
+      const lost = error.reason === 'fenced';
       if (!lost) {
         // The run moved under us (a notification or a cancel); fold again and go on.
         await this.#process(task, signal).catch((again: unknown) => {

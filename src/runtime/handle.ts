@@ -122,7 +122,7 @@ export class RunHandle {
   appendNow(e: NewEvent): Promise<void> {
     const next = this.#chain.then(async () => {
       if (this.#buffer.length > 0)
-        throw new ConflictError(this.runId, this.#firstSeq, 'appendNow with a non-empty buffer');
+        throw new ConflictError('state', this.runId, 'appendNow with a non-empty buffer');
       this.emit(e);
       await this.#commit({});
     });

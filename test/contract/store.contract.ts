@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConflictError } from '../../src/core/errors.ts';
+import { ConflictError, JournalClosedError } from '../../src/core/errors.ts';
 import { event } from '../../src/core/events.ts';
 import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import type { Store } from '../../src/store/ports.ts';
@@ -39,6 +39,84 @@ export function storeContract(adapter: string, factory: StoreFactory): void {
 
   adversarialContract(adapter, withStore);
   hardeningContract(adapter, withStore);
+
+  describe(`${adapter} store: ConflictError reasons`, () => {
+    /** The error a rejected promise carries, asserted to be a ConflictError. */
+    const conflictOf = async (p: Promise<unknown>): Promise<ConflictError> => {
+      const error = await p.then(
+        () => assert.fail('expected a ConflictError'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ConflictError, String(error));
+      return error;
+    };
+
+    it("seq: an append at a taken or skipped seq says 'seq' and the seq it expected", () =>
+      withStore(async (store) => {
+        await store.journal.append('r1', 1, [submitted()]);
+        const taken = await conflictOf(store.journal.append('r1', 1, [progress('late')]));
+        assert.deepEqual([taken.reason, taken.subject, taken.expectedSeq], ['seq', 'r1', 1]);
+        const gap = await conflictOf(
+          store.commit({ appends: [{ runId: 'r1', expectedSeq: 7, events: [progress('gap')] }] }),
+        );
+        assert.deepEqual([gap.reason, gap.expectedSeq], ['seq', 7]);
+      }));
+
+    it("fenced: a commit under a lease another worker took says 'fenced'", () =>
+      withStore(async (store, clock) => {
+        await store.journal.append('r', 1, [submitted()]);
+        await store.queue.enqueue({ runId: 'r', queue: 'q', readyAt: clock.now() });
+        const [stale] = await store.queue.claim('q', 'w1', 1, 100);
+        clock.advance(101);
+        await store.queue.claim('q', 'w2', 1, 100);
+        assert.ok(stale);
+        const e = await conflictOf(
+          store.commit({
+            fence: { runId: 'r', fence: stale.fence },
+            appends: [{ runId: 'r', expectedSeq: 2, events: [progress('stale')] }],
+          }),
+        );
+        assert.deepEqual([e.reason, e.subject, e.expectedSeq], ['fenced', 'r', undefined]);
+      }));
+
+    it("moved: a seq assertion on a run that moved on says 'moved'", () =>
+      withStore(async (store) => {
+        await store.journal.append('r1', 1, [submitted(), progress('a')]);
+        const e = await conflictOf(store.commit({ assertSeq: [{ runId: 'r1', seq: 1 }] }));
+        assert.deepEqual([e.reason, e.subject], ['moved', 'r1']);
+      }));
+
+    it("duplicate: a live dedup key says 'duplicate'", () =>
+      withStore(async (store, clock) => {
+        await store.commit({ dedup: { key: 'k', runId: 'r1', expiresAt: clock.now() + 1000 } });
+        const e = await conflictOf(
+          store.commit({ dedup: { key: 'k', runId: 'r2', expiresAt: clock.now() + 1000 } }),
+        );
+        assert.deepEqual([e.reason, e.subject], ['duplicate', 'r2']);
+      }));
+
+    it("closed: an append to an ended run says 'closed' (JournalClosedError)", () =>
+      withStore(async (store) => {
+        await store.journal.append('r1', 1, [
+          submitted(),
+          event('run.completed', {
+            output: 'done',
+            totals: {
+              steps: 0,
+              modelCalls: 0,
+              toolCalls: 0,
+              inputTokens: 0,
+              outputTokens: 0,
+              costUsd: 0,
+              durationMs: 0,
+            },
+          }),
+        ]);
+        const e = await conflictOf(store.journal.append('r1', 3, [progress('after')]));
+        assert.ok(e instanceof JournalClosedError);
+        assert.deepEqual([e.reason, e.subject], ['closed', 'r1']);
+      }));
+  });
 
   describe(`${adapter} store: Journal contract`, () => {
     it('appends with dense seqs from 1 and reads them back in order', () =>

@@ -94,11 +94,13 @@ describe('deployments over HTTP (issue 18)', { concurrency: 1, timeout: 60_000 }
     });
     assert.equal(dep.status, 201);
     assert.deepEqual(Object.keys(dep.body).sort(), ['deploymentId', 'status']);
-    assert.equal(
-      (await call(op, '/v1/deployments', 'POST', { agent: 'shop', to: 'v2', strategy: 'canary:10:5m' }))
-        .status,
-      409,
-    );
+    const again = await call(op, '/v1/deployments', 'POST', {
+      agent: 'shop',
+      to: 'v2',
+      strategy: 'canary:10:5m',
+    });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.details.reason, 'busy', 'the 409 says why: another deployment is active');
     const missing = await call(op, '/v1/deployments', 'POST', { agent: 'shop', strategy: 'x' });
     assert.equal(missing.status, 400);
     assert.equal(missing.body.error.details.field, 'to');

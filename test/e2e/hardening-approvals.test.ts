@@ -60,8 +60,11 @@ for (const adapter of adapters) {
           json: { decision: 'rejected', comment: 'too late' },
         });
         assert.equal(late.status, 409);
-        const body = (await late.json()) as { error: { code: string; message: string } };
+        const body = (await late.json()) as {
+          error: { code: string; message: string; details: { reason: string } };
+        };
         assert.equal(body.error.code, 'conflict');
+        assert.equal(body.error.details.reason, 'state');
         assert.match(body.error.message, /already approved/);
         assert.deepEqual(
           (await h.system.store.journal.read(runId)).map((e) => e.type),

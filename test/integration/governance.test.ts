@@ -126,6 +126,7 @@ for (const adapter of ADAPTERS) {
           system.approvals.decide(id, { decision: 'approved', approver, argsDigest: 'f'.repeat(64) }),
           {
             name: 'ConflictError',
+            reason: 'state',
           },
         );
         await system.approvals.decide(id, { decision: 'approved', approver });
@@ -136,6 +137,7 @@ for (const adapter of ADAPTERS) {
           }),
           {
             name: 'ConflictError',
+            reason: 'state',
           },
         );
         await system.wait(runId);

@@ -236,12 +236,15 @@ export class MemoryStore implements Store {
     const now = this.now();
     // Check everything first, then mutate: a unit applies entirely or not at all.
     if (unit.fence && this.#tasks.get(unit.fence.runId)?.fence !== unit.fence.fence) {
-      throw new ConflictError(unit.fence.runId, -1, `lease on run ${unit.fence.runId} was lost (fenced)`);
+      throw new ConflictError(
+        'fenced',
+        unit.fence.runId,
+        `lease on run ${unit.fence.runId} was lost (fenced)`,
+      );
     }
     for (const a of unit.assertSeq ?? []) {
       const last = this.#events.get(a.runId)?.length ?? 0;
-      if (last !== a.seq)
-        throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
+      if (last !== a.seq) throw new ConflictError('moved', a.runId, `run ${a.runId} moved on (seq ${last})`);
     }
     const planned = new Map<string, { seq: number; closed: boolean }>();
     const dropped = new Set<AppendOp>();
@@ -249,7 +252,7 @@ export class MemoryStore implements Store {
       const list = this.#events.get(op.runId) ?? [];
       const was = planned.get(op.runId) ?? { seq: list.length, closed: closes(list) };
       if (op.expectedSeq !== 'tail' && op.expectedSeq !== was.seq + 1)
-        throw new ConflictError(op.runId, op.expectedSeq);
+        throw new ConflictError('seq', op.runId, undefined, op.expectedSeq);
       if (admitAppend(op, was.closed) === 'drop') dropped.add(op);
       else
         planned.set(op.runId, { seq: was.seq + op.events.length, closed: was.closed || closes(op.events) });
@@ -257,7 +260,11 @@ export class MemoryStore implements Store {
     if (unit.dedup) {
       const d = this.#dedup.get(storedText(unit.dedup.key));
       if (d && d.expiresAt > now) {
-        throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
+        throw new ConflictError(
+          'duplicate',
+          unit.dedup.runId,
+          `duplicate client message id ${unit.dedup.key}`,
+        );
       }
     }
     const events: JournalEvent[] = [];

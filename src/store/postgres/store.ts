@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ConflictError } from '../../core/errors.ts';
+import { ConfigError, ConflictError, StoreClosedError } from '../../core/errors.ts';
 import { auditChain, type AuditChain, type AuditKeys } from '../../core/audit.ts';
 import { pgAuditJournal } from './audit.ts';
 import type { JournalEvent } from '../../core/events.ts';
@@ -144,7 +144,7 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'switchboard';
     if (!/^[A-Za-z_][\w]{0,40}$/.test(this.schema))
-      throw new Error(`schema: "${this.schema}" must be a plain identifier of at most 41 characters`);
+      throw new ConfigError('schema', `"${this.schema}" must be a plain identifier of at most 41 characters`);
     this.#s = ident(this.schema);
     this.chain = auditChain(options.audit);
     this.#clock = options.clock ?? systemClock;
@@ -270,7 +270,7 @@ export class PostgresStore implements Store {
 
   /** Connect, run pending migrations, start pg-boss and the listener. Safe to call repeatedly. */
   ready(): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#closed) return Promise.reject(new StoreClosedError());
     this.#init ??= this.#start().catch((error: unknown) => {
       // Let the next caller try again (the database may come back).
       this.#init = null;
@@ -315,7 +315,7 @@ export class PostgresStore implements Store {
   }
 
   async commit(unit: Commit): Promise<CommitResult> {
-    if (this.#closed) throw new Error('store is closed');
+    if (this.#closed) throw new StoreClosedError();
     await this.ready();
     let enqueued: TaskSpec[] = [];
     const result = await this.#transaction(unit, async (c) => {
@@ -422,7 +422,12 @@ export class PostgresStore implements Store {
         if (error instanceof SeqRace) {
           // Lost the race for a seq: a 'tail' append just goes after the winner; any other is a conflict.
           if (error.expectedSeq === 'tail' && again) continue;
-          throw new ConflictError(error.runId, error.expectedSeq === 'tail' ? -1 : error.expectedSeq);
+          throw new ConflictError(
+            'seq',
+            error.runId,
+            undefined,
+            error.expectedSeq === 'tail' ? undefined : error.expectedSeq,
+          );
         }
         if (isTransientTxError(error) && again) {
           await sleep(backoffMs(this.#retry, Math.min(attempt, 3)));
@@ -455,13 +460,16 @@ export class PostgresStore implements Store {
         [unit.fence.runId],
       );
       if (rows[0]?.fence !== unit.fence.fence) {
-        throw new ConflictError(unit.fence.runId, -1, `lease on run ${unit.fence.runId} was lost (fenced)`);
+        throw new ConflictError(
+          'fenced',
+          unit.fence.runId,
+          `lease on run ${unit.fence.runId} was lost (fenced)`,
+        );
       }
     }
     for (const a of unit.assertSeq ?? []) {
       const last = await lastSeq(c, this.#s, a.runId);
-      if (last !== a.seq)
-        throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
+      if (last !== a.seq) throw new ConflictError('moved', a.runId, `run ${a.runId} moved on (seq ${last})`);
     }
     const events: JournalEvent[] = [];
     for (const op of unit.appends ?? [])
@@ -475,7 +483,11 @@ export class PostgresStore implements Store {
         [pgText(unit.dedup.key), unit.dedup.runId, unit.dedup.expiresAt, now],
       );
       if (rowCount !== 1)
-        throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
+        throw new ConflictError(
+          'duplicate',
+          unit.dedup.runId,
+          `duplicate client message id ${unit.dedup.key}`,
+        );
     }
     if (unit.deleteTasks?.length)
       await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);

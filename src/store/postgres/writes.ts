@@ -53,7 +53,8 @@ export async function append(
     [runId],
   );
   const last = rows[0]?.seq ?? 0;
-  if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
+  if (expectedSeq !== 'tail' && expectedSeq !== last + 1)
+    throw new ConflictError('seq', runId, undefined, expectedSeq);
   if (events.length === 0) return [];
   let earlierClosing = false;
   if (rows[0] && AFTER_CLOSE_EVENTS.has(rows[0].type as NewEvent['type'])) {

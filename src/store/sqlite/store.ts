@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
-import { ConflictError } from '../../core/errors.ts';
+import { ConflictError, StoreClosedError } from '../../core/errors.ts';
 import { CLOSING_EVENTS, EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
 import {
   auditChain,
@@ -235,7 +235,7 @@ export class SqliteStore implements Store {
   }
 
   commit(unit: Commit): Promise<CommitResult> {
-    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#closed) return Promise.reject(new StoreClosedError());
     return new Promise((resolve, reject) => {
       this.#pending.push({ unit, resolve, reject });
       if (!this.#flushScheduled) {
@@ -342,13 +342,16 @@ export class SqliteStore implements Store {
       const row = this.#stmt('SELECT fence FROM tasks WHERE run_id = ?').get(unit.fence.runId) as
         { fence: number } | undefined;
       if (row?.fence !== unit.fence.fence) {
-        throw new ConflictError(unit.fence.runId, -1, `lease on run ${unit.fence.runId} was lost (fenced)`);
+        throw new ConflictError(
+          'fenced',
+          unit.fence.runId,
+          `lease on run ${unit.fence.runId} was lost (fenced)`,
+        );
       }
     }
     for (const a of unit.assertSeq ?? []) {
       const last = this.#lastSeq(a.runId);
-      if (last !== a.seq)
-        throw new ConflictError(a.runId, a.seq + 1, `run ${a.runId} moved on (seq ${last})`);
+      if (last !== a.seq) throw new ConflictError('moved', a.runId, `run ${a.runId} moved on (seq ${last})`);
     }
     const events: JournalEvent[] = [];
     for (const op of unit.appends ?? [])
@@ -356,7 +359,12 @@ export class SqliteStore implements Store {
     if (unit.dedup) {
       const key = storedText(unit.dedup.key);
       const live = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(key, now);
-      if (live) throw new ConflictError(unit.dedup.runId, 1, `duplicate client message id ${unit.dedup.key}`);
+      if (live)
+        throw new ConflictError(
+          'duplicate',
+          unit.dedup.runId,
+          `duplicate client message id ${unit.dedup.key}`,
+        );
       this.#stmt('INSERT OR REPLACE INTO dedup (key, run_id, expires_at) VALUES (?, ?, ?)').run(
         key,
         unit.dedup.runId,
@@ -410,7 +418,8 @@ export class SqliteStore implements Store {
       'SELECT seq, hash, type FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1',
     ).get(runId) as { seq: number; hash: string | null; type: string } | undefined;
     const last = tail?.seq ?? 0;
-    if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw new ConflictError(runId, expectedSeq);
+    if (expectedSeq !== 'tail' && expectedSeq !== last + 1)
+      throw new ConflictError('seq', runId, undefined, expectedSeq);
     const closed = isClosedAfter(
       tail?.type,
       () =>
