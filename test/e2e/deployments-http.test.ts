@@ -48,7 +48,7 @@ describe('deployments over HTTP (issue 18)', { concurrency: 1, timeout: 60_000 }
   /** The fields of the answers this test reads (every answer is one of these shapes). */
   interface Answer {
     versions: { version: string }[];
-    error: { details: { field: string } };
+    error: { details: { field?: string; reason?: string } };
     weights: Record<string, number>;
     deploymentId: string;
     status: string;
