@@ -5,6 +5,7 @@
  * version, alias, session keys and owners hold well-formed text; JSON payloads (definitions,
  * weights, whole deployment records) keep every code unit.
  */
+import { ConflictError } from '../../core/errors.ts';
 import {
   ACTIVE_DEPLOYMENT_STATUSES,
   type AliasRecord,
@@ -122,7 +123,11 @@ export function createMemoryDeployments(): DeploymentStore {
       // As the SQL stores' unique index refuses it: a deployment cannot become a second active one.
       if (!ACTIVE_DEPLOYMENT_STATUSES.has(existing.status) && ACTIVE_DEPLOYMENT_STATUSES.has(record.status))
         if (activeFor(record.agent, record.alias))
-          throw new Error(`another deployment of ${record.agent}/${record.alias} is active`);
+          throw new ConflictError(
+            'busy',
+            record.deploymentId,
+            `another deployment of ${record.agent}/${record.alias} is active`,
+          );
       const stored = { ...copy(record), rev: expectedRev + 1 };
       deployments.set(record.deploymentId, stored);
       if (alias) {

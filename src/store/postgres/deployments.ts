@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { DeploymentRecord, DeploymentStore } from '../deployment-port.ts';
+import { UserError } from '../../core/errors.ts';
 import {
   ACTIVE_SQL,
   aliasOfRow,
@@ -166,7 +167,8 @@ export function createPostgresDeployments(
       ).length,
 
     createDeployment: async (d) => {
-      if (impossibleId(d.deploymentId)) throw new Error('a deployment id cannot hold NUL');
+      if (impossibleId(d.deploymentId))
+        throw new UserError('a deployment id cannot hold NUL', 'deploymentId');
       const rows = await query(
         `INSERT INTO ${s}.deployments (deployment_id, agent, alias, status, created_at, record, rev)
          VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT DO NOTHING RETURNING 1`,
