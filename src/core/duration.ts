@@ -4,6 +4,8 @@
  * a duration (telemetry windows, schedules).
  */
 
+import { UserError } from './errors.ts';
+
 const UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
@@ -23,7 +25,7 @@ const RATE_UNITS: Readonly<Record<string, number>> = {
 /** Parse a duration such as `15m`, `24h`, `7d`, `90s` or plain milliseconds into ms. */
 export function parseDuration(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
-  if (!m) throw new Error(`invalid duration "${value}" (use e.g. 90s, 15m, 24h, 7d)`);
+  if (!m) throw new UserError(`invalid duration "${value}" (use e.g. 90s, 15m, 24h, 7d)`);
   return Number(m[1]) * (UNITS[m[2] ?? 'ms'] ?? 1);
 }
 
@@ -35,7 +37,7 @@ export function parseInterval(value: string): number {
   const rate = /^rate\(\s*(\d+)\s+(second|minute|hour|day)s?\s*\)$/i.exec(value.trim());
   if (rate) return Number(rate[1]) * (RATE_UNITS[rate[2]!.toLowerCase()] ?? 0);
   if (/^rate\(/i.test(value.trim()))
-    throw new Error(`invalid rate expression "${value}" (use e.g. rate(5 minutes), rate(1 hour))`);
+    throw new UserError(`invalid rate expression "${value}" (use e.g. rate(5 minutes), rate(1 hour))`);
   return parseDuration(value);
 }
 

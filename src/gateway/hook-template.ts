@@ -4,6 +4,8 @@
  * anything, whatever a sender puts in its payload.
  */
 
+import { UserError } from '../core/errors.ts';
+
 /** One piece of a compiled template: literal text, or a path into the payload. */
 type Part = { text: string } | { path: string[] };
 
@@ -32,11 +34,11 @@ export function compileTemplate(source: string): HookTemplate {
     }
     if (open > at) parts.push({ text: source.slice(at, open) });
     const close = source.indexOf('}}', open + 2);
-    if (close < 0) throw new Error(`unterminated placeholder at character ${open + 1}`);
+    if (close < 0) throw new UserError(`unterminated placeholder at character ${open + 1}`);
     const path = source.slice(open + 2, close).trim();
     const segments = path.split('.');
     if (!path || !segments.every((s) => SEGMENT.test(s)))
-      throw new Error(`placeholder {{${path}}} must be a dot-separated path such as data.order.id`);
+      throw new UserError(`placeholder {{${path}}} must be a dot-separated path such as data.order.id`);
     parts.push({ path: segments });
     at = close + 2;
   }

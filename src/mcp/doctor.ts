@@ -3,7 +3,7 @@
  * configured, and whether each answers. Checks run in parallel, each bounded by a timeout; a bad
  * configuration is reported as a line, not thrown.
  */
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, NotFoundError } from '../core/errors.ts';
 import { checkModel, type ModelCheck } from '../models/doctor.ts';
 import { loadMcpConfig, MCP_CONFIG_VARIABLE, type McpConfig } from './config.ts';
 import { McpConnection, type McpServerStatus } from './connection.ts';
@@ -29,7 +29,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 async function checkServer(name: string, config: McpConfig, timeoutMs: number): Promise<McpServerCheck> {
   const server = config.servers[name];
-  if (!server) throw new Error(`unknown server ${name}`);
+  if (!server) throw new NotFoundError(`unknown MCP server ${name}`);
   const conn = new McpConnection(name, server, {
     reconnect: { enabled: false },
     connectTimeoutMs: timeoutMs,

@@ -6,6 +6,7 @@
  * Spec: `seed=<n>,p=<probability>[,points=a|b]` fires each listed (default: every) point with
  * probability p from a seeded PRNG.
  */
+import { ConfigError } from '../core/errors.ts';
 import { mulberry32 } from '../core/random.ts';
 export const FAULT_POINTS = [
   'afterSubmitCommit',
@@ -36,20 +37,21 @@ export function parseFaults(
   const fields = new Map<string, string>();
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=');
-    if (!k || v === undefined) throw new Error(`SWITCHBOARD_FAULTS: malformed part "${part}"`);
+    if (!k || v === undefined) throw new ConfigError('SWITCHBOARD_FAULTS', `malformed part "${part}"`);
     fields.set(k.trim(), v.trim());
   }
   for (const k of fields.keys()) {
-    if (!['seed', 'p', 'points'].includes(k)) throw new Error(`SWITCHBOARD_FAULTS: unknown key "${k}"`);
+    if (!['seed', 'p', 'points'].includes(k))
+      throw new ConfigError('SWITCHBOARD_FAULTS', `unknown key "${k}"`);
   }
   const seed = Number(fields.get('seed') ?? '1');
   const p = Number(fields.get('p') ?? '0.05');
   if (!Number.isFinite(seed) || !(p >= 0 && p <= 1))
-    throw new Error('SWITCHBOARD_FAULTS: seed must be a number, p in [0,1]');
+    throw new ConfigError('SWITCHBOARD_FAULTS', 'seed must be a number, p in [0,1]');
   const listed = fields.get('points')?.split('|') ?? [...FAULT_POINTS];
   for (const point of listed) {
     if (!(FAULT_POINTS as readonly string[]).includes(point))
-      throw new Error(`SWITCHBOARD_FAULTS: unknown point "${point}"`);
+      throw new ConfigError('SWITCHBOARD_FAULTS', `unknown point "${point}"`);
   }
   const enabled = new Set(listed);
   const random = mulberry32(seed);

@@ -4,6 +4,7 @@
  * computed from the journal's recorded token usage, so it can be recomputed with new prices.
  */
 import type { JournalEvent, TokenUsage } from '../core/events.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { Store } from '../store/ports.ts';
 import { scanRuns } from './scan.ts';
 
@@ -47,7 +48,10 @@ export function priceTable(overrides: PriceTable = {}, env: NodeJS.ProcessEnv = 
     try {
       fromEnv = JSON.parse(env.SWITCHBOARD_PRICES) as PriceTable;
     } catch {
-      throw new Error('SWITCHBOARD_PRICES must be a JSON object: {"model": {"input": 3, "output": 15}}');
+      throw new ConfigError(
+        'SWITCHBOARD_PRICES',
+        'must be a JSON object: {"model": {"input": 3, "output": 15}}',
+      );
     }
   }
   return { ...DEFAULT_PRICES, ...fromEnv, ...overrides };
