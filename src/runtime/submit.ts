@@ -1,7 +1,8 @@
 /**
- * Submitting a root run: the request checked, deduplicated (a client message id per session, or a
- * caller-wide idempotency key), journaled as `run.submitted` with its first wake-up placed by
- * session order, all in one commit. A version pin (`version`, or `agent: "name@version"`) is an
+ * Submitting a run. Every run — root, delegated (runtime/tools.ts) or shadow (runtime/shadow.ts) —
+ * gets its first commit from {@link submissionCommit}. A root run's request is checked,
+ * deduplicated (a client message id per session, or a caller-wide idempotency key), journaled as
+ * `run.submitted` with its first wake-up placed by session order, all in one commit. A version pin (`version`, or `agent: "name@version"`) is an
  * operator's act: a caller whose role is neither `operator` nor `admin` is refused.
  */
 import type { Budget } from '../core/budget.ts';
