@@ -2,7 +2,7 @@
  * An in-memory store with the same semantics as the durable adapters (the same contract suite runs
  * against it). Nothing survives the process: use it for tests and benchmarks, never production.
  */
-import { ConflictError } from '../../core/errors.ts';
+import { duplicateKey, leaseLost, movedOn, seqTaken } from '../conflicts.ts';
 import { EVENT_SCHEMA_VERSION, type JournalEvent } from '../../core/events.ts';
 import {
   auditChain,
@@ -236,15 +236,11 @@ export class MemoryStore implements Store {
     const now = this.now();
     // Check everything first, then mutate: a unit applies entirely or not at all.
     if (unit.fence && this.#tasks.get(unit.fence.runId)?.fence !== unit.fence.fence) {
-      throw new ConflictError(
-        'fenced',
-        unit.fence.runId,
-        `lease on run ${unit.fence.runId} was lost (fenced)`,
-      );
+      throw leaseLost(unit.fence.runId);
     }
     for (const a of unit.assertSeq ?? []) {
       const last = this.#events.get(a.runId)?.length ?? 0;
-      if (last !== a.seq) throw new ConflictError('moved', a.runId, `run ${a.runId} moved on (seq ${last})`);
+      if (last !== a.seq) throw movedOn(a.runId, last);
     }
     const planned = new Map<string, { seq: number; closed: boolean }>();
     const dropped = new Set<AppendOp>();
@@ -252,7 +248,7 @@ export class MemoryStore implements Store {
       const list = this.#events.get(op.runId) ?? [];
       const was = planned.get(op.runId) ?? { seq: list.length, closed: closes(list) };
       if (op.expectedSeq !== 'tail' && op.expectedSeq !== was.seq + 1)
-        throw new ConflictError('seq', op.runId, undefined, op.expectedSeq);
+        throw seqTaken(op.runId, op.expectedSeq);
       if (admitAppend(op, was.closed) === 'drop') dropped.add(op);
       else
         planned.set(op.runId, { seq: was.seq + op.events.length, closed: was.closed || closes(op.events) });
@@ -260,11 +256,7 @@ export class MemoryStore implements Store {
     if (unit.dedup) {
       const d = this.#dedup.get(storedText(unit.dedup.key));
       if (d && d.expiresAt > now) {
-        throw new ConflictError(
-          'duplicate',
-          unit.dedup.runId,
-          `duplicate client message id ${unit.dedup.key}`,
-        );
+        throw duplicateKey(unit.dedup.key, unit.dedup.runId);
       }
     }
     const events: JournalEvent[] = [];

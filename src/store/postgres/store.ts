@@ -15,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ConfigError, ConflictError, StoreClosedError } from '../../core/errors.ts';
+import { ConfigError, StoreClosedError } from '../../core/errors.ts';
+import { duplicateKey, leaseLost, movedOn, seqTaken } from '../conflicts.ts';
 import { auditChain, type AuditChain, type AuditKeys } from '../../core/audit.ts';
 import { pgAuditJournal } from './audit.ts';
 import type { JournalEvent } from '../../core/events.ts';
@@ -422,12 +423,7 @@ export class PostgresStore implements Store {
         if (error instanceof SeqRace) {
           // Lost the race for a seq: a 'tail' append just goes after the winner; any other is a conflict.
           if (error.expectedSeq === 'tail' && again) continue;
-          throw new ConflictError(
-            'seq',
-            error.runId,
-            undefined,
-            error.expectedSeq === 'tail' ? undefined : error.expectedSeq,
-          );
+          throw seqTaken(error.runId, error.expectedSeq === 'tail' ? undefined : error.expectedSeq);
         }
         if (isTransientTxError(error) && again) {
           await sleep(backoffMs(this.#retry, Math.min(attempt, 3)));
@@ -460,16 +456,12 @@ export class PostgresStore implements Store {
         [unit.fence.runId],
       );
       if (rows[0]?.fence !== unit.fence.fence) {
-        throw new ConflictError(
-          'fenced',
-          unit.fence.runId,
-          `lease on run ${unit.fence.runId} was lost (fenced)`,
-        );
+        throw leaseLost(unit.fence.runId);
       }
     }
     for (const a of unit.assertSeq ?? []) {
       const last = await lastSeq(c, this.#s, a.runId);
-      if (last !== a.seq) throw new ConflictError('moved', a.runId, `run ${a.runId} moved on (seq ${last})`);
+      if (last !== a.seq) throw movedOn(a.runId, last);
     }
     const events: JournalEvent[] = [];
     for (const op of unit.appends ?? [])
@@ -482,12 +474,7 @@ export class PostgresStore implements Store {
          WHERE ${s}.dedup.expires_at <= $4`,
         [pgText(unit.dedup.key), unit.dedup.runId, unit.dedup.expiresAt, now],
       );
-      if (rowCount !== 1)
-        throw new ConflictError(
-          'duplicate',
-          unit.dedup.runId,
-          `duplicate client message id ${unit.dedup.key}`,
-        );
+      if (rowCount !== 1) throw duplicateKey(unit.dedup.key, unit.dedup.runId);
     }
     if (unit.deleteTasks?.length)
       await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { GENESIS_HASH, type AuditChain } from '../../core/audit.ts';
-import { ConflictError } from '../../core/errors.ts';
+import { seqTaken } from '../conflicts.ts';
 import {
   AFTER_CLOSE_EVENTS,
   CLOSING_EVENTS,
@@ -53,8 +53,7 @@ export async function append(
     [runId],
   );
   const last = rows[0]?.seq ?? 0;
-  if (expectedSeq !== 'tail' && expectedSeq !== last + 1)
-    throw new ConflictError('seq', runId, undefined, expectedSeq);
+  if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw seqTaken(runId, expectedSeq);
   if (events.length === 0) return [];
   let earlierClosing = false;
   if (rows[0] && AFTER_CLOSE_EVENTS.has(rows[0].type as NewEvent['type'])) {

@@ -6,8 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
-import { ConflictError, StoreClosedError } from '../../core/errors.ts';
-import { CLOSING_EVENTS, EVENT_SCHEMA_VERSION, type JournalEvent, type NewEvent } from '../../core/events.ts';
+import { StoreClosedError } from '../../core/errors.ts';
+import { duplicateKey, leaseLost, movedOn, seqTaken } from '../conflicts.ts';
+import type { JournalEvent } from '../../core/events.ts';
 import {
   auditChain,
   GENESIS_HASH,
@@ -28,7 +29,6 @@ import type { DeploymentStore } from '../deployment-port.ts';
 import { createSqliteDeployments } from './deployments.ts';
 import type {
   FactStore,
-  ApprovalRow,
   ApprovalsProjection,
   ClaimedTask,
   Commit,
@@ -43,9 +43,10 @@ import type {
   TaskSpec,
 } from '../ports.ts';
 import { migrate } from './schema.ts';
-import { admitAppend, isClosedAfter } from '../closed.ts';
-import { storedOpt, storedText } from '../text.ts';
-import { listRuns, projectRun, sqliteApprovals, sqliteFacts, str, toRunRow } from './projections.ts';
+import { applyCommitSync } from '../commit.ts';
+import { putHead, sqliteCommitTx } from './commit-tx.ts';
+import { storedText } from '../text.ts';
+import { listRuns, sqliteApprovals, sqliteFacts, str, toRunRow } from './projections.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` for a private in-memory database. */
@@ -215,7 +216,7 @@ export class SqliteStore implements Store {
         prev = hash;
       }
       const last = events.at(-1);
-      if (last) this.#putHead(runId, last.seq, prev);
+      if (last) putHead((sql) => this.#stmt(sql), this.chain, runId, last.seq, prev);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
@@ -336,163 +337,18 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** One unit through the shared commit algorithm (../commit.ts); its wake-ups join the batch's. */
   #apply(unit: Commit, enqueued: TaskSpec[]): CommitResult {
-    const now = this.now();
-    if (unit.fence) {
-      const row = this.#stmt('SELECT fence FROM tasks WHERE run_id = ?').get(unit.fence.runId) as
-        { fence: number } | undefined;
-      if (row?.fence !== unit.fence.fence) {
-        throw new ConflictError(
-          'fenced',
-          unit.fence.runId,
-          `lease on run ${unit.fence.runId} was lost (fenced)`,
-        );
-      }
-    }
-    for (const a of unit.assertSeq ?? []) {
-      const last = this.#lastSeq(a.runId);
-      if (last !== a.seq) throw new ConflictError('moved', a.runId, `run ${a.runId} moved on (seq ${last})`);
-    }
-    const events: JournalEvent[] = [];
-    for (const op of unit.appends ?? [])
-      events.push(...this.#append(op.runId, op.expectedSeq, op.events, now));
-    if (unit.dedup) {
-      const key = storedText(unit.dedup.key);
-      const live = this.#stmt('SELECT run_id FROM dedup WHERE key = ? AND expires_at > ?').get(key, now);
-      if (live)
-        throw new ConflictError(
-          'duplicate',
-          unit.dedup.runId,
-          `duplicate client message id ${unit.dedup.key}`,
-        );
-      this.#stmt('INSERT OR REPLACE INTO dedup (key, run_id, expires_at) VALUES (?, ?, ?)').run(
-        key,
-        unit.dedup.runId,
-        unit.dedup.expiresAt,
-      );
-    }
-    for (const runId of unit.deleteTasks ?? []) this.#stmt('DELETE FROM tasks WHERE run_id = ?').run(runId);
-    for (const runId of unit.dropDedup ?? []) this.#stmt('DELETE FROM dedup WHERE run_id = ?').run(runId);
-    for (const t of unit.upsertTasks ?? []) this.#upsertTask(t, enqueued);
-    for (const r of unit.projection ?? []) this.#project(r);
-    for (const a of unit.approvals ?? []) this.#approval(a);
-    const woken: TaskSpec[] = [];
-    if (unit.session?.join) {
-      const { sessionKey, runId, queue } = unit.session.join;
-      this.#stmt('INSERT INTO session_runs (session_key, run_id, queue) VALUES (?, ?, ?)').run(
-        storedText(sessionKey),
-        runId,
-        queue,
-      );
-      const head = this.#sessionHead(sessionKey);
-      if (head?.run_id === runId) this.#upsertTask({ runId, queue, readyAt: now }, enqueued);
-    }
-    if (unit.session?.leave) {
-      const { sessionKey, runId } = unit.session.leave;
-      const wasHead = this.#sessionHead(sessionKey)?.run_id === runId;
-      this.#stmt('DELETE FROM session_runs WHERE run_id = ?').run(runId);
-      const next = wasHead ? this.#sessionHead(sessionKey) : undefined;
-      if (next) {
-        const task = { runId: next.run_id, queue: next.queue, readyAt: now };
-        this.#upsertTask(task, enqueued);
-        woken.push(task);
-      }
-    }
+    const {
+      events,
+      woken,
+      enqueued: moved,
+    } = applyCommitSync(
+      unit,
+      sqliteCommitTx((sql) => this.#stmt(sql), this.chain, this.now()),
+    );
+    enqueued.push(...moved);
     return { events, woken };
-  }
-
-  #sessionHead(sessionKey: string): { run_id: string; queue: string } | undefined {
-    return this.#stmt(
-      'SELECT run_id, queue FROM session_runs WHERE session_key = ? ORDER BY pos LIMIT 1',
-    ).get(storedText(sessionKey)) as { run_id: string; queue: string } | undefined;
-  }
-
-  #lastSeq(runId: string): number {
-    return (
-      this.#stmt('SELECT coalesce(max(seq), 0) AS s FROM events WHERE run_id = ?').get(runId) as { s: number }
-    ).s;
-  }
-
-  #append(runId: string, expectedSeq: number | 'tail', events: NewEvent[], now: number): JournalEvent[] {
-    const tail = this.#stmt(
-      'SELECT seq, hash, type FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1',
-    ).get(runId) as { seq: number; hash: string | null; type: string } | undefined;
-    const last = tail?.seq ?? 0;
-    if (expectedSeq !== 'tail' && expectedSeq !== last + 1)
-      throw new ConflictError('seq', runId, undefined, expectedSeq);
-    const closed = isClosedAfter(
-      tail?.type,
-      () =>
-        this.#stmt(
-          `SELECT 1 FROM events WHERE run_id = ? AND type IN (${[...CLOSING_EVENTS].map(() => '?').join(', ')}) LIMIT 1`,
-        ).get(runId, ...CLOSING_EVENTS) !== undefined,
-    );
-    if (admitAppend({ runId, expectedSeq, events }, closed) === 'drop') return [];
-    const insert = this.#stmt(
-      'INSERT INTO events (run_id, seq, at, v, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    let prev = tail?.hash ?? GENESIS_HASH;
-    const appended = events.map((e, i) => {
-      const seq = last + 1 + i;
-      const text = JSON.stringify(e.data);
-      // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
-      const hash = this.chain.link(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
-      insert.run(runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text, prev, hash);
-      prev = hash;
-      return { runId, seq, at: now, v: EVENT_SCHEMA_VERSION, type: e.type, data: e.data } as JournalEvent;
-    });
-    // The head moves in the same transaction: verify compares it with the journal's end.
-    if (appended.length > 0) this.#putHead(runId, last + appended.length, prev);
-    return appended;
-  }
-
-  #putHead(runId: string, seq: number, hash: string): void {
-    this.#stmt(
-      `INSERT INTO run_heads (run_id, seq, hash, seal) VALUES (?, ?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal`,
-    ).run(runId, seq, hash, this.chain.seal(runId, seq, hash));
-  }
-
-  #approval(a: ApprovalRow): void {
-    this.#stmt(
-      `INSERT INTO approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons, requested_by,
-         requested_at, expires_at, status, approver, comment, decided_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (approval_id) DO UPDATE SET run_id = excluded.run_id, call_id = excluded.call_id,
-         tool = excluded.tool, agent = excluded.agent, args = excluded.args, args_digest = excluded.args_digest,
-         reasons = excluded.reasons, requested_by = excluded.requested_by, requested_at = excluded.requested_at,
-         expires_at = excluded.expires_at, status = excluded.status, approver = excluded.approver,
-         comment = excluded.comment, decided_at = excluded.decided_at`,
-    ).run(
-      a.approvalId,
-      a.runId,
-      storedText(a.callId),
-      a.tool,
-      a.agent,
-      JSON.stringify(a.args ?? null),
-      a.argsDigest,
-      JSON.stringify(a.reasons),
-      storedText(a.requestedBy),
-      a.requestedAt,
-      a.expiresAt,
-      a.status,
-      storedOpt(a.approver),
-      storedOpt(a.comment),
-      a.decidedAt,
-    );
-  }
-
-  #upsertTask(t: TaskSpec, enqueued: TaskSpec[]): void {
-    this.#stmt(
-      `INSERT INTO tasks (run_id, queue, ready_at) VALUES (?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET queue = excluded.queue, ready_at = excluded.ready_at,
-         lease_owner = NULL, lease_expires = NULL`,
-    ).run(t.runId, t.queue, t.readyAt);
-    enqueued.push(t);
-  }
-
-  #project(r: RunRow): void {
-    projectRun((sql) => this.#stmt(sql), r);
   }
 
   /**
