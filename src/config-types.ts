@@ -7,7 +7,7 @@ import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
 import type { DeploymentOptions, ResolvedDeploymentOptions } from './core/deployment.ts';
 import type { PolicyRule } from './core/policy.ts';
-import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from './core/routing-port.ts';
 import type { MemoryHooks, MemoryOptions } from './memory/hooks.ts';
 import type { McpConfig } from './mcp/config.ts';
 import type { Env } from './config-keys.ts';
@@ -113,7 +113,7 @@ export interface SwitchboardConfig {
     /** Router confidence below which a request is escalated instead of guessed. */
     threshold?: number;
     /** Tool retrievers by agent name (default: one per agent with `toolRetrieval.enabled`). */
-    retrievers?: Map<string, ToolRetrieverLike>;
+    retrievers?: Map<string, ToolRetriever>;
     /** Score below which the tool retriever leaves a tool out (0 shows the best `topK` always). */
     toolThreshold?: number;
   };

@@ -44,7 +44,14 @@ export type {
 } from './core/events.ts';
 export { foldRun, decide, TERMINAL_STATUSES } from './core/run-state.ts';
 export type { RunState, RunStatus, NextAction } from './core/run-state.ts';
-export type { AgentRouter, ToolRetrieverLike, RouteDecisionLike } from './core/routing-port.ts';
+export type {
+  AgentRouter,
+  RouteDecision,
+  RouteDecisionLike,
+  ToolRetrieval,
+  ToolRetriever,
+  ToolRetrieverLike,
+} from './core/routing-port.ts';
 
 // Configuration and projects
 export { defineConfig, compileConfig, DEFAULTS, ENV_KEYS } from './config.ts';

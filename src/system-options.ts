@@ -5,7 +5,7 @@ import { UserError } from './core/errors.ts';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
-import type { AgentRouter, ToolRetrieverLike } from './core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from './core/routing-port.ts';
 import type { MemoryOptions } from './memory/hooks.ts';
 import type { Faults } from './runtime/faults.ts';
 import type { Clock } from './store/clock.ts';
@@ -34,7 +34,7 @@ export interface SystemOptions {
    */
   router?: AgentRouter | false;
   /** Tool retriever per agent name; by default one is fitted for each agent with `toolRetrieval.enabled`. */
-  retrievers?: Map<string, ToolRetrieverLike>;
+  retrievers?: Map<string, ToolRetriever>;
   /** Governance rules (data): allow, require-approval or deny tool calls. Validated at creation. */
   policies?: unknown[];
   /** How long an approval request stays open, in ms (72 h). */

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { AgentDefinition } from '../core/agent.ts';
 import type { PolicyRule } from '../core/policy.ts';
-import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from '../core/routing-port.ts';
 import { buildAgents } from '../runtime/agents.ts';
 import type { Store } from '../store/ports.ts';
 import { formatReplay } from './format.ts';
@@ -19,7 +19,7 @@ import { firstDivergence, replayRun, replayTotals, type ReplayConfig } from './r
 export interface ReplayOverrides {
   agents?: AgentDefinition[];
   router?: AgentRouter;
-  retrievers?: Map<string, ToolRetrieverLike>;
+  retrievers?: Map<string, ToolRetriever>;
   defaultAgent?: string;
   /** Governance rules: calls are admitted under these instead (a deny rule, a lower approval limit). */
   policies?: PolicyRule[];

@@ -10,7 +10,7 @@
  * (their model sees the rebuilt prompt), and the replay stops at the first divergence: which agent,
  * which tool, which arguments.
  */
-import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
 import type { AgentRuntime } from '../runtime/agents.ts';
 import { replayTree } from './replayer.ts';
@@ -27,7 +27,7 @@ export function replayConfigOf(system: {
   policies?: readonly PolicyRule[];
   routing: {
     router?: AgentRouter;
-    retrievers?: ReadonlyMap<string, ToolRetrieverLike>;
+    retrievers?: ReadonlyMap<string, ToolRetriever>;
     defaultAgent?: string;
   };
 }): ReplayConfig {

@@ -1,14 +1,14 @@
 /** The shapes of a replay: what it runs against, and what it reports. */
 import type { JournalEvent } from '../core/events.ts';
 import type { PolicyRule } from '../core/policy.ts';
-import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from '../core/routing-port.ts';
 import type { AgentRuntime } from '../runtime/agents.ts';
 
 /** What the replay runs against: the code's agents and routing (e.g. `replayConfigOf(system)`). */
 export interface ReplayConfig {
   agents: ReadonlyMap<string, AgentRuntime>;
   router?: AgentRouter | undefined;
-  retrievers?: ReadonlyMap<string, ToolRetrieverLike> | undefined;
+  retrievers?: ReadonlyMap<string, ToolRetriever> | undefined;
   defaultAgent?: string | undefined;
   /**
    * The governance rules calls are admitted under. Omitted: policies are not re-evaluated, and a

@@ -1,4 +1,15 @@
-/** Public types of the routing layer: targets, per-signal scores, decisions. */
+/**
+ * Public types of the routing layer: targets, per-signal scores, decisions. The decision and
+ * retrieval shapes are the engine's port (core/routing-port.ts), refined here, not repeated.
+ */
+import type { CandidateScoreData } from '../core/events.ts';
+import type {
+  RouteDecision,
+  ToolRetrieval as PortToolRetrieval,
+  ToolRetriever as PortToolRetriever,
+} from '../core/routing-port.ts';
+
+export type { RouteDecision, ToolLinkData } from '../core/routing-port.ts';
 
 /** Something a request can be routed to: an agent, or a tool an agent may see. */
 export interface RoutingTarget {
@@ -13,22 +24,7 @@ export interface RoutingTarget {
 }
 
 /** One candidate's scores: each signal (e.g. `lexical`, `classifier`, `embedding`) and the fusion. */
-export interface CandidateScore {
-  name: string;
-  scores: Record<string, number>;
-  fused: number;
-}
-
-/** The router's answer. `choice` is null when confidence is below the threshold: escalate, never guess. */
-export interface RouteDecision {
-  choice: string | null;
-  confidence: number;
-  threshold: number;
-  method: string;
-  reason: string;
-  /** Sorted best first; the top `maxCandidates` (all candidates when the catalog is small). */
-  candidates: CandidateScore[];
-}
+export type CandidateScore = CandidateScoreData;
 
 /** Routes a request to one target. Fitted at construction; `route` is synchronous and pure. */
 export interface Router {
@@ -45,35 +41,9 @@ export interface RouteOptions {
   allowed?: ReadonlySet<string>;
 }
 
-/** What the tool retriever showed the model, and why. */
-export interface ToolRetrieval {
-  /** Tool names shown to the model: pinned first, then retrieved ones above the threshold. */
-  shown: string[];
-  /** Permitted candidates with their scores, best first. Non-permitted tools never appear. */
-  candidates: CandidateScore[];
-  /** How many tools the agent is permitted to call. */
-  totalAvailable: number;
-  threshold: number;
-  /** True when no unpinned candidate reached the threshold: the request needs none of the tools. */
+/** What the tool retriever showed the model, and why: the port's retrieval, `abstained` always set. */
+export interface ToolRetrieval extends PortToolRetrieval {
   abstained: boolean;
-  /**
-   * Candidates ranked higher because another candidate needs what they produce (`schema`) or
-   * because they are usually called with it (`co-usage`): why a tool the request never named is there.
-   */
-  linked?: ToolLinkData[];
-}
-
-/** Why a tool was added to a retrieval besides its own score. */
-export interface ToolLinkData {
-  /** The tool pulled in. Set on the retrieval's list; absent inside the expansion. */
-  name?: string;
-  via: 'schema' | 'co-usage';
-  /** The candidate that pulled it in. */
-  from: string;
-  /** For `schema`: the required argument of `from` the request does not supply. */
-  argument?: string;
-  /** The linked score that ranked it (its own fused score was lower). */
-  score?: number;
 }
 
 /** Per-call options of {@link ToolRetriever.retrieve}. */
@@ -84,8 +54,8 @@ export interface RetrieveOptions {
   queryEmbedding?: Float32Array | readonly number[];
 }
 
-/** Narrows an agent's tools to those a conversation needs. */
-export interface ToolRetriever {
+/** Narrows an agent's tools to those a conversation needs: the port's retriever, fitted. */
+export interface ToolRetriever extends PortToolRetriever {
   retrieve(conversation: string, options: RetrieveOptions): ToolRetrieval;
   readonly fitMs: number;
 }

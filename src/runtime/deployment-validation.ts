@@ -10,7 +10,7 @@
  * configured (routing/suite.ts): every case must be decided right.
  */
 import { readFile } from 'node:fs/promises';
-import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from '../core/routing-port.ts';
 import type { ValidationOptions } from '../core/deployment.ts';
 import { TERMINAL_STATUSES } from '../core/run-state.ts';
 import { firstDivergence, replayRun, type DivergenceKind, type ReplayConfig } from '../replay/replay.ts';
@@ -23,7 +23,7 @@ import { versionKey, type AgentRuntime } from './agents.ts';
 export interface ValidationEngine {
   agents: ReadonlyMap<string, AgentRuntime>;
   versions: ReadonlyMap<string, AgentRuntime>;
-  opts: { router?: AgentRouter; retrievers?: Map<string, ToolRetrieverLike>; defaultAgent?: string };
+  opts: { router?: AgentRouter; retrievers?: Map<string, ToolRetriever>; defaultAgent?: string };
 }
 
 /** Divergence kinds that fail a deployment's replay (a changed prompt or answer is expected). */

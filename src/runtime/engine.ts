@@ -14,7 +14,7 @@ import { event, type ErrorData } from '../core/events.ts';
 import { chooseRoute } from '../core/decisions/route.ts';
 import { retrieverOf, stepTools } from '../core/decisions/retrieval.ts';
 import { parseModelOutput } from '../core/decisions/output.ts';
-import type { AgentRouter, ToolRetrieverLike } from '../core/routing-port.ts';
+import type { AgentRouter, ToolRetriever } from '../core/routing-port.ts';
 import type { PolicyRule } from '../core/policy.ts';
 import type { AgentDefinition } from '../core/agent.ts';
 import { memorySettings, type MemoryConfig } from '../memory/hooks.ts';
@@ -53,7 +53,7 @@ export interface EngineOptions {
   budget?: Partial<Budget>;
   defaultAgent?: string;
   router?: AgentRouter;
-  retrievers?: Map<string, ToolRetrieverLike>;
+  retrievers?: Map<string, ToolRetriever>;
   faults: Faults;
   random: () => number;
   newId: (prefix: string) => string;

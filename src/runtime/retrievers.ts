@@ -1,5 +1,5 @@
 /** The tool retrievers a system fits when the configuration brings none. */
-import type { ToolRetrieverLike } from '../core/routing-port.ts';
+import type { ToolRetriever } from '../core/routing-port.ts';
 import { createToolRetriever, toolTarget } from '../routing/index.ts';
 import type { AgentRuntime } from './agents.ts';
 
@@ -11,8 +11,8 @@ export function defaultRetrievers(
   agents: Map<string, AgentRuntime>,
   threshold: number | undefined,
   versions: Map<string, AgentRuntime> = agents,
-): Map<string, ToolRetrieverLike> {
-  const out = new Map<string, ToolRetrieverLike>();
+): Map<string, ToolRetriever> {
+  const out = new Map<string, ToolRetriever>();
   for (const a of versions.values()) {
     if (!a.def.toolRetrieval?.enabled) continue;
     // A native tool is described by its own schema and examples; a delegation by the agent it hands

@@ -5,7 +5,7 @@
  */
 import type { ToolRetrievalOptions } from '../agent.ts';
 import type { Turn } from '../run-state.ts';
-import type { ToolRetrievalLike, ToolRetrieverLike } from '../routing-port.ts';
+import type { ToolRetrieval, ToolRetriever } from '../routing-port.ts';
 
 /** The text the tool retriever is given: every turn of the conversation so far, one per line. */
 export function retrievalQuery(turns: readonly Turn[]): string {
@@ -16,15 +16,15 @@ export function retrievalQuery(turns: readonly Turn[]): string {
 
 /** The retriever of an agent version: its own (`name@label`) first, else the agent name's. */
 export function retrieverOf(
-  retrievers: ReadonlyMap<string, ToolRetrieverLike> | undefined,
+  retrievers: ReadonlyMap<string, ToolRetriever> | undefined,
   agent: { key?: string; name: string },
-): ToolRetrieverLike | undefined {
+): ToolRetriever | undefined {
   return (agent.key !== undefined ? retrievers?.get(agent.key) : undefined) ?? retrievers?.get(agent.name);
 }
 
 /** The tools of one model step: the retrieval to journal (none when retrieval is off) and the specs shown. */
 export interface StepTools<S extends { name: string }> {
-  retrieved?: ToolRetrievalLike;
+  retrieved?: ToolRetrieval;
   specs: S[];
 }
 
@@ -36,7 +36,7 @@ export interface StepTools<S extends { name: string }> {
 export function stepTools<S extends { name: string }>(
   specs: readonly S[],
   turns: readonly Turn[],
-  retriever: ToolRetrieverLike | undefined,
+  retriever: ToolRetriever | undefined,
   retrieval: ToolRetrievalOptions | undefined,
 ): StepTools<S> {
   if (!retriever || !retrieval?.enabled) return { specs: [...specs] };
