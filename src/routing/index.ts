@@ -20,7 +20,7 @@ export {
   DEFAULT_THRESHOLDS,
 } from './router.ts';
 export type { RetrieverOptions, RouterOptions } from './router.ts';
-export type { FusionWeights, ScoringOptions } from './engine.ts';
+export type { FusionWeights, ScoringOptions } from './scoring.ts';
 export { agentTarget, toolTarget } from './targets.ts';
 export {
   createEmbeddedRouter,

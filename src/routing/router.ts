@@ -1,5 +1,5 @@
 /** The agent router and the tool retriever, both thin policies over the shared scoring engine. */
-import { fitEngine, type ScoringOptions } from './engine.ts';
+import { fitEngine, type ScoringOptions } from './scoring.ts';
 import { formatPair } from './format.ts';
 import { DEFAULT_LINKS, expandLinks, fitSchemaLinks, type CoUsagePriors, type LinkOptions } from './links.ts';
 import type {

@@ -6,7 +6,7 @@ import {
   rawFeatures,
   type TrainingDoc,
 } from '../../../src/routing/classifier.ts';
-import { fitEngine } from '../../../src/routing/engine.ts';
+import { fitEngine } from '../../../src/routing/scoring.ts';
 import { hash32, stem, words } from '../../../src/routing/text.ts';
 import { agents, tools } from './helpers.ts';
 
