@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Project } from '../project.ts';
 import type { System } from '../system.ts';
-import type { Principal } from '../runtime/approvals.ts';
+import type { Actor } from '../runtime/approvals.ts';
 import { CONFIG_FLAG, withProject } from './app.ts';
 
 /** Open the configured system without workers, run `fn`, close it. */
@@ -24,7 +24,7 @@ const duration = (value: string): string => {
 };
 
 /** The CLI acts as an operator principal; `--as` names it (it may not approve its own requests). */
-const cliPrincipal = (id: string): Principal => ({ id, roles: ['approver', 'operator'] });
+const cliActor = (id: string): Actor => ({ id, roles: ['approver', 'operator'] });
 
 /** The operator's commands: approvals, `verify`, `replay`, then the telemetry reports. */
 export function registerOpsCommands(program: Command): void {
@@ -67,7 +67,7 @@ export function registerOpsCommands(program: Command): void {
       await withApp(opts.config, async (_app, system) => {
         const row = await system.approvals.decide(approvalId, {
           decision: decision === 'approve' ? 'approved' : 'rejected',
-          approver: cliPrincipal(opts.as),
+          approver: cliActor(opts.as),
           ...(opts.comment ? { comment: opts.comment } : {}),
         });
         console.log(

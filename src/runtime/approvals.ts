@@ -19,15 +19,15 @@ import type { Engine } from './engine.ts';
 /** A shadow run's actor (runtime/shadow.ts): its runs never appear in people's inboxes. */
 export const isShadowActor = (actorId: string): boolean => actorId.startsWith('shadow:');
 
-/** Who acts: an id (the actor) and roles (`user`, `approver`, `operator`, `admin`). */
-export interface Principal {
+/** Who decides or acts on a run from outside it: an actor id and roles (`user`, `approver`, `operator`, `admin`). */
+export interface Actor {
   id: string;
   roles: readonly string[];
 }
 
 export interface ApprovalDecision {
   decision: 'approved' | 'rejected';
-  approver: Principal;
+  approver: Actor;
   comment?: string;
   /** When given, the decision holds only for these exact arguments. */
   argsDigest?: string;
@@ -164,7 +164,7 @@ export function approvalsApi(engine: Engine, store: Store) {
 }
 
 export function escalationsApi(engine: Engine, store: Store) {
-  const requireOperator = (p: Principal): void => {
+  const requireOperator = (p: Actor): void => {
     if (!p.roles.some((r) => r === 'operator' || r === 'admin'))
       throw new PermissionError(`${p.id} needs the operator or admin role`);
   };
@@ -174,7 +174,7 @@ export function escalationsApi(engine: Engine, store: Store) {
       (await store.runs.list({ ...query, status: 'escalated' })).filter((r) => !isShadowActor(r.actorId)),
 
     /** Take an escalated run back: name the agent (required when the router escalated) and add a note. */
-    async reopen(runId: string, o: { by: Principal; agent?: string; note?: string }): Promise<RunState> {
+    async reopen(runId: string, o: { by: Actor; agent?: string; note?: string }): Promise<RunState> {
       requireOperator(o.by);
       if (o.agent !== undefined && !engine.agents.has(o.agent))
         throw new UserError(`agent: unknown agent "${o.agent}"`, 'agent');
@@ -201,7 +201,7 @@ export function escalationsApi(engine: Engine, store: Store) {
     },
 
     /** Close an escalated run with the answer people gave. */
-    async close(runId: string, o: { by: Principal; output: string }): Promise<RunState> {
+    async close(runId: string, o: { by: Actor; output: string }): Promise<RunState> {
       requireOperator(o.by);
       const { after } = await appendFolded(store, runId, (state) => {
         if (state.status !== 'escalated')
