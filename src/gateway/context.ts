@@ -18,7 +18,7 @@ export type GatewayEnv = {
   Variables: { requestId: string; trace: TraceContext; principal?: Principal };
 };
 
-/** Approvals as the gateway expects `system.approvals` to offer them (added by the approvals issue). */
+/** The part of `system.approvals` the gateway uses. */
 export interface ApprovalsApi {
   list(query: {
     status?: 'pending' | 'approved' | 'rejected' | 'expired';
@@ -34,8 +34,8 @@ export interface ApprovalsApi {
   ): Promise<unknown>;
 }
 
-/** Memory as the gateway expects `system.memory` to offer it (added by the memory issue). */
-export interface MemoryApi {
+/** The part of `system.memory` (runtime/memory-api.ts `MemoryApi`) the gateway uses. */
+export interface GatewayMemory {
   list(query: { actorId: string; sessionId?: string }): Promise<unknown[]>;
   forget(query: { actorId: string; sessionId?: string }): Promise<number>;
 }
@@ -131,5 +131,5 @@ export async function charge(edge: Edge, p: Principal): Promise<void> {
 export const approvalsOf = (system: System): ApprovalsApi | undefined =>
   (system as System & { approvals?: ApprovalsApi }).approvals;
 
-export const memoryOf = (system: System): MemoryApi | undefined =>
-  (system as System & { memory?: MemoryApi }).memory;
+export const memoryOf = (system: System): GatewayMemory | undefined =>
+  (system as System & { memory?: GatewayMemory }).memory;

@@ -9,7 +9,7 @@ export { DEFAULT_PLANS, UsageMeter } from './plans.ts';
 export type { Admission, Plan, UsageCounter } from './plans.ts';
 export { createPostgresUsage } from './usage-postgres.ts';
 export { DEFAULT_LIMITS } from './context.ts';
-export type { ApprovalsApi, GatewayLimits, MemoryApi } from './context.ts';
+export type { ApprovalsApi, GatewayLimits, GatewayMemory } from './context.ts';
 export { HttpError, mapError } from './errors.ts';
 export { ROUTES } from './schemas.ts';
 export { openApiDocument } from './openapi.ts';
