@@ -1,5 +1,5 @@
 /**
- * The shadow report (issue 18): what a shadow deployment's runs did next to the live runs they
+ * The shadow report: what a shadow deployment's runs did next to the live runs they
  * mirror — tool sequences, the calls the live run never made (divergences), answers, approvals
  * and escalations. Pure: built from the two journals of each pair.
  */

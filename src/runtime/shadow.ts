@@ -1,5 +1,5 @@
 /**
- * Shadow runs (issue 18). When a live run of the `from` version of an in-progress `shadow:`
+ * Shadow runs. When a live run of the `from` version of an in-progress `shadow:`
  * deployment ends, its final commit also submits a shadow run of the `to` version with the same
  * request. A shadow run's model calls are real; its tool calls are never executed: a call the live
  * run made (same tool, same canonical arguments) is served the live run's recorded result, any

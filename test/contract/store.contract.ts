@@ -1,6 +1,6 @@
 /**
  * The store contract: every adapter of the Journal and Queue ports runs these same tests
- * (SQLite and in-memory here; PostgreSQL runs them too when it lands).
+ * (test/unit/store-memory, test/integration/store-sqlite and postgres-store run them).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
