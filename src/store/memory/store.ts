@@ -2,8 +2,7 @@
  * An in-memory store with the same semantics as the durable adapters (the same contract suite runs
  * against it). Nothing survives the process: use it for tests and benchmarks, never production.
  */
-import { duplicateKey, leaseLost, movedOn, seqTaken } from '../conflicts.ts';
-import { EVENT_SCHEMA_VERSION, type JournalEvent } from '../../core/events.ts';
+import type { JournalEvent } from '../../core/events.ts';
 import {
   auditChain,
   GENESIS_HASH,
@@ -21,9 +20,9 @@ import { createMemoryBatches } from './batches.ts';
 import { createMemorySchedules } from './schedules.ts';
 import type { DeploymentStore } from '../deployment-port.ts';
 import { createMemoryDeployments } from './deployments.ts';
-import { admitAppend, closes } from '../closed.ts';
+import { closes } from '../closed.ts';
+import { applyCommitSync, type SyncCommitTx } from '../commit.ts';
 import type {
-  AppendOp,
   FactRow,
   FactStore,
   ApprovalRow,
@@ -233,108 +232,73 @@ export class MemoryStore implements Store {
   }
 
   async commit(unit: Commit): Promise<CommitResult> {
-    const now = this.now();
-    // Check everything first, then mutate: a unit applies entirely or not at all.
-    if (unit.fence && this.#tasks.get(unit.fence.runId)?.fence !== unit.fence.fence) {
-      throw leaseLost(unit.fence.runId);
-    }
-    for (const a of unit.assertSeq ?? []) {
-      const last = this.#events.get(a.runId)?.length ?? 0;
-      if (last !== a.seq) throw movedOn(a.runId, last);
-    }
-    const planned = new Map<string, { seq: number; closed: boolean }>();
-    const dropped = new Set<AppendOp>();
-    for (const op of unit.appends ?? []) {
-      const list = this.#events.get(op.runId) ?? [];
-      const was = planned.get(op.runId) ?? { seq: list.length, closed: closes(list) };
-      if (op.expectedSeq !== 'tail' && op.expectedSeq !== was.seq + 1)
-        throw seqTaken(op.runId, op.expectedSeq);
-      if (admitAppend(op, was.closed) === 'drop') dropped.add(op);
-      else
-        planned.set(op.runId, { seq: was.seq + op.events.length, closed: was.closed || closes(op.events) });
-    }
-    if (unit.dedup) {
-      const d = this.#dedup.get(storedText(unit.dedup.key));
-      if (d && d.expiresAt > now) {
-        throw duplicateKey(unit.dedup.key, unit.dedup.runId);
-      }
-    }
-    const events: JournalEvent[] = [];
-    for (const op of unit.appends ?? []) {
-      if (dropped.has(op)) continue;
-      const list = this.#events.get(op.runId) ?? [];
-      this.#events.set(op.runId, list);
-      const stored = this.#stored.get(op.runId) ?? [];
-      this.#stored.set(op.runId, stored);
-      for (const e of op.events) {
-        const je = {
-          runId: op.runId,
-          seq: list.length + 1,
-          at: now,
-          v: EVENT_SCHEMA_VERSION,
-          ...structuredClone(e),
-        };
-        const dataText = JSON.stringify(e.data);
-        const prevHash = stored.at(-1)?.hash ?? GENESIS_HASH;
-        const hash = this.chain.link(prevHash, op.runId, je.seq, now, EVENT_SCHEMA_VERSION, e.type, dataText);
-        stored.push({
-          runId: op.runId,
-          seq: je.seq,
-          at: now,
-          v: EVENT_SCHEMA_VERSION,
-          type: e.type,
-          dataText,
-          prevHash,
-          hash,
-        });
-        list.push(je);
-        events.push(je);
-      }
-      const last = stored.at(-1);
-      if (last) this.#putHead(op.runId, last.seq, last.hash);
-    }
-    if (unit.dedup)
-      this.#dedup.set(storedText(unit.dedup.key), {
-        runId: unit.dedup.runId,
-        expiresAt: unit.dedup.expiresAt,
-      });
-    const enqueued: TaskSpec[] = [];
-    for (const runId of unit.deleteTasks ?? []) this.#tasks.delete(runId);
-    const drop = new Set(unit.dropDedup ?? []);
-    if (drop.size > 0) for (const [k, d] of this.#dedup) if (drop.has(d.runId)) this.#dedup.delete(k);
-    for (const t of unit.upsertTasks ?? []) this.#upsert(t, enqueued);
-    for (const a of unit.approvals ?? []) this.#approvals.set(a.approvalId, approvalText(a));
-    for (const r of unit.projection ?? []) {
-      const old = this.#runs.get(r.runId);
-      if (!old || r.lastSeq >= old.lastSeq)
-        this.#runs.set(r.runId, { ...runText(r), createdAt: old?.createdAt ?? r.createdAt });
-    }
-    const woken: TaskSpec[] = [];
-    if (unit.session?.join) {
-      const { runId, queue } = unit.session.join;
-      const sessionKey = storedText(unit.session.join.sessionKey);
-      const list = this.#sessions.get(sessionKey) ?? [];
-      this.#sessions.set(sessionKey, list);
-      list.push({ runId, queue });
-      if (list.length === 1) this.#upsert({ runId, queue, readyAt: now }, enqueued);
-    }
-    if (unit.session?.leave) {
-      const { runId } = unit.session.leave;
-      const sessionKey = storedText(unit.session.leave.sessionKey);
-      const list = this.#sessions.get(sessionKey) ?? [];
-      const i = list.findIndex((e) => e.runId === runId);
-      if (i >= 0) list.splice(i, 1);
-      const next = i === 0 ? list[0] : undefined;
-      if (next) {
-        const task = { runId: next.runId, queue: next.queue, readyAt: now };
-        this.#upsert(task, enqueued);
-        woken.push(task);
-      }
-      if (list.length === 0) this.#sessions.delete(sessionKey);
-    }
+    const { events, woken, enqueued } = applyCommitSync(unit, this.#tx(this.now()));
     this.#listeners.appended(events);
     this.#listeners.enqueued(enqueued);
     return { events, woken };
+  }
+
+  /** The commit primitives on the maps (../commit.ts checks everything before the first write). */
+  #tx(now: number): SyncCommitTx {
+    const session = (key: string): { runId: string; queue: string }[] =>
+      this.#sessions.get(storedText(key)) ?? [];
+    return {
+      now,
+      chain: this.chain,
+      fence: (runId) => this.#tasks.get(runId)?.fence,
+      lastSeq: (runId) => this.#events.get(runId)?.length ?? 0,
+      tail: (runId) => {
+        const last = this.#stored.get(runId)?.at(-1);
+        return last && { seq: last.seq, hash: last.hash, type: last.type };
+      },
+      hasClosing: (runId) => closes(this.#events.get(runId) ?? []),
+      claimDedup: (key, runId, expiresAt, at) => {
+        const stored = storedText(key);
+        const live = this.#dedup.get(stored);
+        if (live && live.expiresAt > at) return false;
+        this.#dedup.set(stored, { runId, expiresAt });
+        return true;
+      },
+      insertEvents: (runId, _expectedSeq, rows, events) => {
+        const list = this.#events.get(runId) ?? [];
+        this.#events.set(runId, list);
+        const stored = this.#stored.get(runId) ?? [];
+        this.#stored.set(runId, stored);
+        for (const e of events) list.push(structuredClone(e));
+        stored.push(...rows);
+      },
+      putHead: (runId, seq, hash) => this.#putHead(runId, seq, hash),
+      deleteTasks: (runIds) => {
+        for (const runId of runIds) this.#tasks.delete(runId);
+      },
+      dropDedup: (runIds) => {
+        const drop = new Set(runIds);
+        for (const [k, d] of this.#dedup) if (drop.has(d.runId)) this.#dedup.delete(k);
+      },
+      upsertTask: (t) => this.#upsert(t),
+      project: (r) => {
+        const old = this.#runs.get(r.runId);
+        if (!old || r.lastSeq >= old.lastSeq)
+          this.#runs.set(r.runId, { ...runText(r), createdAt: old?.createdAt ?? r.createdAt });
+      },
+      approval: (a) => {
+        this.#approvals.set(a.approvalId, approvalText(a));
+      },
+      // One process, no await inside a unit: nothing can interleave.
+      lockSession: () => {},
+      joinSession: (key, runId, queue) => {
+        const list = session(key);
+        this.#sessions.set(storedText(key), list);
+        list.push({ runId, queue });
+      },
+      leaveSession: (key, runId) => {
+        const list = session(key);
+        const i = list.findIndex((e) => e.runId === runId);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.#sessions.delete(storedText(key));
+      },
+      sessionHead: (key) => session(key)[0],
+    };
   }
 
   async close(): Promise<void> {}
@@ -343,7 +307,7 @@ export class MemoryStore implements Store {
     this.#heads.set(runId, { runId, seq, hash, seal: this.chain.seal(runId, seq, hash) });
   }
 
-  #upsert(t: TaskSpec, enqueued: TaskSpec[]): void {
+  #upsert(t: TaskSpec): void {
     const old = this.#tasks.get(t.runId);
     this.#tasks.set(t.runId, {
       ...t,
@@ -352,7 +316,6 @@ export class MemoryStore implements Store {
       fence: old?.fence ?? 0,
       attempts: old?.attempts ?? 0,
     });
-    enqueued.push(t);
   }
 
   #claim(queue: string, owner: string, limit: number, leaseMs: number): ClaimedTask[] {

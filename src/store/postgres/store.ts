@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ConfigError, StoreClosedError } from '../../core/errors.ts';
-import { duplicateKey, leaseLost, movedOn, seqTaken } from '../conflicts.ts';
+import { seqTaken } from '../conflicts.ts';
 import { auditChain, type AuditChain, type AuditKeys } from '../../core/audit.ts';
 import { pgAuditJournal } from './audit.ts';
 import type { JournalEvent } from '../../core/events.ts';
@@ -40,7 +40,6 @@ import type {
   RunsProjection,
   Store,
   StoreListener,
-  TaskSpec,
 } from '../ports.ts';
 import {
   backoffMs,
@@ -54,7 +53,8 @@ import { NoticeListener, noticePayloads, type AppendNotice } from './notify.ts';
 import { ident, migratePg } from './schema.ts';
 import { BossWakeups } from './wakeups.ts';
 import { pgApprovals, pgFacts, pgRuns, toEvent, type EventRow } from './projections.ts';
-import { append, approval, lastSeq, project, sessionHead, upsertTask } from './writes.ts';
+import { pgCommitTx } from './writes.ts';
+import { applyCommitAsync, type Applied } from '../commit.ts';
 import { fromPgText, impossibleId, pgText, SeqRace } from './text.ts';
 
 export { fromPgText, pgText };
@@ -318,14 +318,10 @@ export class PostgresStore implements Store {
   async commit(unit: Commit): Promise<CommitResult> {
     if (this.#closed) throw new StoreClosedError();
     await this.ready();
-    let enqueued: TaskSpec[] = [];
-    const result = await this.#transaction(unit, async (c) => {
-      enqueued = [];
-      return this.#apply(c, unit, enqueued);
-    });
-    this.#listeners.appended(result.events);
+    const { events, woken, enqueued } = await this.#transaction(unit, (c) => this.#apply(c, unit));
+    this.#listeners.appended(events);
     this.#listeners.enqueued(enqueued);
-    return result;
+    return { events, woken };
   }
 
   async close(): Promise<void> {
@@ -446,72 +442,13 @@ export class PostgresStore implements Store {
     }
   }
 
-  async #apply(c: pg.PoolClient, unit: Commit, enqueued: TaskSpec[]): Promise<CommitResult> {
-    const s = this.#s;
-    const now = this.now();
-    if (unit.fence) {
-      // Lock the task row: a concurrent claim (which moves the fence) is ordered before or after us.
-      const { rows } = await c.query<{ fence: Int }>(
-        `SELECT fence FROM ${s}.tasks WHERE run_id = $1 FOR UPDATE`,
-        [unit.fence.runId],
-      );
-      if (rows[0]?.fence !== unit.fence.fence) {
-        throw leaseLost(unit.fence.runId);
-      }
-    }
-    for (const a of unit.assertSeq ?? []) {
-      const last = await lastSeq(c, this.#s, a.runId);
-      if (last !== a.seq) throw movedOn(a.runId, last);
-    }
-    const events: JournalEvent[] = [];
-    for (const op of unit.appends ?? [])
-      events.push(...(await append(c, this.#s, op.runId, op.expectedSeq, op.events, now, this.chain)));
-    if (unit.dedup) {
-      // One statement decides: a live key is never overwritten, an expired one is.
-      const { rowCount } = await c.query(
-        `INSERT INTO ${s}.dedup (key, run_id, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
-         WHERE ${s}.dedup.expires_at <= $4`,
-        [pgText(unit.dedup.key), unit.dedup.runId, unit.dedup.expiresAt, now],
-      );
-      if (rowCount !== 1) throw duplicateKey(unit.dedup.key, unit.dedup.runId);
-    }
-    if (unit.deleteTasks?.length)
-      await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [unit.deleteTasks]);
-    if (unit.dropDedup?.length)
-      await c.query(`DELETE FROM ${s}.dedup WHERE run_id = ANY($1::text[])`, [unit.dropDedup]);
-    for (const t of unit.upsertTasks ?? []) await upsertTask(c, this.#s, t, enqueued);
-    for (const r of unit.projection ?? []) await project(c, this.#s, r);
-    for (const a of unit.approvals ?? []) await approval(c, this.#s, a);
-    const woken: TaskSpec[] = [];
-    if (unit.session?.join) {
-      const { sessionKey, runId, queue } = unit.session.join;
-      // Serialize a session's joins and leaves: two runs joining at once must not both see themselves as head.
-      await this.#lockSession(c, sessionKey);
-      await c.query(`INSERT INTO ${s}.session_runs (session_key, run_id, queue) VALUES ($1, $2, $3)`, [
-        pgText(sessionKey),
-        runId,
-        queue,
-      ]);
-      const head = await sessionHead(c, this.#s, sessionKey);
-      if (head?.run_id === runId) await upsertTask(c, this.#s, { runId, queue, readyAt: now }, enqueued);
-    }
-    if (unit.session?.leave) {
-      const { sessionKey, runId } = unit.session.leave;
-      await this.#lockSession(c, sessionKey);
-      const wasHead = (await sessionHead(c, this.#s, sessionKey))?.run_id === runId;
-      await c.query(`DELETE FROM ${s}.session_runs WHERE run_id = $1`, [runId]);
-      const next = wasHead ? await sessionHead(c, this.#s, sessionKey) : undefined;
-      if (next) {
-        const task = { runId: next.run_id, queue: next.queue, readyAt: now };
-        await upsertTask(c, this.#s, task, enqueued);
-        woken.push(task);
-      }
-    }
+  /** One unit through the shared commit algorithm (../commit.ts), on the transaction's connection. */
+  async #apply(c: pg.PoolClient, unit: Commit): Promise<Applied> {
+    const applied = await applyCommitAsync(unit, pgCommitTx(c, this.#s, this.schema, this.chain, this.now()));
     // Deliveries and notices ride in the transaction: PostgreSQL releases them only on COMMIT.
-    if (enqueued.length > 0 && this.#wakeups) await this.#wakeups.send(c, enqueued);
-    if (events.length > 0 && this.#notices) await this.#announce(c, events);
-    return { events, woken };
+    if (applied.enqueued.length > 0 && this.#wakeups) await this.#wakeups.send(c, applied.enqueued);
+    if (applied.events.length > 0 && this.#notices) await this.#announce(c, applied.events);
+    return applied;
   }
 
   async #announce(c: pg.PoolClient, events: JournalEvent[]): Promise<void> {
@@ -541,12 +478,6 @@ export class PostgresStore implements Store {
       (rows) => this.#listeners.appended(rows.map(toEvent)),
       (error: unknown) => this.#onError(error),
     );
-  }
-
-  async #lockSession(c: pg.PoolClient, sessionKey: string): Promise<void> {
-    await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 11))', [
-      `${this.schema}:${pgText(sessionKey)}`,
-    ]);
   }
 
   async #claim(queue: string, owner: string, limit: number, leaseMs: number): Promise<ClaimedTask[]> {

@@ -3,116 +3,126 @@
  * hash chain, session order, tasks, and the runs and approvals projections.
  */
 import type pg from 'pg';
-import { GENESIS_HASH, type AuditChain } from '../../core/audit.ts';
-import { seqTaken } from '../conflicts.ts';
-import {
-  AFTER_CLOSE_EVENTS,
-  CLOSING_EVENTS,
-  EVENT_SCHEMA_VERSION,
-  type JournalEvent,
-  type NewEvent,
-} from '../../core/events.ts';
-import { admitAppend, isClosedAfter } from '../closed.ts';
+import type { AuditChain } from '../../core/audit.ts';
+import { CLOSING_EVENTS, EVENT_SCHEMA_VERSION } from '../../core/events.ts';
+import type { CommitTx, JournalTail } from '../commit.ts';
 import type { ApprovalRow, RunRow, TaskSpec } from '../ports.ts';
 import { isSeqRace } from './errors.ts';
 import { pgOpt, pgText, SeqRace } from './text.ts';
 
 type Int = number;
 
-export async function sessionHead(
+/**
+ * PostgreSQL's commit primitives ({@link CommitTx}) for the one commit algorithm (../commit.ts),
+ * on the commit's own connection inside its transaction.
+ */
+export function pgCommitTx(
   c: pg.PoolClient,
   s: string,
-  sessionKey: string,
-): Promise<{ run_id: string; queue: string } | undefined> {
-  const { rows } = await c.query<{ run_id: string; queue: string }>(
-    `SELECT run_id, queue FROM ${s}.session_runs WHERE session_key = $1 ORDER BY pos LIMIT 1`,
-    [pgText(sessionKey)],
-  );
-  return rows[0];
-}
-
-export async function lastSeq(c: pg.PoolClient, s: string, runId: string): Promise<number> {
-  const { rows } = await c.query<{ s: Int }>(
-    `SELECT coalesce(max(seq), 0)::int AS s FROM ${s}.events WHERE run_id = $1`,
-    [runId],
-  );
-  return rows[0]?.s ?? 0;
-}
-
-export async function append(
-  c: pg.PoolClient,
-  s: string,
-  runId: string,
-  expectedSeq: number | 'tail',
-  events: NewEvent[],
-  now: number,
+  schema: string,
   chain: AuditChain,
-): Promise<JournalEvent[]> {
-  const { rows } = await c.query<{ seq: Int; hash: string | null; type: string }>(
-    `SELECT seq, hash, type FROM ${s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
-    [runId],
-  );
-  const last = rows[0]?.seq ?? 0;
-  if (expectedSeq !== 'tail' && expectedSeq !== last + 1) throw seqTaken(runId, expectedSeq);
-  if (events.length === 0) return [];
-  let earlierClosing = false;
-  if (rows[0] && AFTER_CLOSE_EVENTS.has(rows[0].type as NewEvent['type'])) {
-    const found = await c.query(
-      `SELECT 1 FROM ${s}.events WHERE run_id = $1 AND type = ANY($2::text[]) LIMIT 1`,
-      [runId, [...CLOSING_EVENTS]],
+  now: number,
+): CommitTx {
+  const sessionHead = async (sessionKey: string): Promise<{ runId: string; queue: string } | undefined> => {
+    const { rows } = await c.query<{ run_id: string; queue: string }>(
+      `SELECT run_id, queue FROM ${s}.session_runs WHERE session_key = $1 ORDER BY pos LIMIT 1`,
+      [pgText(sessionKey)],
     );
-    earlierClosing = (found.rowCount ?? 0) > 0;
-  }
-  // A concurrent closing append is ordered by the primary key: the loser's insert fails and retries.
-  if (
-    admitAppend(
-      { runId, expectedSeq, events },
-      isClosedAfter(rows[0]?.type, () => earlierClosing),
-    ) === 'drop'
-  )
-    return [];
-  const seqs: number[] = [];
-  const texts: string[] = [];
-  const prevs: string[] = [];
-  const hashes: string[] = [];
-  let prev = rows[0]?.hash ?? GENESIS_HASH;
-  events.forEach((e, i) => {
-    const seq = last + 1 + i;
-    const text = JSON.stringify(e.data);
-    // Each event's hash covers its predecessor's: altering any stored byte breaks the chain there.
-    const hash = chain.link(prev, runId, seq, now, EVENT_SCHEMA_VERSION, e.type, text);
-    seqs.push(seq);
-    texts.push(text);
-    prevs.push(prev);
-    hashes.push(hash);
-    prev = hash;
-  });
-  try {
-    // The primary key (run_id, seq) is the real arbiter: of two writers that read the same tail,
-    // the second insert fails (after the first commits) and that writer lost the step.
-    await c.query(
-      `INSERT INTO ${s}.events (run_id, seq, at, v, type, data, prev_hash, hash)
-       SELECT $1, x.seq, $2, $3, x.type, x.data, x.prev, x.hash
-       FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(seq, type, data, prev, hash)`,
-      [runId, now, EVENT_SCHEMA_VERSION, seqs, events.map((e) => e.type), texts, prevs, hashes],
-    );
-  } catch (error) {
-    if (isSeqRace(error)) throw new SeqRace(runId, expectedSeq);
-    throw error;
-  }
-  // The head moves in the same transaction: verify compares it with the journal's end.
-  await putHead(c, s, chain, runId, last + events.length, prev);
-  return events.map(
-    (e, i) =>
-      ({
+    return rows[0] && { runId: rows[0].run_id, queue: rows[0].queue };
+  };
+  return {
+    now,
+    chain,
+    fence: async (runId) => {
+      // Lock the task row: a concurrent claim (which moves the fence) is ordered before or after us.
+      const { rows } = await c.query<{ fence: Int }>(
+        `SELECT fence FROM ${s}.tasks WHERE run_id = $1 FOR UPDATE`,
+        [runId],
+      );
+      return rows[0]?.fence;
+    },
+    lastSeq: async (runId) => {
+      const { rows } = await c.query<{ s: Int }>(
+        `SELECT coalesce(max(seq), 0)::int AS s FROM ${s}.events WHERE run_id = $1`,
+        [runId],
+      );
+      return rows[0]?.s ?? 0;
+    },
+    tail: async (runId) => {
+      const { rows } = await c.query<JournalTail>(
+        `SELECT seq, hash, type FROM ${s}.events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
+        [runId],
+      );
+      return rows[0];
+    },
+    hasClosing: async (runId) => {
+      const found = await c.query(
+        `SELECT 1 FROM ${s}.events WHERE run_id = $1 AND type = ANY($2::text[]) LIMIT 1`,
+        [runId, [...CLOSING_EVENTS]],
+      );
+      return (found.rowCount ?? 0) > 0;
+    },
+    claimDedup: async (key, runId, expiresAt, at) => {
+      // One statement decides: a live key is never overwritten, an expired one is.
+      const { rowCount } = await c.query(
+        `INSERT INTO ${s}.dedup (key, run_id, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+         WHERE ${s}.dedup.expires_at <= $4`,
+        [pgText(key), runId, expiresAt, at],
+      );
+      return rowCount === 1;
+    },
+    insertEvents: async (runId, expectedSeq, rows) => {
+      try {
+        // The primary key (run_id, seq) is the real arbiter: of two writers that read the same tail,
+        // the second insert fails (after the first commits) and that writer lost the step.
+        await c.query(
+          `INSERT INTO ${s}.events (run_id, seq, at, v, type, data, prev_hash, hash)
+           SELECT $1, x.seq, $2, $3, x.type, x.data, x.prev, x.hash
+           FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(seq, type, data, prev, hash)`,
+          [
+            runId,
+            now,
+            EVENT_SCHEMA_VERSION,
+            rows.map((r) => r.seq),
+            rows.map((r) => r.type),
+            rows.map((r) => r.dataText),
+            rows.map((r) => r.prevHash),
+            rows.map((r) => r.hash),
+          ],
+        );
+      } catch (error) {
+        if (isSeqRace(error)) throw new SeqRace(runId, expectedSeq);
+        throw error;
+      }
+    },
+    putHead: (runId, seq, hash) => putHead(c, s, chain, runId, seq, hash),
+    deleteTasks: async (runIds) => {
+      await c.query(`DELETE FROM ${s}.tasks WHERE run_id = ANY($1::text[])`, [runIds]);
+    },
+    dropDedup: async (runIds) => {
+      await c.query(`DELETE FROM ${s}.dedup WHERE run_id = ANY($1::text[])`, [runIds]);
+    },
+    upsertTask: (t) => upsertTask(c, s, t),
+    project: (r) => project(c, s, r),
+    approval: (a) => approval(c, s, a),
+    lockSession: async (sessionKey) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 11))', [
+        `${schema}:${pgText(sessionKey)}`,
+      ]);
+    },
+    joinSession: async (sessionKey, runId, queue) => {
+      await c.query(`INSERT INTO ${s}.session_runs (session_key, run_id, queue) VALUES ($1, $2, $3)`, [
+        pgText(sessionKey),
         runId,
-        seq: seqs[i],
-        at: now,
-        v: EVENT_SCHEMA_VERSION,
-        type: e.type,
-        data: e.data,
-      }) as JournalEvent,
-  );
+        queue,
+      ]);
+    },
+    leaveSession: async (_sessionKey, runId) => {
+      await c.query(`DELETE FROM ${s}.session_runs WHERE run_id = $1`, [runId]);
+    },
+    sessionHead,
+  };
 }
 
 /** Write a run's head (last seq and hash) with its seal. */
@@ -131,7 +141,7 @@ export async function putHead(
   );
 }
 
-export async function approval(c: pg.PoolClient, s: string, a: ApprovalRow): Promise<void> {
+async function approval(c: pg.PoolClient, s: string, a: ApprovalRow): Promise<void> {
   await c.query(
     `INSERT INTO ${s}.approvals (approval_id, run_id, call_id, tool, agent, args, args_digest, reasons,
        requested_by, requested_at, expires_at, status, approver, comment, decided_at)
@@ -161,22 +171,16 @@ export async function approval(c: pg.PoolClient, s: string, a: ApprovalRow): Pro
   );
 }
 
-export async function upsertTask(
-  c: pg.PoolClient,
-  s: string,
-  t: TaskSpec,
-  enqueued: TaskSpec[],
-): Promise<void> {
+async function upsertTask(c: pg.PoolClient, s: string, t: TaskSpec): Promise<void> {
   await c.query(
     `INSERT INTO ${s}.tasks (run_id, queue, ready_at) VALUES ($1, $2, $3)
      ON CONFLICT (run_id) DO UPDATE SET queue = excluded.queue, ready_at = excluded.ready_at,
        lease_owner = NULL, lease_expires = NULL`,
     [t.runId, t.queue, t.readyAt],
   );
-  enqueued.push(t);
 }
 
-export async function project(c: pg.PoolClient, s: string, r: RunRow): Promise<void> {
+async function project(c: pg.PoolClient, s: string, r: RunRow): Promise<void> {
   await c.query(
     `INSERT INTO ${s}.runs AS old (run_id, actor_id, session_id, agent, status, parent_run_id, created_at, updated_at, last_seq, summary, version)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)

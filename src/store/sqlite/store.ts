@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { StoreClosedError } from '../../core/errors.ts';
-import { duplicateKey, leaseLost, movedOn, seqTaken } from '../conflicts.ts';
 import type { JournalEvent } from '../../core/events.ts';
 import {
   auditChain,
