@@ -34,6 +34,12 @@ export function createPostgresDeployments(
   s: string,
   ready: () => Promise<void>,
 ): DeploymentStore {
+  const helpers = postgresHelpers(pool, s, ready);
+  return { ...postgresVersionMethods(helpers), ...postgresDeploymentMethods(helpers) };
+}
+
+/** The statements the methods share. */
+function postgresHelpers(pool: pg.Pool, s: string, ready: () => Promise<void>) {
   const query = async (
     sql: string,
     args: unknown[] = [],
@@ -72,6 +78,27 @@ export function createPostgresDeployments(
     return rows[0] ? fromPgText(String(rows[0].version)) : null;
   };
 
+  return { pool, s, ready, query, writeDeployment, sessionVersion };
+}
+type PostgresHelpers = ReturnType<typeof postgresHelpers>;
+
+/** Agent versions, aliases and session assignments. */
+function postgresVersionMethods({
+  s,
+  query,
+  sessionVersion,
+}: PostgresHelpers): Pick<
+  DeploymentStore,
+  | 'publish'
+  | 'versions'
+  | 'deleteVersion'
+  | 'alias'
+  | 'aliases'
+  | 'setAlias'
+  | 'sessionVersion'
+  | 'stickSession'
+  | 'forgetActor'
+> {
   return {
     publish: async (v) => {
       const args = [pgText(v.agent), pgText(v.version)];
@@ -165,7 +192,21 @@ export function createPostgresDeployments(
           pgText(`${actorId}\u0000`),
         ])
       ).length,
+  };
+}
 
+/** Deployments and the workers that serve versions. */
+function postgresDeploymentMethods({
+  pool,
+  s,
+  ready,
+  query,
+  writeDeployment,
+}: PostgresHelpers): Pick<
+  DeploymentStore,
+  'createDeployment' | 'deployment' | 'deployments' | 'updateDeployment' | 'announce' | 'retire' | 'workers'
+> {
+  return {
     createDeployment: async (d) => {
       if (impossibleId(d.deploymentId))
         throw new UserError('a deployment id cannot hold NUL', 'deploymentId');

@@ -29,6 +29,12 @@ const UPSERT_ALIAS = `INSERT INTO agent_aliases (agent, alias, weights, rev, upd
     updated_at = excluded.updated_at, updated_by = excluded.updated_by`;
 
 export function createSqliteDeployments(db: DatabaseSync): DeploymentStore {
+  const helpers = sqliteHelpers(db);
+  return { ...sqliteVersionMethods(helpers), ...sqliteDeploymentMethods(helpers) };
+}
+
+/** The statements the methods share. */
+function sqliteHelpers(db: DatabaseSync) {
   const statements = new Map<string, StatementSync>();
   const stmt = (sql: string): StatementSync => {
     let s = statements.get(sql);
@@ -68,6 +74,29 @@ export function createSqliteDeployments(db: DatabaseSync): DeploymentStore {
       expectedRev,
     ) > 0;
 
+  return { db, statements, stmt, one, all, changes, getAlias, getDeployment, transaction, writeDeployment };
+}
+type SqliteHelpers = ReturnType<typeof sqliteHelpers>;
+
+/** Agent versions, aliases and session assignments. */
+function sqliteVersionMethods({
+  stmt,
+  one,
+  all,
+  changes,
+  getAlias,
+}: SqliteHelpers): Pick<
+  DeploymentStore,
+  | 'publish'
+  | 'versions'
+  | 'deleteVersion'
+  | 'alias'
+  | 'aliases'
+  | 'setAlias'
+  | 'sessionVersion'
+  | 'stickSession'
+  | 'forgetActor'
+> {
   return {
     publish: async (v) => {
       stmt(
@@ -161,7 +190,22 @@ export function createSqliteDeployments(db: DatabaseSync): DeploymentStore {
         `${storedText(actorId)}\u0000`,
         `${storedText(actorId)}\u0001`,
       ),
+  };
+}
 
+/** Deployments and the workers that serve versions. */
+function sqliteDeploymentMethods({
+  stmt,
+  all,
+  changes,
+  getDeployment,
+  transaction,
+  writeDeployment,
+}: SqliteHelpers): Pick<
+  DeploymentStore,
+  'createDeployment' | 'deployment' | 'deployments' | 'updateDeployment' | 'announce' | 'retire' | 'workers'
+> {
+  return {
     createDeployment: async (d) =>
       changes(
         `INSERT INTO deployments (deployment_id, agent, alias, status, created_at, record, rev)
