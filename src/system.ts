@@ -10,7 +10,7 @@ import { TERMINAL_STATUSES } from './core/run-state.ts';
 import { buildAgentSet, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
 import { defaultRetrievers } from './runtime/retrievers.ts';
 import { formatLint, lintAgents } from './core/lint.ts';
-import { parsePolicies } from './core/policy.ts';
+import { parsePolicies, type PolicyRule } from './core/policy.ts';
 import { createScrubber, scrubThrown } from './core/scrub.ts';
 import type { ChainVerdict } from './core/audit.ts';
 import { verifyRun } from './runtime/approvals.ts';
@@ -51,6 +51,8 @@ export interface System {
   readonly agents: ReadonlyMap<string, AgentRuntime>;
   /** The router, tool retrievers and default agent runs are routed with. */
   readonly routing: RoutingView;
+  /** The governance rules every tool call is admitted under (replay re-checks calls with them). */
+  readonly policies: readonly PolicyRule[];
   /** Human approval checkpoints: list pending requests, decide them. */
   readonly approvals: RunCommands['approvals'];
   /** Runs handed to people: reopen or close them. */
@@ -327,6 +329,7 @@ export function createSystem(
     store,
     agents: engine.agents,
     routing,
+    policies: engine.opts.policies,
     approvals: commands.approvals,
     escalations: commands.escalations,
     verify: (runId, options) => verifyRun(store, runId, options),

@@ -10,6 +10,7 @@
  * configured (routing/suite.ts): every case must be decided right.
  */
 import { readFile } from 'node:fs/promises';
+import type { PolicyRule } from '../core/policy.ts';
 import type { AgentRouter, ToolRetriever } from '../core/routing-port.ts';
 import type { ValidationOptions } from '../core/deployment.ts';
 import { TERMINAL_STATUSES } from '../core/run-state.ts';
@@ -23,7 +24,12 @@ import { versionKey, type AgentRuntime } from './agents.ts';
 export interface ValidationEngine {
   agents: ReadonlyMap<string, AgentRuntime>;
   versions: ReadonlyMap<string, AgentRuntime>;
-  opts: { router?: AgentRouter; retrievers?: Map<string, ToolRetriever>; defaultAgent?: string };
+  opts: {
+    router?: AgentRouter;
+    retrievers?: Map<string, ToolRetriever>;
+    defaultAgent?: string;
+    policies?: readonly PolicyRule[];
+  };
 }
 
 /** Divergence kinds that fail a deployment's replay (a changed prompt or answer is expected). */
@@ -53,7 +59,8 @@ export function replayConfigFor(
   const retrievers = new Map(engine.opts.retrievers ?? []);
   const own = engine.opts.retrievers?.get(runtime.key);
   if (own) retrievers.set(agent, own);
-  return { agents, router: engine.opts.router, retrievers, defaultAgent: engine.opts.defaultAgent };
+  const { router, defaultAgent, policies } = engine.opts;
+  return { agents, router, retrievers, defaultAgent, ...(policies ? { policies } : {}) };
 }
 
 /** Replay the newest `runs` finished root runs of `recorded` against `against`'s definition. */
