@@ -129,6 +129,20 @@ export class ConflictError extends SwitchboardError {
   }
 }
 
+/**
+ * A commit whose COMMIT was cut off (the connection dropped while it was sent): it may or may not
+ * have applied, so it is never retried blindly; the journal says what happened.
+ */
+export class CommitUnknownError extends SwitchboardError {
+  readonly code = 'commit_unknown';
+  /** The unit, briefly: each append as `run@expectedSeq+events`. */
+  readonly unit: string;
+  constructor(unit: string, cause: unknown) {
+    super(`commit outcome unknown: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.unit = unit;
+  }
+}
+
 /** The store was closed: no more reads or writes through it (a shutdown in progress). */
 export class StoreClosedError extends SwitchboardError {
   readonly code = 'store_closed';

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ConfigError, StoreClosedError } from '../../core/errors.ts';
+import { CommitUnknownError, ConfigError, StoreClosedError } from '../../core/errors.ts';
 import { seqTaken } from '../conflicts.ts';
 import { auditChain, type AuditChain, type AuditKeys } from '../../core/audit.ts';
 import { pgAuditJournal } from './audit.ts';
@@ -431,11 +431,7 @@ export class PostgresStore implements Store {
           continue;
         }
         if (committing && lostConnection) {
-          throw Object.assign(new Error(`commit outcome unknown: ${(error as Error).message}`), {
-            code: 'commit_unknown',
-            cause: error,
-            unit: describe(unit),
-          });
+          throw new CommitUnknownError(describe(unit), error);
         }
         throw error;
       }
