@@ -72,7 +72,7 @@ export default tseslint.config(
     rules: {
       'max-lines': ['error', { max: 599, skipBlankLines: false, skipComments: false }],
       'max-lines-per-function': [
-        'warn',
+        'error',
         { max: 150, skipBlankLines: false, skipComments: false, IIFEs: true },
       ],
     },
