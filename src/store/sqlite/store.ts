@@ -29,7 +29,6 @@ import { createSqliteDeployments } from './deployments.ts';
 import type {
   FactStore,
   ApprovalsProjection,
-  ClaimedTask,
   Commit,
   CommitResult,
   Journal,
@@ -44,6 +43,7 @@ import type {
 import { migrate } from './schema.ts';
 import { applyCommitSync } from '../commit.ts';
 import { putHead, sqliteCommitTx } from './commit-tx.ts';
+import { sqliteQueue } from './queue.ts';
 import { storedText } from '../text.ts';
 import { listRuns, sqliteApprovals, sqliteFacts, str, toRunRow } from './projections.ts';
 
@@ -140,31 +140,15 @@ export class SqliteStore implements Store {
       runIds: async () =>
         (this.#stmt('SELECT DISTINCT run_id FROM events').all() as { run_id: string }[]).map((r) => r.run_id),
     };
-    this.queue = {
+    this.queue = sqliteQueue({
+      db: this.db,
+      stmt: (sql) => this.#stmt(sql),
+      now: () => this.now(),
+      synchronous: this.#synchronous,
       enqueue: async (task) => {
         await this.commit({ upsertTasks: [task] });
       },
-      claim: async (queue, owner, limit, leaseMs) => this.#claim(queue, owner, limit, leaseMs),
-      extend: async (runId, fence, leaseMs) =>
-        this.#stmt(
-          'UPDATE tasks SET lease_expires = ? WHERE run_id = ? AND fence = ? AND lease_owner IS NOT NULL',
-        ).run(this.now() + leaseMs, runId, fence).changes === 1,
-      release: async (runId, fence, readyAt) => {
-        this.#stmt(
-          'UPDATE tasks SET lease_owner = NULL, lease_expires = NULL, ready_at = coalesce(?, ready_at) WHERE run_id = ? AND fence = ?',
-        ).run(readyAt ?? null, runId, fence);
-      },
-      nextReadyAt: async (queue) => {
-        const row = this.#stmt(
-          'SELECT min(CASE WHEN lease_owner IS NULL THEN ready_at ELSE max(ready_at, lease_expires) END) AS t FROM tasks WHERE queue = ?',
-        ).get(queue) as { t: number | null };
-        return row.t;
-      },
-      pendingRunIds: async () =>
-        new Set((this.#stmt('SELECT run_id FROM tasks').all() as { run_id: string }[]).map((r) => r.run_id)),
-      depth: async (queue) =>
-        (this.#stmt('SELECT count(*) AS n FROM tasks WHERE queue = ?').get(queue) as { n: number }).n,
-    };
+    });
     this.approvals = sqliteApprovals((sql) => this.#stmt(sql));
     this.facts = sqliteFacts((sql) => this.#stmt(sql));
     this.runs = {
@@ -348,66 +332,6 @@ export class SqliteStore implements Store {
     );
     enqueued.push(...moved);
     return { events, woken };
-  }
-
-  /**
-   * Lease bookkeeping is not journal: losing it to a power cut only loses a lease, which expires
-   * or is fenced anyway. So it commits without an fsync; the next journal commit (FULL) makes the
-   * WAL durable up to and including it.
-   */
-  #leaseWrite<T>(fn: () => T): T {
-    if (this.#synchronous === 'FULL') this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      return fn();
-    } finally {
-      if (this.#synchronous === 'FULL') this.db.exec('PRAGMA synchronous = FULL');
-    }
-  }
-
-  #claim(queue: string, owner: string, limit: number, leaseMs: number): ClaimedTask[] {
-    if (limit <= 0) return [];
-    const ready = this.#stmt(
-      `SELECT 1 FROM tasks WHERE queue = ? AND ready_at <= ? AND (lease_owner IS NULL OR lease_expires <= ?) LIMIT 1`,
-    ).get(queue, this.now(), this.now());
-    // Nothing to claim: no write transaction at all.
-    if (!ready) return [];
-    return this.#leaseWrite(() => this.#claimTx(queue, owner, limit, leaseMs));
-  }
-
-  #claimTx(queue: string, owner: string, limit: number, leaseMs: number): ClaimedTask[] {
-    const now = this.now();
-    const expires = now + leaseMs;
-    const claimed: ClaimedTask[] = [];
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const rows = this.#stmt(
-        `SELECT run_id, ready_at, attempts FROM tasks WHERE queue = ? AND ready_at <= ?
-           AND (lease_owner IS NULL OR lease_expires <= ?) ORDER BY ready_at LIMIT ?`,
-      ).all(queue, now, now, limit) as { run_id: string; ready_at: number; attempts: number }[];
-      const nextFence = this.#stmt("UPDATE meta SET value = value + 1 WHERE key = 'fence' RETURNING value");
-      const take = this.#stmt(
-        'UPDATE tasks SET lease_owner = ?, lease_expires = ?, fence = ?, attempts = attempts + 1 WHERE run_id = ?',
-      );
-      for (const r of rows) {
-        // A new fence per claim: a worker whose lease was taken can no longer commit for this run.
-        const fence = (nextFence.get() as { value: number }).value;
-        take.run(owner, expires, fence, r.run_id);
-        claimed.push({
-          runId: r.run_id,
-          queue,
-          readyAt: r.ready_at,
-          owner,
-          fence,
-          leaseExpiresAt: expires,
-          attempts: r.attempts + 1,
-        });
-      }
-      this.db.exec('COMMIT');
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
-    return claimed;
   }
 
   #listRuns(q: RunQuery): RunRow[] {
