@@ -29,7 +29,10 @@ export {
   BudgetExceededError,
   ConflictError,
   JournalClosedError,
+  CommitUnknownError,
+  StoreClosedError,
 } from './core/errors.ts';
+export type { ConflictReason } from './core/errors.ts';
 
 // The journal
 export { EVENT_SCHEMA_VERSION, TERMINAL_EVENTS, CLOSING_EVENTS } from './core/events.ts';
