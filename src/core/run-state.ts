@@ -496,6 +496,3 @@ export function decide(state: RunState, now: number, budget: Budget): NextAction
     return { kind: 'fail', error: budgetError('maxTokens', budget.maxTokens, tokens) };
   return { kind: 'model' };
 }
-
-/** A tool call's retry delay: the one backoff formula (core/backoff.ts), under its earlier name. */
-export { backoff as backoffDelay } from './backoff.ts';

@@ -7,7 +7,7 @@ import type { System } from '../system.ts';
 import { can, type Authenticator, type Principal } from './auth.ts';
 import type { Connections } from './connections.ts';
 import { HttpError, notFound } from './errors.ts';
-import type { RunFeed } from './feed.ts';
+import type { RunFeed } from '../store/feed.ts';
 import type { UsageCounter } from './plans.ts';
 import type { RunRow } from '../store/ports.ts';
 import type { TraceContext } from './net.ts';

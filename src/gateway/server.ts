@@ -20,7 +20,7 @@ import {
 } from './context.ts';
 import { resumeBatchDrivers, stopBatchDrivers } from './batches.ts';
 import { HttpError } from './errors.ts';
-import { RunFeed } from './feed.ts';
+import { RunFeed } from '../store/feed.ts';
 import {
   bodyLimitOf,
   edgeMiddleware,

@@ -5,7 +5,7 @@
  */
 import type { Principal } from './auth.ts';
 import type { Edge } from './context.ts';
-import type { Subscription } from './feed.ts';
+import type { Subscription } from '../store/feed.ts';
 
 const encoder = new TextEncoder();
 

@@ -13,7 +13,7 @@ import { Authenticator, type Principal } from './auth.ts';
 import type { Slot } from './connections.ts';
 import { charge, visibleRun, type Edge } from './context.ts';
 import { HttpError, mapError } from './errors.ts';
-import type { Subscription } from './feed.ts';
+import type { Subscription } from '../store/feed.ts';
 import { ipFilter, type IpRules } from './net.ts';
 import { readMessage, type WsAction } from './ws-messages.ts';
 

@@ -10,7 +10,6 @@ import type { Commit, Store } from '../store/ports.ts';
 import { queueFor, type AgentRuntime } from './agents.ts';
 
 /** The session key lives in core/ids.ts (the gateway reads it too); re-exported for the runtime. */
-export { sessionKey };
 
 /** The commit parts of a run's end: leave the session, or tell and wake the parent. */
 export function endParts(

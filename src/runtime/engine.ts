@@ -34,7 +34,7 @@ import {
 import type { ClaimedTask, Commit, Store } from '../store/ports.ts';
 import type { PolicyLedger } from '../store/ledger-port.ts';
 import { queueFor, type AgentRuntime } from './agents.ts';
-import { endParts, sessionKey } from './end-parts.ts';
+import { endParts } from './end-parts.ts';
 import { shadowMemory, shadowSpawnParts } from './shadow.ts';
 import { VersionSelection } from './versions.ts';
 import type { Faults } from './faults.ts';
@@ -79,8 +79,6 @@ export interface EngineOptions {
   /** What policies over history count (store/ledger-port.ts); without one they fail closed. */
   ledger?: PolicyLedger;
 }
-
-export { sessionKey };
 
 export { errorData };
 

@@ -1,7 +1,7 @@
 import type { LanguageModelV4Prompt, LanguageModelV4ToolResultOutput } from '@ai-sdk/provider';
 import type { RunState, ToolOutput } from '../core/run-state.ts';
 import type { AgentRuntime } from './agents.ts';
-import { replayedInput } from './tool-args.ts';
+import { replayedInput } from '../core/decisions/output.ts';
 
 function toolResult(output: ToolOutput): LanguageModelV4ToolResultOutput {
   switch (output.kind) {

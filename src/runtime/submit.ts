@@ -12,7 +12,7 @@ import { newId } from '../core/ids.ts';
 import { initialState, type RunStatus } from '../core/run-state.ts';
 import { parseTraceparent } from '../core/trace-ids.ts';
 import type { Commit, Store } from '../store/ports.ts';
-import { sessionKey } from './end-parts.ts';
+import { sessionKey } from '../core/ids.ts';
 import type { Faults } from './faults.ts';
 import { projectRun } from './handle.ts';
 import type { ToolHost } from './tool-host.ts';

@@ -4,6 +4,7 @@
  * (every kind it returns, each budget at its limit and one over, in-doubt calls, retries,
  * approvals, delegations, cancellation, needs_attention and its resolution).
  */
+import { backoff } from '../../src/core/backoff.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_BUDGET, type Budget } from '../../src/core/budget.ts';
@@ -19,7 +20,6 @@ import {
 } from '../../src/core/events.ts';
 import {
   applyEvent,
-  backoffDelay,
   decide,
   foldRun,
   initialState,
@@ -1185,19 +1185,19 @@ describe('decide: budgets stop a run exactly at a limit', () => {
   });
 });
 
-describe('backoffDelay', () => {
+describe('backoff (tool retries)', () => {
   const policy = { initialDelayMs: 100, maxDelayMs: 1_000, factor: 2 };
 
   it('grows by the factor from the initial delay, half of it jittered', () => {
-    assert.equal(backoffDelay(1, policy, 0), 50);
-    assert.equal(backoffDelay(1, policy, 0.5), 75);
-    assert.equal(backoffDelay(2, policy, 0), 100);
-    assert.equal(backoffDelay(3, policy, 0.999), 400);
+    assert.equal(backoff(1, policy, 0), 50);
+    assert.equal(backoff(1, policy, 0.5), 75);
+    assert.equal(backoff(2, policy, 0), 100);
+    assert.equal(backoff(3, policy, 0.999), 400);
   });
 
   it('is never zero and never above the maximum', () => {
-    assert.equal(backoffDelay(0, policy, 0), 50);
-    assert.equal(backoffDelay(10, policy, 0), 500);
-    assert.equal(backoffDelay(10, policy, 0.9999), 1_000);
+    assert.equal(backoff(0, policy, 0), 50);
+    assert.equal(backoff(10, policy, 0), 500);
+    assert.equal(backoff(10, policy, 0.9999), 1_000);
   });
 });

@@ -1,7 +1,7 @@
 /** Issue 22 item 4, the pure part: how raw tool-call argument text becomes a call's input and denial. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { argumentsDenial, replayedInput, toolCallInput } from '../../src/runtime/tool-args.ts';
+import { argumentsDenial, replayedInput, toolCallInput } from '../../src/core/decisions/output.ts';
 
 describe('issue 22 item 4: tool arguments that are not JSON', () => {
   it('parses JSON, keeps anything else raw and says why: cut off when the answer hit its cap', () => {
