@@ -12,10 +12,11 @@
 // Without --json it prints Markdown tables (the ones in BENCHMARKS.md); with --json, one JSON
 // object per framework per line on stdout, progress on stderr.
 import { fork, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FRAMEWORKS } from './frameworks.ts';
 import { EXPECTED_ANSWER, EXPECTED_TOOL_CALLS } from './workload.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,20 +32,6 @@ const rounds = Number(option('--rounds') ?? (quick ? 1 : 5));
 const profile = option('--profile');
 const concurrencyOption = option('--concurrency') ?? '1';
 
-/** Frameworks, with the npm package whose version identifies each. */
-const FRAMEWORKS: { name: string; label: string; pkg: string }[] = [
-  { name: 'switchboard-sqlite', label: 'Switchboard (SQLite, durable)', pkg: 'switchboard' },
-  { name: 'switchboard-memory', label: 'Switchboard (in-memory store)', pkg: 'switchboard' },
-  {
-    name: 'switchboard-sqlite-normal',
-    label: 'Switchboard (SQLite, synchronous=NORMAL; diagnostic)',
-    pkg: 'switchboard',
-  },
-  { name: 'langgraph', label: 'LangGraph.js + supervisor', pkg: '@langchain/langgraph' },
-  { name: 'openai-agents', label: 'OpenAI Agents SDK', pkg: '@openai/agents' },
-  { name: 'mastra', label: 'Mastra', pkg: '@mastra/core' },
-  { name: 'strands', label: 'Strands Agents', pkg: '@strands-agents/sdk' },
-];
 const only = option('--only')?.split(',');
 const selected = FRAMEWORKS.filter((f) => !only || only.includes(f.name));
 
@@ -64,6 +51,26 @@ if (
     shell: process.platform === 'win32',
   });
   if (npm.status !== 0) throw new Error(`npm ci in ${here} failed (${npm.status ?? npm.signal})`);
+}
+
+// Switchboard is measured the way a user runs it: the built package (dist/, plain JavaScript), not
+// the checkout's TypeScript sources. Rebuild when any source file is newer than the build.
+const switchboardRoot = process.env.SWITCHBOARD_ROOT ?? join(here, '..', '..');
+if (selected.some((f) => f.pkg === 'switchboard') && buildIsStale(switchboardRoot)) {
+  log(`building ${switchboardRoot} (npm run build)…`);
+  const build = spawnSync('npm', ['run', 'build'], { cwd: switchboardRoot, stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.signal})`);
+}
+
+function buildIsStale(root: string): boolean {
+  const built = join(root, 'dist', 'src', 'index.js');
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((e) =>
+      e.isDirectory() ? newer(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs > builtAt,
+    );
+  return newer(join(root, 'src'));
 }
 
 function version(pkg: string): string {
@@ -217,7 +224,7 @@ for (let round = 0; round < rounds; round++) {
 }
 
 // ---- 3. Report ----
-type Row = { framework: string; label: string; version: string } & Record<Metric, number> & {
+type Row = { framework: string; label: string; version: string; durable: boolean } & Record<Metric, number> & {
     modelCallsPerRun: number;
     rounds: number;
   };
@@ -228,6 +235,7 @@ const rows: Row[] = runnable.map((f) => {
     framework: f.name,
     label: f.label,
     version: version(f.pkg),
+    durable: f.durable,
     ...medians,
     modelCallsPerRun: shapes.get(f.name)?.modelCalls ?? NaN,
     rounds,
@@ -240,6 +248,8 @@ if (json) {
     process.stdout.write(
       `${JSON.stringify({
         framework: r.framework,
+        workload: 'best',
+        durable: r.durable,
         version: r.version,
         rounds: r.rounds,
         stepsPerRun: r.stepsPerRun,

@@ -24,12 +24,13 @@ import {
 } from '../workload.ts';
 
 // The Switchboard under test: this checkout by default, or SWITCHBOARD_ROOT (e.g. an exported
-// commit) — with its own zod, the one a user of Switchboard would have, not bench/peers' copy.
+// commit), loaded from its build (dist/, which run.ts refreshes) the way an installed package is —
+// with its own zod, the one a user of Switchboard would have, not bench/peers' copy.
 const root = process.env.SWITCHBOARD_ROOT
   ? pathToFileURL(`${process.env.SWITCHBOARD_ROOT}/`)
   : new URL('../../../', import.meta.url);
 const { createMemoryStore, createSqliteStore, createSystem, defineAgent, defineTool } = (await import(
-  new URL('src/index.ts', root).href
+  new URL('dist/src/index.js', root).href
 )) as typeof import('../../../src/index.ts');
 const { z } = (await import(new URL('node_modules/zod/index.js', root).href)) as typeof import('zod');
 
