@@ -224,7 +224,10 @@ for (let round = 0; round < rounds; round++) {
 }
 
 // ---- 3. Report ----
-type Row = { framework: string; label: string; version: string; durable: boolean } & Record<Metric, number> & {
+type Row = { framework: string; label: string; version: string; durable: boolean } & Record<
+  Metric,
+  number
+> & {
     modelCallsPerRun: number;
     rounds: number;
   };
