@@ -33,11 +33,32 @@ export const FRAMEWORKS: Framework[] = [
     store: 'sqlite',
   },
   {
+    name: 'switchboard-postgres',
+    label: 'Switchboard (PostgreSQL, durable)',
+    pkg: 'switchboard',
+    durable: true,
+    store: 'postgres',
+  },
+  {
     name: 'langgraph',
     label: 'LangGraph.js + supervisor',
     pkg: '@langchain/langgraph',
     durable: false,
     store: 'memory',
+  },
+  {
+    name: 'langgraph-sqlite',
+    label: 'LangGraph.js + supervisor (SqliteSaver, durable)',
+    pkg: '@langchain/langgraph-checkpoint-sqlite',
+    durable: true,
+    store: 'sqlite',
+  },
+  {
+    name: 'langgraph-postgres',
+    label: 'LangGraph.js + supervisor (PostgresSaver, durable)',
+    pkg: '@langchain/langgraph-checkpoint-postgres',
+    durable: true,
+    store: 'postgres',
   },
   {
     name: 'openai-agents',
@@ -47,5 +68,19 @@ export const FRAMEWORKS: Framework[] = [
     store: 'memory',
   },
   { name: 'mastra', label: 'Mastra', pkg: '@mastra/core', durable: false, store: 'memory' },
+  {
+    name: 'mastra-libsql',
+    label: 'Mastra (LibSQLStore memory, durable)',
+    pkg: '@mastra/libsql',
+    durable: true,
+    store: 'sqlite',
+  },
+  {
+    name: 'mastra-pg',
+    label: 'Mastra (PostgresStore memory, durable)',
+    pkg: '@mastra/pg',
+    durable: true,
+    store: 'postgres',
+  },
   { name: 'strands', label: 'Strands Agents', pkg: '@strands-agents/sdk', durable: false, store: 'memory' },
 ];

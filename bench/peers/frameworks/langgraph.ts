@@ -1,12 +1,14 @@
 // LangGraph.js: the worker is a prebuilt ReAct agent and the triage agent is the supervisor from
 // @langchain/langgraph-supervisor, the package LangGraph documents for this pattern. The worker's
-// last message returns to the supervisor, which makes one more model call to answer. No
-// checkpointer: LangGraph's default, in-memory execution.
+// last message returns to the supervisor, which makes one more model call to answer. `langgraph`
+// runs without a checkpointer (LangGraph's default, in-memory execution); the durable variants
+// (langgraph-sqlite, langgraph-postgres) pass their checkpointer to createLangGraph.
 import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { BaseChatModelParams } from '@langchain/core/language_models/chat_models';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
 import { tool, type StructuredToolInterface } from '@langchain/core/tools';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { createReactAgent } from '@langchain/langgraph/prebuilt';
 import { createSupervisor } from '@langchain/langgraph-supervisor';
 import { z } from 'zod';
@@ -88,7 +90,19 @@ class PolicyChatModel extends BaseChatModel {
   }
 }
 
-export async function create(): Promise<Harness> {
+/** What a durable variant supplies: its checkpointer, and how to release it after the last run. */
+export interface Checkpointing {
+  checkpointer: BaseCheckpointSaver;
+  close(): Promise<void>;
+}
+
+/**
+ * The supervisor graph, in memory or with a checkpointer. With one, every run is its own thread
+ * and `durability: 'sync'` makes each step's checkpoint commit before the next step starts
+ * (LangGraph's default, 'async', writes it while the next step already runs). The worker subgraph
+ * inherits the supervisor's checkpointer.
+ */
+export async function createLangGraph(checkpointing?: Checkpointing): Promise<Harness> {
   const tools = TOOL_NAMES.map((name) => {
     const spec = TOOL_SPECS[name];
     return tool(async (args: Record<string, string>) => callTool(name, args), {
@@ -108,12 +122,20 @@ export async function create(): Promise<Harness> {
     agents: [worker],
     llm: new PolicyChatModel(),
     prompt: TRIAGE_INSTRUCTIONS,
-  }).compile();
+  }).compile(checkpointing ? { checkpointer: checkpointing.checkpointer } : {});
+  let thread = 0;
   return {
     async run(input) {
-      const state = await app.invoke({ messages: [new HumanMessage(input)] });
+      const config = checkpointing
+        ? { configurable: { thread_id: `t${++thread}` }, durability: 'sync' as const }
+        : {};
+      const state = await app.invoke({ messages: [new HumanMessage(input)] }, config);
       return textOf(state.messages.at(-1)?.content);
     },
-    async close() {},
+    async close() {
+      await checkpointing?.close();
+    },
   };
 }
+
+export const create = (): Promise<Harness> => createLangGraph();
