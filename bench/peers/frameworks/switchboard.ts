@@ -1,8 +1,6 @@
 // Switchboard: a triage agent that delegates to a worker agent (the runtime gives triage the tool
 // `delegate_to_worker`; the child run's output comes back as its result, and triage answers). Every
-// step is journaled in the store: SQLite on disk (durable) or the in-memory store.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// step is journaled in the store: SQLite on disk or PostgreSQL (durable), or the in-memory store.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type {
@@ -22,6 +20,7 @@ import {
   nextCallId,
   type Harness,
 } from '../workload.ts';
+import { pgSchema, tempDir } from './stores.ts';
 
 // The Switchboard under test: this checkout by default, or SWITCHBOARD_ROOT (e.g. an exported
 // commit), loaded from its build (dist/, which run.ts refreshes) the way an installed package is —
@@ -32,6 +31,11 @@ const root = process.env.SWITCHBOARD_ROOT
 const { createMemoryStore, createSqliteStore, createSystem, defineAgent, defineTool } = (await import(
   new URL('dist/src/index.js', root).href
 )) as typeof import('../../../src/index.ts');
+// The PostgreSQL store is not re-exported from the package index: load it from its module.
+const loadPostgresStore = async () =>
+  (await import(
+    new URL('dist/src/store/postgres/store.js', root).href
+  )) as typeof import('../../../src/store/postgres/store.ts');
 const { z } = (await import(new URL('node_modules/zod/index.js', root).href)) as typeof import('zod');
 
 /** Runs in flight per agent: the peers have no limit, so neither does the benchmark (default 4). */
@@ -102,8 +106,12 @@ const policyModel = {
  * `sqlite`: the default, durable store (synchronous=FULL: every commit is fsynced, so a committed
  * step survives power loss). `sqlite-normal`: synchronous=NORMAL, which survives a process crash
  * but may lose the last commits on power loss — a diagnostic that separates fsync from engine time.
+ * `postgres`: the PostgreSQL store with its defaults (pg-boss wake-ups, LISTEN/NOTIFY) in a schema
+ * of this process's own, dropped on close.
  */
-export async function createSwitchboard(storeKind: 'sqlite' | 'sqlite-normal' | 'memory'): Promise<Harness> {
+export async function createSwitchboard(
+  storeKind: 'sqlite' | 'sqlite-normal' | 'postgres' | 'memory',
+): Promise<Harness> {
   const tools = TOOL_NAMES.map((name) => {
     const spec = TOOL_SPECS[name];
     return defineTool({
@@ -130,13 +138,7 @@ export async function createSwitchboard(storeKind: 'sqlite' | 'sqlite-normal' | 
     delegates: ['worker'],
     concurrency: CONCURRENCY,
   });
-  const dir = storeKind === 'memory' ? undefined : mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
-  const store = dir
-    ? createSqliteStore({
-        path: join(dir, 'switchboard.db'),
-        synchronous: storeKind === 'sqlite-normal' ? 'NORMAL' : 'FULL',
-      })
-    : createMemoryStore();
+  const { store, remove } = await openStore(storeKind);
   const system = createSystem({ agents: [triage, worker], model: policyModel, store });
   await system.start();
   let session = 0;
@@ -157,7 +159,26 @@ export async function createSwitchboard(storeKind: 'sqlite' | 'sqlite-normal' | 
     },
     async close() {
       await system.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await store.close();
+      await remove();
     },
   };
+}
+
+/** The store (the system does not close a store it was given), and how to remove its data after. */
+async function openStore(kind: Parameters<typeof createSwitchboard>[0]) {
+  if (kind === 'memory') return { store: createMemoryStore(), remove: async () => {} };
+  if (kind === 'postgres') {
+    const db = await pgSchema('sb', ['boss']);
+    const { createPostgresStore } = await loadPostgresStore();
+    const store = createPostgresStore({ url: db.url, schema: db.schema, bossSchema: `${db.schema}_boss` });
+    await store.ready();
+    return { store, remove: db.drop };
+  }
+  const dir = tempDir('switchboard-bench');
+  const store = createSqliteStore({
+    path: join(dir.path, 'switchboard.db'),
+    synchronous: kind === 'sqlite-normal' ? 'NORMAL' : 'FULL',
+  });
+  return { store, remove: async () => dir.remove() };
 }
