@@ -9,6 +9,7 @@ import type { KeyStore } from '../gateway/keys.ts';
 import type { Project } from '../project.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import { CONFIG_FLAG, cliConfig, openCli } from './app.ts';
+import { startIdleCompaction } from './idle-gc.ts';
 import { untilSignal } from './signals.ts';
 import { Option } from 'commander';
 
@@ -138,12 +139,14 @@ export async function serveProject(
     },
   });
   telemetry = await telemetryFor(project);
+  const stopCompaction = startIdleCompaction();
   const agents = project.agents.map((a) => a.name).join(', ');
   console.log(
     `${options.label ?? 'serving'} ${project.config.source ?? 'configuration'}: ${agents} on ${project.modelLabel}, store ${project.storeKind === 'postgres' ? `postgres schema ${project.config.store.schema}` : project.config.store.dataDir}`,
   );
   return {
     async stop() {
+      stopCompaction();
       await serving.stop();
       await telemetry?.stop();
       await project.close();
@@ -285,10 +288,12 @@ export function registerServeCommands(program: Command): void {
         const ready = (project.store as { ready?: () => Promise<unknown> }).ready;
         if (ready) await ready.call(project.store);
         await project.system.start();
+        const stopCompaction = startIdleCompaction();
         console.log(
           `switchboard worker for ${(opts.agents ?? project.agents.map((a) => a.name)).join(', ')} on postgres schema ${pg.schema}`,
         );
         await untilSignal();
+        stopCompaction();
       } finally {
         await project.close();
       }

@@ -284,8 +284,16 @@ function runHandlers(
       });
       const headers: Record<string, string> = r.deduplicated ? { 'Idempotent-Replayed': 'true' } : {};
       if (body.wait) {
-        const signal = AbortSignal.any([AbortSignal.timeout(edge.limits.waitTimeoutMs), c.req.raw.signal]);
-        const view = await system.wait(r.runId, { signal });
+        // A timer cleared when the run ends: AbortSignal.timeout would hold the wait's closure (and
+        // the signal AbortSignal.any derives from it) for the full wait timeout after every run.
+        const waiting = new AbortController();
+        const timer = setTimeout(() => waiting.abort(), edge.limits.waitTimeoutMs);
+        const abort = (): void => waiting.abort();
+        c.req.raw.signal.addEventListener('abort', abort, { once: true });
+        const view = await system.wait(r.runId, { signal: waiting.signal }).finally(() => {
+          clearTimeout(timer);
+          c.req.raw.signal.removeEventListener('abort', abort);
+        });
         if (TERMINAL_STATUSES.has(view.status)) return c.json(runBody(view), 200, headers);
         return c.json({ runId: r.runId, status: view.status, deduplicated: r.deduplicated }, 202, headers);
       }

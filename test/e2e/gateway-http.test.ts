@@ -356,3 +356,35 @@ describe('gateway listeners', () => {
     }
   });
 });
+
+describe('POST /v1/runs with wait: true, bounded by limits.waitTimeoutMs', () => {
+  const gate = gatedTool();
+  let h: Harness;
+  before(async () => {
+    h = await startGateway({
+      model: orderModel(),
+      tools: [gate.tool],
+      gateway: { limits: { waitTimeoutMs: 300 } },
+    });
+  });
+  after(() => h.close());
+
+  it('answers 202 with the run still going when the wait times out, and the run then finishes', async () => {
+    const call = api(h, (await h.key('carol')).key);
+    const res = await call('/v1/runs', {
+      method: 'POST',
+      json: { input: 'Where is order 7?', sessionId: 'slow', wait: true },
+    });
+    assert.equal(res.status, 202, 'the wait ended at the timeout, not with the run');
+    const accepted = (await res.json()) as Json;
+    assert.notEqual(accepted.status, 'completed');
+    assert.equal(gate.started.length, 1, 'the tool had started: the wait timed out on a running run');
+    gate.release();
+    const done = await call('/v1/runs', {
+      method: 'POST',
+      json: { input: 'And order 8?', sessionId: 'slow', wait: true },
+    });
+    assert.equal(done.status, 200, 'a later wait on the same gateway answers with the finished run');
+    assert.equal(((await done.json()) as Json).status, 'completed');
+  });
+});
