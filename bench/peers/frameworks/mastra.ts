@@ -1,8 +1,10 @@
 // Mastra: a supervisor Agent whose `agents` map holds the worker (Mastra's subagent pattern: the
 // worker is exposed to the supervisor as the tool `agent-worker`, and its answer comes back as the
 // tool result). The fake model implements the AI SDK LanguageModelV2 spec, the version Mastra's own
-// model router returns.
+// model router returns. `mastra` keeps no state beyond the run; the durable variants (mastra-libsql,
+// mastra-pg) pass a Memory on their storage to createMastra.
 import { Agent } from '@mastra/core/agent';
+import type { MastraMemory } from '@mastra/core/memory';
 import { createTool } from '@mastra/core/tools';
 import { z } from 'zod';
 import {
@@ -80,7 +82,18 @@ const policyModel = {
   },
 };
 
-export async function create(): Promise<Harness> {
+/** What a durable variant supplies: the agents' memory, and how to release it after the last run. */
+export interface Persistence {
+  memory: MastraMemory;
+  close(): Promise<void>;
+}
+
+/**
+ * The supervisor and its worker, without memory or with one. With memory, every run is its own
+ * thread (and resource), and `savePerStep` makes the agent write the thread's messages after each
+ * step before the next one starts (by default Mastra saves them at the end of the call).
+ */
+export async function createMastra(persistence?: Persistence): Promise<Harness> {
   const tools = Object.fromEntries(
     TOOL_NAMES.map((name) => {
       const spec = TOOL_SPECS[name];
@@ -102,6 +115,9 @@ export async function create(): Promise<Harness> {
     instructions: WORKER_INSTRUCTIONS,
     model: policyModel,
     tools,
+    // No memory of its own: Mastra gives a subagent the supervisor's memory, on a thread of its own
+    // per delegation. The subagent is called with its default options, so it saves per step too.
+    ...(persistence && { defaultOptions: { savePerStep: true } }),
   });
   const triage = new Agent({
     id: 'triage',
@@ -109,12 +125,22 @@ export async function create(): Promise<Harness> {
     instructions: TRIAGE_INSTRUCTIONS,
     model: policyModel,
     agents: { worker },
+    ...(persistence && { memory: persistence.memory }),
   });
+  let thread = 0;
   return {
     async run(input) {
-      const result = await triage.generate(input, { maxSteps: 10 });
+      const n = ++thread;
+      const result = await triage.generate(input, {
+        maxSteps: 10,
+        ...(persistence && { memory: { thread: `t${n}`, resource: `r${n}` }, savePerStep: true }),
+      });
       return result.text;
     },
-    async close() {},
+    async close() {
+      await persistence?.close();
+    },
   };
 }
+
+export const create = (): Promise<Harness> => createMastra();
