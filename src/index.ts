@@ -86,7 +86,8 @@ export type { ScheduleView, BackfillResult } from './runtime/scheduler.ts';
 // Stores
 export { createSqliteStore } from './store/sqlite/store.ts';
 export type { SqliteStoreOptions } from './store/sqlite/store.ts';
-export { createMemoryStore } from './store/memory/store.ts';
+export { createMemoryStore, DEFAULT_MEMORY_RETENTION } from './store/memory/store.ts';
+export type { MemoryStoreOptions, MemoryRetention } from './store/memory/store.ts';
 export type {
   Store,
   Journal,

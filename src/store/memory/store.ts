@@ -1,6 +1,9 @@
 /**
  * An in-memory store with the same semantics as the durable adapters (the same contract suite runs
  * against it). Nothing survives the process: use it for tests and benchmarks, never production.
+ * Finished runs are kept up to a retention (`retention.finishedRuns`, default 1,000 run trees):
+ * past it the oldest finished tree's journal, projection rows, approvals and dedup keys are
+ * dropped, so a long-lived process holds what is in flight plus a bounded history.
  */
 import type { JournalEvent } from '../../core/events.ts';
 import {
@@ -40,6 +43,11 @@ import type {
   TaskSpec,
 } from '../ports.ts';
 import { storedOpt, storedText } from '../text.ts';
+import { ConfigError } from '../../core/errors.ts';
+import type { RunStatus } from '../../core/run-state.ts';
+
+/** Ended for good (an escalated run can still be reopened, so it is kept). */
+const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 // The stores' text rule (../text.ts): text columns hold well-formed Unicode, as SQLite and
 // PostgreSQL would; JSON payloads (event data, approval args) keep every code unit.
@@ -74,9 +82,30 @@ interface TaskRow extends TaskSpec {
   attempts: number;
 }
 
+/** How much finished history the in-memory store keeps. */
+export interface MemoryRetention {
+  /**
+   * Finished root runs kept, each with its delegated children (default 1,000; `Infinity` keeps
+   * everything). A tree is dropped once its root and every child have ended, oldest first.
+   */
+  finishedRuns?: number;
+}
+
+export interface MemoryStoreOptions {
+  clock?: Clock;
+  audit?: AuditKeys;
+  retention?: MemoryRetention;
+}
+
+/** The default `retention.finishedRuns`. */
+export const DEFAULT_MEMORY_RETENTION = 1_000;
+
 /** Create an in-memory store. */
-export function createMemoryStore(options: { clock?: Clock; audit?: AuditKeys } = {}): MemoryStore {
-  return new MemoryStore(options.clock ?? systemClock, auditChain(options.audit));
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const finishedRuns = options.retention?.finishedRuns ?? DEFAULT_MEMORY_RETENTION;
+  if (!(finishedRuns >= 0) || (!Number.isInteger(finishedRuns) && finishedRuns !== Infinity))
+    throw new ConfigError('retention.finishedRuns', 'must be a non-negative integer or Infinity');
+  return new MemoryStore(options.clock ?? systemClock, auditChain(options.audit), finishedRuns);
 }
 
 export class MemoryStore implements Store {
@@ -102,11 +131,17 @@ export class MemoryStore implements Store {
   readonly #runs = new Map<string, RunRow>();
   readonly #sessions = new Map<string, { runId: string; queue: string }[]>();
   readonly #dedup = new Map<string, { runId: string; expiresAt: number }>();
+  /** Retention: finished roots in the order they ended, and each run's children and dedup keys. */
+  readonly #retain: number;
+  readonly #finished = new Set<string>();
+  readonly #children = new Map<string, string[]>();
+  readonly #dedupKeys = new Map<string, string[]>();
   #fence = 0;
 
-  constructor(clock: Clock, chain: AuditChain) {
+  constructor(clock: Clock, chain: AuditChain, retain = DEFAULT_MEMORY_RETENTION) {
     this.#clock = clock;
     this.chain = chain;
+    this.#retain = retain;
     this.journal = {
       read: async (runId, afterSeq = 0, limit = -1) => {
         const all = (this.#events.get(runId) ?? []).slice(afterSeq);
@@ -235,7 +270,38 @@ export class MemoryStore implements Store {
     const { events, woken, enqueued } = applyCommitSync(unit, this.#tx(this.now()));
     this.#listeners.appended(events);
     this.#listeners.enqueued(enqueued);
+    if (this.#finished.size > this.#retain) this.#evict();
     return { events, woken };
+  }
+
+  /** Drops the oldest finished trees beyond the retention (a tree with a run still going waits). */
+  #evict(): void {
+    let excess = this.#finished.size - this.#retain;
+    for (const root of this.#finished) {
+      if (excess <= 0) return;
+      const tree = [root];
+      for (let i = 0; i < tree.length; i++) tree.push(...(this.#children.get(tree[i]!) ?? []));
+      const going = tree.some((id) => {
+        const status = this.#runs.get(id)?.status;
+        return this.#tasks.has(id) || status === undefined || !FINISHED.has(status);
+      });
+      if (going) continue;
+      this.#finished.delete(root);
+      excess--;
+      for (const id of tree) this.#forget(id);
+    }
+  }
+
+  #forget(runId: string): void {
+    this.#events.delete(runId);
+    this.#stored.delete(runId);
+    this.#heads.delete(runId);
+    this.#runs.delete(runId);
+    this.#children.delete(runId);
+    for (const key of this.#dedupKeys.get(runId) ?? [])
+      if (this.#dedup.get(key)?.runId === runId) this.#dedup.delete(key);
+    this.#dedupKeys.delete(runId);
+    for (const [id, a] of this.#approvals) if (a.runId === runId) this.#approvals.delete(id);
   }
 
   /** The commit primitives on the maps (../commit.ts checks everything before the first write). */
@@ -257,6 +323,9 @@ export class MemoryStore implements Store {
         const live = this.#dedup.get(stored);
         if (live && live.expiresAt > at) return false;
         this.#dedup.set(stored, { runId, expiresAt });
+        const keys = this.#dedupKeys.get(runId);
+        if (keys) keys.push(stored);
+        else this.#dedupKeys.set(runId, [stored]);
         return true;
       },
       insertEvents: (runId, _expectedSeq, rows, events) => {
@@ -278,8 +347,14 @@ export class MemoryStore implements Store {
       upsertTask: (t) => this.#upsert(t),
       project: (r) => {
         const old = this.#runs.get(r.runId);
-        if (!old || r.lastSeq >= old.lastSeq)
-          this.#runs.set(r.runId, { ...runText(r), createdAt: old?.createdAt ?? r.createdAt });
+        if (old && r.lastSeq < old.lastSeq) return;
+        this.#runs.set(r.runId, { ...runText(r), createdAt: old?.createdAt ?? r.createdAt });
+        if (!old && r.parentRunId !== null) {
+          const siblings = this.#children.get(r.parentRunId);
+          if (siblings) siblings.push(r.runId);
+          else this.#children.set(r.parentRunId, [r.runId]);
+        }
+        if (r.parentRunId === null && FINISHED.has(r.status)) this.#finished.add(r.runId);
       },
       approval: (a) => {
         this.#approvals.set(a.approvalId, approvalText(a));
