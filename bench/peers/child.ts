@@ -1,19 +1,25 @@
 // One framework, one process: run.ts forks this file once per framework per round, so that peak
 // RSS, heap and cold start belong to that framework alone. Results go back over the IPC channel.
 //
-//   node --expose-gc bench/peers/child.ts <framework> verify|bench|profile [--quick]
+//   node --expose-gc bench/peers/child.ts <framework> verify|bench|profile [--quick] [--workload best|realistic]
+//
+// `best` (workload.ts, adapters in frameworks/) or `realistic` (realistic.ts, adapters in
+// realistic/): the realistic one also checks that its write took effect exactly once per run.
+import { existsSync } from 'node:fs';
 import { GCProfiler } from 'node:v8';
-import {
-  EXPECTED_ANSWER,
-  INPUT,
-  setModelLatency,
-  stats,
-  type CreateHarness,
-  type Harness,
-} from './workload.ts';
+import { setModelLatency, stats, type CreateHarness, type Harness } from './workload.ts';
 
 const [framework = '', mode = 'bench'] = process.argv.slice(2);
 const quick = process.argv.includes('--quick');
+const workloadAt = process.argv.indexOf('--workload');
+const workload = workloadAt >= 0 ? process.argv[workloadAt + 1] : 'best';
+if (workload !== 'best' && workload !== 'realistic') throw new Error(`unknown workload ${workload}`);
+const spec = (await import(workload === 'best' ? './workload.ts' : './realistic.ts')) as {
+  INPUT: string;
+  EXPECTED_ANSWER: string;
+  effects?: { writes: number; progress: number };
+};
+const { INPUT, EXPECTED_ANSWER } = spec;
 const LATENCY_MS = 50;
 
 /** Reports to the parent (or prints, when run by hand). */
@@ -25,7 +31,12 @@ function send(message: Record<string, unknown>): void {
 const lifetime = new GCProfiler();
 lifetime.start();
 
-const { create } = (await import(`./frameworks/${framework}.ts`)) as { create: CreateHarness };
+const adapter = new URL(`./${workload === 'best' ? 'frameworks' : 'realistic'}/${framework}.ts`, import.meta.url);
+if (!existsSync(adapter)) throw new Error(`no ${workload} adapter for ${framework}`);
+const { create, limitations = [] } = (await import(adapter.href)) as {
+  create: CreateHarness;
+  limitations?: string[];
+};
 
 function check(answer: string): void {
   if (answer !== EXPECTED_ANSWER) throw new Error(`${framework} answered ${JSON.stringify(answer)}`);
@@ -107,7 +118,18 @@ async function allocations(h: Harness, runs: number): Promise<number> {
   return allocated / runs;
 }
 
-const h = await create();
+/** The adapter's harness, counting runs (for the write-effect check). */
+let runs = 0;
+const inner = await create();
+const h: Harness = {
+  run: (input) => (runs++, inner.run(input)),
+  close: () => inner.close(),
+};
+/** The realistic workload's write must take effect exactly once per run: never lost, never twice. */
+function checkWrites(): void {
+  if (spec.effects && spec.effects.writes !== runs)
+    throw new Error(`${framework}: ${spec.effects.writes} write effects in ${runs} runs`);
+}
 
 if (mode === 'verify') {
   stats.tracing = true;
@@ -119,6 +141,9 @@ if (mode === 'verify') {
     toolCalls: stats.trace,
     modelCalls: stats.modelCalls,
     handoffs: stats.handoffs,
+    writes: spec.effects?.writes ?? null,
+    progress: spec.effects?.progress ?? null,
+    limitations,
   });
   await h.close();
   process.exit(0);
@@ -132,6 +157,7 @@ if (mode === 'profile') {
     concurrency > 1
       ? await concurrent(h, concurrency, quick ? 2 : 6, 1e9)
       : await sequential(h, quick ? 2 : 6, 50, 1e6);
+  checkWrites();
   send({ type: 'profile', concurrency, ...result });
   await h.close();
   process.exit(0);
@@ -154,6 +180,7 @@ const allocBytesPerRun = await allocations(h, quick ? 20 : 100);
 globalThis.gc?.();
 const heapAfterGc = process.memoryUsage().heapUsed;
 const gcs = lifetime.stop()?.statistics ?? [];
+checkWrites();
 const peakHeap = Math.max(
   process.memoryUsage().heapUsed,
   ...gcs.map((g) => g.beforeGC.heapStatistics.usedHeapSize),

@@ -1,23 +1,31 @@
 // Switchboard against its peers, side by side in one run.
 //
-//   node bench/peers/run.ts [--json] [--rounds 5] [--quick] [--only a,b] [--profile <framework> [--concurrency N]]
+//   node bench/peers/run.ts [--json] [--rounds 5] [--quick] [--only a,b] [--workload best|realistic|both]
+//                           [--profile <framework> [--concurrency N]]
 //
-// Frameworks: switchboard-sqlite, switchboard-memory, switchboard-sqlite-normal, langgraph,
-// openai-agents, mastra, strands.
+// Frameworks: frameworks.ts. Workloads: `best` (workload.ts, adapters in frameworks/) and
+// `realistic` (realistic.ts, adapters in realistic/; a framework without one is reported
+// unavailable for it); both by default.
 //
-// 1. Verify: each framework runs the workload once in its own process; all must return the same
-//    answer with the same tool calls, or nothing is timed.
-// 2. Rounds: every round forks one child per framework, in a rotated order (so that no framework
-//    always runs first or last on a noisy machine); medians over rounds are reported.
+// 1. Verify: each framework runs each workload once in its own process; all must return the same
+//    answer with the same tool calls (and, realistic, exactly one write effect), or nothing is timed.
+// 2. Rounds: every round forks one child per framework and workload, in a rotated order (so that
+//    none always runs first or last on a noisy machine); medians over rounds are reported.
 // Without --json it prints Markdown tables (the ones in BENCHMARKS.md); with --json, one JSON
 // object per framework per line on stdout, progress on stderr.
 import { fork, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FRAMEWORKS } from './frameworks.ts';
-import { EXPECTED_ANSWER, EXPECTED_TOOL_CALLS } from './workload.ts';
+import * as realistic from './realistic.ts';
+import { METRICS, printMarkdown, type Metric, type Row, type Workload } from './report.ts';
+import * as best from './workload.ts';
+
+const EXPECTED: Record<Workload, { answer: string; toolCalls: string[] }> = {
+  best: { answer: best.EXPECTED_ANSWER, toolCalls: best.EXPECTED_TOOL_CALLS },
+  realistic: { answer: realistic.EXPECTED_ANSWER, toolCalls: realistic.EXPECTED_TOOL_CALLS },
+};
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -31,6 +39,10 @@ const quick = flag('--quick');
 const rounds = Number(option('--rounds') ?? (quick ? 1 : 5));
 const profile = option('--profile');
 const concurrencyOption = option('--concurrency') ?? '1';
+const workloadOption = option('--workload') ?? 'both';
+if (!['best', 'realistic', 'both'].includes(workloadOption))
+  throw new Error(`--workload must be best, realistic or both (got ${workloadOption})`);
+const workloads: Workload[] = workloadOption === 'both' ? ['best', 'realistic'] : [workloadOption as Workload];
 
 const only = option('--only')?.split(',');
 const selected = FRAMEWORKS.filter((f) => !only || only.includes(f.name));
@@ -98,20 +110,22 @@ function switchboardVersion(): string {
 type Message = Record<string, unknown> & { type: string };
 
 /** Forks one child; resolves with its messages and the fork → first-run time. */
-function runChild(framework: string, mode: 'verify' | 'bench' | 'profile') {
+function runChild(framework: string, mode: 'verify' | 'bench' | 'profile', workload: Workload) {
   return new Promise<{ messages: Message[]; coldStartMs?: number }>((resolve, reject) => {
     const execArgv = ['--expose-gc'];
     if (mode === 'profile')
       execArgv.push(
         '--cpu-prof',
         `--cpu-prof-dir=${join(here, 'profiles')}`,
-        `--cpu-prof-name=${framework}.cpuprofile`,
+        `--cpu-prof-name=${framework}${workload === 'best' ? '' : `-${workload}`}.cpuprofile`,
       );
     const messages: Message[] = [];
     let coldStartMs: number | undefined;
     let stderr = '';
     const t0 = performance.now();
     const extra = [
+      '--workload',
+      workload,
       ...(quick ? ['--quick'] : []),
       ...(mode === 'profile' ? ['--concurrency', concurrencyOption] : []),
     ];
@@ -127,12 +141,15 @@ function runChild(framework: string, mode: 'verify' | 'bench' | 'profile') {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0) resolve({ messages, ...(coldStartMs === undefined ? {} : { coldStartMs }) });
-      else
+      else {
+        // The error's own line first (Node prints the throwing source line before it).
+        const lines = stderr.trim().split('\n');
+        const error = lines.findIndex((l) => /^\w*Error\b/.test(l));
+        const shown = error > 0 ? [...lines.slice(error), ...lines.slice(0, error)] : lines;
         reject(
-          new Error(
-            `${framework} (${mode}) exited with ${code}: ${stderr.trim().split('\n').slice(0, 12).join('\n')}`,
-          ),
+          new Error(`${framework} (${workload}, ${mode}) exited with ${code}: ${shown.slice(0, 12).join('\n')}`),
         );
+      }
     });
   });
 }
@@ -143,80 +160,86 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** One measured pair: a framework on a workload; keyed `framework/workload`. */
+type Pair = { f: (typeof FRAMEWORKS)[number]; w: Workload; key: string };
+const pairs: Pair[] = workloads.flatMap((w) => selected.map((f) => ({ f, w, key: `${f.name}/${w}` })));
+
 // ---- 1. Verify ----
 const unavailable = new Map<string, string>();
-const shapes = new Map<string, { modelCalls: number; handoffs: number }>();
-for (const f of selected) {
+const shapes = new Map<string, { modelCalls: number; handoffs: number; limitations: string[] }>();
+for (const { f, w, key } of pairs) {
+  if (profile && f.name !== profile) continue;
   try {
-    const { messages } = await runChild(f.name, 'verify');
+    const { messages } = await runChild(f.name, 'verify', w);
     const v = messages.find((m) => m.type === 'verify') as
-      { answer: string; toolCalls: string[]; modelCalls: number; handoffs: number } | undefined;
+      | {
+          answer: string;
+          toolCalls: string[];
+          modelCalls: number;
+          handoffs: number;
+          writes: number | null;
+          limitations: string[];
+        }
+      | undefined;
     if (!v) throw new Error('no verification result');
-    if (v.answer !== EXPECTED_ANSWER || JSON.stringify(v.toolCalls) !== JSON.stringify(EXPECTED_TOOL_CALLS)) {
-      log(`FAIL ${f.name}: answer ${JSON.stringify(v.answer)}, tool calls ${JSON.stringify(v.toolCalls)}`);
+    const expected = EXPECTED[w];
+    if (
+      v.answer !== expected.answer ||
+      JSON.stringify(v.toolCalls) !== JSON.stringify(expected.toolCalls) ||
+      (w === 'realistic' && v.writes !== 1)
+    ) {
+      log(
+        `FAIL ${key}: answer ${JSON.stringify(v.answer)}, tool calls ${JSON.stringify(v.toolCalls)}` +
+          (w === 'realistic' ? `, write effects ${v.writes} (want 1)` : ''),
+      );
       process.exit(1);
     }
-    shapes.set(f.name, { modelCalls: v.modelCalls, handoffs: v.handoffs });
-    log(`verified ${f.name}: same answer, tool calls ${v.toolCalls.map((c) => c.split(' ')[0]).join(' → ')}`);
+    shapes.set(key, { modelCalls: v.modelCalls, handoffs: v.handoffs, limitations: v.limitations ?? [] });
+    log(
+      `verified ${key}: same answer, tool calls ${v.toolCalls.map((c) => c.split(' ')[0]).join(' → ')}` +
+        (w === 'realistic' ? ', 1 write effect' : ''),
+    );
   } catch (error) {
-    unavailable.set(f.name, (error as Error).message);
-    log(`SKIP ${f.name}: ${(error as Error).message}`);
+    unavailable.set(key, (error as Error).message);
+    log(`SKIP ${key}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
-const runnable = selected.filter((f) => !unavailable.has(f.name));
+const runnable = pairs.filter((p) => !unavailable.has(p.key) && (!profile || p.f.name === profile));
 
 if (profile) {
   // Concurrency 1 by default (the case behind overhead/step), or --concurrency N. The profile is
-  // written to profiles/<framework>.cpuprofile; summarize it with profile-summary.ts.
-  const { messages } = await runChild(profile, 'profile');
-  const p = messages.find((m) => m.type === 'profile');
-  log(
-    `${profile} at concurrency ${concurrencyOption}: ${Number(p?.runsPerSec).toFixed(0)} runs/s` +
-      (p?.overheadMsPerStep === undefined ? '' : `, ${Number(p.overheadMsPerStep).toFixed(3)} ms/step`) +
-      `; CPU profile in ${join(here, 'profiles', `${profile}.cpuprofile`)}`,
-  );
+  // written to profiles/<framework>[-realistic].cpuprofile; summarize it with profile-summary.ts.
+  for (const { w } of runnable) {
+    const { messages } = await runChild(profile, 'profile', w);
+    const p = messages.find((m) => m.type === 'profile');
+    log(
+      `${profile} (${w}) at concurrency ${concurrencyOption}: ${Number(p?.runsPerSec).toFixed(0)} runs/s` +
+        (p?.overheadMsPerStep === undefined ? '' : `, ${Number(p.overheadMsPerStep).toFixed(3)} ms/step`) +
+        `; CPU profile in ${join(here, 'profiles')}`,
+    );
+  }
   process.exit(0);
 }
 
 // ---- 2. Rounds, interleaved ----
-const METRICS = [
-  'overheadMsPerStep',
-  'cpuMsPerStep',
-  'runsPerSecC1',
-  'runsPerSecC32',
-  'overheadMsPerStepLatency',
-  'runsPerSecC1Latency',
-  'runsPerSecC32Latency',
-  'peakRss',
-  'peakHeap',
-  'coldStartMs',
-  'rssAfterFirstRun',
-  'heapAfterGc',
-  'allocBytesPerRun',
-  'stepsPerRun',
-] as const;
-type Metric = (typeof METRICS)[number];
 const samples = new Map<string, Record<Metric, number[]>>();
-for (const f of runnable)
-  samples.set(
-    f.name,
-    Object.fromEntries(METRICS.map((m) => [m, [] as number[]])) as Record<Metric, number[]>,
-  );
+for (const p of runnable)
+  samples.set(p.key, Object.fromEntries(METRICS.map((m) => [m, [] as number[]])) as Record<Metric, number[]>);
 
 for (let round = 0; round < rounds; round++) {
   const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]!);
-  for (const f of order) {
-    const { messages, coldStartMs } = await runChild(f.name, 'bench');
+  for (const { f, w, key } of order) {
+    const { messages, coldStartMs } = await runChild(f.name, 'bench', w);
     const result = messages.find((m) => m.type === 'result');
     const first = messages.find((m) => m.type === 'first');
-    if (!result || !first || coldStartMs === undefined) throw new Error(`${f.name}: incomplete results`);
-    const s = samples.get(f.name)!;
+    if (!result || !first || coldStartMs === undefined) throw new Error(`${key}: incomplete results`);
+    const s = samples.get(key)!;
     for (const m of METRICS) {
       const value = m === 'coldStartMs' ? coldStartMs : m === 'rssAfterFirstRun' ? first[m] : result[m];
       s[m].push(Number(value));
     }
     log(
-      `round ${round + 1}/${rounds} ${f.name}: ${Number(result.overheadMsPerStep).toFixed(3)} ms/step, ` +
+      `round ${round + 1}/${rounds} ${key}: ${Number(result.overheadMsPerStep).toFixed(3)} ms/step, ` +
         `${Number(result.runsPerSecC32).toFixed(0)} runs/s @32, ${(Number(result.peakRss) / 2 ** 20).toFixed(0)} MB peak RSS, ` +
         `cold ${coldStartMs.toFixed(0)} ms`,
     );
@@ -224,23 +247,19 @@ for (let round = 0; round < rounds; round++) {
 }
 
 // ---- 3. Report ----
-type Row = { framework: string; label: string; version: string; durable: boolean } & Record<
-  Metric,
-  number
-> & {
-    modelCallsPerRun: number;
-    rounds: number;
-  };
-const rows: Row[] = runnable.map((f) => {
-  const s = samples.get(f.name)!;
+const rows: Row[] = runnable.map(({ f, w, key }) => {
+  const s = samples.get(key)!;
   const medians = Object.fromEntries(METRICS.map((m) => [m, median(s[m])])) as Record<Metric, number>;
   return {
     framework: f.name,
     label: f.label,
     version: version(f.pkg),
+    workload: w,
     durable: f.durable,
+    store: f.store,
+    limitations: shapes.get(key)?.limitations ?? [],
     ...medians,
-    modelCallsPerRun: shapes.get(f.name)?.modelCalls ?? NaN,
+    modelCallsPerRun: shapes.get(key)?.modelCalls ?? NaN,
     rounds,
   };
 });
@@ -251,8 +270,9 @@ if (json) {
     process.stdout.write(
       `${JSON.stringify({
         framework: r.framework,
-        workload: 'best',
+        workload: r.workload,
         durable: r.durable,
+        store: r.store,
         version: r.version,
         rounds: r.rounds,
         stepsPerRun: r.stepsPerRun,
@@ -270,13 +290,16 @@ if (json) {
         liveHeapAfterGcMB: round1(r.heapAfterGc / MB),
         coldStartMs: round1(r.coldStartMs),
         allocKBPerRun: round1(r.allocBytesPerRun / 1024),
+        ...(r.workload === 'realistic' ? { limitations: r.limitations } : {}),
       })}\n`,
     );
   }
-  for (const [name, reason] of unavailable)
-    process.stdout.write(`${JSON.stringify({ framework: name, unavailable: reason.split('\n')[0] })}\n`);
+  for (const [key, reason] of unavailable) {
+    const [framework, workload] = key.split('/');
+    process.stdout.write(`${JSON.stringify({ framework, workload, unavailable: reason.split('\n')[0] })}\n`);
+  }
 } else {
-  printMarkdown();
+  printMarkdown(rows, unavailable, workloads, rounds);
 }
 
 function round1(x: number) {
@@ -284,74 +307,4 @@ function round1(x: number) {
 }
 function round3(x: number) {
   return Math.round(x * 1000) / 1000;
-}
-
-function printMarkdown() {
-  const cpu = os.cpus();
-  const out: string[] = [];
-  const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
-  out.push(
-    `Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ` +
-      `${os.type()} ${os.release()}, Node ${process.version}. Medians of ${rounds} interleaved rounds, one process per framework per round.`,
-    '',
-    'Speed (fake model with zero latency unless marked @50 ms):',
-    '',
-    '| Framework | Version | Model calls/run | Steps/run | Overhead/step (ms) | CPU/step (ms) | Runs/s c=1 | Runs/s c=32 | Overhead/step @50 ms (ms) | Runs/s c=1 @50 ms | Runs/s c=32 @50 ms |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-  );
-  for (const r of rows)
-    out.push(
-      `| ${r.label} | ${r.version} | ${r.modelCallsPerRun} | ${r.stepsPerRun} | ${fixed(r.overheadMsPerStep, 3)} | ` +
-        `${fixed(r.cpuMsPerStep, 3)} | ` +
-        `${fixed(r.runsPerSecC1, 0)} | ${fixed(r.runsPerSecC32, 0)} | ${fixed(r.overheadMsPerStepLatency, 3)} | ` +
-        `${fixed(r.runsPerSecC1Latency, 2)} | ${fixed(r.runsPerSecC32Latency, 0)} |`,
-    );
-  out.push(
-    '',
-    'Memory and start-up:',
-    '',
-    '| Framework | Peak RSS (MB) | Peak heap (MB) | RSS after first run (MB) | Live heap after GC (MB) | Cold start to first run (ms) | Allocated/run (KB) |',
-    '|---|--:|--:|--:|--:|--:|--:|',
-  );
-  for (const r of rows)
-    out.push(
-      `| ${r.label} | ${fixed(r.peakRss / MB, 0)} | ${fixed(r.peakHeap / MB, 0)} | ${fixed(r.rssAfterFirstRun / MB, 0)} | ` +
-        `${fixed(r.heapAfterGc / MB, 1)} | ${fixed(r.coldStartMs, 0)} | ${fixed(r.allocBytesPerRun / 1024, 0)} |`,
-    );
-  const base = rows.find((r) => r.framework === 'switchboard-sqlite');
-  if (base) {
-    out.push(
-      '',
-      'Ratios Switchboard (SQLite, durable) / peer. Below 1 favours Switchboard for overhead, memory, cold start and ' +
-        'allocations; above 1 favours it for runs/s:',
-      '',
-      '| Peer | Overhead/step | CPU/step | Runs/s c=1 | Runs/s c=32 | Overhead/step @50 ms | Runs/s c=32 @50 ms | Peak RSS | Peak heap | RSS after first run | Cold start | Allocated/run |',
-      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    );
-    const ratio = (a: number, b: number) => fixed(a / b, 2);
-    for (const r of rows.filter((x) => x !== base))
-      out.push(
-        `| ${r.label} | ${ratio(base.overheadMsPerStep, r.overheadMsPerStep)} | ${ratio(base.cpuMsPerStep, r.cpuMsPerStep)} | ` +
-          `${ratio(base.runsPerSecC1, r.runsPerSecC1)} | ` +
-          `${ratio(base.runsPerSecC32, r.runsPerSecC32)} | ${ratio(base.overheadMsPerStepLatency, r.overheadMsPerStepLatency)} | ` +
-          `${ratio(base.runsPerSecC32Latency, r.runsPerSecC32Latency)} | ${ratio(base.peakRss, r.peakRss)} | ` +
-          `${ratio(base.peakHeap, r.peakHeap)} | ${ratio(base.rssAfterFirstRun, r.rssAfterFirstRun)} | ` +
-          `${ratio(base.coldStartMs, r.coldStartMs)} | ${ratio(base.allocBytesPerRun, r.allocBytesPerRun)} |`,
-      );
-    const peers = rows.filter((r) => !r.framework.startsWith('switchboard'));
-    if (peers.length > 0) {
-      const fastest = peers.reduce((a, b) => (b.overheadMsPerStep < a.overheadMsPerStep ? b : a));
-      const lightest = peers.reduce((a, b) => (b.peakRss < a.peakRss ? b : a));
-      out.push(
-        '',
-        `Goal 1, durable overhead/step ≤ 1/3 of the fastest peer (${fastest.label}): ` +
-          `${fixed(base.overheadMsPerStep, 3)} ms vs ${fixed(fastest.overheadMsPerStep / 3, 3)} ms → ` +
-          `${base.overheadMsPerStep <= fastest.overheadMsPerStep / 3 ? 'met' : 'missed'}.`,
-        `Goal 2, peak RSS below every peer (lightest: ${lightest.label}): ${fixed(base.peakRss / MB, 0)} MB vs ` +
-          `${fixed(lightest.peakRss / MB, 0)} MB → ${base.peakRss < lightest.peakRss ? 'met' : 'missed'}.`,
-      );
-    }
-  }
-  for (const [name, reason] of unavailable) out.push('', `Not measured: ${name}: ${reason.split('\n')[0]}`);
-  process.stdout.write(`${out.join('\n')}\n`);
 }
