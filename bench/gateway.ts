@@ -22,6 +22,7 @@ import { defineTool } from '../src/core/tool.ts';
 import { createSqliteKeyStore, issueKey } from '../src/gateway/keys.ts';
 import { createGateway } from '../src/gateway/server.ts';
 import { policyModel, toolResults } from '../src/models/scripted.ts';
+import { startIdleCompaction } from '../src/cli/idle-gc.ts';
 import { createSqliteStore } from '../src/store/sqlite/store.ts';
 import { createSystem } from '../src/system.ts';
 
@@ -85,6 +86,9 @@ async function server(): Promise<void> {
     consoleDir: false,
     onError: () => {},
     adminRoutes: {
+      // RSS and socket counts alone: reading them must not allocate what it measures.
+      '/bench/rss': () =>
+        Promise.resolve(Response.json({ rssMb: round(process.memoryUsage().rss / 1e6), ...gateway.stats() })),
       '/bench/stats': async () => {
         const done = await system.list({ status: 'completed', limit: 1_000_000 });
         const last = done.reduce((m, r) => Math.max(m, r.updatedAt), 0);
@@ -100,6 +104,8 @@ async function server(): Promise<void> {
     },
   });
   const { url, adminUrl } = await gateway.start();
+  // As `switchboard serve` does: give memory back once the process goes quiet after work.
+  startIdleCompaction();
   console.log(JSON.stringify({ url, adminUrl, key }));
   process.on('SIGTERM', () => {
     void gateway.stop().then(async () => {
@@ -134,8 +140,13 @@ async function startServer(): Promise<{ child: ChildProcess; url: string; adminU
   return { child, ...(JSON.parse(line) as { url: string; adminUrl: string; key: string }) };
 }
 
+/** Long enough for the server's idle compaction (2 s windows) to see a quiet window. */
+const idle = (): Promise<void> => new Promise((r) => setTimeout(r, 6_000));
+
 const stats = async (adminUrl: string): Promise<Stats> =>
   (await (await fetch(`${adminUrl}/bench/stats`)).json()) as Stats;
+const rss = async (adminUrl: string): Promise<Pick<Stats, 'rssMb' | 'wsConnections'>> =>
+  (await (await fetch(`${adminUrl}/bench/rss`)).json()) as Stats;
 
 async function httpPhase(url: string, adminUrl: string, key: string) {
   let n = 0;
@@ -185,7 +196,9 @@ async function wsPhase(url: string, adminUrl: string, key: string) {
   const wsUrl = url.replace('http://', 'ws://') + '/v1/ws';
   const target = Number(values.connections);
   const sockets: WebSocket[] = [];
-  const rssBefore = (await stats(adminUrl)).rssMb;
+  // The HTTP phase's runs are done: RSS once the server has been idle (its idle compaction ran).
+  await idle();
+  const rssBefore = (await rss(adminUrl)).rssMb;
   const openStarted = performance.now();
   const batch = 500;
   for (let i = 0; i < target; i += batch) {
@@ -204,8 +217,9 @@ async function wsPhase(url: string, adminUrl: string, key: string) {
     );
   }
   const openS = (performance.now() - openStarted) / 1000;
-  const held = (await stats(adminUrl)).wsConnections;
-  const rssHeld = (await stats(adminUrl)).rssMb;
+  const { wsConnections: held, rssMb: rssHeld } = await rss(adminUrl);
+  await idle();
+  const rssHeldIdle = (await rss(adminUrl)).rssMb;
   // Sample connections spread over the pool send one message each at a steady rate.
   const samples = Math.min(Number(values.samples), target);
   const interval = 1000 / Number(values.rate);
@@ -238,7 +252,7 @@ async function wsPhase(url: string, adminUrl: string, key: string) {
       sent++;
     }, interval);
   });
-  const after = await stats(adminUrl);
+  const after = await rss(adminUrl);
   for (const ws of sockets) ws.terminate();
   return {
     connections: target,
@@ -251,7 +265,7 @@ async function wsPhase(url: string, adminUrl: string, key: string) {
       p99: round(percentile(latencies, 99)),
       max: round(Math.max(...latencies)),
     },
-    serverRssMb: { before: rssBefore, held: rssHeld, after: after.rssMb },
+    serverRssMb: { before: rssBefore, held: rssHeld, heldIdle: rssHeldIdle, after: after.rssMb },
   };
 }
 
