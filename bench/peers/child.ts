@@ -31,7 +31,10 @@ function send(message: Record<string, unknown>): void {
 const lifetime = new GCProfiler();
 lifetime.start();
 
-const adapter = new URL(`./${workload === 'best' ? 'frameworks' : 'realistic'}/${framework}.ts`, import.meta.url);
+const adapter = new URL(
+  `./${workload === 'best' ? 'frameworks' : 'realistic'}/${framework}.ts`,
+  import.meta.url,
+);
 if (!existsSync(adapter)) throw new Error(`no ${workload} adapter for ${framework}`);
 const { create, limitations = [] } = (await import(adapter.href)) as {
   create: CreateHarness;

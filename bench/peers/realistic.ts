@@ -302,6 +302,9 @@ const answerIn = (text: string): string | undefined => {
   return (end < 0 ? rest : rest.slice(0, end)).trim();
 };
 
+/** A customer as turn 1's answer names them: `Ada Lovelace (C-42)`. */
+const WHO = /([A-Z][a-z]+ [A-Z][a-z]+) \((C-\d+)\)/;
+
 /** Which specialist owns a request: the triage model's (scripted) choice. */
 function ownerOf(request: string): AgentName {
   if (/charge|refund|invoice|payment/i.test(request)) return 'billing';
@@ -322,9 +325,13 @@ export function policy(role: Role, transcript: readonly Turn[]): Decision {
   for (const t of now) if (t.role === 'tool') results.set(t.name, parseResult(t.text));
   const answered = now.map((t) => (t.role === 'user' ? undefined : answerIn(t.text))).find(Boolean);
 
+  const memory = history.map((t) => (t.role === 'user' ? '' : t.text)).join('\n');
+  const who = WHO.exec(memory) ?? WHO.exec(request);
   if (role === 'triage') {
     if (answered) return { kind: 'final', text: answered };
-    return { kind: 'handoff', target: ownerOf(request), task: request };
+    // Where the specialist will see only the task (agents as tools), it carries what memory knows.
+    const task = who ? `${request} (Customer: ${who[0]}.)` : request;
+    return { kind: 'handoff', target: ownerOf(request), task };
   }
   if (role === 'account') {
     const customer = results.get('lookup_customer');
@@ -348,9 +355,7 @@ export function policy(role: Role, transcript: readonly Turn[]): Decision {
     };
   }
   if (role === 'billing') {
-    // Who the customer is comes only from memory: turn 1's answer.
-    const memory = history.map((t) => (t.role === 'user' ? '' : t.text)).join('\n');
-    const who = /([A-Z][a-z]+ [A-Z][a-z]+) \((C-\d+)\)/.exec(memory);
+    // Who the customer is comes only from memory: turn 1's answer (or a triage task quoting it).
     if (!who) return { kind: 'final', text: `${MARK} I do not know which customer you are.` };
     const order = now
       .map((t) => (t.role === 'tool' ? /latest order (O-\d+)/.exec(t.text)?.[1] : undefined))
@@ -386,10 +391,14 @@ export function policy(role: Role, transcript: readonly Turn[]): Decision {
  * One model call as every fake adapter makes it: decide with the policy, count it, and wait the
  * simulated latency (set through workload.ts's setModelLatency, which child.ts drives).
  */
-export async function modelStep(toolNames: readonly string[], transcript: readonly Turn[]): Promise<Decision> {
+export async function modelStep(
+  toolNames: readonly string[],
+  transcript: readonly Turn[],
+): Promise<Decision> {
   const t0 = performance.now();
   const decision = policy(roleOf(toolNames), transcript);
-  if (process.env.BENCH_DEBUG) process.stderr.write(`${JSON.stringify({ toolNames, transcript, decision })}\n`);
+  if (process.env.BENCH_DEBUG)
+    process.stderr.write(`${JSON.stringify({ toolNames, transcript, decision })}\n`);
   stats.modelCalls++;
   if (decision.kind === 'handoff' || decision.kind === 'delegate') stats.handoffs++;
   stats.payloadMs += performance.now() - t0;

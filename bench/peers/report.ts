@@ -195,7 +195,11 @@ export function printMarkdown(
     if (w === 'realistic') {
       const limited = own.filter((r) => r.limitations.length > 0);
       if (limited.length) {
-        out.push('', 'What each peer could not do in the realistic workload (the closest documented feature stands in):', '');
+        out.push(
+          '',
+          'What each peer could not do in the realistic workload (the closest documented feature stands in):',
+          '',
+        );
         for (const r of limited) out.push(`- ${r.label}: ${r.limitations.join('; ')}.`);
       }
     }

@@ -42,7 +42,8 @@ const concurrencyOption = option('--concurrency') ?? '1';
 const workloadOption = option('--workload') ?? 'both';
 if (!['best', 'realistic', 'both'].includes(workloadOption))
   throw new Error(`--workload must be best, realistic or both (got ${workloadOption})`);
-const workloads: Workload[] = workloadOption === 'both' ? ['best', 'realistic'] : [workloadOption as Workload];
+const workloads: Workload[] =
+  workloadOption === 'both' ? ['best', 'realistic'] : [workloadOption as Workload];
 
 const only = option('--only')?.split(',');
 const selected = FRAMEWORKS.filter((f) => !only || only.includes(f.name));
@@ -147,7 +148,9 @@ function runChild(framework: string, mode: 'verify' | 'bench' | 'profile', workl
         const error = lines.findIndex((l) => /^\w*Error\b/.test(l));
         const shown = error > 0 ? [...lines.slice(error), ...lines.slice(0, error)] : lines;
         reject(
-          new Error(`${framework} (${workload}, ${mode}) exited with ${code}: ${shown.slice(0, 12).join('\n')}`),
+          new Error(
+            `${framework} (${workload}, ${mode}) exited with ${code}: ${shown.slice(0, 12).join('\n')}`,
+          ),
         );
       }
     });

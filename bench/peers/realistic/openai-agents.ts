@@ -77,7 +77,13 @@ class PolicyModel implements Model {
     return {
       usage,
       output: [
-        { type: 'function_call', callId: nextCallId(), name, status: 'completed', arguments: JSON.stringify(args) },
+        {
+          type: 'function_call',
+          callId: nextCallId(),
+          name,
+          status: 'completed',
+          arguments: JSON.stringify(args),
+        },
       ],
     };
   }

@@ -99,7 +99,8 @@ export async function createSwitchboard(storeKind: 'sqlite' | 'memory'): Promise
     if (stats.tracing) {
       const events = await system.store.journal.read(runId);
       for (const e of events) if (e.type === 'progress') onProgress();
-      const routed = events.find((e) => e.type === 'route.decided') as { data?: { agent?: string } } | undefined;
+      const routed = events.find((e) => e.type === 'route.decided') as
+        { data?: { agent?: string } } | undefined;
       if (!routed) throw new Error(`run ${runId} was not routed`);
     }
     return run.output ?? '';
