@@ -279,7 +279,7 @@ export function createSystem(
   // PostgreSQL is opened by the caller (openProject does), so a SQLite process never loads pg.
   if (options.store === undefined && options.databaseUrl)
     throw new UserError(
-      'createSystem: a PostgreSQL store.url needs a store: pass store: createPostgresStore({ url, schema }), or open the project with openProject(config)',
+      'createSystem: a PostgreSQL store.url needs a store: pass store: createPostgresStore({ url, schema }) (from switchboard-runtime/postgres), or open the project with openProject(config)',
       'store',
     );
   const store = options.store ?? createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock });

@@ -138,7 +138,10 @@ describe('the packed package, installed in a fresh directory', { timeout: 900_00
 import { createSystem, defineAgent, defineConfig, defineTool, type RunView, type SwitchboardConfig } from '${PKG.name}';
 import { createMemoryStore, scriptedModel } from '${PKG.name}/testing';
 import { createGateway, createMemoryKeyStore } from '${PKG.name}/gateway';
+import { createPostgresStore, type PostgresStoreOptions } from '${PKG.name}/postgres';
 
+const pgOptions: PostgresStoreOptions = { url: 'postgres://127.0.0.1:5432/test', schema: 'app' };
+export const onPostgres = () => createSystem({ agents: [agent], model: scriptedModel([{ text: 'ok' }]), store: createPostgresStore(pgOptions) });
 const lookup = defineTool({
   name: 'lookup',
   description: 'Look a thing up',

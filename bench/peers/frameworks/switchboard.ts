@@ -31,7 +31,8 @@ const root = process.env.SWITCHBOARD_ROOT
 const { createMemoryStore, createSqliteStore, createSystem, defineAgent, defineTool } = (await import(
   new URL('dist/src/index.js', root).href
 )) as typeof import('../../../src/index.ts');
-// The PostgreSQL store is not re-exported from the package index: load it from its module.
+// The PostgreSQL store (the package's `switchboard-runtime/postgres` subpath), loaded from its module,
+// which builds older than the subpath have too (SWITCHBOARD_ROOT may be an earlier commit).
 const loadPostgresStore = async () =>
   (await import(
     new URL('dist/src/store/postgres/store.js', root).href
