@@ -197,7 +197,8 @@ export function printMarkdown(
       if (limited.length) {
         out.push(
           '',
-          'What each peer could not do in the realistic workload (the closest documented feature stands in):',
+          'Limitations: what a framework could not do in the realistic workload (the closest documented ' +
+            'feature stands in), and settings it needed beyond its defaults:',
           '',
         );
         for (const r of limited) out.push(`- ${r.label}: ${r.limitations.join('; ')}.`);
