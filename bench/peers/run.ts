@@ -3,7 +3,8 @@
 //   node bench/peers/run.ts [--json] [--rounds 5] [--quick] [--only a,b] [--workload best|realistic|both]
 //                           [--profile <framework> [--concurrency N]]
 //
-// Frameworks: frameworks.ts. Workloads: `best` (workload.ts, adapters in frameworks/) and
+// Frameworks: frameworks.ts (PostgreSQL ones on BENCH_DATABASE_URL, default the local `test`
+// database). Workloads: `best` (workload.ts, adapters in frameworks/) and
 // `realistic` (realistic.ts, adapters in realistic/; a framework without one is reported
 // unavailable for it); both by default.
 //
