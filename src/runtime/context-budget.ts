@@ -13,7 +13,8 @@
  * for the answer (the agent's output cap, at most a quarter of the context).
  */
 import type { LanguageModelV4FunctionTool, LanguageModelV4Prompt } from '@ai-sdk/provider';
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import { createRequire } from 'node:module';
+import type { Tiktoken } from 'js-tiktoken/lite';
 import { ContextBudgetError } from '../core/errors.ts';
 import type { ContextFitData } from '../core/events.ts';
 import type { RunState } from '../core/run-state.ts';
@@ -27,8 +28,19 @@ const TOOLS_PREAMBLE = 160;
 /** The part of a cut tool result always kept. */
 export const MIN_KEPT_CHARS = 400;
 
+// js-tiktoken's main entry inlines every encoding (5.6 MB, ~70 ms to parse at import, a third of the
+// package's import time); only o200k_base is used, and only once a prompt is counted. So the class
+// and that one rank table are loaded on the first count, synchronously (their CommonJS builds).
+const load = createRequire(import.meta.url);
 let encoding: Tiktoken | undefined;
-const enc = (): Tiktoken => (encoding ??= getEncoding('o200k_base'));
+const enc = (): Tiktoken => {
+  if (!encoding) {
+    const lite = load('js-tiktoken/lite') as typeof import('js-tiktoken/lite');
+    const ranks = load('js-tiktoken/ranks/o200k_base') as ConstructorParameters<typeof lite.Tiktoken>[0];
+    encoding = new lite.Tiktoken(ranks);
+  }
+  return encoding;
+};
 
 /** A run of letters or digits this long is cut before encoding: BPE is quadratic in a piece's length. */
 const LONG_RUN = /[\p{L}\p{M}\p{N}_]{64,}/gu;
