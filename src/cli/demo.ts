@@ -8,6 +8,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { relative, resolve } from 'node:path';
 import { startDemoGateway } from '../gateway/cli.ts';
+import { startIdleCompaction } from './idle-gc.ts';
 import { newId } from '../core/ids.ts';
 import type { Project } from '../project.ts';
 import type { Telemetry } from '../telemetry/index.ts';
@@ -59,6 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const { system } = app;
   let telemetry: Telemetry | null = null;
   let gateway: { stop(): Promise<void> } | null = null;
+  let stopCompaction = (): void => {};
   // Everything opened is closed however the demo ends, a failed start-up included (a listener
   // that cannot bind must not leave workers keeping the process alive).
   try {
@@ -68,8 +70,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       adminRoutes: adminRoutes(() => telemetry),
     });
     telemetry = await telemetryFor(app);
+    stopCompaction = startIdleCompaction();
     return await playTour(app, configPath, mod.tour ?? [], options.exit);
   } finally {
+    stopCompaction();
     await gateway?.stop();
     await telemetry?.stop();
     await app.close();

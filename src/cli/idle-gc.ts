@@ -5,7 +5,7 @@
  * old generation to a multiple of the live set — and it does not shrink again on its own while the
  * process sits idle: nothing allocates, so nothing triggers a collection. A gateway + worker that
  * served 100,000 runs held ~570 MB at rest with ~60 MB live (bench/soak.ts). So the long-running
- * commands (`serve`, `gateway`, `worker`, `dev`) watch event-loop utilization: after a window of
+ * commands (`serve`, `gateway`, `worker`, `dev`, `demo`) watch event-loop utilization: after a window of
  * work followed by a quiet window, one memory-reducing full collection, which also gives the young
  * generation's pages back. Never more than one per busy → idle transition, never under load.
  */
