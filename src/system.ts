@@ -6,7 +6,7 @@ import { newId } from './core/ids.ts';
 import { join } from 'node:path';
 import { UserError } from './core/errors.ts';
 import type { JournalEvent } from './core/events.ts';
-import { TERMINAL_STATUSES } from './core/run-state.ts';
+import { applyEvent, initialState, TERMINAL_STATUSES, type RunState } from './core/run-state.ts';
 import { buildAgentSet, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
 import { defaultRetrievers } from './runtime/retrievers.ts';
 import { formatLint, lintAgents } from './core/lint.ts';
@@ -23,7 +23,7 @@ import { memoryApi, type MemoryApi } from './runtime/memory-api.ts';
 import { agentTarget, createRouter } from './routing/index.ts';
 import { Engine, type EngineOptions } from './runtime/engine.ts';
 import type { SubmitRequest, SubmitResult } from './runtime/submit.ts';
-import { runCommands, type RunCommands, type Resolution, type RunView } from './runtime/commands.ts';
+import { runCommands, viewOf, type RunCommands, type Resolution, type RunView } from './runtime/commands.ts';
 import { Announcer, publishedFirst, publishVersions } from './runtime/versions.ts';
 import { createDeployments, type DeploymentsApi } from './runtime/deployments.ts';
 import { shadowReportOf } from './runtime/shadow.ts';
@@ -257,6 +257,45 @@ function workersOf(
 export { systemOptionsOf };
 
 /**
+ * The fold `wait` keeps of the events it follows, so that its answer does not read and fold the
+ * whole journal again. `view` is what `get` answers (the fold of the journal as stored), read only
+ * from the events after those followed; it answers null — ask `get` — whenever that could differ:
+ * events not followed from seq 1 in order, a journal that would not fold, a redacted journal (its
+ * earlier events were rewritten), or data that JSON does not carry as is (a failed run's error
+ * object, non-finite token counts): followed events may be the objects as appended, not as stored.
+ */
+class FollowedFold {
+  #state: RunState | null = null;
+  #exact = true;
+
+  apply(e: JournalEvent): void {
+    if (!this.#exact) return;
+    // A repeat: `wait` follows again from the seq before the last when a run reopens.
+    if (this.#state && e.seq <= this.#state.seq) return;
+    try {
+      if (e.type === 'run.redacted') this.#exact = false;
+      else this.#state = this.#state ? applyEvent(this.#state, e) : initialState(e);
+    } catch {
+      this.#exact = false;
+    }
+  }
+
+  async view(store: Store): Promise<RunView | null> {
+    if (!this.#exact || !this.#state) return null;
+    for (const e of await store.journal.read(this.#state.runId, this.#state.seq)) this.apply(e);
+    const state = this.#state;
+    if (
+      !this.#exact ||
+      state.error !== undefined ||
+      !Number.isFinite(state.inputTokens) ||
+      !Number.isFinite(state.outputTokens)
+    )
+      return null;
+    return viewOf(state, store.now());
+  }
+}
+
+/**
  * Create a system.
  * @example
  * const system = createSystem({ agents: [support, billing], model });
@@ -369,13 +408,15 @@ export function createSystem(
 
     async wait(runId, opts = {}) {
       let after = 0;
+      const folded = new FollowedFold();
       for (;;) {
         const signal = opts.signal ? { signal: opts.signal } : {};
         for await (const e of system.events(runId, { after, ...signal })) {
           after = e.seq;
           if (opts.untilAttention && e.type === 'run.needs_attention') return system.get(runId);
+          folded.apply(e);
         }
-        const view = await system.get(runId);
+        const view = (await folded.view(store)) ?? (await system.get(runId));
         // A terminal event may be followed by more (an escalated run reopened): wait for the last word.
         if (TERMINAL_STATUSES.has(view.status) || opts.signal?.aborted) return view;
         after = Math.max(after, view.lastSeq - 1);

@@ -9,7 +9,7 @@
  * a keyed one is `<keyId>.<64 hex>` (HMAC-SHA256), where the key id is a fingerprint of the key, so
  * a run journaled before a rotation still verifies while the old key is listed in `previousKeys`.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -53,7 +53,29 @@ const linkText = (
   data: string,
 ) => `${prev}|${runId}|${seq}|${at}|${v}|${type}|${data}`;
 const sealText = (runId: string, seq: number, hash: string) => `head|${runId}|${seq}|${hash}`;
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+/** SHA-256 in hex, one shot: no Hash object per event (the journal hashes every event it stores). */
+const sha = (text: string): string => hash('sha256', text, 'hex');
+/**
+ * Past this many characters of event data, a link is hashed from its two parts instead of one
+ * string: the joined text would be a copy of the data, made only to be hashed.
+ */
+const LINK_STREAM_CHARS = 1024;
+/** `sha(linkText(...))`: the same digest, without copying a large `data` to join it. */
+function linkSha(
+  prev: string,
+  runId: string,
+  seq: number,
+  at: number,
+  v: number,
+  type: string,
+  data: string,
+): string {
+  if (data.length <= LINK_STREAM_CHARS) return sha(linkText(prev, runId, seq, at, v, type, data));
+  return createHash('sha256')
+    .update(linkText(prev, runId, seq, at, v, type, ''))
+    .update(data)
+    .digest('hex');
+}
 
 /** The chain for a configuration: HMAC with `key` when there is one, else plain SHA-256. */
 export function auditChain(keys: AuditKeys = {}): AuditChain {
@@ -69,7 +91,9 @@ export function auditChain(keys: AuditKeys = {}): AuditChain {
   return {
     keyId: current,
     link: (prev, runId, seq, at, v, type, dataText) =>
-      make(linkText(prev, runId, seq, at, v, type, dataText)),
+      current === null
+        ? linkSha(prev, runId, seq, at, v, type, dataText)
+        : make(linkText(prev, runId, seq, at, v, type, dataText)),
     seal: (runId, seq, hash) => make(sealText(runId, seq, hash)),
     check(stored, content) {
       const dot = stored.indexOf('.');
@@ -96,7 +120,7 @@ export function eventHash(
   type: string,
   dataText: string,
 ): string {
-  return sha(linkText(prevHash, runId, seq, at, v, type, dataText));
+  return linkSha(prevHash, runId, seq, at, v, type, dataText);
 }
 
 /** A stored event with its chain fields, as `verifyChain` reads it. */

@@ -129,10 +129,10 @@ export function initialState(first: JournalEvent): RunState {
 
 /** Fold a whole journal. */
 export function foldRun(events: readonly JournalEvent[]): RunState {
-  const [first, ...rest] = events;
+  const first = events[0];
   if (!first) throw new Error('cannot fold an empty journal');
   const state = initialState(first);
-  for (const e of rest) applyEvent(state, e);
+  for (let i = 1; i < events.length; i++) applyEvent(state, events[i]!);
   return state;
 }
 

@@ -3,13 +3,9 @@
  * journal, so any process that reads the journal (the one that wrote it, a worker after a restart,
  * a gateway) derives the same ids: a trace never breaks into orphans across processes or a resume.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-const hex = (input: string, bytes: number): string =>
-  createHash('sha256')
-    .update(input)
-    .digest('hex')
-    .slice(0, bytes * 2);
+const hex = (input: string, bytes: number): string => hash('sha256', input, 'hex').slice(0, bytes * 2);
 
 /** The 16-byte trace id of a root run (children share their root's). */
 export const traceIdOf = (rootRunId: string): string => hex(`switchboard:trace:${rootRunId}`, 16);

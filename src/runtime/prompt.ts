@@ -76,25 +76,27 @@ export function buildPrompt(
   const prompt: LanguageModelV4Prompt = [{ role: 'system', content: system.join('\n\n') }];
   // Memory's turns come first in `turns` (run-state.ts folds them in front of this run's own).
   const skip = Math.min(trim.dropMemoryTurns ?? 0, mem?.turns.length ?? 0);
-  for (const turn of state.turns.slice(skip)) {
+  const turns = state.turns;
+  for (let i = skip; i < turns.length; i++) {
+    const turn = turns[i]!;
     switch (turn.role) {
       case 'user':
         prompt.push({ role: 'user', content: [{ type: 'text', text: turn.text }] });
         break;
-      case 'assistant':
-        prompt.push({
-          role: 'assistant',
-          content: [
-            ...(turn.text ? [{ type: 'text' as const, text: turn.text }] : []),
-            ...turn.toolCalls.map((c) => ({
-              type: 'tool-call' as const,
-              toolCallId: c.modelCallId,
-              toolName: c.toolName,
-              input: replayedInput(c),
-            })),
-          ],
-        });
+      case 'assistant': {
+        const content: Extract<LanguageModelV4Prompt[number], { role: 'assistant' }>['content'] = turn.text
+          ? [{ type: 'text', text: turn.text }]
+          : [];
+        for (const c of turn.toolCalls)
+          content.push({
+            type: 'tool-call',
+            toolCallId: c.modelCallId,
+            toolName: c.toolName,
+            input: replayedInput(c),
+          });
+        prompt.push({ role: 'assistant', content });
         break;
+      }
       case 'tool': {
         const modelCallId = findModelCallId(state, turn.callId);
         const keep = trim.truncate?.get(turn.callId);
@@ -119,10 +121,7 @@ export function buildPrompt(
 function findModelCallId(state: RunState, callId: string): string {
   for (let i = state.turns.length - 1; i >= 0; i--) {
     const t = state.turns[i];
-    if (t?.role === 'assistant') {
-      const c = t.toolCalls.find((x) => x.callId === callId);
-      if (c) return c.modelCallId;
-    }
+    if (t?.role === 'assistant') for (const c of t.toolCalls) if (c.callId === callId) return c.modelCallId;
   }
   return callId;
 }

@@ -245,6 +245,17 @@ async function runTool(
   engine.opts.faults.hit('afterOutcomeCommit');
 }
 
+/** The last run's trace id, by its traceparent and run id: a run's tool calls come one after another. */
+let lastTrace: { traceparent: unknown; runId: string; traceId: string } | undefined;
+
+/** The trace a run's calls join: its submission's traceparent's, else its own (derived from its id). */
+function runTraceId(traceparent: unknown, runId: string): string {
+  if (lastTrace?.runId === runId && lastTrace.traceparent === traceparent) return lastTrace.traceId;
+  const traceId = parseTraceparent(traceparent)?.traceId ?? traceIdOf(runId);
+  lastTrace = { traceparent, runId, traceId };
+  return traceId;
+}
+
 function toolContext(
   h: RunHandle,
   callId: string,
@@ -262,11 +273,7 @@ function toolContext(
     sessionId: sub.sessionId,
     agent: h.state.agent ?? '',
     signal,
-    traceHeaders: toolTraceHeaders(
-      parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
-      h.runId,
-      callId,
-    ),
+    traceHeaders: toolTraceHeaders(runTraceId(sub.traceparent, h.runId), h.runId, callId),
     progress: (message) => {
       h.appendNow(event('progress', { message: String(message), callId })).catch(() => {
         // A progress line lost to a lost lease is harmless: the outcome append will fail too.
@@ -307,11 +314,7 @@ async function delegate(
       // The child's end wakes this run on its own version's queue.
       ...(h.state.version !== undefined ? { parentVersion: h.state.version } : {}),
       // The child's trace continues under the delegating call's span.
-      traceparent: toolTraceHeaders(
-        parseTraceparent(sub.traceparent)?.traceId ?? traceIdOf(h.runId),
-        h.runId,
-        c.call.callId,
-      ).traceparent,
+      traceparent: toolTraceHeaders(runTraceId(sub.traceparent, h.runId), h.runId, c.call.callId).traceparent,
       budget: {
         ...engine.budgetFor(d.target),
         maxDelegationDepth: budget.maxDelegationDepth,
