@@ -93,7 +93,14 @@ export function makeStore(adapter: Adapter): {
   env: Record<string, string>;
   cleanup: () => Promise<void>;
 } {
-  if (adapter === 'memory') return { store: createMemoryStore(), env: {}, cleanup: async () => {} };
+  // Tests read back every run they made (one makes 2,000): no retention, as on the durable stores.
+  // test/integration/memory-retention.test.ts covers the default bound.
+  if (adapter === 'memory')
+    return {
+      store: createMemoryStore({ retention: { finishedRuns: Infinity } }),
+      env: {},
+      cleanup: async () => {},
+    };
   if (adapter === 'postgres') {
     const schema = testSchema();
     const store = createPostgresStore({ url: POSTGRES_URL, schema, onError: () => {} });
