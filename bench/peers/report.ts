@@ -183,6 +183,16 @@ export function printMarkdown(
   workloads: Workload[],
   rounds: number,
 ): void {
+  process.stdout.write(markdownReport(rows, unavailable, workloads, rounds));
+}
+
+/** The Markdown report as text (run.ts --json --markdown <file> writes it beside the JSON rows). */
+export function markdownReport(
+  rows: Row[],
+  unavailable: Map<string, string>,
+  workloads: Workload[],
+  rounds: number,
+): string {
   const cpu = os.cpus();
   const out: string[] = [
     `Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ` +
@@ -208,5 +218,5 @@ export function printMarkdown(
       if (key.endsWith(`/${w}`)) out.push('', `Unavailable: ${key.split('/')[0]}: ${reason.split('\n')[0]}`);
     if (own.length) out.push('', `Goals (${w} workload):`, '', ...goalLines(own));
   }
-  process.stdout.write(`${out.join('\n')}\n`);
+  return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 // Switchboard against its peers, side by side in one run.
 //
-//   node bench/peers/run.ts [--json] [--rounds 5] [--quick] [--only a,b] [--workload best|realistic|both]
+//   node bench/peers/run.ts [--json [--markdown <file>]] [--rounds 5] [--quick] [--only a,b] [--workload best|realistic|both]
 //                           [--profile <framework> [--concurrency N]]
 //
 // Frameworks: frameworks.ts (PostgreSQL ones on BENCH_DATABASE_URL, default the local `test`
@@ -15,12 +15,12 @@
 // Without --json it prints Markdown tables (the ones in BENCHMARKS.md); with --json, one JSON
 // object per framework per line on stdout, progress on stderr.
 import { fork, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FRAMEWORKS } from './frameworks.ts';
 import * as realistic from './realistic.ts';
-import { METRICS, printMarkdown, type Metric, type Row, type Workload } from './report.ts';
+import { markdownReport, METRICS, printMarkdown, type Metric, type Row, type Workload } from './report.ts';
 import * as best from './workload.ts';
 
 const EXPECTED: Record<Workload, { answer: string; toolCalls: string[] }> = {
@@ -302,6 +302,9 @@ if (json) {
     const [framework, workload] = key.split('/');
     process.stdout.write(`${JSON.stringify({ framework, workload, unavailable: reason.split('\n')[0] })}\n`);
   }
+  // --markdown <file>: the same measurement's Markdown report too, so one run gives both.
+  const markdown = option('--markdown');
+  if (markdown) writeFileSync(markdown, markdownReport(rows, unavailable, workloads, rounds));
 } else {
   printMarkdown(rows, unavailable, workloads, rounds);
 }
