@@ -17,7 +17,7 @@ import { verifyRun } from './runtime/approvals.ts';
 import { defaultMemoryHooks, type MemoryConfig } from './memory/hooks.ts';
 import { rememberTool } from './memory/facts.ts';
 import { DeltaHub, type LiveText } from './runtime/deltas.ts';
-import { followEvents } from './runtime/follow.ts';
+import { followEvents, followRun } from './runtime/follow.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './runtime/memory-api.ts';
 import { agentTarget, createRouter } from './routing/index.ts';
@@ -409,13 +409,17 @@ export function createSystem(
     async wait(runId, opts = {}) {
       let after = 0;
       const folded = new FollowedFold();
+      const pollMs = options.pollMs ?? DEFAULTS.limits.pollMs;
       for (;;) {
-        const signal = opts.signal ? { signal: opts.signal } : {};
-        for await (const e of system.events(runId, { after, ...signal })) {
+        // What system.events follows, taken as callbacks: no promise per event.
+        let attention = false;
+        await followRun(store, runId, after, opts.signal, pollMs, (e) => {
           after = e.seq;
-          if (opts.untilAttention && e.type === 'run.needs_attention') return system.get(runId);
+          if (opts.untilAttention && e.type === 'run.needs_attention') return (attention = true);
           folded.apply(e);
-        }
+          return false;
+        });
+        if (attention) return system.get(runId);
         const view = (await folded.view(store)) ?? (await system.get(runId));
         // A terminal event may be followed by more (an escalated run reopened): wait for the last word.
         if (TERMINAL_STATUSES.has(view.status) || opts.signal?.aborted) return view;

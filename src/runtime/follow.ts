@@ -41,10 +41,7 @@ export async function* followEvents(
     heartbeat: () => {},
     end: (error) => {
       ended = true;
-      failure =
-        error === undefined || error instanceof Error
-          ? error
-          : new Error('journal read failed', { cause: error });
+      failure = feedFailure(error);
       poke();
     },
   });
@@ -61,4 +58,50 @@ export async function* followEvents(
     feed.close();
     signal?.removeEventListener('abort', poke);
   }
+}
+
+/** What the feed's end reports, as {@link followEvents} throws it. */
+const feedFailure = (error: unknown): Error | undefined =>
+  error === undefined || error instanceof Error ? error : new Error('journal read failed', { cause: error });
+
+/**
+ * {@link followEvents} with `follow`, as callbacks: each event goes to `onEvent` as the feed delivers
+ * it (no promise and iterator result per event), until the run's terminal event, `signal` aborts,
+ * or `onEvent` returns true. Already aborted: one read of the journal. `system.wait` follows so.
+ */
+export function followRun(
+  store: Store,
+  runId: string,
+  after: number,
+  signal: AbortSignal | undefined,
+  pollMs: number,
+  onEvent: (e: JournalEvent) => boolean,
+): Promise<void> {
+  if (signal?.aborted)
+    return store.journal.read(runId, after).then((events) => {
+      for (const e of events) if (onEvent(e)) return;
+    });
+  return new Promise<void>((resolve, reject) => {
+    const feed = new RunFeed(store, { heartbeatMs: pollMs, pollSilent: true });
+    let done = false;
+    const finish = (error?: Error): void => {
+      if (done) return;
+      done = true;
+      sub.close();
+      feed.close();
+      signal?.removeEventListener('abort', abort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const abort = (): void => finish();
+    // The feed delivers nothing before its first read has answered: `sub` is set by then.
+    const sub = feed.subscribe(runId, after, {
+      event: (e) => {
+        if (!done && onEvent(e)) finish();
+      },
+      heartbeat: () => {},
+      end: (error) => finish(feedFailure(error)),
+    });
+    signal?.addEventListener('abort', abort);
+  });
 }
