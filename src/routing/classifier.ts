@@ -63,6 +63,8 @@ export interface TrainingDoc {
 /** A fitted classifier: class probabilities for a query. */
 export interface Classifier {
   predict(query: string): Float64Array;
+  /** {@link predict} of an already featurised query (the fitted featurizer's vector). */
+  predictVector(x: SparseVector): Float64Array;
   readonly classes: number;
 }
 
@@ -102,6 +104,8 @@ export function rawFeatures(text: string, options: ClassifierOptions): Map<numbe
 
 /** FNV-1a state after the feature-kind prefix 'c'. */
 const CHAR_PREFIX = Math.imul(0x811c9dc5 ^ 99, 0x01000193);
+/** FNV-1a state after the feature-kind prefix 'b'. */
+const BIGRAM_PREFIX = Math.imul(0x811c9dc5 ^ 98, 0x01000193);
 
 /** A sparse, L2-normalised TF-IDF vector over the featurizer's vocabulary. */
 export interface SparseVector {
@@ -155,8 +159,154 @@ export function fitFeaturizer(
     return { idx: Int32Array.from(idx), val: Float32Array.from(val, (v) => v * inv) };
   };
   return {
-    featurizer: { size: vocab.size, vectorize: (text) => fromRaw(rawFeatures(text, options)) },
+    featurizer: { size: vocab.size, vectorize: queryVectorizer(vocab, idf, options) },
     vectors: raw.map(fromRaw),
+  };
+}
+
+/** What a query word contributes, in vocabulary indices (−1: a feature unseen in training). */
+interface WordFeatures {
+  /** The stem's unigram feature. */
+  unigram: number;
+  /** The stem, and the FNV-1a state after `'b' + stem + ' '` (a bigram's first half). */
+  stem: string;
+  bigramState: number;
+  /** The word's character n-gram features that are in the vocabulary, in rawFeatures order. */
+  chars: Int32Array;
+}
+
+/** Word entries kept per featurizer; cleared when full. */
+const MAX_CACHED_WORDS = 8192;
+/** Distinct recent queries whose vectors are kept per featurizer (least recently used dropped). */
+const MAX_CACHED_QUERIES = 8;
+
+/**
+ * The query-time featurizer: the vector `fromRaw(rawFeatures(text))` would build, equal to the last
+ * bit, without its per-call maps. Features are looked up in an open-addressing table of the
+ * vocabulary and counted in a dense scratch array in order of first occurrence (the raw map's
+ * insertion order, which fixes the order of the vector's entries and of every float sum over
+ * them); what a word contributes (stem, unigram, character n-grams) is computed once per distinct
+ * word; the last few distinct queries' vectors are kept (callers only read them).
+ */
+function queryVectorizer(
+  vocab: ReadonlyMap<number, number>,
+  idf: Float32Array,
+  options: ClassifierOptions,
+): (text: string) => SparseVector {
+  const mask = options.buckets - 1;
+  let bits = 4;
+  while (1 << bits < vocab.size * 2) bits++;
+  const shift = 32 - bits;
+  const slotMask = (1 << bits) - 1;
+  const keys = new Int32Array(1 << bits).fill(-1);
+  const values = new Int32Array(1 << bits);
+  for (const [key, index] of vocab) {
+    let slot = Math.imul(key, 0x9e3779b1) >>> shift;
+    while ((keys[slot] as number) !== -1) slot = (slot + 1) & slotMask;
+    keys[slot] = key;
+    values[slot] = index;
+  }
+  const lookup = (hash: number): number => {
+    const key = hash & mask;
+    let slot = Math.imul(key, 0x9e3779b1) >>> shift;
+    for (;;) {
+      const k = keys[slot] as number;
+      if (k === key) return values[slot] as number;
+      if (k === -1) return -1;
+      slot = (slot + 1) & slotMask;
+    }
+  };
+
+  const wordCache = new Map<string, WordFeatures>();
+  const featuresOf = (w: string): WordFeatures => {
+    let f = wordCache.get(w);
+    if (f) return f;
+    const s = stem(w);
+    let state = BIGRAM_PREFIX;
+    for (let j = 0; j < s.length; j++) state = Math.imul(state ^ s.charCodeAt(j), 0x01000193);
+    state = Math.imul(state ^ 32, 0x01000193);
+    const chars: number[] = [];
+    const last = w.length + 1;
+    for (let n = options.charMin; n <= options.charMax; n++) {
+      for (let i = 0; i + n <= last + 1; i++) {
+        let h = CHAR_PREFIX;
+        for (let j = i; j < i + n; j++) {
+          h ^= j === 0 || j === last ? 32 : w.charCodeAt(j - 1);
+          h = Math.imul(h, 0x01000193);
+        }
+        const index = lookup(h >>> 0);
+        if (index >= 0) chars.push(index);
+      }
+    }
+    f = { unigram: lookup(hash32('w' + s)), stem: s, bigramState: state, chars: Int32Array.from(chars) };
+    if (wordCache.size >= MAX_CACHED_WORDS) wordCache.clear();
+    wordCache.set(w, f);
+    return f;
+  };
+
+  const counts = new Int32Array(vocab.size);
+  let touched = new Int32Array(64);
+  let nTouched = 0;
+  const add = (index: number): void => {
+    if (index < 0) return;
+    const c = counts[index] as number;
+    if (c === 0) {
+      if (nTouched === touched.length) {
+        const grown = new Int32Array(touched.length * 2);
+        grown.set(touched);
+        touched = grown;
+      }
+      touched[nTouched++] = index;
+    }
+    counts[index] = c + 1;
+  };
+
+  const vectorize = (text: string): SparseVector => {
+    const source = text.length > options.maxChars ? text.slice(-options.maxChars) : text;
+    const all = words(source.replace(/['’]/g, ''));
+    const ws = options.dropStopwords ? all.filter((w) => !STOPWORDS.has(w)) : all;
+    const fs = ws.map(featuresOf);
+    nTouched = 0;
+    for (let i = 0; i < fs.length; i++) {
+      const f = fs[i] as WordFeatures;
+      add(f.unigram);
+      const next = fs[i + 1];
+      if (next) {
+        let h = f.bigramState;
+        const s = next.stem;
+        for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), 0x01000193);
+        add(lookup(h >>> 0));
+      }
+    }
+    for (const f of fs) for (let k = 0; k < f.chars.length; k++) add(f.chars[k] as number);
+    const idx = new Int32Array(nTouched);
+    const raw = new Float64Array(nTouched);
+    let norm = 0;
+    for (let k = 0; k < nTouched; k++) {
+      const i = touched[k] as number;
+      const v = (1 + Math.log(counts[i] as number)) * (idf[i] as number);
+      counts[i] = 0;
+      idx[k] = i;
+      raw[k] = v;
+      norm += v * v;
+    }
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    const val = new Float32Array(nTouched);
+    for (let k = 0; k < nTouched; k++) val[k] = (raw[k] as number) * inv;
+    return { idx, val };
+  };
+
+  const recent = new Map<string, SparseVector>();
+  return (text) => {
+    let v = recent.get(text);
+    if (v) {
+      recent.delete(text);
+    } else {
+      v = vectorize(text);
+      if (recent.size >= MAX_CACHED_QUERIES) recent.delete(recent.keys().next().value as string);
+    }
+    recent.set(text, v);
+    return v;
   };
 }
 
@@ -252,6 +402,11 @@ export function fitClassifier(
     predict(query: string): Float64Array {
       const out = new Float64Array(C);
       forward(featurizer.vectorize(query), out);
+      return out;
+    },
+    predictVector(x: SparseVector): Float64Array {
+      const out = new Float64Array(C);
+      forward(x, out);
       return out;
     },
   };

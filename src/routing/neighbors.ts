@@ -9,6 +9,8 @@ import type { Featurizer, SparseVector } from './classifier.ts';
 export interface NeighborIndex {
   /** Per-target best cosine similarity to any of its documents, in [0, 1]. */
   score(query: string): Float64Array;
+  /** {@link score} of an already featurised query (the featurizer's vector). */
+  scoreVector(q: SparseVector): Float64Array;
 }
 
 /** Build the index; `labels[i]` is the target index of `vectors[i]`. */
@@ -36,25 +38,23 @@ export function createNeighborIndex(
   });
   const labelOf = Int32Array.from(labels);
   const sims = new Float32Array(vectors.length);
-  return {
-    score(query: string): Float64Array {
-      const q = featurizer.vectorize(query);
-      sims.fill(0);
-      for (let k = 0; k < q.idx.length; k++) {
-        const f = q.idx[k] as number;
-        const w = q.val[k] as number;
-        const end = start[f + 1] as number;
-        for (let p = start[f] as number; p < end; p++) {
-          const d = docs[p] as number;
-          sims[d] = (sims[d] as number) + w * (vals[p] as number);
-        }
+  const scoreVector = (q: SparseVector): Float64Array => {
+    sims.fill(0);
+    for (let k = 0; k < q.idx.length; k++) {
+      const f = q.idx[k] as number;
+      const w = q.val[k] as number;
+      const end = start[f + 1] as number;
+      for (let p = start[f] as number; p < end; p++) {
+        const d = docs[p] as number;
+        sims[d] = (sims[d] as number) + w * (vals[p] as number);
       }
-      const out = new Float64Array(targets);
-      for (let d = 0; d < sims.length; d++) {
-        const t = labelOf[d] as number;
-        if ((sims[d] as number) > (out[t] as number)) out[t] = sims[d] as number;
-      }
-      return out;
-    },
+    }
+    const out = new Float64Array(targets);
+    for (let d = 0; d < sims.length; d++) {
+      const t = labelOf[d] as number;
+      if ((sims[d] as number) > (out[t] as number)) out[t] = sims[d] as number;
+    }
+    return out;
   };
+  return { score: (query) => scoreVector(featurizer.vectorize(query)), scoreVector };
 }

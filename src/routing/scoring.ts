@@ -209,8 +209,10 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
       const ids: number[] = [];
       for (let i = 0; i < names.length; i++) if (!allowed || allowed.has(names[i] as string)) ids.push(i);
       const lex = lexical.score(query);
-      const nn = neighbors.score(query);
-      const prob = classifier ? classifier.predict(query) : null;
+      // One featurisation serves both the nearest-example scorer and the classifier.
+      const vector = fitted.featurizer.vectorize(query);
+      const nn = neighbors.scoreVector(vector);
+      const prob = classifier ? classifier.predictVector(vector) : null;
       const emb =
         embeddings && scoreOptions.queryEmbedding
           ? ids.map((i) => cosine(embeddings[i] as Float32Array, scoreOptions.queryEmbedding as Float32Array))

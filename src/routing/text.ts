@@ -26,6 +26,23 @@ const IRREGULAR: Record<string, string> = { children: 'child', people: 'person',
  * over-stemming of a full Porter stemmer.
  */
 export function stem(word: string): string {
+  let s = STEMS.get(word);
+  if (s === undefined) {
+    if (STEMS.size >= MAX_CACHED_STEMS) STEMS.clear();
+    s = stemUncached(word);
+    STEMS.set(word, s);
+  }
+  return s;
+}
+
+/**
+ * Stems of recently seen words: a conversation is scored again at every step, and its words recur.
+ * Bounded (cleared when full), so an adversarial stream of distinct words costs no more than before.
+ */
+const STEMS = new Map<string, string>();
+const MAX_CACHED_STEMS = 20_000;
+
+function stemUncached(word: string): string {
   const irregular = IRREGULAR[word];
   if (irregular) return irregular;
   if (word.length <= 3 || /\d/.test(word)) return word;
@@ -58,6 +75,62 @@ const WORD = /[\p{L}\p{N}]+/gu;
  * dots: `getCurrentWeather` → get current weather, `HNA_WQA.search` → hna wqa search.
  */
 export function words(text: string): string[] {
+  return isAscii(text) ? asciiWords(text) : unicodeWords(text);
+}
+
+/** Whether every UTF-16 unit of `text` is below 128. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
+  return true;
+}
+
+/** ASCII character classes: 0 other, 1 lower-case letter, 2 upper-case letter, 3 digit. */
+const OTHER = 0;
+const LOWER = 1;
+const UPPER = 2;
+const DIGIT = 3;
+const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, c) =>
+  c >= 97 && c <= 122 ? LOWER : c >= 65 && c <= 90 ? UPPER : c >= 48 && c <= 57 ? DIGIT : OTHER,
+);
+
+/**
+ * {@link words} of an ASCII text in one pass, without the four rewriting regexes: on ASCII they
+ * insert a break exactly between a lower-case letter or digit and an upper-case letter, before the
+ * last capital of a capital run followed by a lower-case letter (`HTTPServer` → http server), and
+ * between a letter and a digit either way; the words are then the runs of letters and digits.
+ */
+function asciiWords(text: string): string[] {
+  const out: string[] = [];
+  const n = text.length;
+  let start = -1;
+  let prev = OTHER;
+  for (let i = 0; i < n; i++) {
+    const cls = ASCII_CLASS[text.charCodeAt(i)] as number;
+    if (cls === OTHER) {
+      if (start >= 0) out.push(text.slice(start, i).toLowerCase());
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    } else if (cls === LOWER && prev === UPPER) {
+      // Before the last capital of a run of capitals: HTTPServer → http server.
+      if (i - 1 > start && ASCII_CLASS[text.charCodeAt(i - 2)] === UPPER) {
+        out.push(text.slice(start, i - 1).toLowerCase());
+        start = i - 1;
+      }
+    } else if (
+      (cls === UPPER && (prev === LOWER || prev === DIGIT)) ||
+      (cls === DIGIT) !== (prev === DIGIT)
+    ) {
+      out.push(text.slice(start, i).toLowerCase());
+      start = i;
+    }
+    prev = cls;
+  }
+  if (start >= 0) out.push(text.slice(start).toLowerCase());
+  return out;
+}
+
+function unicodeWords(text: string): string[] {
   const spaced = text
     .replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, '$1 $2')
     .replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, '$1 $2')
