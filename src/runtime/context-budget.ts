@@ -58,13 +58,44 @@ export function countTokens(text: string): number {
   return n;
 }
 
-/** Counts texts once: a fit recounts only what it changed. */
+/**
+ * Token counts of recently counted texts, least recently used out first, up to this many characters
+ * in all: a run's next step recounts only its new messages (not the instructions, tool list and
+ * conversation it counted the step before), and runs of one agent share their instructions' count.
+ */
+const COUNT_CACHE_CHARS = 1 << 20;
+const counted = new Map<string, number>();
+let countedChars = 0;
+
+/** `countTokens`, from the cache when the text was counted lately (a count depends on the text alone). */
+function cachedCount(s: string): number {
+  const n = counted.get(s);
+  if (n !== undefined) {
+    // Most recently used last.
+    counted.delete(s);
+    counted.set(s, n);
+    return n;
+  }
+  const fresh = countTokens(s);
+  if (s.length <= COUNT_CACHE_CHARS / 4) {
+    counted.set(s, fresh);
+    countedChars += s.length;
+    for (const [k] of counted) {
+      if (countedChars <= COUNT_CACHE_CHARS) break;
+      counted.delete(k);
+      countedChars -= k.length;
+    }
+  }
+  return fresh;
+}
+
+/** Counts texts once: a fit recounts only what it changed (and the cache spans fits). */
 class Counter {
   readonly #memo = new Map<string, number>();
   text(s: string): number {
     let n = this.#memo.get(s);
     if (n === undefined) {
-      n = countTokens(s);
+      n = cachedCount(s);
       this.#memo.set(s, n);
     }
     return n;
