@@ -5,7 +5,7 @@
  * Weights are stored only for features seen in training (compact rows of a Float32Array), so a
  * 500-target catalog predicts in well under a millisecond.
  */
-import { hash32, prng, stem, STOPWORDS, words } from './text.ts';
+import { hash32, prng, queryWords, stem, STOPWORDS, words } from './text.ts';
 
 /** Hyper-parameters of the classifier; the defaults are the production defaults. */
 export interface ClassifierOptions {
@@ -263,7 +263,7 @@ function queryVectorizer(
 
   const vectorize = (text: string): SparseVector => {
     const source = text.length > options.maxChars ? text.slice(-options.maxChars) : text;
-    const all = words(source.replace(/['’]/g, ''));
+    const all = queryWords(source);
     const ws = options.dropStopwords ? all.filter((w) => !STOPWORDS.has(w)) : all;
     const fs = ws.map(featuresOf);
     nTouched = 0;

@@ -115,11 +115,28 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
       return [{ argument, pattern: unanchored(schema.pattern), email: schema.format === 'email', producers }];
     }),
   );
+  // A retrieval asks about several candidates' needs with the same query (the whole conversation):
+  // each pattern is tested on it once.
+  let lastQuery: string | undefined;
+  const supplied = new Map<RegExp, boolean>();
+  const suppliedBy = (pattern: RegExp, query: string): boolean => {
+    if (query !== lastQuery) {
+      supplied.clear();
+      lastQuery = query;
+    }
+    let hit = supplied.get(pattern);
+    if (hit === undefined) supplied.set(pattern, (hit = pattern.test(query)));
+    return hit;
+  };
   return {
     unsupplied(index, query) {
       return (needs[index] ?? [])
         .filter((n) =>
-          n.pattern ? !n.pattern.test(query) : n.email ? !query.includes('@') : !ID_TOKEN.test(query),
+          n.pattern
+            ? !suppliedBy(n.pattern, query)
+            : n.email
+              ? !query.includes('@')
+              : !suppliedBy(ID_TOKEN, query),
         )
         .map((n) => ({ argument: n.argument, producers: n.producers }));
     },

@@ -141,10 +141,26 @@ function unicodeWords(text: string): string[] {
   return out;
 }
 
+let lastText: string | undefined;
+let lastWords: readonly string[] = [];
+
+/**
+ * {@link words} of `text` with its apostrophes removed (`can't` → cant), as every scorer reads a
+ * query. The last text's words are kept: the lexical scorer and the featurizer read the same query
+ * one after the other. Callers must not modify the list.
+ */
+export function queryWords(text: string): readonly string[] {
+  if (text !== lastText) {
+    lastWords = words(text.replace(/['’]/g, ''));
+    lastText = text;
+  }
+  return lastWords;
+}
+
 /** Normalise an apostrophe-free lower-case word list: drop stopwords and stem (BM25 terms). */
 export function terms(text: string): string[] {
   const out: string[] = [];
-  for (const w of words(text.replace(/['’]/g, ''))) {
+  for (const w of queryWords(text)) {
     if (STOPWORDS.has(w)) continue;
     out.push(stem(w));
   }
