@@ -25,13 +25,13 @@ import {
   type Turn,
 } from '../workload.ts';
 
-function textOf(content: unknown): string {
+export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map((c: { text?: string }) => c.text ?? '').join('');
   return JSON.stringify(content);
 }
 
-function toTranscript(messages: BaseMessage[]): Turn[] {
+export function toTranscript(messages: BaseMessage[]): Turn[] {
   const turns: Turn[] = [];
   for (const m of messages) {
     const type = m.getType();

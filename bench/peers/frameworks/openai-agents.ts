@@ -17,7 +17,7 @@ import {
   type Turn,
 } from '../workload.ts';
 
-function textOf(content: unknown): string {
+export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content))
     return content.map((c: { text?: string; refusal?: string }) => c.text ?? c.refusal ?? '').join('');
@@ -25,7 +25,7 @@ function textOf(content: unknown): string {
   return JSON.stringify(content);
 }
 
-function toTranscript(input: string | AgentInputItem[]): Turn[] {
+export function toTranscript(input: string | AgentInputItem[]): Turn[] {
   if (typeof input === 'string') return [{ role: 'user', text: input }];
   const turns: Turn[] = [];
   for (const raw of input) {

@@ -27,7 +27,7 @@ type Block = {
   content?: Block[];
 };
 
-function toTranscript(messages: Message[]): Turn[] {
+export function toTranscript(messages: Message[]): Turn[] {
   const names = new Map<string, string>();
   const turns: Turn[] = [];
   for (const message of messages) {

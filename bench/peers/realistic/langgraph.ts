@@ -24,9 +24,9 @@ import {
   onProgress,
   type AgentName,
   type Harness,
-  type Turn,
 } from '../realistic.ts';
 import { nextCallId, stats } from '../workload.ts';
+import { textOf, toTranscript } from '../frameworks/langgraph.ts';
 
 export const limitations = [
   'no router: the supervisor picks the specialist with a model call (a handoff tool)',
@@ -35,28 +35,6 @@ export const limitations = [
   'no non-idempotent marker on tools: nothing stops a resumed thread from refunding twice',
   'MemorySaver keeps the thread in process memory (durable only with a SQLite or PostgreSQL checkpointer)',
 ];
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c: { text?: string }) => c.text ?? '').join('');
-  return JSON.stringify(content);
-}
-
-function toTranscript(messages: BaseMessage[]): Turn[] {
-  const turns: Turn[] = [];
-  for (const m of messages) {
-    const type = m.getType();
-    if (type === 'human') turns.push({ role: 'user', text: textOf(m.content) });
-    else if (type === 'ai')
-      turns.push({
-        role: 'assistant',
-        text: textOf(m.content),
-        calls: ((m as AIMessage).tool_calls ?? []).map((c) => c.name),
-      });
-    else if (type === 'tool') turns.push({ role: 'tool', name: m.name ?? '', text: textOf(m.content) });
-  }
-  return turns;
-}
 
 /** The fake chat model: the realistic policy behind LangChain's BaseChatModel. */
 class PolicyChatModel extends BaseChatModel {

@@ -3,7 +3,7 @@
 // agents-as-tools: the result comes back to billing). Both turns of a run share one MemorySession,
 // the SDK's session memory, so turn 2 starts from turn 1's items.
 import { Agent, MemorySession, Runner, Usage, tool } from '@openai/agents';
-import type { AgentInputItem, Model, ModelRequest, ModelResponse } from '@openai/agents';
+import type { Model, ModelRequest, ModelResponse } from '@openai/agents';
 import { z } from 'zod';
 import {
   AGENTS,
@@ -16,9 +16,9 @@ import {
   onProgress,
   type AgentName,
   type Harness,
-  type Turn,
 } from '../realistic.ts';
 import { nextCallId } from '../workload.ts';
+import { textOf, toTranscript } from '../frameworks/openai-agents.ts';
 
 export const limitations = [
   'no router: the triage agent picks the specialist with a model call (a handoff)',
@@ -27,29 +27,6 @@ export const limitations = [
   'no non-idempotent marker on tools: nothing stops a retried run from refunding twice',
   'MemorySession is in process memory: the session does not survive a restart',
 ];
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content))
-    return content.map((c: { text?: string; refusal?: string }) => c.text ?? c.refusal ?? '').join('');
-  if (content && typeof content === 'object' && 'text' in content) return String(content.text);
-  return JSON.stringify(content);
-}
-
-function toTranscript(input: string | AgentInputItem[]): Turn[] {
-  if (typeof input === 'string') return [{ role: 'user', text: input }];
-  const turns: Turn[] = [];
-  for (const raw of input) {
-    const item = raw as { type?: string; role?: string; content?: unknown; name?: string; output?: unknown };
-    if (item.type === 'function_call') turns.push({ role: 'assistant', text: '', calls: [item.name ?? ''] });
-    else if (item.type === 'function_call_result')
-      turns.push({ role: 'tool', name: item.name ?? '', text: textOf(item.output) });
-    else if (item.role === 'user') turns.push({ role: 'user', text: textOf(item.content) });
-    else if (item.role === 'assistant')
-      turns.push({ role: 'assistant', text: textOf(item.content), calls: [] });
-  }
-  return turns;
-}
 
 /** The fake model: the realistic policy behind the SDK's Model port. */
 class PolicyModel implements Model {

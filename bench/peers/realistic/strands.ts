@@ -17,9 +17,9 @@ import {
   onProgress,
   type AgentName,
   type Harness,
-  type Turn,
 } from '../realistic.ts';
 import { nextCallId } from '../workload.ts';
+import { toTranscript } from '../frameworks/strands.ts';
 
 export const limitations = [
   'no router: the triage agent picks the specialist with a model call (an agent-as-tool call)',
@@ -38,33 +38,6 @@ type Block = {
   json?: unknown;
   content?: Block[];
 };
-
-function toTranscript(messages: Message[]): Turn[] {
-  const names = new Map<string, string>();
-  const turns: Turn[] = [];
-  for (const message of messages) {
-    const blocks = message.content as unknown as Block[];
-    if (message.role === 'assistant') {
-      for (const b of blocks) if (b.type === 'toolUseBlock') names.set(b.toolUseId ?? '', b.name ?? '');
-      turns.push({
-        role: 'assistant',
-        text: blocks.map((b) => (b.type === 'textBlock' ? (b.text ?? '') : '')).join(''),
-        calls: blocks.filter((b) => b.type === 'toolUseBlock').map((b) => b.name ?? ''),
-      });
-      continue;
-    }
-    const text = blocks.filter((b) => b.type === 'textBlock').map((b) => b.text ?? '');
-    if (text.length > 0) turns.push({ role: 'user', text: text.join('') });
-    for (const b of blocks) {
-      if (b.type !== 'toolResultBlock') continue;
-      const body = (b.content ?? [])
-        .map((c) => (c.type === 'jsonBlock' ? JSON.stringify(c.json) : (c.text ?? '')))
-        .join('');
-      turns.push({ role: 'tool', name: names.get(b.toolUseId ?? '') ?? '', text: body });
-    }
-  }
-  return turns;
-}
 
 /** The fake model: the realistic policy behind the Strands Model base class. */
 class PolicyModel extends Model {
