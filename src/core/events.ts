@@ -170,7 +170,7 @@ export interface EventPayloads {
      * Tools ranked up because a candidate needs an identifier they produce (`schema`, with the
      * `argument`) or because completed runs used them together (`co-usage`): why they were added.
      */
-    linked?: { name?: string; via: 'schema' | 'co-usage'; from: string; argument?: string; score?: number }[];
+    linked?: { name?: string; via: 'schema' | 'reads' | 'co-usage'; from: string; argument?: string; score?: number }[];
   };
   /** A model call failed transiently and is being retried (429, 5xx, timeout), after `delayMs`. */
   'model.retried': {

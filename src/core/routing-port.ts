@@ -26,7 +26,7 @@ export interface AgentRouter {
 export interface ToolLinkData {
   /** The tool pulled in. Set on the retrieval's list; absent inside the expansion. */
   name?: string;
-  via: 'schema' | 'co-usage';
+  via: 'schema' | 'reads' | 'co-usage';
   /** The candidate that pulled it in. */
   from: string;
   /** For `schema`: the required argument of `from` the request does not supply. */

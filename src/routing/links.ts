@@ -32,13 +32,100 @@ interface Need {
   /** Compiled `pattern` of the argument (unanchored), when it has one. */
   pattern: RegExp | null;
   email: boolean;
-  producers: { index: number; affinity: number }[];
+  /** Tools that produce it; `named`: the entity is in the producer's name, not only its text. */
+  producers: { index: number; named: boolean }[];
+}
+
+/**
+ * Verbs that only read. A tool that changes an entity (cancel, modify, return…) is, by the policy of
+ * almost every service desk, preceded by the tool that reads the same entity by the same identifier
+ * (`cancel_order(order_id)` after `get_order_details(order_id)`): the read shows the status that
+ * decides whether the change is allowed.
+ */
+const READ_VERBS = new Set([
+  'get',
+  'read',
+  'view',
+  'show',
+  'fetch',
+  'retrieve',
+  'lookup',
+  'look',
+  'check',
+  'describe',
+  'find',
+  'list',
+  'search',
+  'query',
+  'inspect',
+]);
+const reads = (name: string): boolean => READ_VERBS.has(words(name)[0] ?? '');
+
+/**
+ * Verbs that change something. Such a tool answers with a confirmation, not with the identifiers
+ * its description happens to mention ("does not affect existing orders"): it produces nothing.
+ */
+const WRITE_VERBS = new Set([
+  'add',
+  'apply',
+  'book',
+  'cancel',
+  'change',
+  'create',
+  'delete',
+  'edit',
+  'exchange',
+  'issue',
+  'modify',
+  'pay',
+  'place',
+  'post',
+  'put',
+  'refund',
+  'remove',
+  'reset',
+  'resume',
+  'return',
+  'send',
+  'set',
+  'submit',
+  'suspend',
+  'transfer',
+  'update',
+]);
+const writes = (name: string): boolean => WRITE_VERBS.has(words(name)[0] ?? '');
+
+/**
+ * A pattern from the example an identifier's description gives (`e.g. '#W2918342'`): letters
+ * stand for letters, a run of n digits for n ± 2 digits, anything else for itself. A request that
+ * contains something of that shape supplies the identifier; one that only has another id-like
+ * token (a zip code, a phone number) does not.
+ */
+function examplePattern(description: unknown): RegExp | null {
+  if (typeof description !== 'string') return null;
+  const example = /(?:e\.g\.|such as|like|for example)[,:]?\s*['"`]([^'"`\s]{4,40})['"`]/iu.exec(
+    description,
+  )?.[1];
+  if (!example || !/\d/u.test(example)) return null;
+  const shape = example.replace(/[A-Za-z]+|\d+|[^A-Za-z\d]/gu, (run) => {
+    if (/^[A-Za-z]/u.test(run)) return '[A-Za-z]+';
+    if (/^\d/u.test(run)) return `\\d{${Math.max(1, run.length - 2)},${run.length + 2}}`;
+    return run.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+  });
+  return new RegExp(`(?<![\\w-])${shape}(?![\\w-])`, 'u');
 }
 
 /** How far links reach and how fast their score decays. */
 export interface LinkOptions {
   /** A producer's score is its consumer's fused score times `decay` (per hop) times its affinity. */
   decay: number;
+  /** Affinity of a producer whose description or output (not its name) names the entity. */
+  textAffinity: number;
+  /**
+   * A changing tool's reader (same required identifier, a read verb): its score is the changing
+   * tool's fused score times `readWeight`. 0 turns reader links off.
+   */
+  readWeight: number;
   /** Hops from the request's own candidates (1: direct producers only). */
   maxDepth: number;
   /** How many of the best candidates may pull in producers / companions. */
@@ -47,7 +134,14 @@ export interface LinkOptions {
   coUsageWeight: number;
 }
 
-export const DEFAULT_LINKS: LinkOptions = { decay: 0.6, maxDepth: 2, seeds: 3, coUsageWeight: 0.6 };
+export const DEFAULT_LINKS: LinkOptions = {
+  decay: 0.9,
+  textAffinity: 0.9,
+  readWeight: 0.9,
+  maxDepth: 2,
+  seeds: 3,
+  coUsageWeight: 0.6,
+};
 
 /** P(b used | a used) over completed runs, for tool pairs seen together. */
 export type CoUsagePriors = Readonly<Record<string, Readonly<Record<string, number>>>>;
@@ -90,6 +184,8 @@ const ID_TOKEN = /(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][\w-]{2,}/u;
 export interface SchemaLinks {
   /** Needs of target `index` that `query` does not supply. */
   unsupplied(index: number, query: string): { argument: string; producers: Need['producers'] }[];
+  /** For a tool that changes what an identifier names: the tools that read it by the same argument. */
+  readers(index: number): readonly { index: number; argument: string }[];
 }
 
 /** Find every tool's required identifiers and their producers. */
@@ -106,15 +202,29 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
       const entity = entityOf(argument, schema);
       if (!entity) return [];
       const producers: Need['producers'] = [];
-      targets.forEach((_, j) => {
-        if (j === i || entities[j]?.includes(entity)) return;
-        const affinity = nameStems[j]?.has(entity) ? 1 : textStems[j]?.has(entity) ? 0.5 : 0;
-        if (affinity > 0) producers.push({ index: j, affinity });
+      targets.forEach((t, j) => {
+        if (j === i || entities[j]?.includes(entity) || writes(t.name)) return;
+        if (nameStems[j]?.has(entity)) producers.push({ index: j, named: true });
+        else if (textStems[j]?.has(entity)) producers.push({ index: j, named: false });
       });
       if (producers.length === 0 || producers.length > MAX_PRODUCERS) return [];
-      return [{ argument, pattern: unanchored(schema.pattern), email: schema.format === 'email', producers }];
+      const pattern = unanchored(schema.pattern) ?? examplePattern(schema.description);
+      return [{ argument, pattern, email: schema.format === 'email', producers }];
     }),
   );
+  const readers = targets.map((t, i) => {
+    if (reads(t.name)) return [];
+    return required(t.parameters).flatMap(([argument, schema]) => {
+      const entity = entityOf(argument, schema);
+      if (!entity) return [];
+      const found = targets.flatMap((r, j) =>
+        j !== i && reads(r.name) && required(r.parameters).some(([n, rs]) => entityOf(n, rs) === entity)
+          ? [{ index: j, argument }]
+          : [],
+      );
+      return found.length > MAX_PRODUCERS ? [] : found;
+    });
+  });
   // A retrieval asks about several candidates' needs with the same query (the whole conversation):
   // each pattern is tested on it once.
   let lastQuery: string | undefined;
@@ -140,6 +250,7 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
         )
         .map((n) => ({ argument: n.argument, producers: n.producers }));
     },
+    readers: (index) => readers[index] ?? [],
   };
 }
 
@@ -223,10 +334,20 @@ export function expandLinks(
     for (const c of frontier) {
       for (const need of links.unsupplied(c.index, query)) {
         for (const p of need.producers) {
-          const score = c.fused * options.decay * p.affinity;
+          const score = c.fused * options.decay * (p.named ? 1 : options.textAffinity);
           const from = names[c.index] as string;
           if (offer(p.index, score, { via: 'schema', from, argument: need.argument }))
             next.push({ index: p.index, fused: score });
+        }
+      }
+    }
+    if (depth === 1 && options.readWeight > 0) {
+      for (const c of top) {
+        for (const r of links.readers(c.index)) {
+          const score = c.fused * options.readWeight;
+          const from = names[c.index] as string;
+          if (offer(r.index, score, { via: 'reads', from, argument: r.argument }))
+            next.push({ index: r.index, fused: score });
         }
       }
     }

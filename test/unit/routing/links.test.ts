@@ -134,3 +134,93 @@ void test('fewer tool-definition tokens: a clear winner is shown with one runner
   const one = createToolRetriever(catalog, { minShown: 1 }).retrieve(query, { permitted, topK: 5 });
   assert.deepEqual(one.shown, ['get_weather']);
 });
+
+void test('reader links: a tool that changes an order pulls in the tool that reads it by the same id', () => {
+  const desk: RoutingTarget[] = [
+    ...catalog,
+    {
+      name: 'cancel_order',
+      description: 'Cancel an order that has not shipped and refund it.',
+      parameters: { type: 'object', properties: { orderId: ORDER_ID }, required: ['orderId'] },
+    },
+    {
+      name: 'get_order_details',
+      description: 'Status, items and payments.',
+      parameters: { type: 'object', properties: { orderId: ORDER_ID }, required: ['orderId'] },
+    },
+  ];
+  const all = new Set(desk.map((t) => t.name));
+  // The id is supplied: no producer is needed, but the policy's read before the change still is.
+  const query = 'please cancel ORD-10042, I ordered it by mistake';
+  const r = createToolRetriever(desk).retrieve(query, { permitted: all, topK: 3 });
+  const off = createToolRetriever(desk, { links: { readWeight: 0 } }).retrieve(query, {
+    permitted: all,
+    topK: 3,
+  });
+  assert.equal(r.candidates[0]?.name, 'cancel_order');
+  assert.equal(r.candidates[1]?.name, 'get_order_details');
+  assert.deepEqual(
+    r.linked?.find((l) => l.name === 'get_order_details'),
+    {
+      name: 'get_order_details',
+      via: 'reads',
+      from: 'cancel_order',
+      argument: 'orderId',
+      score: r.candidates[1]?.fused,
+    },
+  );
+  assert.ok(!(off.linked ?? []).some((l) => l.via === 'reads'), 'readWeight 0 turns reader links off');
+  const own = off.candidates.find((c) => c.name === 'get_order_details')?.fused ?? 0;
+  assert.ok(own < (r.candidates[1]?.fused ?? 0), `its own score ${own} is below the linked one`);
+  // A reader never pulls in other readers: reading is not a change.
+  const read = createToolRetriever(desk).retrieve('show me the details of ORD-10042', {
+    permitted: all,
+    topK: 3,
+  });
+  assert.ok(!(read.linked ?? []).some((l) => l.via === 'reads' && l.from === 'get_order_details'));
+});
+
+void test('schema links: a tool that changes something produces nothing, and an id of the documented shape is supplied', () => {
+  const desk: RoutingTarget[] = [
+    {
+      name: 'return_order_items',
+      description: 'Return delivered items of an order.',
+      parameters: {
+        type: 'object',
+        properties: { order_id: { type: 'string', description: "The order id, e.g. '#W2918342'" } },
+        required: ['order_id'],
+      },
+    },
+    {
+      name: 'get_user',
+      description: 'A user profile with the ids of their orders.',
+      parameters: { type: 'object', properties: { user_id: CUSTOMER }, required: ['user_id'] },
+    },
+    {
+      // Mentions orders, but answers with a confirmation: not a source of order ids.
+      name: 'update_user_address',
+      description: "Update a user's default address. Does not affect existing orders.",
+      parameters: { type: 'object', properties: { user_id: CUSTOMER }, required: ['user_id'] },
+    },
+    { name: 'translate', description: 'Translate text between languages.' },
+  ];
+  const all = new Set(desk.map((t) => t.name));
+  const retriever = createToolRetriever(desk);
+  const lacking = retriever.retrieve('I want to return the lamp from my last order', {
+    permitted: all,
+    topK: 4,
+  });
+  const producers = (lacking.linked ?? []).filter((l) => l.from === 'return_order_items').map((l) => l.name);
+  assert.deepEqual(producers, ['get_user']);
+  // "#W2918342"-shaped text supplies the order id; a zip code or another number does not.
+  const given = retriever.retrieve('return the lamp from order #W7791102', { permitted: all, topK: 4 });
+  assert.ok(!(given.linked ?? []).some((l) => l.from === 'return_order_items'), JSON.stringify(given.linked));
+  const zip = retriever.retrieve('return the lamp from my last order, zip 10013, ref A12B', {
+    permitted: all,
+    topK: 4,
+  });
+  assert.deepEqual(
+    (zip.linked ?? []).filter((l) => l.from === 'return_order_items').map((l) => l.name),
+    ['get_user'],
+  );
+});

@@ -1,0 +1,125 @@
+/**
+ * The multi-step customer-service suite (bench/routing-cs-tasks.json: a customer's first message →
+ * every tool the policy in bench/routing-cs-policy.md needs), scored with the tools' own scores
+ * only, with the schema links of the earlier defaults, and with each link kind of the production
+ * defaults added one at a time; on the pooled catalog (three domains, as one agent with every tool)
+ * and on per-domain catalogs (one agent per domain, as a system would split them). Co-usage priors
+ * are learned leave-one-case-out from the other cases' tool sets (the journal of completed runs a
+ * deployed system would learn from; a case never teaches its own priors).
+ *
+ *   node bench/routing-cs.ts      a markdown table
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createToolRetriever,
+  DEFAULT_LINKS,
+  learnCoUsage,
+  suiteSchema,
+  type CoUsagePriors,
+  type RetrieverOptions,
+  type RoutingTarget,
+  type Suite,
+} from '../src/routing/index.ts';
+import { pct } from './routing-common.ts';
+
+const KS = [1, 3, 5, 10] as const;
+type Case = Suite['cases'][number];
+
+/** The schema links as they were before reader links (hop decay 0.6, description affinity 0.5). */
+const EARLIER = { ...DEFAULT_LINKS, decay: 0.6, textAffinity: 0.5, readWeight: 0 };
+
+const domainOf = (c: Case): string => c.id.replace(/-\d+$/u, '');
+
+/** Each domain's catalog: the tools any of its cases expects, plus the tools named after it. */
+function domainCatalogs(suite: Suite): Map<string, RoutingTarget[]> {
+  const used = new Map<string, Set<string>>();
+  for (const c of suite.cases) {
+    const set = used.get(domainOf(c)) ?? new Set<string>();
+    for (const e of c.expected) set.add(e);
+    used.set(domainOf(c), set);
+  }
+  // A tool no case expects belongs to the domain whose tools share the most words with it.
+  const owner = new Map<string, string>();
+  for (const [d, set] of used) for (const t of set) owner.set(t, d);
+  const words = (t: RoutingTarget): Set<string> =>
+    new Set(`${t.name} ${t.description}`.toLowerCase().split(/[^a-z]+/u));
+  const out = new Map<string, RoutingTarget[]>([...used.keys()].map((d) => [d, []]));
+  for (const t of suite.targets) {
+    let d = owner.get(t.name);
+    if (!d) {
+      const mine = words(t);
+      let best = -1;
+      for (const [domain, set] of used) {
+        const overlap = suite.targets
+          .filter((o) => set.has(o.name))
+          .reduce((n, o) => n + [...words(o)].filter((w) => w.length > 3 && mine.has(w)).length, 0);
+        if (overlap > best) [best, d] = [overlap, domain];
+      }
+    }
+    out.get(d as string)?.push(t);
+  }
+  return out;
+}
+
+function recall(
+  suite: Suite,
+  perDomain: boolean,
+  optionsFor: (c: Case) => RetrieverOptions,
+  fitOnce: boolean,
+): number[] {
+  const hits = KS.map(() => 0);
+  const catalogs = perDomain ? domainCatalogs(suite) : null;
+  const fitted = new Map<string, ReturnType<typeof createToolRetriever>>();
+  for (const c of suite.cases) {
+    const targets = catalogs ? (catalogs.get(domainOf(c)) ?? []) : suite.targets;
+    const key = perDomain ? domainOf(c) : '';
+    let retriever = fitOnce ? fitted.get(key) : undefined;
+    if (!retriever) {
+      retriever = createToolRetriever(targets, optionsFor(c));
+      if (fitOnce) fitted.set(key, retriever);
+    }
+    const permitted = new Set(targets.map((t) => t.name));
+    const ranked = retriever.retrieve(c.query, { permitted, topK: 10 }).candidates.map((x) => x.name);
+    KS.forEach((k, i) => {
+      if (c.expected.every((e) => ranked.slice(0, k).includes(e))) hits[i] = (hits[i] ?? 0) + 1;
+    });
+  }
+  return hits.map((h) => h / suite.cases.length);
+}
+
+/** Priors from every other case's tool set. */
+function leaveOneOut(suite: Suite): (c: Case) => CoUsagePriors {
+  return (c) => learnCoUsage(suite.cases.filter((o) => o.id !== c.id).map((o) => o.expected));
+}
+
+/** The table rows for the customer-service suite. */
+export function customerServiceRows(dir: string = import.meta.dirname): string[] {
+  const suite = suiteSchema.parse(JSON.parse(readFileSync(join(dir, 'routing-cs-tasks.json'), 'utf8')));
+  const sizes = suite.cases.map((c) => c.expected.length);
+  const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+  const priors = leaveOneOut(suite);
+  const variants: [string, (c: Case) => RetrieverOptions, boolean][] = [
+    ['own scores only (`links: false`)', () => ({ links: false }), true],
+    ['+ schema links, earlier defaults (decay 0.6, description 0.5)', () => ({ links: EARLIER }), true],
+    ['+ schema links, decay 0.9, description 0.9', () => ({ links: { readWeight: 0 } }), true],
+    ['+ reader links (the production default)', () => ({}), true],
+    ['+ co-usage priors (leave-one-case-out)', (c) => ({ coUsage: priors(c) }), false],
+  ];
+  const rows = [
+    `${suite.cases.length} cases, ${suite.targets.length} tools, ${mean.toFixed(1)} needed tools per case (${Math.min(...sizes)}–${Math.max(...sizes)}).\n`,
+    '| catalog | retrieval | R@1 | R@3 | R@5 | R@10 |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const perDomain of [false, true]) {
+    for (const [label, options, fitOnce] of variants) {
+      const r = recall(suite, perDomain, options, fitOnce);
+      rows.push(
+        `| ${perDomain ? 'per domain' : 'pooled'} | ${label} | ${r.map((x) => pct(x)).join(' | ')} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+if (import.meta.main) console.log(customerServiceRows().join('\n'));
