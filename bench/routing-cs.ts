@@ -7,12 +7,14 @@
  * are learned leave-one-case-out from the other cases' tool sets (the journal of completed runs a
  * deployed system would learn from; a case never teaches its own priors).
  *
- *   node bench/routing-cs.ts      a markdown table
+ *   node bench/routing-cs.ts                      a markdown table
+ *   node bench/routing-cs.ts --before <checkout>  the same table, plus the rows of the production
+ *                                                 defaults of another checkout's src/routing
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import * as current from '../src/routing/index.ts';
 import {
-  createToolRetriever,
   DEFAULT_LINKS,
   learnCoUsage,
   suiteSchema,
@@ -21,6 +23,8 @@ import {
   type RoutingTarget,
   type Suite,
 } from '../src/routing/index.ts';
+
+type Routing = Pick<typeof current, 'createToolRetriever'>;
 import { pct } from './routing-common.ts';
 
 const KS = [1, 3, 5, 10] as const;
@@ -67,6 +71,7 @@ function recall(
   perDomain: boolean,
   optionsFor: (c: Case) => RetrieverOptions,
   fitOnce: boolean,
+  { createToolRetriever }: Routing = current,
 ): number[] {
   const hits = KS.map(() => 0);
   const catalogs = perDomain ? domainCatalogs(suite) : null;
@@ -93,15 +98,18 @@ function leaveOneOut(suite: Suite): (c: Case) => CoUsagePriors {
   return (c) => learnCoUsage(suite.cases.filter((o) => o.id !== c.id).map((o) => o.expected));
 }
 
-/** The table rows for the customer-service suite. */
-export function customerServiceRows(dir: string = import.meta.dirname): string[] {
+/**
+ * The table rows for the customer-service suite; with `before` (another checkout's routing module),
+ * first the rows of its production defaults.
+ */
+export function customerServiceRows(dir: string = import.meta.dirname, before?: Routing): string[] {
   const suite = suiteSchema.parse(JSON.parse(readFileSync(join(dir, 'routing-cs-tasks.json'), 'utf8')));
   const sizes = suite.cases.map((c) => c.expected.length);
   const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   const priors = leaveOneOut(suite);
   const variants: [string, (c: Case) => RetrieverOptions, boolean][] = [
     ['own scores only (`links: false`)', () => ({ links: false }), true],
-    ['+ schema links, earlier defaults (decay 0.6, description 0.5)', () => ({ links: EARLIER }), true],
+    ['+ schema links at the earlier decay 0.6, description 0.5', () => ({ links: EARLIER }), true],
     ['+ schema links, decay 0.9, description 0.9', () => ({ links: { readWeight: 0 } }), true],
     ['+ reader links (the production default)', () => ({}), true],
     ['+ co-usage priors (leave-one-case-out)', (c) => ({ coUsage: priors(c) }), false],
@@ -112,6 +120,12 @@ export function customerServiceRows(dir: string = import.meta.dirname): string[]
     '|---|---|---|---|---|---|',
   ];
   for (const perDomain of [false, true]) {
+    if (before) {
+      const r = recall(suite, perDomain, () => ({}), true, before);
+      rows.push(
+        `| ${perDomain ? 'per domain' : 'pooled'} | before: the other checkout's defaults | ${r.map((x) => pct(x)).join(' | ')} |`,
+      );
+    }
     for (const [label, options, fitOnce] of variants) {
       const r = recall(suite, perDomain, options, fitOnce);
       rows.push(
@@ -122,4 +136,11 @@ export function customerServiceRows(dir: string = import.meta.dirname): string[]
   return rows;
 }
 
-if (import.meta.main) console.log(customerServiceRows().join('\n'));
+if (import.meta.main) {
+  const at = process.argv.indexOf('--before');
+  const checkout = at > 0 ? process.argv[at + 1] : undefined;
+  const before = checkout
+    ? ((await import(join(resolve(checkout), 'src/routing/index.ts'))) as Routing)
+    : undefined;
+  console.log(customerServiceRows(import.meta.dirname, before).join('\n'));
+}

@@ -18,6 +18,7 @@ import {
   range,
   suiteTable,
 } from './routing-common.ts';
+import { customerServiceRows } from './routing-cs.ts';
 import { scenarioRows } from './routing-scenarios.ts';
 
 const dir = resolve(process.argv[2] ?? join(import.meta.dirname, '../../shared/data/suites'));
@@ -58,3 +59,6 @@ for (const s of agentsSuites) {
 
 out('\n### Scenario-derived tools suites (pooled catalog of the 18 enterprise tools)\n');
 scenarioRows().forEach((r) => out(r));
+
+out('\n### Multi-step customer-service tasks (bench/routing-cs-tasks.json)\n');
+customerServiceRows().forEach((r) => out(r));

@@ -116,6 +116,8 @@ export interface SwitchboardConfig {
     retrievers?: Map<string, ToolRetriever>;
     /** Score below which the tool retriever leaves a tool out (0 shows the best `topK` always). */
     toolThreshold?: number;
+    /** Co-usage priors learned from the journal's completed runs (off; `true` for the defaults). */
+    coUsage?: boolean | { runs?: number; refreshMs?: number; minRuns?: number };
   };
   memory?: MemoryOptions;
   budgets?: Partial<Budget>;

@@ -277,6 +277,18 @@ export const configSchema = z
         threshold: z.number().min(0).max(1).optional(),
         retrievers: z.instanceof(Map).optional(),
         toolThreshold: z.number().min(0).max(1).optional(),
+        coUsage: z
+          .union([
+            z.boolean(),
+            z
+              .object({
+                runs: int(1).optional(),
+                refreshMs: int(1000).optional(),
+                minRuns: int(1).optional(),
+              })
+              .strict(),
+          ])
+          .optional(),
       })
       .strict()
       .optional(),

@@ -7,6 +7,7 @@ import type { AgentDefinition } from './core/agent.ts';
 import type { Budget } from './core/budget.ts';
 import type { AgentRouter, ToolRetriever } from './core/routing-port.ts';
 import type { MemoryOptions } from './memory/hooks.ts';
+import type { CoUsageOptions } from './runtime/co-usage.ts';
 import type { Faults } from './runtime/faults.ts';
 import type { Clock } from './store/clock.ts';
 import type { Store } from './store/ports.ts';
@@ -77,6 +78,11 @@ export interface SystemOptions {
   routerThreshold?: number;
   /** Tool retriever score threshold of the default retrievers (the retriever's default when absent). */
   toolThreshold?: number;
+  /**
+   * Learn co-usage priors for the default retrievers from the journal's recent completed runs
+   * (`true`: 500 runs, every 60 s); off by default (docs/routing.md).
+   */
+  coUsage?: boolean | CoUsageOptions;
   /** Reports errors of the workers and the sweeper, scrubbed of secrets first. */
   onError?: (error: unknown) => void;
   /**
@@ -113,6 +119,7 @@ export function systemOptionsOf(config: CompiledConfig): SystemOptions {
     ...(config.routing.retrievers ? { retrievers: config.routing.retrievers } : {}),
     ...(config.routing.threshold !== undefined ? { routerThreshold: config.routing.threshold } : {}),
     ...(config.routing.toolThreshold !== undefined ? { toolThreshold: config.routing.toolThreshold } : {}),
+    ...(config.routing.coUsage !== undefined ? { coUsage: config.routing.coUsage } : {}),
     policies: config.policies,
     approvalTtlMs: l.approvalTtlMs,
     approvalExpiry: l.approvalExpiry,

@@ -8,6 +8,7 @@ import { UserError } from './core/errors.ts';
 import type { JournalEvent } from './core/events.ts';
 import { applyEvent, initialState, TERMINAL_STATUSES, type RunState } from './core/run-state.ts';
 import { buildAgentSet, ROUTER_QUEUE, type AgentRuntime } from './runtime/agents.ts';
+import { createCoUsageLearner } from './runtime/co-usage.ts';
 import { defaultRetrievers } from './runtime/retrievers.ts';
 import { formatLint, lintAgents } from './core/lint.ts';
 import { parsePolicies, type PolicyRule } from './core/policy.ts';
@@ -146,7 +147,16 @@ function engineFor(options: SystemOptions, store: Store) {
               options.routerThreshold !== undefined ? { threshold: options.routerThreshold } : {},
             )
           : undefined));
-  const retrievers = options.retrievers ?? defaultRetrievers(agents, options.toolThreshold, versions);
+  // Co-usage priors learned from the journal reach the default retrievers only (yours bring their own).
+  const coUsage =
+    options.coUsage && !options.retrievers
+      ? createCoUsageLearner(store, options.coUsage === true ? {} : options.coUsage, (e) =>
+          (options.onError ?? console.error)(e),
+        )
+      : null;
+  const retrievers =
+    options.retrievers ??
+    defaultRetrievers(agents, options.toolThreshold, versions, coUsage ? () => coUsage.priors() : undefined);
   const deltas = new DeltaHub();
   const scrubber = createScrubber(options.secrets ?? []);
   const engine = new Engine({
@@ -175,7 +185,7 @@ function engineFor(options: SystemOptions, store: Store) {
     // Policies over history count in the store's own database: atomic across every worker process.
     ledger: store.ledger,
   });
-  return { engine, definitions, faults, deltas, scrubber };
+  return { engine, definitions, faults, deltas, scrubber, coUsage };
 }
 
 /**
@@ -322,7 +332,7 @@ export function createSystem(
       'store',
     );
   const store = options.store ?? createSqliteStore({ path: join(dataDir, 'switchboard.db'), clock });
-  const { engine, definitions, faults, deltas, scrubber } = engineFor(options, store);
+  const { engine, definitions, faults, deltas, scrubber, coUsage } = engineFor(options, store);
   const report = options.onError ?? ((error: unknown) => console.error('[switchboard]', error));
   const onError = (error: unknown): void => report(scrubThrown(scrubber, error));
   const owner = newId('worker');
@@ -385,12 +395,14 @@ export function createSystem(
       // Every process publishes the versions it is configured with (a label is immutable).
       await publish();
       if (!(await workers.start())) return;
+      await coUsage?.start();
       deployments.start();
       workers.startSweeper();
       scheduler.start();
     },
 
     async stop() {
+      coUsage?.stop();
       await scheduler.stop();
       await deployments.stop();
       await workers.stop();

@@ -134,12 +134,24 @@ export function describe(e: JournalEvent): { title: string; tone: string; body?:
         title: `Tools shown: ${e.data.shown.join(', ') || 'none'} (of ${e.data.totalAvailable})`,
         tone: 'route',
         body: (
-          <Candidates
-            list={e.data.candidates}
-            chosen={e.data.shown}
-            threshold={e.data.threshold}
-            caption="Tool candidates"
-          />
+          <>
+            <Candidates
+              list={e.data.candidates}
+              chosen={e.data.shown}
+              threshold={e.data.threshold}
+              caption="Tool candidates"
+            />
+            {e.data.linked?.length ? (
+              <ul className="linked" aria-label="Linked tools">
+                {e.data.linked.map((l) => (
+                  <li key={`${l.name ?? ''}:${l.from}:${l.via}`}>
+                    {l.name} ← {l.from} ({l.via}
+                    {l.argument ? ` ${l.argument}` : ''})
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </>
         ),
       };
     case 'model.requested': {

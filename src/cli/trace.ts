@@ -63,6 +63,11 @@ export function describeEvent(e: JournalEvent): string {
         `tools shown: ${e.data.shown.join(', ') || '(none)'} of ${e.data.totalAvailable} (threshold ${e.data.threshold.toFixed(2)})`,
       ];
       for (const c of e.data.candidates.slice(0, 6)) lines.push(`    candidate ${scores(c)}`);
+      // Why a tool the request never named is there: the candidate that pulled it in, and how.
+      for (const l of e.data.linked ?? [])
+        lines.push(
+          `    linked ${l.name ?? '?'} ← ${l.from} (${l.via}${l.argument ? ` ${l.argument}` : ''}${l.score !== undefined ? `, ${l.score.toFixed(2)}` : ''})`,
+        );
       return lines.join('\n');
     }
     case 'breaker.changed':

@@ -168,9 +168,16 @@ export interface EventPayloads {
     abstained?: boolean;
     /**
      * Tools ranked up because a candidate needs an identifier they produce (`schema`, with the
-     * `argument`) or because completed runs used them together (`co-usage`): why they were added.
+     * `argument`), reads what a changing candidate changes (`reads`), or because completed runs
+     * used them together (`co-usage`): why they were added.
      */
-    linked?: { name?: string; via: 'schema' | 'reads' | 'co-usage'; from: string; argument?: string; score?: number }[];
+    linked?: {
+      name?: string;
+      via: 'schema' | 'reads' | 'co-usage';
+      from: string;
+      argument?: string;
+      score?: number;
+    }[];
   };
   /** A model call failed transiently and is being retried (429, 5xx, timeout), after `delayMs`. */
   'model.retried': {

@@ -29,7 +29,7 @@ export interface ToolLinkData {
   via: 'schema' | 'reads' | 'co-usage';
   /** The candidate that pulled it in. */
   from: string;
-  /** For `schema`: the required argument of `from` the request does not supply. */
+  /** For `schema`: the required argument of `from` the request does not supply; for `reads`: the one both take. */
   argument?: string;
   /** The linked score that ranked it (its own fused score was lower). */
   score?: number;
@@ -47,8 +47,9 @@ export interface ToolRetrieval {
   /** True when no unpinned candidate reached the threshold: the request needs none of the tools. */
   abstained?: boolean;
   /**
-   * Candidates ranked higher because another candidate needs what they produce (`schema`) or
-   * because they are usually called with it (`co-usage`): why a tool the request never named is there.
+   * Candidates ranked higher because another candidate needs what they produce (`schema`), because
+   * they read the entity a changing candidate changes (`reads`), or because they are usually called
+   * with it (`co-usage`): why a tool the request never named is there.
    */
   linked?: ToolLinkData[];
 }

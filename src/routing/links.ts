@@ -140,7 +140,7 @@ export const DEFAULT_LINKS: LinkOptions = {
   readWeight: 0.9,
   maxDepth: 2,
   seeds: 3,
-  coUsageWeight: 0.6,
+  coUsageWeight: 1,
 };
 
 /** P(b used | a used) over completed runs, for tool pairs seen together. */

@@ -53,8 +53,11 @@ export interface RetrieverOptions extends ScoringOptions {
    * between tools reads them against each other, and a second candidate is cheap insurance.
    */
   minShown?: number;
-  /** Co-usage priors learned from completed runs ({@link learnCoUsage}); none by default. */
-  coUsage?: CoUsagePriors;
+  /**
+   * Co-usage priors learned from completed runs ({@link learnCoUsage}); none by default. A function
+   * is asked at every retrieval (priors a system keeps learning from its journal).
+   */
+  coUsage?: CoUsagePriors | (() => CoUsagePriors | undefined);
 }
 
 const fmt = (x: number): string => x.toFixed(2);
@@ -215,7 +218,7 @@ function linker(tools: RoutingTarget[], names: readonly string[], options: Retri
       schema,
       names,
       (i) => permitted.has(names[i] as string),
-      options.coUsage,
+      typeof options.coUsage === 'function' ? options.coUsage() : options.coUsage,
       settings,
     );
     if (links.size === 0) return { candidates, linked: [] };

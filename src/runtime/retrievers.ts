@@ -1,17 +1,28 @@
 /** The tool retrievers a system fits when the configuration brings none. */
 import type { ToolRetriever } from '../core/routing-port.ts';
-import { createToolRetriever, toolTarget } from '../routing/index.ts';
+import {
+  createToolRetriever,
+  toolTarget,
+  type CoUsagePriors,
+  type RetrieverOptions,
+} from '../routing/index.ts';
 import type { AgentRuntime } from './agents.ts';
 
 /**
  * A tool retriever for every version that enables retrieval, fitted on what the model could be
  * shown, keyed by the version's key (`name@label`, or `name`). `versions` defaults to `agents`.
+ * `coUsage`, when given, is asked for the current co-usage priors at every retrieval.
  */
 export function defaultRetrievers(
   agents: Map<string, AgentRuntime>,
   threshold: number | undefined,
   versions: Map<string, AgentRuntime> = agents,
+  coUsage?: () => CoUsagePriors | undefined,
 ): Map<string, ToolRetriever> {
+  const options: RetrieverOptions = {
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(coUsage ? { coUsage } : {}),
+  };
   const out = new Map<string, ToolRetriever>();
   for (const a of versions.values()) {
     if (!a.def.toolRetrieval?.enabled) continue;
@@ -34,7 +45,7 @@ export function defaultRetrievers(
         examples: [],
       };
     });
-    out.set(a.key, createToolRetriever(targets, threshold !== undefined ? { threshold } : {}));
+    out.set(a.key, createToolRetriever(targets, options));
   }
   return out;
 }

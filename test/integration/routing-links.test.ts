@@ -9,7 +9,10 @@ import { defineAgent } from '../../src/core/agent.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { policyModel, toolResults } from '../../src/models/scripted.ts';
 import { completedRunTools, createToolRetriever, learnCoUsage, toolTarget } from '../../src/routing/index.ts';
-import { journal, ofType, startSystem } from '../helpers.ts';
+import { describeEvent } from '../../src/cli/trace.ts';
+import type { JournalEvent } from '../../src/core/events.ts';
+import { createSystem } from '../../src/system.ts';
+import { ADAPTERS, journal, ofType, startSystem } from '../helpers.ts';
 
 const read = (name: string, description: string, input: z.ZodType = z.object({})) =>
   defineTool({ name, description, input, risk: 'read', idempotent: true, run: () => ({ ok: true }) });
@@ -69,6 +72,9 @@ void test('schema links: the default retriever shows the producer of a missing o
       { via: link?.via, from: link?.from, argument: link?.argument },
       { via: 'schema', from: 'modify_order_address', argument: 'orderId' },
     );
+    // `switchboard trace` says why the tool is there.
+    const traced = describeEvent(ofType(await journal(system, runId), 'tools.retrieved')[0] as JournalEvent);
+    assert.match(traced, /\n {4}linked list_orders ← modify_order_address \(schema orderId, \d\.\d\d\)/);
   } finally {
     await close();
   }
@@ -123,3 +129,69 @@ void test('co-usage priors learned from completed runs in the journal pull in th
     await second.close();
   }
 });
+
+for (const adapter of ADAPTERS) {
+  void test(`routing.coUsage: a system learns the priors from its own journal at start (${adapter})`, async () => {
+    const companion = policyModel(({ prompt }) => {
+      const done = toolResults(prompt).length;
+      if (done === 0) return { toolCalls: [{ toolName: 'get_weather', input: {} }] };
+      if (done === 1) return { toolCalls: [{ toolName: 'send_sms', input: {} }] };
+      return { text: 'sent' };
+    });
+    // The training runs: an agent that sees every tool looks up the weather, then texts it.
+    const trainer = { ...agent, name: 'trainer', toolRetrieval: undefined };
+    const first = await startSystem(adapter, {
+      agents: [trainer, agent],
+      model: companion,
+      defaultAgent: 'desk',
+    });
+    const second = (coUsage: boolean) =>
+      createSystem({
+        store: first.store,
+        agents: [trainer, agent],
+        model,
+        defaultAgent: 'desk',
+        pollMs: 50,
+        onError: () => {},
+        onWarning: () => {},
+        ...(coUsage ? { coUsage: { refreshMs: 60_000 } } : {}),
+      });
+    const ask = async (system: ReturnType<typeof createSystem>, session: string) => {
+      const { runId } = await system.submit({
+        actorId: 'u',
+        sessionId: session,
+        input: 'What is the weather in Lisbon today?',
+        agent: 'desk',
+      });
+      await system.wait(runId);
+      return ofType(await journal(system, runId), 'tools.retrieved')[0]?.data;
+    };
+    try {
+      for (const i of [1, 2, 3]) {
+        const { runId } = await first.system.submit({
+          actorId: 'u',
+          sessionId: `t${i}`,
+          input: 'weather',
+          agent: 'trainer',
+        });
+        assert.equal((await first.system.wait(runId)).status, 'completed');
+      }
+      await first.system.stop();
+      const off = second(false);
+      await off.start();
+      const without = await ask(off, 'a');
+      await off.stop();
+      assert.ok(!without?.linked?.some((l) => l.via === 'co-usage'), 'off by default');
+      assert.notDeepEqual(without?.shown, ['get_weather', 'send_sms']);
+      const on = second(true);
+      await on.start();
+      const learned = await ask(on, 'b');
+      await on.stop();
+      assert.deepEqual(learned?.shown, ['get_weather', 'send_sms']);
+      const link = learned?.linked?.find((l) => l.name === 'send_sms');
+      assert.deepEqual({ via: link?.via, from: link?.from }, { via: 'co-usage', from: 'get_weather' });
+    } finally {
+      await first.close();
+    }
+  });
+}

@@ -9,6 +9,7 @@ import { defineAgent } from '../../src/core/agent.ts';
 import { DEPLOYMENT_DEFAULTS } from '../../src/core/deployment.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { CONFIG_FILES, ConfigMissingError, findConfig } from '../../src/project.ts';
+import { systemOptionsOf } from '../../src/system-options.ts';
 
 const agent = defineAgent({ name: 'a', responsibility: 'Answer', instructions: 'Answer.', tools: [] });
 
@@ -32,6 +33,19 @@ describe('compileConfig', () => {
     failsWith({ agents: [agent], modle: 'offline' }, /^modle: unknown key \(did you mean model\?\)/);
     // Nothing near: no guess.
     failsWith({ agents: [agent], zzzzzzzz: 1 }, /^zzzzzzzz: unknown key$/);
+    failsWith(
+      { agents: [agent], routing: { coUsage: { run: 100 } } },
+      /^routing\.coUsage\.run: unknown key \(did you mean routing\.coUsage\.runs\?\)$/,
+    );
+  });
+
+  it('routing.coUsage: true, or runs / refreshMs / minRuns in range, reaches the system options', () => {
+    failsWith({ agents: [agent], routing: { coUsage: { refreshMs: 10 } } }, /^routing\.coUsage\.refreshMs: /);
+    failsWith({ agents: [agent], routing: { coUsage: 'yes' } }, /^routing\.coUsage: /);
+    const on = compileConfig({ agents: [agent], routing: { coUsage: { runs: 200 } } });
+    assert.deepEqual(on.routing.coUsage, { runs: 200 });
+    assert.deepEqual(systemOptionsOf(on).coUsage, { runs: 200 });
+    assert.equal(compileConfig({ agents: [agent] }).routing.coUsage, undefined);
   });
 
   it('names wrong types, a missing delegate, a bad model string', () => {
