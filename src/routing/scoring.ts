@@ -11,7 +11,12 @@ import {
   type ClassifierOptions,
 } from './classifier.ts';
 import { targetFields } from './fields.ts';
-import { createLexicalIndex, DEFAULT_LEXICAL, type LexicalOptions } from './lexical.ts';
+import {
+  createLexicalIndex,
+  DEFAULT_LEXICAL,
+  DEFAULT_UNSUPERVISED_LEXICAL,
+  type LexicalOptions,
+} from './lexical.ts';
 import { createNeighborIndex } from './neighbors.ts';
 import type { CandidateScore, RoutingTarget } from './types.ts';
 
@@ -34,6 +39,12 @@ export interface ScoringOptions {
   /** Confidence weights (the lexical weight applies to query coverage) with examples / without. */
   supervisedConfidence?: FusionWeights;
   unsupervisedConfidence?: FusionWeights;
+  /**
+   * Without examples the confidence is the best absolute score of any allowed target (not only of
+   * the best-ranked one) raised to this power: coverage ranks "no tool applies" well, and the power
+   * places that ranking's 5% false-abstention point at the default threshold.
+   */
+  unsupervisedConfidenceExponent?: number;
   /** Fit the classifier when there are at least this many examples per target on average. */
   minExamplesPerTarget?: number;
   /** One embedding per target (same order), enabling the `embedding` signal. */
@@ -61,8 +72,8 @@ export const DEFAULT_UNSUPERVISED_WEIGHTS: FusionWeights = {
 };
 /**
  * Confidence mixes absolute signals only. Without examples, query coverage (the IDF-weighted share
- * of the request's terms that the best tool's text contains) separates "no tool applies" from
- * in-scope requests far better than similarity, so it carries the confidence alone.
+ * of the request's terms that a tool's text contains) separates "no tool applies" from in-scope
+ * requests far better than similarity, so it carries the confidence alone.
  */
 export const DEFAULT_SUPERVISED_CONFIDENCE: FusionWeights = DEFAULT_SUPERVISED_WEIGHTS;
 export const DEFAULT_UNSUPERVISED_CONFIDENCE: FusionWeights = {
@@ -71,6 +82,11 @@ export const DEFAULT_UNSUPERVISED_CONFIDENCE: FusionWeights = {
   neighbors: 0,
   embedding: 0.5,
 };
+/**
+ * Chosen on the even-indexed cases of BFCL live-multiple / live-irrelevance: the default
+ * description-only threshold (0.18) then abstains on at most 5% of in-scope requests.
+ */
+export const DEFAULT_UNSUPERVISED_CONFIDENCE_EXPONENT = 0.78;
 export const DEFAULT_MAX_CANDIDATES = 10;
 export const DEFAULT_MAX_QUERY_CHARS = 1000;
 
@@ -132,6 +148,30 @@ function topIndices(
   return top;
 }
 
+/**
+ * The confidence from the allowed candidates' absolute scores. With examples, the best-ranked one's.
+ * Without, the best of any allowed target's, raised to the calibration exponent: it asks whether any
+ * tool's text covers the request (near-duplicate tools share the ranking, and the one covering most
+ * of the request need not be ranked first).
+ */
+function confidenceOf(
+  absolute: Float64Array,
+  best: number | undefined,
+  supervised: boolean,
+  options: ScoringOptions,
+): number {
+  if (best === undefined) return 0;
+  if (supervised) return absolute[best] as number;
+  let max = 0;
+  for (const x of absolute) if (x > max) max = x;
+  return max ** (options.unsupervisedConfidenceExponent ?? DEFAULT_UNSUPERVISED_CONFIDENCE_EXPONENT);
+}
+
+/** BM25F options: given ones, else the defaults for catalogs with examples or without. */
+function lexicalOptions(options: ScoringOptions, supervised: boolean): LexicalOptions {
+  return options.lexical ?? (supervised ? DEFAULT_LEXICAL : DEFAULT_UNSUPERVISED_LEXICAL);
+}
+
 function cosine(a: Float32Array | readonly number[], b: Float32Array | readonly number[]): number {
   let dot = 0;
   let na = 0;
@@ -159,7 +199,6 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
     seen.add(n);
   }
   const fields = targets.map(targetFields);
-  const lexical = createLexicalIndex(fields, options.lexical ?? DEFAULT_LEXICAL);
   const docs: { text: string; label: number }[] = [];
   let exampleCount = 0;
   fields.forEach((f, i) => {
@@ -171,6 +210,7 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
   });
   const supervised =
     targets.length >= 2 && exampleCount >= (options.minExamplesPerTarget ?? 2) * targets.length;
+  const lexical = createLexicalIndex(fields, lexicalOptions(options, supervised));
   const clfOptions = options.classifier ?? { ...DEFAULT_CLASSIFIER, dropStopwords: !supervised };
   const fitted = fitFeaturizer(
     docs.map((d) => d.text),
@@ -292,7 +332,7 @@ export function fitEngine(targets: readonly RoutingTarget[], options: ScoringOpt
           const k = positions.get(index);
           return k === undefined ? undefined : record(k);
         },
-        confidence: best === undefined ? 0 : round(absolute[best] as number),
+        confidence: round(confidenceOf(absolute, best, supervised, options)),
         signals,
       };
     },

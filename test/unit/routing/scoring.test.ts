@@ -99,3 +99,41 @@ void test('only the last maxQueryChars of a long conversation are scored', () =>
   });
   assert.deepEqual(data(engine.score(long)), data(engine.score(tail)));
 });
+
+void test('description-only coverage: names cost nothing, unknown request words cost more, variants less', () => {
+  const catalog = [
+    { name: 'get_weather', description: 'Current weather conditions for a city.' },
+    { name: 'book_house', description: 'Book a house for a stay.' },
+    { name: 'send_email', description: 'Send an email message to a recipient.' },
+  ];
+  const engine = fitEngine(catalog);
+  assert.equal(engine.supervised, false);
+  const conf = (q: string): number => engine.score(q).confidence;
+  // A capitalised name inside the sentence is an argument value, not an unknown request.
+  assert.equal(conf('What is the weather in Springfield?'), conf('What is the weather?'));
+  // The same word in lower case is a request word the catalog never uses.
+  assert.ok(conf('What is the weather in springfield?') < conf('What is the weather in Springfield?'));
+  // A word sharing its first letters with a catalog word (housekeeper / house) costs less.
+  assert.ok(conf('book a housekeeper') > conf('book a plumber'));
+  // Without examples the confidence is the best coverage over every allowed tool, not only the top one.
+  const scored = engine.score('send weather email');
+  const best = Math.max(...scored.candidates.map((c) => c.scores.coverage as number));
+  assert.equal(scored.confidence, Math.round(Math.pow(best, 0.78) * 10_000) / 10_000);
+});
+
+void test('catalogs with examples keep plain IDF coverage as their confidence signal', () => {
+  const catalog = [
+    {
+      name: 'weather',
+      description: 'Weather.',
+      examples: ['weather today', 'is it raining', 'forecast please'],
+    },
+    { name: 'email', description: 'Email.', examples: ['send an email', 'write to bob', 'mail my boss'] },
+  ];
+  const engine = fitEngine(catalog);
+  assert.equal(engine.supervised, true);
+  const named = engine.score('weather in Springfield').candidates[0]?.scores.coverage as number;
+  const plain = engine.score('weather in springfield').candidates[0]?.scores.coverage as number;
+  assert.equal(named, plain);
+  assert.ok(named < 1);
+});
