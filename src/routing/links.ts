@@ -213,14 +213,12 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
     }),
   );
   const readers = targets.map((t, i) => {
-    if (reads(t.name)) return [];
+    if (!writes(t.name)) return [];
     return required(t.parameters).flatMap(([argument, schema]) => {
       const entity = entityOf(argument, schema);
       if (!entity) return [];
       const found = targets.flatMap((r, j) =>
-        j !== i && reads(r.name) && required(r.parameters).some(([n, rs]) => entityOf(n, rs) === entity)
-          ? [{ index: j, argument }]
-          : [],
+        j !== i && reads(r.name) && entities[j]?.includes(entity) ? [{ index: j, argument }] : [],
       );
       return found.length > MAX_PRODUCERS ? [] : found;
     });
