@@ -147,18 +147,18 @@ function engineFor(options: SystemOptions, store: Store) {
               options.routerThreshold !== undefined ? { threshold: options.routerThreshold } : {},
             )
           : undefined));
+  const scrubber = createScrubber(options.secrets ?? []);
   // Co-usage priors learned from the journal reach the default retrievers only (yours bring their own).
   const coUsage =
     options.coUsage && !options.retrievers
       ? createCoUsageLearner(store, options.coUsage === true ? {} : options.coUsage, (e) =>
-          (options.onError ?? console.error)(e),
+          (options.onError ?? console.error)(scrubThrown(scrubber, e)),
         )
       : null;
   const retrievers =
     options.retrievers ??
     defaultRetrievers(agents, options.toolThreshold, versions, coUsage ? () => coUsage.priors() : undefined);
   const deltas = new DeltaHub();
-  const scrubber = createScrubber(options.secrets ?? []);
   const engine = new Engine({
     store,
     agents,
