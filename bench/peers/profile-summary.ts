@@ -26,7 +26,8 @@ const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 function area(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : `(native) ${name}`;
-  const sb = /\/work\/main\/src\/([^/]+\/?[^/]*)/.exec(url);
+  // Switchboard's own files, from any checkout: its sources or their build (dist/src/…).
+  const sb = /\/(?:dist\/)?src\/([^/]+\/?[^/]*)/.exec(url);
   if (sb && !url.includes('node_modules')) return `switchboard src/${sb[1]}`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return `pkg ${pkg[1]}`;
