@@ -9,6 +9,7 @@ import type { DeploymentOptions, ResolvedDeploymentOptions } from './core/deploy
 import type { PolicyRule } from './core/policy.ts';
 import type { AgentRouter, ToolRetriever } from './core/routing-port.ts';
 import type { MemoryHooks, MemoryOptions } from './memory/hooks.ts';
+import type { CoUsageOptions } from './runtime/co-usage.ts';
 import type { McpConfig } from './mcp/config.ts';
 import type { Env } from './config-keys.ts';
 import type { BatchSettings } from './telemetry/otel.ts';
@@ -117,7 +118,7 @@ export interface SwitchboardConfig {
     /** Score below which the tool retriever leaves a tool out (0 shows the best `topK` always). */
     toolThreshold?: number;
     /** Co-usage priors learned from the journal's completed runs (off; `true` for the defaults). */
-    coUsage?: boolean | { runs?: number; refreshMs?: number; minRuns?: number };
+    coUsage?: boolean | CoUsageOptions;
   };
   memory?: MemoryOptions;
   budgets?: Partial<Budget>;

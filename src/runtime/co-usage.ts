@@ -38,10 +38,18 @@ export function createCoUsageLearner(
   let current: CoUsagePriors | undefined;
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
+  // The tools of each completed run learned from: an ended journal does not change (an erasure
+  // redacts payloads, not tool names), so a refresh reads only the runs that completed since.
+  let known = new Map<string, string[]>();
   const learn = async (): Promise<void> => {
     const rows = await store.runs.list({ status: 'completed', limit: runs });
-    const journals = await Promise.all(rows.map((r) => store.journal.read(r.runId)));
-    current = learnCoUsage(completedRunTools(journals.flat()), minRuns);
+    const fresh = rows.filter((r) => !known.has(r.runId));
+    const journals = await Promise.all(fresh.map((r) => store.journal.read(r.runId)));
+    const next = new Map<string, string[]>();
+    fresh.forEach((r, i) => next.set(r.runId, completedRunTools(journals[i] ?? [])[0] ?? []));
+    for (const r of rows) if (!next.has(r.runId)) next.set(r.runId, known.get(r.runId) ?? []);
+    known = next;
+    current = learnCoUsage([...known.values()], minRuns);
   };
   const refresh = (): Promise<void> => {
     // One refresh at a time: a slow store never piles reads up behind the timer.

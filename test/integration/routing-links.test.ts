@@ -55,6 +55,14 @@ const model = policyModel(({ prompt, tools: shown }) =>
     : { text: 'done' },
 );
 
+/** Looks up the weather, then texts it: runs whose journal teaches that the two go together. */
+const companion = policyModel(({ prompt }) => {
+  const done = toolResults(prompt).length;
+  if (done === 0) return { toolCalls: [{ toolName: 'get_weather', input: {} }] };
+  if (done === 1) return { toolCalls: [{ toolName: 'send_sms', input: {} }] };
+  return { text: 'sent' };
+});
+
 void test('schema links: the default retriever shows the producer of a missing order id and journals why', async () => {
   const { system, close } = await startSystem('sqlite', { agents: [agent], model });
   try {
@@ -82,12 +90,6 @@ void test('schema links: the default retriever shows the producer of a missing o
 
 void test('co-usage priors learned from completed runs in the journal pull in the usual companion', async () => {
   // Runs that looked up the weather and then texted it: the journal is the training data.
-  const companion = policyModel(({ prompt }) => {
-    const done = toolResults(prompt).length;
-    if (done === 0) return { toolCalls: [{ toolName: 'get_weather', input: {} }] };
-    if (done === 1) return { toolCalls: [{ toolName: 'send_sms', input: {} }] };
-    return { text: 'sent' };
-  });
   const everything = { ...agent, toolRetrieval: undefined };
   const first = await startSystem('sqlite', { agents: [everything], model: companion });
   const events = [];
@@ -132,12 +134,6 @@ void test('co-usage priors learned from completed runs in the journal pull in th
 
 for (const adapter of ADAPTERS) {
   void test(`routing.coUsage: a system learns the priors from its own journal at start (${adapter})`, async () => {
-    const companion = policyModel(({ prompt }) => {
-      const done = toolResults(prompt).length;
-      if (done === 0) return { toolCalls: [{ toolName: 'get_weather', input: {} }] };
-      if (done === 1) return { toolCalls: [{ toolName: 'send_sms', input: {} }] };
-      return { text: 'sent' };
-    });
     // The training runs: an agent that sees every tool looks up the weather, then texts it.
     const trainer = { ...agent, name: 'trainer', toolRetrieval: undefined };
     const first = await startSystem(adapter, {

@@ -51,6 +51,8 @@ void test('learns P(companion | tool) from the most recent completed runs; one r
   assert.deepEqual(learner.priors(), { get_weather: { send_sms: 1 }, send_sms: { get_weather: 1 } });
   await learner.start();
   assert.equal(reads.list, 2, 'start learns once at once');
+  assert.equal(reads.journal, 2, 'runs already learned from are not read again');
+  assert.deepEqual(learner.priors(), { get_weather: { send_sms: 1 }, send_sms: { get_weather: 1 } });
   learner.stop();
 });
 

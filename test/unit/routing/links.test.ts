@@ -15,6 +15,13 @@ import {
 const ORDER_ID = { type: 'string', pattern: '^ORD-\\d{5}$', description: 'Order id, e.g. ORD-10042' };
 const CUSTOMER = { type: 'string', description: 'Customer id (CUS-0042)' };
 
+/** A tool that requires one argument of the given schema. */
+const needs = (name: string, description: string, argument: string, schema: object): RoutingTarget => ({
+  name,
+  description,
+  parameters: { type: 'object', properties: { [argument]: schema }, required: [argument] },
+});
+
 const catalog: RoutingTarget[] = [
   {
     name: 'modify_order_address',
@@ -138,16 +145,8 @@ void test('fewer tool-definition tokens: a clear winner is shown with one runner
 void test('reader links: a tool that changes an order pulls in the tool that reads it by the same id', () => {
   const desk: RoutingTarget[] = [
     ...catalog,
-    {
-      name: 'cancel_order',
-      description: 'Cancel an order that has not shipped and refund it.',
-      parameters: { type: 'object', properties: { orderId: ORDER_ID }, required: ['orderId'] },
-    },
-    {
-      name: 'get_order_details',
-      description: 'Status, items and payments.',
-      parameters: { type: 'object', properties: { orderId: ORDER_ID }, required: ['orderId'] },
-    },
+    needs('cancel_order', 'Cancel an order that has not shipped and refund it.', 'orderId', ORDER_ID),
+    needs('get_order_details', 'Status, items and payments.', 'orderId', ORDER_ID),
   ];
   const all = new Set(desk.map((t) => t.name));
   // The id is supplied: no producer is needed, but the policy's read before the change still is.
@@ -182,26 +181,18 @@ void test('reader links: a tool that changes an order pulls in the tool that rea
 
 void test('schema links: a tool that changes something produces nothing, and an id of the documented shape is supplied', () => {
   const desk: RoutingTarget[] = [
-    {
-      name: 'return_order_items',
-      description: 'Return delivered items of an order.',
-      parameters: {
-        type: 'object',
-        properties: { order_id: { type: 'string', description: "The order id, e.g. '#W2918342'" } },
-        required: ['order_id'],
-      },
-    },
-    {
-      name: 'get_user',
-      description: 'A user profile with the ids of their orders.',
-      parameters: { type: 'object', properties: { user_id: CUSTOMER }, required: ['user_id'] },
-    },
-    {
-      // Mentions orders, but answers with a confirmation: not a source of order ids.
-      name: 'update_user_address',
-      description: "Update a user's default address. Does not affect existing orders.",
-      parameters: { type: 'object', properties: { user_id: CUSTOMER }, required: ['user_id'] },
-    },
+    needs('return_order_items', 'Return delivered items of an order.', 'order_id', {
+      type: 'string',
+      description: "The order id, e.g. '#W2918342'",
+    }),
+    needs('get_user', 'A user profile with the ids of their orders.', 'user_id', CUSTOMER),
+    // Mentions orders, but answers with a confirmation: not a source of order ids.
+    needs(
+      'update_user_address',
+      "Update a user's default address. Does not affect existing orders.",
+      'user_id',
+      CUSTOMER,
+    ),
     { name: 'translate', description: 'Translate text between languages.' },
   ];
   const all = new Set(desk.map((t) => t.name));
