@@ -35,33 +35,15 @@ const EARLIER = { ...DEFAULT_LINKS, decay: 0.6, textAffinity: 0.5, readWeight: 0
 
 const domainOf = (c: Case): string => c.id.replace(/-\d+$/u, '');
 
-/** Each domain's catalog: the tools any of its cases expects, plus the tools named after it. */
+/** Each domain's catalog: the tools its cases expect (every tool of the suite belongs to one). */
 function domainCatalogs(suite: Suite): Map<string, RoutingTarget[]> {
-  const used = new Map<string, Set<string>>();
-  for (const c of suite.cases) {
-    const set = used.get(domainOf(c)) ?? new Set<string>();
-    for (const e of c.expected) set.add(e);
-    used.set(domainOf(c), set);
-  }
-  // A tool no case expects belongs to the domain whose tools share the most words with it.
   const owner = new Map<string, string>();
-  for (const [d, set] of used) for (const t of set) owner.set(t, d);
-  const words = (t: RoutingTarget): Set<string> =>
-    new Set(`${t.name} ${t.description}`.toLowerCase().split(/[^a-z]+/u));
-  const out = new Map<string, RoutingTarget[]>([...used.keys()].map((d) => [d, []]));
+  for (const c of suite.cases) for (const e of c.expected) owner.set(e, domainOf(c));
+  const out = new Map<string, RoutingTarget[]>();
   for (const t of suite.targets) {
-    let d = owner.get(t.name);
-    if (!d) {
-      const mine = words(t);
-      let best = -1;
-      for (const [domain, set] of used) {
-        const overlap = suite.targets
-          .filter((o) => set.has(o.name))
-          .reduce((n, o) => n + [...words(o)].filter((w) => w.length > 3 && mine.has(w)).length, 0);
-        if (overlap > best) [best, d] = [overlap, domain];
-      }
-    }
-    out.get(d as string)?.push(t);
+    const d = owner.get(t.name);
+    if (!d) throw new Error(`${t.name}: no case expects it, so it belongs to no domain`);
+    out.set(d, [...(out.get(d) ?? []), t]);
   }
   return out;
 }

@@ -147,18 +147,16 @@ function engineFor(options: SystemOptions, store: Store) {
               options.routerThreshold !== undefined ? { threshold: options.routerThreshold } : {},
             )
           : undefined));
-  const scrubber = createScrubber(options.secrets ?? []);
   // Co-usage priors learned from the journal reach the default retrievers only (yours bring their own).
   const coUsage =
     options.coUsage && !options.retrievers
-      ? createCoUsageLearner(store, options.coUsage === true ? {} : options.coUsage, (e) =>
-          (options.onError ?? console.error)(scrubThrown(scrubber, e)),
-        )
+      ? createCoUsageLearner(store, options.coUsage === true ? {} : options.coUsage)
       : null;
   const retrievers =
     options.retrievers ??
     defaultRetrievers(agents, options.toolThreshold, versions, coUsage ? () => coUsage.priors() : undefined);
   const deltas = new DeltaHub();
+  const scrubber = createScrubber(options.secrets ?? []);
   const engine = new Engine({
     store,
     agents,
@@ -395,7 +393,7 @@ export function createSystem(
       // Every process publishes the versions it is configured with (a label is immutable).
       await publish();
       if (!(await workers.start())) return;
-      await coUsage?.start();
+      await coUsage?.start(onError);
       deployments.start();
       workers.startSweeper();
       scheduler.start();

@@ -24,16 +24,12 @@ export interface CoUsageLearner {
   priors(): CoUsagePriors | undefined;
   /** Learn again from the store now. */
   refresh(): Promise<void>;
-  /** Learn once, then again every `refreshMs` until {@link CoUsageLearner.stop}. */
-  start(): Promise<void>;
+  /** Learn once, then again every `refreshMs` until {@link CoUsageLearner.stop}; errors go to `onError`. */
+  start(onError: (error: unknown) => void): Promise<void>;
   stop(): void;
 }
 
-export function createCoUsageLearner(
-  store: Store,
-  options: CoUsageOptions,
-  onError: (error: unknown) => void,
-): CoUsageLearner {
+export function createCoUsageLearner(store: Store, options: CoUsageOptions): CoUsageLearner {
   const { runs, refreshMs, minRuns } = { ...DEFAULT_CO_USAGE, ...options };
   let current: CoUsagePriors | undefined;
   let timer: NodeJS.Timeout | null = null;
@@ -61,7 +57,7 @@ export function createCoUsageLearner(
   return {
     priors: () => current,
     refresh,
-    async start() {
+    async start(onError) {
       if (timer) return;
       await refresh().catch(onError);
       timer = setInterval(() => void refresh().catch(onError), refreshMs);

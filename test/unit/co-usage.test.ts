@@ -43,13 +43,13 @@ function storeOf(fail = false) {
 
 void test('learns P(companion | tool) from the most recent completed runs; one refresh at a time', async () => {
   const { store, reads } = storeOf();
-  const learner = createCoUsageLearner(store, { runs: 50, refreshMs: 60_000 }, (e) => assert.fail(String(e)));
+  const learner = createCoUsageLearner(store, { runs: 50, refreshMs: 60_000 });
   assert.equal(learner.priors(), undefined, 'nothing before the first refresh');
   await Promise.all([learner.refresh(), learner.refresh(), learner.refresh()]);
   assert.equal(reads.list, 1, 'concurrent refreshes share one read');
   assert.equal(reads.journal, 2);
   assert.deepEqual(learner.priors(), { get_weather: { send_sms: 1 }, send_sms: { get_weather: 1 } });
-  await learner.start();
+  await learner.start((e) => assert.fail(String(e)));
   assert.equal(reads.list, 2, 'start learns once at once');
   assert.equal(reads.journal, 2, 'runs already learned from are not read again');
   assert.deepEqual(learner.priors(), { get_weather: { send_sms: 1 }, send_sms: { get_weather: 1 } });
@@ -59,8 +59,8 @@ void test('learns P(companion | tool) from the most recent completed runs; one r
 void test('a store error at start is reported, not thrown, and leaves no priors', async () => {
   const { store } = storeOf(true);
   const errors: unknown[] = [];
-  const learner = createCoUsageLearner(store, { runs: 50 }, (e) => errors.push(e));
-  await learner.start();
+  const learner = createCoUsageLearner(store, { runs: 50 });
+  await learner.start((e) => errors.push(e));
   learner.stop();
   assert.equal(errors.length, 1);
   assert.match(String(errors[0]), /store down/);
