@@ -79,7 +79,8 @@ test('a good version goes linear:25 to 100% with every shift baked, then the old
       d.steps.slice(-2).map((x) => x.decision),
       ['post_validated', 'succeeded'],
     );
-    const runs = await s.system.list({ agent: 'orders' });
+    // Every run of the rollout, not the default newest 100 (a fast machine makes more than that at 100%).
+    const runs = await s.system.list({ agent: 'orders', limit: n + 10 });
     assert.ok(
       runs.some((r) => r.version === 'v2') && runs.some((r) => r.version === 'v1'),
       'both versions served traffic',
