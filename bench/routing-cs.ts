@@ -1,9 +1,9 @@
 /**
  * The multi-step customer-service suite (bench/routing-cs-tasks.json: a customer's first message →
  * every tool the policy in bench/routing-cs-policy.md needs), scored with the tools' own scores
- * only, with the schema links of the earlier defaults, and with each link kind of the production
- * defaults added one at a time; on the pooled catalog (three domains, as one agent with every tool)
- * and on per-domain catalogs (one agent per domain, as a system would split them). Co-usage priors
+ * only and with each link kind and weight of the production defaults added one at a time; on the
+ * pooled catalog (three domains, as one agent with every tool) and on per-domain catalogs (one
+ * agent per domain, as a system would split them). Co-usage priors
  * are learned leave-one-case-out from the other cases' tool sets (the journal of completed runs a
  * deployed system would learn from; a case never teaches its own priors).
  *
@@ -30,8 +30,8 @@ import { pct } from './routing-common.ts';
 const KS = [1, 3, 5, 10] as const;
 type Case = Suite['cases'][number];
 
-/** The schema links as they were before reader links (hop decay 0.6, description affinity 0.5). */
-const EARLIER = { ...DEFAULT_LINKS, decay: 0.6, textAffinity: 0.5, readWeight: 0 };
+/** This session's two weights at their neutral values: a mention counts as an identifier, no alternatives. */
+const NEUTRAL = { mentionAffinity: DEFAULT_LINKS.textAffinity, alternativeWeight: 1 };
 
 const domainOf = (c: Case): string => c.id.replace(/-\d+$/u, '');
 
@@ -91,9 +91,10 @@ export function customerServiceRows(dir: string = import.meta.dirname, before?: 
   const priors = leaveOneOut(suite);
   const variants: [string, (c: Case) => RetrieverOptions, boolean][] = [
     ['own scores only (`links: false`)', () => ({ links: false }), true],
-    ['+ schema links at the earlier decay 0.6, description 0.5', () => ({ links: EARLIER }), true],
-    ['+ schema links, decay 0.9, description 0.9', () => ({ links: { readWeight: 0 } }), true],
-    ['+ reader links (the production default)', () => ({}), true],
+    ['+ schema links (decay 0.95, description 0.9)', () => ({ links: { ...NEUTRAL, readWeight: 0 } }), true],
+    ['+ reader links', () => ({ links: NEUTRAL }), true],
+    ['+ a mere mention of the entity counts 0.7', () => ({ links: { alternativeWeight: 1 } }), true],
+    ['+ alternative producers 0.6 (the production default)', () => ({}), true],
     ['+ co-usage priors (leave-one-case-out)', (c) => ({ coUsage: priors(c) }), false],
   ];
   const rows = [

@@ -32,8 +32,11 @@ interface Need {
   /** Compiled `pattern` of the argument (unanchored), when it has one. */
   pattern: RegExp | null;
   email: boolean;
-  /** Tools that produce it; `named`: the entity is in the producer's name, not only its text. */
-  producers: { index: number; named: boolean }[];
+  /**
+   * Tools that produce it, by how they show it: the entity is in the producer's `name`, its text
+   * names an identifier of it (`id`: "their order ids"), or its text only `mention`s it.
+   */
+  producers: { index: number; affinity: 'name' | 'id' | 'mention' }[];
 }
 
 /**
@@ -119,13 +122,27 @@ function examplePattern(description: unknown): RegExp | null {
 export interface LinkOptions {
   /** A producer's score is its consumer's fused score times `decay` (per hop) times its affinity. */
   decay: number;
-  /** Affinity of a producer whose description or output (not its name) names the entity. */
+  /**
+   * Affinity of a producer whose description or output (not its name) names the entity's
+   * identifier ("their order ids", `orderId`).
+   */
   textAffinity: number;
+  /**
+   * Affinity of a producer whose text only mentions the entity, not an identifier of it ("charges
+   * per line"): weaker evidence that it returns one.
+   */
+  mentionAffinity: number;
   /**
    * A changing tool's reader (same required identifier, a read verb): its score is the changing
    * tool's fused score times `readWeight`. 0 turns reader links off.
    */
   readWeight: number;
+  /**
+   * Producers of the same identifier are alternatives (by email, by name and zip): the one the
+   * request can feed best (fewest of its required inputs missing from it) keeps its score, the
+   * others are scaled by `alternativeWeight`.
+   */
+  alternativeWeight: number;
   /** Hops from the request's own candidates (1: direct producers only). */
   maxDepth: number;
   /** How many of the best candidates may pull in producers / companions. */
@@ -135,8 +152,10 @@ export interface LinkOptions {
 }
 
 export const DEFAULT_LINKS: LinkOptions = {
-  decay: 0.9,
+  decay: 0.95,
   textAffinity: 0.9,
+  mentionAffinity: 0.7,
+  alternativeWeight: 0.6,
   readWeight: 0.9,
   maxDepth: 2,
   seeds: 3,
@@ -158,13 +177,25 @@ function required(parameters: unknown): [string, Schema][] {
     .map((n): [string, Schema] => [n, asSchema(props[n]) ?? {}]);
 }
 
+/**
+ * What a tool needs to be called with: its required arguments, or, when it requires none but takes
+ * some (look a customer up by email, or by name and postcode), every argument it takes.
+ */
+function inputsOf(parameters: unknown): [string, Schema][] {
+  const needed = required(parameters);
+  if (needed.length > 0) return needed;
+  const props = asSchema(asSchema(parameters)?.properties);
+  return props ? Object.entries(props).map(([n, p]): [string, Schema] => [n, asSchema(p) ?? {}]) : [];
+}
+
 /** The entity an identifier argument names (`orderId` → order), or null for a non-identifier. */
 function entityOf(name: string, schema: Schema): string | null {
   const parts = words(name);
   const description = typeof schema.description === 'string' ? words(schema.description) : [];
-  const idLike = GENERIC.has(parts.at(-1) ?? '') || description.some((w) => w === 'id' || w === 'identifier');
+  const idLike =
+    ID_WORDS.has(parts.at(-1) ?? '') || description.some((w) => w === 'id' || w === 'identifier');
   if (!idLike) return null;
-  const noun = parts.filter((w) => !GENERIC.has(w)).at(-1);
+  const noun = parts.filter((w) => !ID_WORDS.has(w)).at(-1);
   return noun ? stem(noun) : null;
 }
 
@@ -178,12 +209,60 @@ function unanchored(pattern: unknown): RegExp | null {
 }
 
 const stems = (text: string): Set<string> => new Set(words(text).map(stem));
-const ID_TOKEN = /(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][\w-]{2,}/u;
+/**
+ * Words that make an identifier: at the end of an argument's name (`plan_code`), or right after an
+ * entity's noun in a description ("order ids", "reservation codes").
+ */
+const ID_WORDS = new Set([...GENERIC, 'code', 'codes']);
+/** Stems of the nouns a text names an identifier of: `order` in "their order ids" or `orderId`. */
+function identified(text: string): Set<string> {
+  const ws = words(text);
+  const out = new Set<string>();
+  ws.forEach((w, i) => {
+    if (!GENERIC.has(w) && ID_WORDS.has(ws[i + 1] ?? '')) out.add(stem(w));
+  });
+  return out;
+}
+/** Something a text can be tested for: a compiled pattern, or a rule like {@link ID_TOKEN}. */
+interface TextTest {
+  test(text: string): boolean;
+}
+const TOKENS = /(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]{2,}/gu;
+/** A number with a unit or an ordinal ("256GB", "6mm", "the 20th"): a quantity, not an identifier. */
+const QUANTITY = /^\d+(?:st|nd|rd|th|[A-Za-z]{1,3})$/u;
+/** Any identifier-like token (letters and digits mixed, not a quantity) supplies an unpatterned id. */
+const ID_TOKEN: TextTest = {
+  test: (text) => {
+    for (const [token] of text.matchAll(TOKENS)) if (!QUANTITY.test(token)) return true;
+    return false;
+  },
+};
+
+/** A person's name: two capitalised words in a row ("Kenji Watanabe"), not one at a sentence's start. */
+const PERSON_NAME = /\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\s+[A-Z][a-z]+/u;
+const EMAIL = /[^\s@]+@[^\s@]+\.\w+/u;
+
+/**
+ * How a request can supply one argument: its pattern, its example's shape, an email or a person's
+ * name; null when nothing in the text would show it (a free-text reason, a quantity).
+ */
+function supplyTest(argument: string, schema: Schema): RegExp | null {
+  const parts = words(argument);
+  if (schema.format === 'email' || parts.includes('email')) return EMAIL;
+  if (parts.includes('name') && parts.length <= 2) return PERSON_NAME;
+  return unanchored(schema.pattern) ?? examplePattern(schema.description);
+}
 
 /** Schema links fitted on a catalog. */
 export interface SchemaLinks {
-  /** Needs of target `index` that `query` does not supply. */
-  unsupplied(index: number, query: string): { argument: string; producers: Need['producers'] }[];
+  /**
+   * Needs of target `index` that `query` does not supply, each producer with how many of its own
+   * inputs `query` does not visibly supply (an input no text can show counts as missing).
+   */
+  unsupplied(
+    index: number,
+    query: string,
+  ): { argument: string; producers: (Need['producers'][number] & { missing: number })[] }[];
   /** For a tool that changes what an identifier names: the tools that read it by the same argument. */
   readers(index: number): readonly { index: number; argument: string }[];
 }
@@ -196,7 +275,9 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
       .filter((e): e is string => e !== null),
   );
   const nameStems = targets.map((t) => stems(t.name));
-  const textStems = targets.map((t) => stems(`${t.description} ${JSON.stringify(t.output ?? '')}`));
+  const texts = targets.map((t) => `${t.description} ${JSON.stringify(t.output ?? '')}`);
+  const textStems = texts.map(stems);
+  const idStems = texts.map(identified);
   const needs: Need[][] = targets.map((t, i) =>
     required(t.parameters).flatMap(([argument, schema]) => {
       const entity = entityOf(argument, schema);
@@ -204,8 +285,9 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
       const producers: Need['producers'] = [];
       targets.forEach((t, j) => {
         if (j === i || entities[j]?.includes(entity) || writes(t.name)) return;
-        if (nameStems[j]?.has(entity)) producers.push({ index: j, named: true });
-        else if (textStems[j]?.has(entity)) producers.push({ index: j, named: false });
+        if (nameStems[j]?.has(entity)) producers.push({ index: j, affinity: 'name' });
+        else if (idStems[j]?.has(entity)) producers.push({ index: j, affinity: 'id' });
+        else if (textStems[j]?.has(entity)) producers.push({ index: j, affinity: 'mention' });
       });
       if (producers.length === 0 || producers.length > MAX_PRODUCERS) return [];
       const pattern = unanchored(schema.pattern) ?? examplePattern(schema.description);
@@ -223,11 +305,14 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
       return found.length > MAX_PRODUCERS ? [] : found;
     });
   });
+  const inputs = targets.map((t) =>
+    inputsOf(t.parameters).map(([argument, schema]) => supplyTest(argument, schema)),
+  );
   // A retrieval asks about several candidates' needs with the same query (the whole conversation):
   // each pattern is tested on it once.
   let lastQuery: string | undefined;
-  const supplied = new Map<RegExp, boolean>();
-  const suppliedBy = (pattern: RegExp, query: string): boolean => {
+  const supplied = new Map<TextTest, boolean>();
+  const suppliedBy = (pattern: TextTest, query: string): boolean => {
     if (query !== lastQuery) {
       supplied.clear();
       lastQuery = query;
@@ -246,7 +331,13 @@ export function fitSchemaLinks(targets: readonly RoutingTarget[]): SchemaLinks {
               ? !query.includes('@')
               : !suppliedBy(ID_TOKEN, query),
         )
-        .map((n) => ({ argument: n.argument, producers: n.producers }));
+        .map((n) => ({
+          argument: n.argument,
+          producers: n.producers.map((p) => ({
+            ...p,
+            missing: (inputs[p.index] ?? []).filter((test) => !test || !suppliedBy(test, query)).length,
+          })),
+        }));
     },
     readers: (index) => readers[index] ?? [],
   };
@@ -331,8 +422,12 @@ export function expandLinks(
     const next: Ranked[] = [];
     for (const c of frontier) {
       for (const need of links.unsupplied(c.index, query)) {
+        const fewest = Math.min(...need.producers.map((p) => p.missing));
         for (const p of need.producers) {
-          const score = c.fused * options.decay * (p.named ? 1 : options.textAffinity);
+          const affinity =
+            p.affinity === 'name' ? 1 : p.affinity === 'id' ? options.textAffinity : options.mentionAffinity;
+          const alternative = p.missing > fewest ? options.alternativeWeight : 1;
+          const score = c.fused * options.decay * affinity * alternative;
           const from = names[c.index] as string;
           if (offer(p.index, score, { via: 'schema', from, argument: need.argument }))
             next.push({ index: p.index, fused: score });

@@ -215,3 +215,112 @@ void test('schema links: a tool that changes something produces nothing, and an 
     ['get_user'],
   );
 });
+
+void test('schema links: a producer that names an identifier of the entity outranks one that only mentions it', () => {
+  const LINE_ID = { type: 'string', description: "Line id, e.g. 'L-5531'" };
+  const desk: RoutingTarget[] = [
+    needs('get_line_details', 'A line: plan, data used this cycle, roaming, add-ons.', 'line_id', LINE_ID),
+    { name: 'get_account', description: 'Account overview: holder, lines (line id, number, user).' },
+    { name: 'get_bill', description: 'Itemised bill: charges per line, credits and amount due.' },
+    { name: 'translate', description: 'Translate text between languages.' },
+  ];
+  const all = new Set(desk.map((t) => t.name));
+  const query = 'how much data is left on my line this cycle';
+  const r = createToolRetriever(desk).retrieve(query, { permitted: all, topK: 4 });
+  const score = (name: string) => r.candidates.find((c) => c.name === name)?.scores.linked ?? 0;
+  assert.deepEqual(
+    (r.linked ?? []).filter((l) => l.from === 'get_line_details').map((l) => l.name),
+    ['get_account', 'get_bill'],
+  );
+  // 0.9 (names "line id") against 0.7 (only "per line"), the defaults.
+  assert.ok(Math.abs(score('get_account') / score('get_bill') - 0.9 / 0.7) < 0.01, `${score('get_account')}`);
+  const even = createToolRetriever(desk, { links: { mentionAffinity: 0.9 } }).retrieve(query, {
+    permitted: all,
+    topK: 4,
+  });
+  const evenScore = (name: string) => even.candidates.find((c) => c.name === name)?.scores.linked ?? 0;
+  assert.equal(evenScore('get_account'), evenScore('get_bill'));
+});
+
+void test('schema links: of two producers of the same id, the one the request can feed keeps its score', () => {
+  const USER_ID = { type: 'string', description: "The user id, e.g. 'jane_doe_4821'" };
+  const text = (description: string) => ({ type: 'string', description });
+  const desk: RoutingTarget[] = [
+    needs('get_user_details', 'A user: name, addresses, payment methods and order ids.', 'user_id', USER_ID),
+    needs('find_user_id_by_email', 'Find a user id by email address.', 'email', text("e.g. 'jane@x.com'")),
+    {
+      name: 'find_user_id_by_name_zip',
+      description: 'Find a user id by first name, last name and zip code.',
+      parameters: {
+        type: 'object',
+        properties: {
+          first_name: text("First name, e.g. 'Jane'"),
+          last_name: text("Last name, e.g. 'Doe'"),
+          zip: text("Zip code, e.g. '10013'"),
+        },
+        required: ['first_name', 'last_name', 'zip'],
+      },
+    },
+    { name: 'translate', description: 'Translate text between languages.' },
+  ];
+  const all = new Set(desk.map((t) => t.name));
+  const retriever = createToolRetriever(desk);
+  const linked = (query: string) => {
+    const r = retriever.retrieve(query, { permitted: all, topK: 4 });
+    const s = (name: string) => r.candidates.find((c) => c.name === name)?.scores.linked ?? 0;
+    return { email: s('find_user_id_by_email'), nameZip: s('find_user_id_by_name_zip') };
+  };
+  // Nothing given: one input (an email) is easier to ask for than three; 0.6 is the default weight.
+  const none = linked('show me the details of my account');
+  assert.ok(Math.abs(none.nameZip / none.email - 0.6) < 0.01, JSON.stringify(none));
+  const byName = linked('show me the details of my account, I am Kenji Watanabe, 02134');
+  assert.ok(Math.abs(byName.email / byName.nameZip - 0.6) < 0.01, JSON.stringify(byName));
+  const byEmail = linked('show me the details of my account, kenji@example.org');
+  assert.ok(byEmail.nameZip < byEmail.email, JSON.stringify(byEmail));
+  // An input no text can show (a free-text reason) counts as missing, not as given.
+  const withReason = [
+    ...desk,
+    needs('find_user_id_by_reason', 'Find a user id from a note.', 'note', text('Why the user calls')),
+  ];
+  const r = createToolRetriever(withReason).retrieve('show me my account, kenji@example.org', {
+    permitted: new Set(withReason.map((t) => t.name)),
+    topK: 5,
+  });
+  const s = (name: string) => r.candidates.find((c) => c.name === name)?.scores.linked ?? 0;
+  assert.ok(s('find_user_id_by_reason') < s('find_user_id_by_email'), JSON.stringify(r.candidates));
+  const off = createToolRetriever(desk, { links: { alternativeWeight: 1 } }).retrieve(
+    'show me the details of my account',
+    { permitted: all, topK: 4 },
+  );
+  const offScore = (name: string) => off.candidates.find((c) => c.name === name)?.scores.linked;
+  assert.equal(offScore('find_user_id_by_email'), offScore('find_user_id_by_name_zip'));
+});
+
+void test('schema links: a quantity or an ordinal is not an identifier; a code argument is one', () => {
+  const desk: RoutingTarget[] = [
+    needs('get_customer_plan', 'The plan and usage of a customer.', 'customerId', CUSTOMER),
+    needs('find_customer', 'Find a customer id by phone number.', 'phone', {
+      type: 'string',
+      description: "e.g. '+14155550143'",
+    }),
+    needs('change_plan', 'Move to a different plan.', 'plan_code', {
+      type: 'string',
+      description: 'Plan code',
+    }),
+    { name: 'get_plan_catalog', description: 'Lists mobile plans with prices and what they include.' },
+    { name: 'translate', description: 'Translate text between languages.' },
+  ];
+  const all = new Set(desk.map((t) => t.name));
+  const retriever = createToolRetriever(desk);
+  const from = (query: string, consumer: string) =>
+    (retriever.retrieve(query, { permitted: all, topK: 5 }).linked ?? [])
+      .filter((l) => l.from === consumer)
+      .map((l) => l.name);
+  assert.deepEqual(
+    from('what plan and usage do I have on my 256GB phone, since the 20th', 'get_customer_plan'),
+    ['find_customer'],
+  );
+  assert.deepEqual(from('what plan and usage does customer CUS0042 have', 'get_customer_plan'), []);
+  // `plan_code` names a plan: the catalog that lists plans produces it.
+  assert.ok(from('move me to a different plan', 'change_plan').includes('get_plan_catalog'));
+});
