@@ -91,7 +91,11 @@ export function customerServiceRows(dir: string = import.meta.dirname, before?: 
   const priors = leaveOneOut(suite);
   const variants: [string, (c: Case) => RetrieverOptions, boolean][] = [
     ['own scores only (`links: false`)', () => ({ links: false }), true],
-    ['+ schema links (decay 0.95, description 0.9)', () => ({ links: { ...NEUTRAL, readWeight: 0 } }), true],
+    [
+      '+ schema links (decay 0.95, 3 hops, description 1)',
+      () => ({ links: { ...NEUTRAL, readWeight: 0 } }),
+      true,
+    ],
     ['+ reader links', () => ({ links: NEUTRAL }), true],
     ['+ a mere mention of the entity counts 0.7', () => ({ links: { alternativeWeight: 1 } }), true],
     ['+ alternative producers 0.6 (the production default)', () => ({}), true],

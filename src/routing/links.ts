@@ -153,11 +153,11 @@ export interface LinkOptions {
 
 export const DEFAULT_LINKS: LinkOptions = {
   decay: 0.95,
-  textAffinity: 0.9,
+  textAffinity: 1,
   mentionAffinity: 0.7,
   alternativeWeight: 0.6,
   readWeight: 0.9,
-  maxDepth: 2,
+  maxDepth: 3,
   seeds: 3,
   coUsageWeight: 1,
 };

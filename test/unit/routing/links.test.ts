@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JournalEvent } from '../../../src/core/events.ts';
 import {
+  DEFAULT_LINKS,
   completedRunTools,
   createToolRetriever,
   learnCoUsage,
@@ -232,9 +233,12 @@ void test('schema links: a producer that names an identifier of the entity outra
     (r.linked ?? []).filter((l) => l.from === 'get_line_details').map((l) => l.name),
     ['get_account', 'get_bill'],
   );
-  // 0.9 (names "line id") against 0.7 (only "per line"), the defaults.
-  assert.ok(Math.abs(score('get_account') / score('get_bill') - 0.9 / 0.7) < 0.01, `${score('get_account')}`);
-  const even = createToolRetriever(desk, { links: { mentionAffinity: 0.9 } }).retrieve(query, {
+  // Names "line id" (textAffinity) against only "per line" (mentionAffinity).
+  const expected = DEFAULT_LINKS.textAffinity / DEFAULT_LINKS.mentionAffinity;
+  assert.ok(expected > 1 && Math.abs(score('get_account') / score('get_bill') - expected) < 0.01);
+  const even = createToolRetriever(desk, {
+    links: { mentionAffinity: DEFAULT_LINKS.textAffinity },
+  }).retrieve(query, {
     permitted: all,
     topK: 4,
   });
