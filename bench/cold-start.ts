@@ -155,7 +155,7 @@ function runChild(root: string): Promise<Timings> {
   return new Promise((done, fail) => {
     const t0 = performance.now();
     let timings: Timings | undefined;
-    const c = fork(fileURLToPath(import.meta.url), ['child', root, '--store', values.store!], {
+    const c = fork(fileURLToPath(import.meta.url), ['child', root, '--store', values.store], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     c.on('message', (m: { type: string; timings: Timings }) => {
@@ -204,5 +204,5 @@ async function parent(): Promise<void> {
     );
 }
 
-if (positionals[0] === 'child') await child(positionals[1]!, values.store!);
+if (positionals[0] === 'child') await child(positionals[1]!, values.store);
 else await parent();
