@@ -7,27 +7,17 @@
  * A wrong key is a one-line {@link ConfigError} naming its path and the nearest valid key, before
  * anything starts or any file is written.
  */
-import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { resolve } from 'node:path';
-import { z } from 'zod';
-import type { AgentDefinition } from './core/agent.ts';
 import { DEFAULT_BUDGET } from './core/budget.ts';
 import { ConfigError } from './core/errors.ts';
 import { parsePolicies } from './core/policy.ts';
-import type { AgentRouter } from './core/routing-port.ts';
 import { parseMcpConfig } from './mcp/config.ts';
-import {
-  compileJwt,
-  compileWebhooks,
-  JWT_DEFAULTS,
-  jwtSchema,
-  WEBHOOK_DEFAULTS,
-  webhookSchema,
-} from './gateway/inbound-config.ts';
+import { compileJwt, compileWebhooks, JWT_DEFAULTS, WEBHOOK_DEFAULTS } from './gateway/inbound-config.ts';
 import { parseModelSpec } from './models/spec.ts';
-import { checkScheduleAgents, compileSchedules, SCHEDULE_DEFAULTS, scheduleSchema } from './core/schedule.ts';
+import { checkScheduleAgents, compileSchedules, SCHEDULE_DEFAULTS } from './core/schedule.ts';
+import { configSchemaOf } from './config-schema.ts';
 import { DEPLOYMENT_DEFAULTS, resolveDeploymentOptions } from './core/deployment.ts';
-import { checkAgents, configErrorOf, envOverrides, isAgent, setPath } from './config-keys.ts';
+import { checkAgents, configErrorOf, envOverrides, setPath } from './config-keys.ts';
 
 export { checkAgents, nearest } from './config-keys.ts';
 
@@ -40,7 +30,7 @@ export type {
   PlanConfig,
   SwitchboardConfig,
 } from './config-types.ts';
-import type { AgentsFactory, CompiledConfig, PlanConfig, SwitchboardConfig } from './config-types.ts';
+import type { CompiledConfig, PlanConfig, SwitchboardConfig } from './config-types.ts';
 import type { Env } from './config-keys.ts';
 import { BATCH_BODY_BYTES } from './core/limits.ts';
 
@@ -129,277 +119,6 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
 /** The process environment: read here and nowhere else. */
 export const processEnv = (): Env => process.env;
 
-const int = (min = 0) => z.number().int().min(min);
-const port = z.number().int().min(0).max(65_535);
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `must be ${what}` });
-const isModel = (v: unknown): v is LanguageModelV4 =>
-  typeof v === 'object' && v !== null && 'specificationVersion' in v && 'doGenerate' in v;
-const ipRules = z
-  .object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() })
-  .strict();
-
-const agentSchema = z.custom<AgentDefinition>(isAgent, {
-  message: 'must be an agent from defineAgent({...})',
-});
-
-const planSchema = z
-  .object({
-    requestsPerMinute: z.number().positive().optional(),
-    rate: z.number().positive().optional(),
-    burst: z.number().min(1).optional(),
-    dailyQuota: z.number().int().positive().nullable().optional(),
-    maxConnections: int(1).optional(),
-  })
-  .strict();
-
-const alarm = z.number().min(0).nullable().optional();
-
-const deploymentsSchema = z
-  .object({
-    evaluateEveryMs: int(1).optional(),
-    leaseMs: int(100).optional(),
-    minRuns: int(1).optional(),
-    alarms: z
-      .object({
-        errorRate: alarm,
-        toolErrorRate: alarm,
-        escalationRate: alarm,
-        denialRate: alarm,
-        p95LatencyRatio: alarm,
-        costPerRunRatio: alarm,
-      })
-      .strict()
-      .optional(),
-    validation: z
-      .object({
-        replay: z
-          .union([
-            z.literal(false),
-            z
-              .object({ runs: int(1).optional(), maxDivergenceRate: z.number().min(0).max(1).optional() })
-              .strict(),
-          ])
-          .optional(),
-        suite: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
-    source: z.string().min(1).max(200).optional(),
-  })
-  .strict();
-
-export const configSchema = z
-  .object({
-    agents: z.union([
-      z.array(agentSchema).min(1, 'needs at least one agent'),
-      fn<AgentsFactory>('a function'),
-    ]),
-    defaultAgent: z.string().min(1).optional(),
-    policies: z.array(z.unknown()).optional(),
-    model: z
-      .union([z.string().min(1), z.custom<LanguageModelV4>(isModel, { message: 'must be a model' })])
-      .optional(),
-    modelSettings: z
-      .object({
-        timeoutMs: int().optional(),
-        maxRetries: int().optional(),
-        requestsPerMinute: int(1).optional(),
-        maxOutputTokens: int(1).optional(),
-        contextTokens: int(256).optional(),
-      })
-      .strict()
-      .optional(),
-    store: z
-      .object({
-        dataDir: z.string().min(1).optional(),
-        url: z
-          .string()
-          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-          .optional(),
-        schema: z
-          .string()
-          .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier')
-          .optional(),
-        poolSize: int(1).optional(),
-      })
-      .strict()
-      .optional(),
-    gateway: z
-      .object({
-        host: z.string().min(1).optional(),
-        port: port.optional(),
-        adminHost: z.string().min(1).optional(),
-        adminPort: z.union([port, z.literal(false)]).optional(),
-        cors: z
-          .object({ origins: z.array(z.string().min(1)) })
-          .strict()
-          .optional(),
-        ip: z.object({ public: ipRules.optional(), admin: ipRules.optional() }).strict().optional(),
-        plans: z
-          .record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'plan names are lowercase words'), planSchema)
-          .optional(),
-        auth: z
-          .object({
-            cacheMs: int().optional(),
-            revocationSweepMs: int(10).optional(),
-            maxFailures: int(1).optional(),
-            failureWindowMs: int(1).optional(),
-            jwt: jwtSchema.optional(),
-          })
-          .strict()
-          .optional(),
-        limits: z
-          .object({
-            maxBodyBytes: int(1).optional(),
-            waitTimeoutMs: int().optional(),
-            maxFrameBytes: int(1).optional(),
-            maxMessageBytes: int(1).optional(),
-            sendBufferBytes: int(1).optional(),
-            idleMs: int(1).optional(),
-            maxAbuse: int(1).optional(),
-            maxSubscriptions: int(1).optional(),
-          })
-          .strict()
-          .optional(),
-        heartbeatMs: int(1).optional(),
-        console: z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
-    routing: z
-      .object({
-        router: z
-          .union([
-            z.literal(false),
-            z.custom<AgentRouter>((v) => typeof (v as AgentRouter)?.route === 'function'),
-          ])
-          .optional(),
-        threshold: z.number().min(0).max(1).optional(),
-        retrievers: z.instanceof(Map).optional(),
-        toolThreshold: z.number().min(0).max(1).optional(),
-        coUsage: z
-          .union([
-            z.boolean(),
-            z
-              .object({
-                runs: int(1).optional(),
-                refreshMs: int(1000).optional(),
-                minRuns: int(1).optional(),
-              })
-              .strict(),
-          ])
-          .optional(),
-      })
-      .strict()
-      .optional(),
-    memory: z
-      .union([
-        z.literal(false),
-        z
-          .object({
-            enabled: z.boolean().optional(),
-            k: int(1).optional(),
-            retentionMs: int(1).optional(),
-            maxFacts: int(0).optional(),
-            hooks: z.object({}).passthrough().optional(),
-          })
-          .strict(),
-      ])
-      .optional(),
-    budgets: z
-      .object({
-        maxSteps: int(1).optional(),
-        maxModelCalls: int(1).optional(),
-        maxToolCalls: int(0).optional(),
-        maxTokens: int(1).optional(),
-        maxDelegationDepth: int(0).optional(),
-        deadlineMs: int(1).optional(),
-      })
-      .strict()
-      .optional(),
-    limits: z
-      .object({
-        leaseMs: int(100).optional(),
-        pollMs: int(1).optional(),
-        sweepIntervalMs: int(1).optional(),
-        errorRetryMs: int(0).optional(),
-        poisonAttempts: int(1).optional(),
-        dedupWindowMs: int(0).optional(),
-        approvalTtlMs: int(1).optional(),
-        approvalExpiry: z.enum(['approved', 'rejected']).optional(),
-        breaker: z
-          .object({ threshold: int(1).optional(), cooldownMs: int(0).optional() })
-          .strict()
-          .optional(),
-        routerConcurrency: int(1).optional(),
-      })
-      .strict()
-      .optional(),
-    telemetry: z
-      .object({
-        serviceName: z.string().min(1).optional(),
-        otlp: z
-          .object({
-            endpoint: z.url().optional(),
-            tracesEndpoint: z.url().optional(),
-            batch: z
-              .object({
-                scheduleDelayMs: int(0).optional(),
-                exportTimeoutMs: int(1).optional(),
-                maxExportBatchSize: int(1).optional(),
-                maxQueueSize: int(1).optional(),
-              })
-              .strict()
-              .refine((b) => (b.maxExportBatchSize ?? 0) <= (b.maxQueueSize ?? Infinity), {
-                message: 'maxExportBatchSize must not exceed maxQueueSize',
-                path: ['maxExportBatchSize'],
-              })
-              .optional(),
-          })
-          .strict()
-          .optional(),
-        traces: z.boolean().optional(),
-        metrics: z.boolean().optional(),
-        logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-        captureContent: z.boolean().optional(),
-        prices: z
-          .record(
-            z.string(),
-            z
-              .object({
-                input: z.number().min(0),
-                output: z.number().min(0),
-                cachedInput: z.number().min(0).optional(),
-              })
-              .strict(),
-          )
-          .optional(),
-      })
-      .strict()
-      .optional(),
-    webhooks: z.array(webhookSchema).optional(),
-    schedules: z.array(scheduleSchema).optional(),
-    batch: z
-      .object({
-        share: z.number().gt(0).max(1).optional(),
-        concurrency: int(1).optional(),
-        maxBodyBytes: int(1).optional(),
-      })
-      .strict()
-      .optional(),
-    mcp: z.union([z.string().min(1), z.object({}).passthrough()]).optional(),
-    faults: z.string().optional(),
-    audit: z
-      .object({
-        key: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
-        previousKeys: z.array(z.string().min(16, 'must be at least 16 characters')).optional(),
-      })
-      .strict()
-      .optional(),
-    deployments: deploymentsSchema.optional(),
-  })
-  .strict();
-
 // Compiling
 
 export interface CompileOptions {
@@ -441,6 +160,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
   const { values, sources } = envOverrides(options.env ?? {}, ENV_KEYS);
   const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   for (const [key, value] of Object.entries(values)) setPath(merged, key, value);
+  const configSchema = configSchemaOf();
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const error = configErrorOf(parsed.error, where, configSchema);

@@ -21,7 +21,9 @@ import { DeltaHub, type LiveText } from './runtime/deltas.ts';
 import { followEvents, followRun } from './runtime/follow.ts';
 import { CircuitBreakers } from './runtime/breakers.ts';
 import { memoryApi, type MemoryApi } from './runtime/memory-api.ts';
-import { agentTarget, createRouter } from './routing/index.ts';
+// From the routing modules it needs, not routing/index.ts (which also loads embeddings and suites).
+import { createRouter } from './routing/router.ts';
+import { agentTarget } from './routing/targets.ts';
 import { Engine, type EngineOptions } from './runtime/engine.ts';
 import type { SubmitRequest, SubmitResult } from './runtime/submit.ts';
 import { runCommands, viewOf, type RunCommands, type Resolution, type RunView } from './runtime/commands.ts';

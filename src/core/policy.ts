@@ -9,57 +9,64 @@ import { RISK_CLASSES, type RiskClass } from './tool.ts';
 
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
 
-const argPredicate = z
-  .object({
-    /** Dotted path into the validated arguments, e.g. `amount` or `refund.amount`. */
-    path: z.string().min(1),
-    op: z.enum(['gt', 'gte', 'lt', 'lte', 'eq', 'neq', 'in', 'exists']),
-    value: z.unknown().optional(),
-  })
-  .strict();
+/** The policy schemas, built on first use (a system with no policies never needs them). */
+function policySchemas() {
+  const argPredicate = z
+    .object({
+      /** Dotted path into the validated arguments, e.g. `amount` or `refund.amount`. */
+      path: z.string().min(1),
+      op: z.enum(['gt', 'gte', 'lt', 'lte', 'eq', 'neq', 'in', 'exists']),
+      value: z.unknown().optional(),
+    })
+    .strict();
 
-/**
- * A condition over history: the calls this rule covers (same tool filters), grouped by argument
- * values (`per`), summed (`sum: 'amount'`) or counted, over the last `windowMs`, this call
- * included. Matches when that total is above `above`. Evaluated atomically by the policy ledger.
- */
-const historyMatch = z
-  .object({
-    /** Dotted argument path summed; omitted: calls are counted. */
-    sum: z.string().min(1).optional(),
-    /** Argument paths that group calls (`orderId`), or `$actor` for the run's actor; none: one group. */
-    per: oneOrMany(z.string().min(1)).optional(),
-    windowMs: z.number().int().positive(),
-    above: z.number().min(0),
-  })
-  .strict();
+  /**
+   * A condition over history: the calls this rule covers (same tool filters), grouped by argument
+   * values (`per`), summed (`sum: 'amount'`) or counted, over the last `windowMs`, this call
+   * included. Matches when that total is above `above`. Evaluated atomically by the policy ledger.
+   */
+  const historyMatch = z
+    .object({
+      /** Dotted argument path summed; omitted: calls are counted. */
+      sum: z.string().min(1).optional(),
+      /** Argument paths that group calls (`orderId`), or `$actor` for the run's actor; none: one group. */
+      per: oneOrMany(z.string().min(1)).optional(),
+      windowMs: z.number().int().positive(),
+      above: z.number().min(0),
+    })
+    .strict();
 
-export const policyRuleSchema = z
-  .object({
-    id: z.string().min(1),
-    effect: z.enum(['allow', 'require-approval', 'deny']),
-    /** Shown to approvers and the model. */
-    reason: z.string().min(1).optional(),
-    match: z
-      .object({
-        tool: oneOrMany(z.string().min(1)).optional(),
-        risk: oneOrMany(z.enum(RISK_CLASSES)).optional(),
-        agent: oneOrMany(z.string().min(1)).optional(),
-        args: z.array(argPredicate).optional(),
-        /** Matches when the run was routed with a confidence below this value. */
-        routingConfidenceBelow: z.number().min(0).max(1).optional(),
-        /** Matches when the caller's role (the gateway key's) is one of these. */
-        callerRole: oneOrMany(z.string().min(1)).optional(),
-        /** Matches when the caller's role is none of these (a run with no role matches). */
-        callerRoleNot: oneOrMany(z.string().min(1)).optional(),
-        /** Matches when a sum or count over earlier admitted calls in a window passes a limit. */
-        history: historyMatch.optional(),
-      })
-      .strict(),
-  })
-  .strict();
+  const rule = z
+    .object({
+      id: z.string().min(1),
+      effect: z.enum(['allow', 'require-approval', 'deny']),
+      /** Shown to approvers and the model. */
+      reason: z.string().min(1).optional(),
+      match: z
+        .object({
+          tool: oneOrMany(z.string().min(1)).optional(),
+          risk: oneOrMany(z.enum(RISK_CLASSES)).optional(),
+          agent: oneOrMany(z.string().min(1)).optional(),
+          args: z.array(argPredicate).optional(),
+          /** Matches when the run was routed with a confidence below this value. */
+          routingConfidenceBelow: z.number().min(0).max(1).optional(),
+          /** Matches when the caller's role (the gateway key's) is one of these. */
+          callerRole: oneOrMany(z.string().min(1)).optional(),
+          /** Matches when the caller's role is none of these (a run with no role matches). */
+          callerRoleNot: oneOrMany(z.string().min(1)).optional(),
+          /** Matches when a sum or count over earlier admitted calls in a window passes a limit. */
+          history: historyMatch.optional(),
+        })
+        .strict(),
+    })
+    .strict();
+  return { argPredicate, rule };
+}
+type PolicySchemas = ReturnType<typeof policySchemas>;
+let policySchemasBuilt: PolicySchemas | undefined;
+const policySchemasOf = (): PolicySchemas => (policySchemasBuilt ??= policySchemas());
 
-export type PolicyRule = z.infer<typeof policyRuleSchema>;
+export type PolicyRule = z.infer<PolicySchemas['rule']>;
 export type PolicyEffect = PolicyRule['effect'];
 
 /**
@@ -69,7 +76,8 @@ export type PolicyEffect = PolicyRule['effect'];
  *   match: { tool: 'process_refund', args: [{ path: 'amount', op: 'gt', value: 100 }] } }]);
  */
 export function parsePolicies(raw: unknown): PolicyRule[] {
-  const parsed = z.array(policyRuleSchema).safeParse(raw);
+  if (Array.isArray(raw) && raw.length === 0) return [];
+  const parsed = z.array(policySchemasOf().rule).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = ['policies', ...(issue?.path ?? [])].join('.');
@@ -116,7 +124,7 @@ function at(value: unknown, path: string): unknown {
   return cur;
 }
 
-function holds(p: z.infer<typeof argPredicate>, args: unknown): boolean {
+function holds(p: z.infer<PolicySchemas['argPredicate']>, args: unknown): boolean {
   const v = at(args, p.path);
   switch (p.op) {
     case 'exists':

@@ -38,21 +38,26 @@ export interface ScheduleConfig {
   paused?: boolean;
 }
 
-/** The configuration schema of one schedule (config.ts's `schedules: z.array(scheduleSchema)`). */
-export const scheduleSchema = z
-  .object({
-    name: z.string().min(1),
-    cron: z.string().min(1).optional(),
-    every: z.string().min(1).optional(),
-    timezone: z.string().min(1).optional(),
-    agent: z.string().min(1).optional(),
-    input: z.string().min(1, 'must be the request each run submits'),
-    overlap: z.enum(['skip', 'buffer-one', 'allow']).optional(),
-    catchup: z.string().min(1).optional(),
-    jitter: z.string().min(1).optional(),
-    paused: z.boolean().optional(),
-  })
-  .strict();
+/** The configuration schema of one schedule (config.ts's `schedules: z.array(scheduleSchemaOf())`). */
+function buildScheduleSchema() {
+  return z
+    .object({
+      name: z.string().min(1),
+      cron: z.string().min(1).optional(),
+      every: z.string().min(1).optional(),
+      timezone: z.string().min(1).optional(),
+      agent: z.string().min(1).optional(),
+      input: z.string().min(1, 'must be the request each run submits'),
+      overlap: z.enum(['skip', 'buffer-one', 'allow']).optional(),
+      catchup: z.string().min(1).optional(),
+      jitter: z.string().min(1).optional(),
+      paused: z.boolean().optional(),
+    })
+    .strict();
+}
+let scheduleSchemaBuilt: ReturnType<typeof buildScheduleSchema> | undefined;
+/** Built on first use: only compiling a configuration needs it. */
+export const scheduleSchemaOf = () => (scheduleSchemaBuilt ??= buildScheduleSchema());
 
 /** A compiled schedule: every default filled in, every duration in ms. */
 export interface ScheduleSpec {

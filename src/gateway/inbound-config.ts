@@ -9,29 +9,69 @@ import { compileTemplate, type HookTemplate } from './hook-template.ts';
 import { ROLES, type Role } from './keys.ts';
 import { MAX_ID_CHARS } from '../core/limits.ts';
 
-const header = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name')
-  .transform((v) => v.toLowerCase());
+/** The webhook and JWT schemas, built on first use: only compiling a configuration needs them. */
+function inboundSchemas() {
+  const header = z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name')
+    .transform((v) => v.toLowerCase());
 
-/** One webhook as a project writes it. */
-export const webhookSchema = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a lowercase word (a-z, 0-9, _ and -)'),
-    secrets: z
-      .array(z.string().min(16, 'must be at least 16 characters (a random secret)'))
-      .min(1, 'needs at least one secret'),
-    agent: z.string().min(1).optional(),
-    input: z.string().min(1, 'must not be empty'),
-    session: z.string().min(1).optional(),
-    idempotencyHeader: header.optional(),
-    toleranceSec: z.number().int().min(1).max(86_400).optional(),
-    maxBodyBytes: z.number().int().min(1).optional(),
-    actor: z.string().min(1).max(MAX_ID_CHARS).optional(),
-  })
-  .strict();
+  /** One webhook as a project writes it. */
+  const webhook = z
+    .object({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a lowercase word (a-z, 0-9, _ and -)'),
+      secrets: z
+        .array(z.string().min(16, 'must be at least 16 characters (a random secret)'))
+        .min(1, 'needs at least one secret'),
+      agent: z.string().min(1).optional(),
+      input: z.string().min(1, 'must not be empty'),
+      session: z.string().min(1).optional(),
+      idempotencyHeader: header.optional(),
+      toleranceSec: z.number().int().min(1).max(86_400).optional(),
+      maxBodyBytes: z.number().int().min(1).optional(),
+      actor: z.string().min(1).max(MAX_ID_CHARS).optional(),
+    })
+    .strict();
 
-export type WebhookInput = z.input<typeof webhookSchema>;
+  /** Seconds, or a duration such as `30s`, `2m`. */
+  const seconds = z.union([
+    z.number().int().min(0),
+    z
+      .string()
+      .regex(/^\d+(s|m|h)$/, 'must be seconds or a duration such as 30s, 2m')
+      .transform((v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[v.slice(-1) as 's' | 'm' | 'h']),
+  ]);
+
+  /** `gateway.auth.jwt` as a project writes it. */
+  const jwt = z
+    .object({
+      issuer: z.string().min(1),
+      audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+      jwksUrl: z.url().optional(),
+      publicKey: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+      algorithms: z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/)).optional(),
+      actorClaim: z.string().min(1).optional(),
+      roleClaim: z.string().min(1).optional(),
+      roles: z.record(z.string(), z.enum(ROLES)).optional(),
+      defaultRole: z.enum(ROLES).optional(),
+      plan: z.string().min(1).optional(),
+      clockTolerance: seconds.optional(),
+      jwksCooldownMs: z.number().int().min(0).optional(),
+      jwksCacheMaxAgeMs: z.number().int().min(1).optional(),
+      jwksTimeoutMs: z.number().int().min(1).optional(),
+    })
+    .strict()
+    .refine((j) => (j.jwksUrl === undefined) !== (j.publicKey === undefined), {
+      message: 'needs exactly one of jwksUrl or publicKey',
+      path: ['jwksUrl'],
+    });
+  return { webhook, jwt };
+}
+type InboundSchemas = ReturnType<typeof inboundSchemas>;
+let inboundSchemasBuilt: InboundSchemas | undefined;
+export const inboundSchemasOf = (): InboundSchemas => (inboundSchemasBuilt ??= inboundSchemas());
+
+export type WebhookInput = z.input<InboundSchemas['webhook']>;
 
 /** A webhook with every default filled in and its templates compiled. */
 export interface WebhookConfig {
@@ -62,7 +102,7 @@ const template = (source: string, key: string): HookTemplate => {
 
 /** Compile the configured webhooks: defaults, templates, unique names, known agents. */
 export function compileWebhooks(
-  list: readonly z.output<typeof webhookSchema>[],
+  list: readonly z.output<InboundSchemas['webhook']>[],
   defaults: { idempotencyHeader: string; toleranceSec: number } = WEBHOOK_DEFAULTS,
 ): WebhookConfig[] {
   const seen = new Set<string>();
@@ -84,40 +124,7 @@ export function compileWebhooks(
   });
 }
 
-/** Seconds, or a duration such as `30s`, `2m`. */
-const seconds = z.union([
-  z.number().int().min(0),
-  z
-    .string()
-    .regex(/^\d+(s|m|h)$/, 'must be seconds or a duration such as 30s, 2m')
-    .transform((v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[v.slice(-1) as 's' | 'm' | 'h']),
-]);
-
-/** `gateway.auth.jwt` as a project writes it. */
-export const jwtSchema = z
-  .object({
-    issuer: z.string().min(1),
-    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    jwksUrl: z.url().optional(),
-    publicKey: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-    algorithms: z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/)).optional(),
-    actorClaim: z.string().min(1).optional(),
-    roleClaim: z.string().min(1).optional(),
-    roles: z.record(z.string(), z.enum(ROLES)).optional(),
-    defaultRole: z.enum(ROLES).optional(),
-    plan: z.string().min(1).optional(),
-    clockTolerance: seconds.optional(),
-    jwksCooldownMs: z.number().int().min(0).optional(),
-    jwksCacheMaxAgeMs: z.number().int().min(1).optional(),
-    jwksTimeoutMs: z.number().int().min(1).optional(),
-  })
-  .strict()
-  .refine((j) => (j.jwksUrl === undefined) !== (j.publicKey === undefined), {
-    message: 'needs exactly one of jwksUrl or publicKey',
-    path: ['jwksUrl'],
-  });
-
-export type JwtInput = z.input<typeof jwtSchema>;
+export type JwtInput = z.input<InboundSchemas['jwt']>;
 
 /** JWT verification settings with every default filled in. */
 export interface JwtConfig {
@@ -154,7 +161,7 @@ export const JWT_DEFAULTS = {
 
 /** Fill in the JWT defaults. */
 export function compileJwt(
-  j: z.output<typeof jwtSchema>,
+  j: z.output<InboundSchemas['jwt']>,
   defaults: typeof JWT_DEFAULTS = JWT_DEFAULTS,
 ): JwtConfig {
   return {

@@ -13,53 +13,60 @@ export const MCP_CONFIG_VARIABLE = 'SWITCHBOARD_MCP_CONFIG';
 
 const SERVER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
-const common = {
-  /** Prepended to every tool name this server exposes (to keep names unique across servers). */
-  prefix: z
-    .string()
-    .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,15}$/)
-    .optional(),
-  /** Per call, in ms (default 60 s). */
-  timeoutMs: z.number().int().positive().optional(),
-};
+/** The MCP config schemas, built on first use: a system without MCP never needs them. */
+function mcpSchemas() {
+  const common = {
+    /** Prepended to every tool name this server exposes (to keep names unique across servers). */
+    prefix: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,15}$/)
+      .optional(),
+    /** Per call, in ms (default 60 s). */
+    timeoutMs: z.number().int().positive().optional(),
+  };
 
-const stdioServer = z
-  .object({
-    command: z.string().min(1),
-    args: z.array(z.string()).default([]),
-    env: z.record(z.string(), z.string()).default({}),
-    cwd: z.string().optional(),
-    ...common,
-  })
-  .strict();
+  const stdioServer = z
+    .object({
+      command: z.string().min(1),
+      args: z.array(z.string()).default([]),
+      env: z.record(z.string(), z.string()).default({}),
+      cwd: z.string().optional(),
+      ...common,
+    })
+    .strict();
 
-const httpServer = z
-  .object({
-    url: z.url({ protocol: /^https?$/ }),
-    headers: z.record(z.string(), z.string()).default({}),
-    ...common,
-  })
-  .strict();
+  const httpServer = z
+    .object({
+      url: z.url({ protocol: /^https?$/ }),
+      headers: z.record(z.string(), z.string()).default({}),
+      ...common,
+    })
+    .strict();
 
-export const mcpConfigSchema = z
-  .object({
-    servers: z.record(
-      z.string().regex(SERVER_NAME, 'server names are lowercase words'),
-      z.union([stdioServer, httpServer]),
-    ),
-    /** Agent name → the MCP tools it may call, as `server/tool`. */
-    agents: z
-      .record(z.string(), z.array(z.string().regex(/^[^/]+\/.+$/, 'entries are server/tool')))
-      .default({}),
-    /** `server/tool` → risk class, overriding what the tool's annotations imply. */
-    risk: z.record(z.string(), z.enum(RISK_CLASSES)).default({}),
-  })
-  .strict();
+  const config = z
+    .object({
+      servers: z.record(
+        z.string().regex(SERVER_NAME, 'server names are lowercase words'),
+        z.union([stdioServer, httpServer]),
+      ),
+      /** Agent name → the MCP tools it may call, as `server/tool`. */
+      agents: z
+        .record(z.string(), z.array(z.string().regex(/^[^/]+\/.+$/, 'entries are server/tool')))
+        .default({}),
+      /** `server/tool` → risk class, overriding what the tool's annotations imply. */
+      risk: z.record(z.string(), z.enum(RISK_CLASSES)).default({}),
+    })
+    .strict();
+  return { stdioServer, httpServer, config };
+}
+type McpSchemas = ReturnType<typeof mcpSchemas>;
+let mcpSchemasBuilt: McpSchemas | undefined;
+const mcpSchemasOf = (): McpSchemas => (mcpSchemasBuilt ??= mcpSchemas());
 
-export type McpConfig = z.infer<typeof mcpConfigSchema>;
+export type McpConfig = z.infer<McpSchemas['config']>;
 export type McpServerConfig = McpConfig['servers'][string];
-export type McpStdioServer = z.infer<typeof stdioServer>;
-export type McpHttpServer = z.infer<typeof httpServer>;
+export type McpStdioServer = z.infer<McpSchemas['stdioServer']>;
+export type McpHttpServer = z.infer<McpSchemas['httpServer']>;
 
 export const isStdio = (s: McpServerConfig): s is McpStdioServer => 'command' in s;
 
@@ -72,7 +79,7 @@ export const isStdio = (s: McpServerConfig): s is McpStdioServer => 'command' in
  * });
  */
 export function parseMcpConfig(raw: unknown, where = 'mcp'): McpConfig {
-  const parsed = mcpConfigSchema.safeParse(raw);
+  const parsed = mcpSchemasOf().config.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.length ? `${where}.${issue.path.join('.')}` : where;

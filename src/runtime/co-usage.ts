@@ -4,7 +4,7 @@
  * deployment learns the same priors from the same runs; refreshed on a timer, never on the path of
  * a decision (a retrieval reads the last priors learned).
  */
-import { completedRunTools, learnCoUsage, type CoUsagePriors } from '../routing/index.ts';
+import { completedRunTools, learnCoUsage, type CoUsagePriors } from '../routing/links.ts';
 import type { Store } from '../store/ports.ts';
 
 /** `routing.coUsage` when it is an object; `true` takes every default. */

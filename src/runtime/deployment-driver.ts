@@ -20,7 +20,7 @@ import type { DeploymentRecord, DeploymentStatus, DeploymentStep } from '../stor
 import type { Store } from '../store/ports.ts';
 import { versionFigures } from '../telemetry/version-figures.ts';
 import { versionKey } from './agents.ts';
-import { validateVersion, type ValidationEngine } from './deployment-validation.ts';
+import type { ValidationEngine } from './deployment-validation.ts';
 import { unservedVersions } from './versions.ts';
 
 /** Old figures fall back to this many of its last finished runs when the window has too few. */
@@ -211,6 +211,9 @@ export class DeploymentDriver {
     let out: DeploymentRecord | null;
     switch (a.kind) {
       case 'validate': {
+        // Loaded on first use: validation replays runs (replay/, the routing suite's schema), which
+        // a process that never validates a deployment does not need at start.
+        const { validateVersion } = await import('./deployment-validation.ts');
         const v = await validateVersion(store, this.#d.engine, d, a.phase, options.validation);
         out = await writeStep(
           store,

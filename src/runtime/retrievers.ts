@@ -1,11 +1,8 @@
 /** The tool retrievers a system fits when the configuration brings none. */
 import type { ToolRetriever } from '../core/routing-port.ts';
-import {
-  createToolRetriever,
-  toolTarget,
-  type CoUsagePriors,
-  type RetrieverOptions,
-} from '../routing/index.ts';
+import type { CoUsagePriors } from '../routing/links.ts';
+import { createToolRetriever, type RetrieverOptions } from '../routing/router.ts';
+import { toolTarget } from '../routing/targets.ts';
 import type { AgentRuntime } from './agents.ts';
 
 /**

@@ -152,35 +152,38 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   },
 ];
 
-/** Run pending migrations in order, each in its own transaction; returns the versions applied. */
+/**
+ * Run pending migrations in order, all in one transaction (one commit, so one fsync for a new
+ * database instead of one per migration: all of them apply, or none); returns the versions applied.
+ */
 export function migrate(db: DatabaseSync, now: number): number[] {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-  );
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   const current = (): number =>
     (db.prepare('SELECT coalesce(max(version), 0) AS v FROM migrations').get() as { v: number }).v;
+  const hasTable = (): boolean =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").get() !==
+    undefined;
+  // Up to date (every start after the first): no write lock, no commit.
+  if (hasTable() && current() >= latest) return [];
   const applied: number[] = [];
-  for (const m of MIGRATIONS) {
-    if (m.version <= current()) continue;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      // Another process may have applied it while we waited for the write lock.
-      if (m.version <= current()) {
-        db.exec('COMMIT');
-        continue;
-      }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    // Read under the write lock: another process may have applied some while we waited for it.
+    const from = current();
+    const record = db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
       db.exec(m.sql);
-      db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        now,
-      );
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
+      record.run(m.version, m.name, now);
+      applied.push(m.version);
     }
-    applied.push(m.version);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
   }
   return applied;
 }
