@@ -440,7 +440,8 @@ export class PostgresStore implements Store {
 
   /** One unit through the shared commit algorithm (../commit.ts), on the transaction's connection. */
   async #apply(c: pg.PoolClient, unit: Commit): Promise<Applied> {
-    const tx = pgCommitTx(c, this.#s, this.schema, this.chain, this.now());
+    const appendRuns = unit.fence ? [...new Set((unit.appends ?? []).map((a) => a.runId))] : [];
+    const tx = pgCommitTx(c, this.#s, this.schema, this.chain, this.now(), appendRuns);
     const applied = await applyCommitAsync(unit, tx);
     // Deliveries and notices ride in the transaction: PostgreSQL releases them only on COMMIT.
     if (applied.enqueued.length > 0 && this.#wakeups) await this.#wakeups.send(c, applied.enqueued);

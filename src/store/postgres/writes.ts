@@ -45,10 +45,12 @@ export function pgCommitTx(
   schema: string,
   chain: AuditChain,
   now: number,
+  appendRuns: readonly string[] = [],
 ): PgCommitTx {
   const q = <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) =>
     c.query<R>({ name: `sb_${schema}_${name}`, text, values });
   const pending: Write[] = [];
+  const tails = new Map<string, JournalTail | undefined>();
   const flushWrites = async (channel: string | null, notices: readonly string[]): Promise<void> => {
     const writes = pending.splice(0);
     if (writes.length === 0 && notices.length === 0) return;
@@ -77,6 +79,7 @@ export function pgCommitTx(
     flush: (channel, notices) => flushWrites(channel, notices),
     fence: async (runId) => {
       await flushed();
+      if (appendRuns.length > 0) return fenceWithTails(q, s, runId, appendRuns, tails);
       // Lock the task row: a concurrent claim (which moves the fence) is ordered before or after us.
       const { rows } = await q<{ fence: Int }>(
         'fence',
@@ -95,6 +98,12 @@ export function pgCommitTx(
       return rows[0]?.s ?? 0;
     },
     tail: async (runId) => {
+      // Read with the fence (once: the algorithm asks for each run's tail before any write).
+      if (tails.has(runId)) {
+        const tail = tails.get(runId);
+        tails.delete(runId);
+        return tail;
+      }
       await flushed();
       const { rows } = await q<JournalTail>(
         'tail',
@@ -173,6 +182,37 @@ type Q = <R extends pg.QueryResultRow>(
   text: string,
   values: unknown[],
 ) => Promise<pg.QueryResult<R>>;
+
+/**
+ * The fence, locked, and the tails of the unit's appends, in one round trip. Read in the
+ * statement's snapshot, a tail can be older than the lock (a writer that held it committed in
+ * between); the journal's key still refuses the stale seq (a SeqRace), as it does for any writer.
+ */
+async function fenceWithTails(
+  q: Q,
+  s: string,
+  runId: string,
+  appendRuns: readonly string[],
+  tails: Map<string, JournalTail | undefined>,
+): Promise<Int | undefined> {
+  const { rows } = await q<{ run_id: string | null; seq: Int; hash: string | null; type: string }>(
+    'fencetails',
+    `SELECT NULL::text AS run_id, f.fence AS seq, NULL::text AS hash, NULL::text AS type
+       FROM (SELECT fence FROM ${s}.tasks WHERE run_id = $1 FOR UPDATE) f
+       UNION ALL
+       SELECT r.id, x.seq, x.hash, x.type FROM unnest($2::text[]) AS r(id)
+       CROSS JOIN LATERAL (SELECT seq, hash, type FROM ${s}.events WHERE run_id = r.id
+         ORDER BY seq DESC LIMIT 1) x`,
+    [runId, appendRuns],
+  );
+  for (const id of appendRuns) tails.set(id, undefined);
+  let fence: Int | undefined;
+  for (const r of rows) {
+    if (r.run_id === null) fence = r.seq;
+    else tails.set(r.run_id, { seq: r.seq, hash: r.hash, type: r.type });
+  }
+  return fence;
+}
 
 /**
  * Whether the writes can share one statement: its CTEs see one snapshot and run in no set order,
