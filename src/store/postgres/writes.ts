@@ -35,7 +35,8 @@ export interface PgCommitTx extends CommitTx {
  * (prepared) one, parsed and planned once per connection, and the writes whose answer the
  * algorithm does not need (events, heads, tasks, dedup drops, projection rows) are held back and
  * sent as one statement of data-modifying CTEs, with the commit's notices, before the next read or
- * at the end. They are still inside the transaction, so nothing changes for a reader, and a
+ * at the end (session order, on a table of its own, does not wait for them: its statements go
+ * straight out). They are still inside the transaction, so nothing changes for a reader, and a
  * statement's CTEs all see one snapshot, which is why the batch is sent only when no row is
  * written twice (otherwise the writes go one statement each, in order, as before).
  */
@@ -65,7 +66,6 @@ export function pgCommitTx(
     if (pending.length > 0) await flushWrites(null, []);
   };
   const sessionHead = async (sessionKey: string): Promise<{ runId: string; queue: string } | undefined> => {
-    await flushed();
     const { rows } = await q<{ run_id: string; queue: string }>(
       'shead',
       `SELECT run_id, queue FROM ${s}.session_runs WHERE session_key = $1 ORDER BY pos LIMIT 1`,
@@ -156,13 +156,11 @@ export function pgCommitTx(
       await approval(c, s, a);
     },
     lockSession: async (sessionKey) => {
-      await flushed();
       await q('slock', 'SELECT pg_advisory_xact_lock(hashtextextended($1, 11))', [
         `${schema}:${pgText(sessionKey)}`,
       ]);
     },
     joinSession: async (sessionKey, runId, queue) => {
-      await flushed();
       await q('sjoin', `INSERT INTO ${s}.session_runs (session_key, run_id, queue) VALUES ($1, $2, $3)`, [
         pgText(sessionKey),
         runId,
@@ -170,7 +168,6 @@ export function pgCommitTx(
       ]);
     },
     leaveSession: async (_sessionKey, runId) => {
-      await flushed();
       await q('sleave', `DELETE FROM ${s}.session_runs WHERE run_id = $1`, [runId]);
     },
     sessionHead,
