@@ -440,22 +440,25 @@ export class PostgresStore implements Store {
 
   /** One unit through the shared commit algorithm (../commit.ts), on the transaction's connection. */
   async #apply(c: pg.PoolClient, unit: Commit): Promise<Applied> {
-    const applied = await applyCommitAsync(unit, pgCommitTx(c, this.#s, this.schema, this.chain, this.now()));
+    const appendRuns = unit.fence ? [...new Set((unit.appends ?? []).map((a) => a.runId))] : [];
+    const tx = pgCommitTx(c, this.#s, this.schema, this.chain, this.now(), appendRuns);
+    const applied = await applyCommitAsync(unit, tx);
     // Deliveries and notices ride in the transaction: PostgreSQL releases them only on COMMIT.
     if (applied.enqueued.length > 0 && this.#wakeups) await this.#wakeups.send(c, applied.enqueued);
-    if (applied.events.length > 0 && this.#notices) await this.#announce(c, applied.events);
+    // The held-back writes and the append notices go in one statement.
+    const notices = applied.events.length > 0 && this.#notices ? this.#noticesOf(applied.events) : [];
+    await tx.flush(this.#channel, notices);
     return applied;
   }
 
-  async #announce(c: pg.PoolClient, events: JournalEvent[]): Promise<void> {
+  #noticesOf(events: JournalEvent[]): string[] {
     const ranges = new Map<string, [string, number, number]>();
     for (const e of events) {
       const r = ranges.get(e.runId);
       if (r) r[2] = e.seq;
       else ranges.set(e.runId, [e.runId, e.seq, e.seq]);
     }
-    for (const payload of noticePayloads(this.origin, [...ranges.values()]))
-      await c.query('SELECT pg_notify($1, $2)', [this.#channel, payload]);
+    return noticePayloads(this.origin, [...ranges.values()]);
   }
 
   /** Another process appended: read what it appended (the journal is the truth) and fan it out. */

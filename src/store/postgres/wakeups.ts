@@ -10,6 +10,8 @@
  * duplicate one costs an empty claim — the journal and the fence make both harmless.
  */
 import { PgBoss, type Db, type Job } from 'pg-boss';
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { TaskSpec } from '../ports.ts';
 
@@ -24,6 +26,9 @@ export interface WakeupOptions {
   onDelivered: (task: TaskSpec) => void;
 }
 
+/** Named pg-boss statements per process. */
+const MAX_PREPARED = 64;
+
 /** pg-boss queue names allow `[\w.\-/]`: `agent:billing` becomes `sb.agent.billing`. */
 export const bossQueueName = (queue: string): string => `sb.${queue.replace(/[^\w.\-/]/g, '.')}`;
 
@@ -32,6 +37,7 @@ export class BossWakeups {
   readonly #opts: WakeupOptions;
   readonly #created = new Map<string, Promise<void>>();
   readonly #working = new Set<string>();
+  readonly #names = new Map<string, string>();
   #stopped = false;
 
   constructor(opts: WakeupOptions) {
@@ -89,7 +95,7 @@ export class BossWakeups {
       list.push(t);
       byQueue.set(t.queue, list);
     }
-    const db: Db = { executeSql: async (text, values) => client.query(text, values) };
+    const db: Db = { executeSql: async (text, values) => client.query(this.#prepared(text, values)) };
     for (const [queue, list] of byQueue) {
       await this.ensure(queue);
       await this.boss.insert(
@@ -101,6 +107,22 @@ export class BossWakeups {
         { db },
       );
     }
+  }
+
+  /**
+   * pg-boss's insert is one large statement per queue (the JSON of the jobs is its only parameter):
+   * named, PostgreSQL parses and plans it once per connection instead of on every commit. Only
+   * parameterized texts are named (a text with values inlined would never repeat), and at most
+   * {@link MAX_PREPARED} of them.
+   */
+  #prepared(text: string, values: unknown[] | undefined): pg.QueryConfig {
+    if (!values?.length) return { text };
+    let name = this.#names.get(text);
+    if (name === undefined && this.#names.size < MAX_PREPARED) {
+      name = `sb_boss_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      this.#names.set(text, name);
+    }
+    return name === undefined ? { text, values } : { name, text, values };
   }
 
   /** Receive deliveries of `queue` in this process (first call only). */
