@@ -26,7 +26,7 @@ const LAYERS = [
   {
     level: 4,
     group: 'composition',
-    path: '^src/(config|config-keys|config-types|system|system-options|project|package-info)\\.ts$',
+    path: '^src/(config|config-schema|config-keys|config-types|system|system-options|project|package-info)\\.ts$',
   },
   // Clients of the System.
   { level: 5, group: 'batch', path: '^src/batch/' },
