@@ -5,24 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { verifyChain } from '../../src/core/audit.ts';
-import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import { JournalClosedError } from '../../src/core/errors.ts';
 import { event } from '../../src/core/events.ts';
 import { redactApproval } from '../../src/memory/erasure.ts';
 import type { ApprovalRow, Store } from '../../src/store/ports.ts';
 import type { ManualClock } from '../../src/testing/clock.ts';
+import { submittedEvent } from '../events.ts';
 
 type WithStore = (fn: (store: Store, clock: ManualClock) => Promise<void>) => Promise<void>;
 
-const submitted = event('run.submitted', {
-  actorId: 'a',
-  sessionId: 's',
-  input: 'hi',
-  channel: 'test',
-  lineage: [],
-  depth: 0,
-  budget: DEFAULT_BUDGET,
-});
+const submitted = submittedEvent();
 const totals = {
   steps: 0,
   modelCalls: 0,

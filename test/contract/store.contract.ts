@@ -6,25 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConflictError, JournalClosedError } from '../../src/core/errors.ts';
 import { event } from '../../src/core/events.ts';
-import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import type { Store } from '../../src/store/ports.ts';
 import { manualClock, type ManualClock } from '../../src/testing/clock.ts';
 import { adversarialContract } from './adversarial.contract.ts';
 import { hardeningContract } from './hardening.contract.ts';
+import { progressEvent, submittedEvent } from '../events.ts';
 
 export type StoreFactory = (clock: ManualClock) => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
-const submitted = (actorId = 'a', sessionId = 's') =>
-  event('run.submitted', {
-    actorId,
-    sessionId,
-    input: 'hi',
-    channel: 'test',
-    lineage: [],
-    depth: 0,
-    budget: DEFAULT_BUDGET,
-  });
-const progress = (message: string) => event('progress', { message });
+const submitted = submittedEvent;
+const progress = progressEvent;
 
 export function storeContract(adapter: string, factory: StoreFactory): void {
   const withStore = async (fn: (store: Store, clock: ManualClock) => Promise<void>): Promise<void> => {

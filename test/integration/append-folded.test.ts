@@ -5,26 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import { JournalClosedError, NotFoundError } from '../../src/core/errors.ts';
 import { EVENT_SCHEMA_VERSION, event } from '../../src/core/events.ts';
 import type { RunState } from '../../src/core/run-state.ts';
 import { appendFolded } from '../../src/runtime/append.ts';
 import type { Commit, Store } from '../../src/store/ports.ts';
 import { makeStore, requirePostgres, type Adapter } from '../helpers.ts';
+import { submittedEvent } from '../events.ts';
 
 const postgres = await requirePostgres();
 const adapters: Adapter[] = ['memory', 'sqlite', ...(postgres ? (['postgres'] as const) : [])];
 
-const submitted = event('run.submitted', {
-  actorId: 'a',
-  sessionId: 's',
-  input: 'hi',
-  channel: 'test',
-  lineage: [],
-  depth: 0,
-  budget: DEFAULT_BUDGET,
-});
+const submitted = submittedEvent();
 const totals = {
   steps: 0,
   modelCalls: 0,

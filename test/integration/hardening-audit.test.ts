@@ -13,13 +13,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { auditChain, eventHash, GENESIS_HASH } from '../../src/core/audit.ts';
-import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import { event } from '../../src/core/events.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { createPostgresStore } from '../../src/store/postgres/store.ts';
 import type { Store } from '../../src/store/ports.ts';
 import { createSqliteStore } from '../../src/store/sqlite/store.ts';
 import { POSTGRES_URL, requirePostgres, testSchema } from '../helpers.ts';
+import { submittedEvent } from '../events.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../fixtures/projects/library/switchboard.config.ts', import.meta.url));
@@ -40,15 +40,7 @@ function sb(args: string[], env: Record<string, string>): Promise<{ code: number
   });
 }
 
-const submitted = event('run.submitted', {
-  actorId: 'a',
-  sessionId: 's',
-  input: 'hi',
-  channel: 'test',
-  lineage: [],
-  depth: 0,
-  budget: DEFAULT_BUDGET,
-});
+const submitted = submittedEvent();
 const RUNS = ['r-ok', 'r-trunc', 'r-del', 'r-mod', 'r-rehashed', 'r-nohead'];
 
 /** Five events per run, journaled with KEY_1. */

@@ -7,24 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { verifyChain } from '../../src/core/audit.ts';
-import { DEFAULT_BUDGET } from '../../src/core/budget.ts';
 import { ConflictError } from '../../src/core/errors.ts';
-import { event } from '../../src/core/events.ts';
 import { createPostgresStore } from '../../src/store/postgres/store.ts';
 import { dropPostgresSchemas } from '../../src/store/postgres/admin.ts';
 import { POSTGRES_URL, requirePostgres, testSchema } from '../helpers.ts';
+import { progressEvent, submittedEvent } from '../events.ts';
 
-const submitted = () =>
-  event('run.submitted', {
-    actorId: 'a',
-    sessionId: 's',
-    input: 'hi',
-    channel: 'test',
-    lineage: [],
-    depth: 0,
-    budget: DEFAULT_BUDGET,
-  });
-const progress = (message: string) => event('progress', { message });
+const submitted = submittedEvent;
+const progress = progressEvent;
 
 /** The stored chain links end to end and the head is its last event. */
 async function chainIntact(store: ReturnType<typeof createPostgresStore>): Promise<void> {
