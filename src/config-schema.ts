@@ -9,6 +9,7 @@ import { inboundSchemasOf } from './gateway/inbound-config.ts';
 import { scheduleSchemaOf } from './core/schedule.ts';
 import { isAgent } from './config-keys.ts';
 import type { AgentsFactory } from './config-types.ts';
+import { lazy } from './core/lazy.ts';
 
 const int = (min = 0) => z.number().int().min(min);
 
@@ -298,5 +299,4 @@ function buildConfigSchema() {
     .strict();
   return configSchema;
 }
-let configSchemaBuilt: ReturnType<typeof buildConfigSchema> | undefined;
-export const configSchemaOf = () => (configSchemaBuilt ??= buildConfigSchema());
+export const configSchemaOf = lazy(buildConfigSchema);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { RISK_CLASSES, type RiskClass } from './tool.ts';
+import { lazy } from './lazy.ts';
 
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
 
@@ -63,8 +64,7 @@ function policySchemas() {
   return { argPredicate, rule };
 }
 type PolicySchemas = ReturnType<typeof policySchemas>;
-let policySchemasBuilt: PolicySchemas | undefined;
-const policySchemasOf = (): PolicySchemas => (policySchemasBuilt ??= policySchemas());
+const policySchemasOf = lazy(policySchemas);
 
 export type PolicyRule = z.infer<PolicySchemas['rule']>;
 export type PolicyEffect = PolicyRule['effect'];

@@ -10,6 +10,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { parseDuration, parseInterval } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { lazy } from './lazy.ts';
 
 export type OverlapPolicy = 'skip' | 'buffer-one' | 'allow';
 export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'buffer-one', 'allow'];
@@ -55,9 +56,8 @@ function buildScheduleSchema() {
     })
     .strict();
 }
-let scheduleSchemaBuilt: ReturnType<typeof buildScheduleSchema> | undefined;
 /** Built on first use: only compiling a configuration needs it. */
-export const scheduleSchemaOf = () => (scheduleSchemaBuilt ??= buildScheduleSchema());
+export const scheduleSchemaOf = lazy(buildScheduleSchema);
 
 /** A compiled schedule: every default filled in, every duration in ms. */
 export interface ScheduleSpec {

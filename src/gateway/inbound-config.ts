@@ -8,6 +8,7 @@ import { ConfigError } from '../core/errors.ts';
 import { compileTemplate, type HookTemplate } from './hook-template.ts';
 import { ROLES, type Role } from './keys.ts';
 import { MAX_ID_CHARS } from '../core/limits.ts';
+import { lazy } from '../core/lazy.ts';
 
 /** The webhook and JWT schemas, built on first use: only compiling a configuration needs them. */
 function inboundSchemas() {
@@ -68,8 +69,7 @@ function inboundSchemas() {
   return { webhook, jwt };
 }
 type InboundSchemas = ReturnType<typeof inboundSchemas>;
-let inboundSchemasBuilt: InboundSchemas | undefined;
-export const inboundSchemasOf = (): InboundSchemas => (inboundSchemasBuilt ??= inboundSchemas());
+export const inboundSchemasOf = lazy(inboundSchemas);
 
 export type WebhookInput = z.input<InboundSchemas['webhook']>;
 

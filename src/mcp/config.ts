@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { RISK_CLASSES } from '../core/tool.ts';
+import { lazy } from '../core/lazy.ts';
 
 /** The variable naming the MCP config file (JSON). */
 export const MCP_CONFIG_VARIABLE = 'SWITCHBOARD_MCP_CONFIG';
@@ -60,8 +61,7 @@ function mcpSchemas() {
   return { stdioServer, httpServer, config };
 }
 type McpSchemas = ReturnType<typeof mcpSchemas>;
-let mcpSchemasBuilt: McpSchemas | undefined;
-const mcpSchemasOf = (): McpSchemas => (mcpSchemasBuilt ??= mcpSchemas());
+const mcpSchemasOf = lazy(mcpSchemas);
 
 export type McpConfig = z.infer<McpSchemas['config']>;
 export type McpServerConfig = McpConfig['servers'][string];
