@@ -1,4 +1,7 @@
-/** This package's own package.json: one level above src/ in the checkout, two above dist/src. */
+/**
+ * This package's own package.json: the nearest one above this module with the `switchboard` bin
+ * (one level above src/ in the checkout; above dist/src/ or dist/src/chunks/ in the built package).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +16,7 @@ let cached: { info: PackageInfo; root: string } | null = null;
 
 function find(): { info: PackageInfo; root: string } {
   if (cached) return cached;
-  for (const up of ['../package.json', '../../package.json']) {
+  for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
     const url = new URL(up, import.meta.url);
     if (!existsSync(url)) continue;
     const pkg = JSON.parse(readFileSync(url, 'utf8')) as PackageInfo & { bin?: Record<string, string> };
@@ -26,3 +29,6 @@ export const packageInfo = (): PackageInfo => find().info;
 
 /** The directory of this package (the checkout, or `node_modules/<name>`). */
 export const packageRoot = (): string => find().root;
+
+/** True when running from the TypeScript sources (the checkout), false in the built package. */
+export const fromSources = (): boolean => import.meta.url.endsWith('.ts');

@@ -5,8 +5,9 @@
  * then play the config module's `tour` so the console has real runs to show. `--exit` ends after
  * the tour with a summary table (exit 0 when every step behaved as designed).
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { fromSources, packageRoot } from '../package-info.ts';
 import { startDemoGateway } from '../gateway/cli.ts';
 import { startIdleCompaction } from './idle-gc.ts';
 import { newId } from '../core/ids.ts';
@@ -29,12 +30,11 @@ export interface TourStep {
   shows?: string[];
 }
 
-const here = import.meta.url;
 /** The reference example, beside `src/` in the checkout and `dist/src/` in the package (never imported statically). */
-export const EXAMPLE_CONFIG = new URL(
-  `../../examples/enterprise/switchboard.config.${here.endsWith('.ts') ? 'ts' : 'js'}`,
-  here,
-);
+export const exampleConfig = (): string =>
+  fromSources()
+    ? join(packageRoot(), 'examples', 'enterprise', 'switchboard.config.ts')
+    : join(packageRoot(), 'dist', 'examples', 'enterprise', 'switchboard.config.js');
 
 export interface DemoOptions {
   reset: boolean;
@@ -55,7 +55,7 @@ export function demoListeners(options: DemoOptions): NonNullable<DemoOptions['li
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
-  const configPath = options.config ? resolve(options.config) : fileURLToPath(EXAMPLE_CONFIG);
+  const configPath = options.config ? resolve(options.config) : exampleConfig();
   const app = await openCli(configPath, { role: 'demo', reset: options.reset });
   const { system } = app;
   let telemetry: Telemetry | null = null;

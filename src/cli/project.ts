@@ -15,14 +15,13 @@ import {
   type FSWatcher,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { CONFIG_FLAG } from './app.ts';
 import { listenerFlags, type ListenerFlags } from './serve.ts';
 import { scaffoldFiles } from './scaffold.ts';
 import { untilSignal } from './signals.ts';
-import { packageInfo } from '../package-info.ts';
+import { fromSources, packageInfo, packageRoot } from '../package-info.ts';
 
 /** `switchboard init [dir]`: refuses to overwrite files that exist. */
 export function initProject(dir: string, print: (line: string) => void): void {
@@ -102,7 +101,9 @@ export function watchedChange(root: string, file: string, ignore: readonly strin
 
 /** The `switchboard` entry point of this installation (source in the checkout, built in the package). */
 const binPath = (): string =>
-  fileURLToPath(new URL(`./bin.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+  fromSources()
+    ? join(packageRoot(), 'src', 'cli', 'bin.ts')
+    : join(packageRoot(), 'dist', 'src', 'cli', 'bin.js');
 
 /**
  * `switchboard dev`: a supervisor. It runs `switchboard serve` in a child process and, when a

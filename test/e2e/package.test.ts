@@ -93,6 +93,30 @@ describe('the packed package, installed in a fresh directory', { timeout: 900_00
       !paths.some((p) => p.startsWith('src/') || p.startsWith('test/')),
       'no sources or tests shipped',
     );
+    // The JavaScript is the bundle (bin/bundle.ts): the entry points and their shared chunks, no
+    // per-module files beside them that could be imported as a second copy of a module.
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      exports: Record<string, string | { default?: string }>;
+    };
+    const entries = new Set(
+      [
+        ...Object.values(manifest.bin),
+        ...Object.values(manifest.exports).flatMap((e) =>
+          typeof e === 'object' && e.default ? [e.default] : [],
+        ),
+        'dist/examples/enterprise/switchboard.config.js',
+      ].map((p) => p.replace(/^\.\//, '')),
+    );
+    const loose = paths.filter(
+      (p) =>
+        p.startsWith('dist/') && p.endsWith('.js') && !p.startsWith('dist/src/chunks/') && !entries.has(p),
+    );
+    assert.deepEqual(loose, [], 'only entry points and chunks');
+    assert.ok(
+      paths.some((p) => p.startsWith('dist/src/chunks/')),
+      'the shared chunks are shipped',
+    );
     mkdirSync(consumer);
     writeFileSync(
       join(consumer, 'package.json'),
@@ -214,5 +238,13 @@ export async function answer(): Promise<string | undefined> {
     assert.match(ran.stdout, /completed \(helpdesk\): .*T-1001.*open/);
     const lint = await npx(['lint'], app);
     assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+  });
+
+  it('(d) npx switchboard demo --exit plays the reference tour from the bundled example', async () => {
+    const demo = await npx(['demo', '--exit'], consumer);
+    assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+    assert.match(demo.stdout, /Multi-turn, 2: "his orders" resolved from memory\s+commerce\s+completed/);
+    assert.match(demo.stdout, /dist\/examples\/enterprise\/switchboard\.config\.js/);
+    assert.doesNotMatch(demo.stdout, /✘/);
   });
 });

@@ -1,6 +1,7 @@
 // Switchboard: a triage agent that delegates to a worker agent (the runtime gives triage the tool
 // `delegate_to_worker`; the child run's output comes back as its result, and triage answers). Every
 // step is journaled in the store: SQLite on disk or PostgreSQL (durable), or the in-memory store.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type {
@@ -31,11 +32,16 @@ const root = process.env.SWITCHBOARD_ROOT
 const { createMemoryStore, createSqliteStore, createSystem, defineAgent, defineTool } = (await import(
   new URL('dist/src/index.js', root).href
 )) as typeof import('../../../src/index.ts');
-// The PostgreSQL store (the package's `switchboard-runtime/postgres` subpath), loaded from its module,
-// which builds older than the subpath have too (SWITCHBOARD_ROOT may be an earlier commit).
+// The PostgreSQL store: the package's `switchboard-runtime/postgres` subpath, or in builds older than
+// the subpath (SWITCHBOARD_ROOT may be an earlier commit) its module, which bundled builds no longer have.
 const loadPostgresStore = async () =>
   (await import(
-    new URL('dist/src/store/postgres/store.js', root).href
+    new URL(
+      existsSync(new URL('dist/src/store/postgres/index.js', root))
+        ? 'dist/src/store/postgres/index.js'
+        : 'dist/src/store/postgres/store.js',
+      root,
+    ).href
   )) as typeof import('../../../src/store/postgres/store.ts');
 const { z } = (await import(new URL('node_modules/zod/index.js', root).href)) as typeof import('zod');
 
