@@ -65,7 +65,9 @@ for (const entry of readdirSync(DIST, { recursive: true, withFileTypes: true }))
   rmSync(path);
   removed++;
 }
-const chunks = [...outputs].filter((p) => p.includes(`${join('src', 'chunks')}`) && p.endsWith('.js')).length;
+const chunks = Object.keys(result.metafile.outputs).filter(
+  (p) => p.startsWith('dist/src/chunks/') && p.endsWith('.js'),
+).length;
 console.log(
   `bundle: ${entryPoints.length} entry points, ${chunks} chunks in ${relative(ROOT, join(DIST, 'src', 'chunks'))}, ` +
     `${removed} unbundled files removed`,
